@@ -1,0 +1,1 @@
+"""carbon (see docs/contracts.md)."""

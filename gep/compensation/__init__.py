@@ -1,0 +1,1 @@
+"""compensation (see docs/contracts.md)."""

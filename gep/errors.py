@@ -1,0 +1,133 @@
+"""Typed errors for gep, written for the people who fix the input files.
+
+Every input problem is a :class:`Problem` with a stable reason ``code`` and the
+place it was found (file, spreadsheet row with the header as row 1, column).
+Validation collects all problems first and raises one :class:`InputError`
+(pandera's ``lazy=True`` style), so a county statistician can fix the whole
+file in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, and where.
+
+    ``row`` is the spreadsheet-style row number (header = row 1) for tables,
+    or the line number for TOML files.
+    """
+
+    code: str
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    expected: str | None = None
+
+    def location(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(str(self.file))
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def render(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.value is not None:
+            text += f" (found '{self.value}'"
+            text += f"; expected {self.expected})" if self.expected else ")"
+        elif self.expected:
+            text += f" (expected {self.expected})"
+        return f"{text} [{self.code}]"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "expected": self.expected,
+            "message": self.message,
+        }
+
+
+class GepError(Exception):
+    """Base class of every error gep raises on purpose."""
+
+
+class InputError(GepError):
+    """One or more problems in the user's inputs; the run stops, nothing is written."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
+        if not self.problems:
+            raise ValueError("InputError needs at least one problem")
+        super().__init__(self.render())
+
+    def render(self, limit: int | None = None) -> str:
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [p.render() for p in shown]
+        if limit is not None and len(self.problems) > limit:
+            lines.append(f"... and {len(self.problems) - limit} more problems")
+        return "\n".join(lines)
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+
+class UnitError(InputError):
+    """A unit that gep does not know, or two units that cannot be combined."""
+
+
+@dataclass
+class ProblemCollector:
+    """Collects problems so validation can report all of them at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+    ) -> None:
+        self.problems.append(
+            Problem(
+                code=code,
+                message=message,
+                file=file,
+                row=row,
+                column=column,
+                value=None if value is None else str(value),
+                expected=expected,
+            )
+        )
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise InputError(self.problems)
