@@ -1,0 +1,149 @@
+"""Cross-table checks on validated inputs (pandera-style: collect every problem).
+
+The per-file checks (columns, types, units, duplicates) live in
+:mod:`gep.loaders`; here are the checks that need a registry or a crosswalk:
+unknown region ids, classes absent from the crosswalk, and region areas that
+exceed the official area by more than 1 %.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import polars as pl
+
+from gep.errors import Problem
+from gep.loaders import ROW
+
+AREA_TOLERANCE = 0.01
+"""Classes of a region may sum to at most its official area × (1 + 1 %)."""
+
+
+def registry_areas(registry: Any) -> pl.DataFrame:
+    """``region_id, name_zh, area_ha`` of every unit of a registry (counties and prefectures)."""
+    frames = []
+    for attr in ("counties", "prefectures"):
+        t = getattr(registry, attr, None)
+        if isinstance(t, pl.DataFrame) and "region_id" in t.columns:
+            cols = [pl.col("region_id").cast(pl.Utf8)]
+            cols.append(pl.col("name_zh").cast(pl.Utf8) if "name_zh" in t.columns else pl.lit(None, pl.Utf8).alias("name_zh"))
+            cols.append((pl.col("area_km2").cast(pl.Float64) * 100.0).alias("area_ha") if "area_km2" in t.columns
+                        else pl.lit(None, pl.Float64).alias("area_ha"))
+            frames.append(t.select(cols))
+    if not frames:
+        return pl.DataFrame(schema={"region_id": pl.Utf8, "name_zh": pl.Utf8, "area_ha": pl.Float64})
+    return pl.concat(frames).unique("region_id", keep="first").sort("region_id")
+
+
+def check_region_ids(df: pl.DataFrame, file: str, registry: Any, column: str = "region_id",
+                     registry_name: str | None = None) -> list[Problem]:
+    """UNKNOWN_REGION for every id not in the registry, with the closest codes or names suggested."""
+    if registry is None:
+        return []
+    known = registry_areas(registry)
+    ids = set(known["region_id"].to_list())
+    names = dict(zip(known["name_zh"].to_list(), known["region_id"].to_list()))
+    bad = (
+        df.filter(~pl.col(column).is_in(list(ids)))
+        .group_by(column, maintain_order=True)
+        .agg(pl.col(ROW).sort())
+        .sort(pl.col(ROW).list.first())
+    )
+    label = registry_name or getattr(registry, "name", "the region registry")
+    problems = []
+    for value, rows in bad.iter_rows():
+        hint = ""
+        if value in names:
+            hint = f"; '{value}' is the name of {names[value]}, use the code"
+        else:
+            near = difflib.get_close_matches(str(value), list(ids), n=3, cutoff=0.6)
+            if near:
+                hint = "; closest codes: " + ", ".join(near)
+        problems.append(Problem(
+            "UNKNOWN_REGION",
+            f"region id '{value}' is not in registry '{label}' (rows {_rows(rows)}){hint}",
+            file=file, row=rows[0], column=column, value=str(value),
+            expected=f"a region code of '{label}' (see `gep regions list {label}`)",
+        ))
+    return problems
+
+
+def crosswalk_lookup(crosswalk: pl.DataFrame) -> pl.DataFrame:
+    """``key, ecosystem_type``: the crosswalk keyed by class name and, where given, class code."""
+    parts = [crosswalk.select(pl.col("class").cast(pl.Utf8).alias("key"), pl.col("ecosystem_type"))]
+    if "code" in crosswalk.columns:
+        parts.append(crosswalk.filter(pl.col("code").is_not_null()).select(
+            pl.col("code").cast(pl.Utf8).alias("key"), pl.col("ecosystem_type")))
+    return pl.concat(parts).unique("key", keep="first")
+
+
+def check_classes(df: pl.DataFrame, file: str, crosswalk: pl.DataFrame | None,
+                  crosswalk_name: str | None = None) -> list[Problem]:
+    """UNKNOWN_CLASS for every class absent from the crosswalk (all listed, each with its rows)."""
+    if crosswalk is None:
+        return []
+    keys = crosswalk_lookup(crosswalk)["key"].to_list()
+    bad = (
+        df.filter(~pl.col("class").is_in(keys))
+        .group_by("class", maintain_order=True)
+        .agg(pl.col(ROW).sort())
+        .sort(pl.col(ROW).list.first())
+    )
+    label = crosswalk_name or "the crosswalk"
+    problems = []
+    all_bad = ", ".join(str(c) for c in bad["class"].to_list())
+    for value, rows in bad.iter_rows():
+        near = difflib.get_close_matches(str(value), [str(k) for k in keys], n=3, cutoff=0.5)
+        hint = ("; closest: " + ", ".join(near)) if near else ""
+        problems.append(Problem(
+            "UNKNOWN_CLASS",
+            f"class '{value}' is not in {label} (rows {_rows(rows)}){hint}. "
+            f"Classes missing from {label}: {all_bad}",
+            file=file, row=rows[0], column="class", value=str(value),
+            expected=f"a class of {label}, or add it to the crosswalk (empty ecosystem_type = no service value)",
+        ))
+    return problems
+
+
+def check_area_totals(df: pl.DataFrame, file: str, registry: Any,
+                      tolerance: float = AREA_TOLERANCE) -> list[Problem]:
+    """AREA_EXCEEDS_REGION when a region-year's classes sum to more than official area × (1 + tolerance)."""
+    if registry is None:
+        return []
+    areas = registry_areas(registry).filter(pl.col("area_ha").is_not_null())
+    sums = (
+        df.group_by(["region_id", "year"])
+        .agg(pl.col("area_ha").sum().alias("sum_ha"), pl.col(ROW).min().alias("first_row"),
+             pl.col(ROW).max().alias("last_row"))
+        .join(areas, on="region_id", how="inner")
+        .filter(pl.col("sum_ha") > pl.col("area_ha") * (1.0 + tolerance))
+        .sort(["first_row"])
+    )
+    problems = []
+    for rec in sums.iter_rows(named=True):
+        excess = rec["sum_ha"] / rec["area_ha"] - 1.0
+        problems.append(Problem(
+            "AREA_EXCEEDS_REGION",
+            f"the classes of {rec['region_id']} {rec['name_zh'] or ''} in {rec['year']} add up to "
+            f"{rec['sum_ha']:,.2f} ha, {excess:.1%} more than its official area {rec['area_ha']:,.2f} ha "
+            f"(rows {rec['first_row']}–{rec['last_row']})",
+            file=file, row=rec["first_row"], column="area",
+            value=f"{rec['sum_ha']:.2f} ha",
+            expected=f"at most {rec['area_ha'] * (1 + tolerance):,.2f} ha (official area + {tolerance:.0%})",
+        ))
+    return problems
+
+
+def check_landcover(df: pl.DataFrame, file: str, registry: Any = None,
+                    crosswalk: pl.DataFrame | None = None) -> list[Problem]:
+    """All cross-table checks of a land-cover table that carries ``_row``."""
+    problems = check_region_ids(df, file, registry)
+    problems += check_classes(df, file, crosswalk)
+    problems += check_area_totals(df, file, registry)
+    return problems
+
+
+def _rows(rows: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f", … ({len(rows)} rows)" if len(rows) > limit else "")
