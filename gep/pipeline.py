@@ -1,0 +1,371 @@
+"""The run pipeline: inputs → steps → one run directory, written atomically.
+
+``execute(config, out_dir)`` loads the region registry and the land-cover
+extent, runs every step whose section is in the config (:data:`STEPS`), and
+writes ``tables/*.csv`` + ``*.parquet``, ``manifest.json``, ``run.toml`` and the
+reports into a temporary sibling directory that replaces ``out_dir`` only when
+everything succeeded. On an input error nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+from pydantic import BaseModel
+
+from gep import __version__
+from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml
+from gep.errors import GepError, InputError, Problem
+
+# section name -> (module path, Config class name, run_step name); run in this order.
+STEPS: list[tuple[str, str]] = [
+    ("account", "gep.account.step"),
+    ("carbon", "gep.carbon.step"),
+    ("compensation", "gep.compensation.step"),
+    ("transfer", "gep.compensation.transfer_step"),
+    ("uncertainty", "gep.tuning.uncertainty_step"),
+    ("sensitivity", "gep.tuning.sensitivity_step"),
+]
+
+DEMO_SCHEME = "demo:"
+
+
+def _step_module(modname: str) -> Any | None:
+    try:
+        return importlib.import_module(modname)
+    except ModuleNotFoundError as exc:
+        if exc.name == modname:
+            return None
+        raise
+
+
+def step_config_models() -> dict[str, type[BaseModel]]:
+    """Config model of every available step, by section name."""
+    out: dict[str, type[BaseModel]] = {}
+    for section, modname in STEPS:
+        mod = _step_module(modname)
+        if mod is not None and hasattr(mod, "Config"):
+            out[section] = mod.Config
+    return out
+
+
+def demo_data_dir() -> Path:
+    """Folder of the embedded synthetic demo data (package data of ``gep``)."""
+    return Path(str(resources.files("gep") / "demo_data"))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class RunContext:
+    """What a step sees: resolved inputs, registry, extent, and where to put its tables."""
+
+    config: RunConfig
+    registry: Any = None
+    extent: pl.DataFrame | None = None
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    coefficient_sets: list[dict[str, Any]] = field(default_factory=list)
+    coefficient_rows: list[pl.DataFrame] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    resolved_paths: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.config.run.synthetic
+
+    @property
+    def price_base_year(self) -> int | None:
+        return self.config.run.price_base_year
+
+    def resolve(self, path: str) -> Path:
+        """Resolve ``demo:NAME`` and paths relative to the config file's folder."""
+        if path.startswith(DEMO_SCHEME):
+            return demo_data_dir() / path[len(DEMO_SCHEME):]
+        p = Path(path).expanduser()
+        if not p.is_absolute():
+            p = self.config.base_dir / p
+        return p
+
+    def read_input(self, path: str, role: str) -> Path:
+        """Resolve an input path and record it (with sha256) in the manifest."""
+        p = self.resolve(path)
+        if not p.exists():
+            raise InputError([Problem("FILE_NOT_FOUND", f"the {role} file does not exist", file=str(path),
+                                      expected=f"an existing file ({p})")])
+        written = path if path.startswith(DEMO_SCHEME) else str(p.resolve())
+        self.resolved_paths[path] = written
+        if not any(i["path"] == written and i["role"] == role for i in self.inputs):
+            self.inputs.append({"role": role, "path": written, "sha256": sha256_file(p),
+                                "bytes": p.stat().st_size})
+        return p
+
+    def record_coefficient_set(self, cset: Any) -> None:
+        """Record a coefficient set used by a step (manifest + coefficients_used table)."""
+        m = cset.manifest
+        ident = {"id": m.id, "version": m.version}
+        if any(s["id"] == m.id and s["version"] == m.version for s in self.coefficient_sets):
+            return
+        entry: dict[str, Any] = {
+            **ident,
+            "title": getattr(m, "title", None),
+            "method_family": getattr(m, "method_family", None),
+            "price_year": getattr(m, "price_year", None),
+            "verification": getattr(m, "verification", None),
+            "citation": getattr(m, "citation", None),
+        }
+        for extra in ("base_id", "base_version", "overrides", "fingerprint"):
+            val = getattr(m, extra, None)
+            if val is None and hasattr(cset, extra):
+                val = getattr(cset, extra)
+                val = val() if callable(val) else val
+            if val is not None:
+                entry[extra] = val if isinstance(val, (str, int, float, list, dict)) else str(val)
+        self.coefficient_sets.append(entry)
+        for tname, table in sorted(cset.tables.items()):
+            self.coefficient_rows.append(coefficient_rows_table(m.id, m.version, tname, table))
+
+
+def coefficient_rows_table(set_id: str, version: str, table_name: str, table: pl.DataFrame) -> pl.DataFrame:
+    """Rows of one coefficient table in the uniform shape of ``coefficients_used.csv``."""
+    meta = {"value", "unit", "price_year", "source", "verification", "low", "high", "distribution", "note"}
+    keys = [c for c in table.columns if c not in meta]
+    key_expr = (pl.concat_str([pl.col(k).cast(pl.Utf8).fill_null("") for k in keys], separator=" | ")
+                if keys else pl.lit(""))
+
+    def col(name: str, dtype: type[pl.DataType]) -> pl.Expr:
+        return pl.col(name).cast(dtype) if name in table.columns else pl.lit(None, dtype)
+
+    return table.select(
+        pl.lit(set_id).alias("set_id"),
+        pl.lit(version).alias("set_version"),
+        pl.lit(table_name).alias("table"),
+        pl.lit(" | ".join(keys)).alias("key_columns"),
+        key_expr.alias("key"),
+        col("value", pl.Float64).alias("value"),
+        col("unit", pl.Utf8).alias("unit"),
+        col("price_year", pl.Int64).alias("price_year"),
+        col("source", pl.Utf8).alias("source"),
+        col("verification", pl.Utf8).alias("verification"),
+        col("low", pl.Float64).alias("low"),
+        col("high", pl.Float64).alias("high"),
+        col("distribution", pl.Utf8).alias("distribution"),
+    )
+
+
+# ---------------------------------------------------------------------------
+
+
+def load_registry_or_none(name: str | None, ctx: RunContext | None = None) -> Any:
+    """The region registry named in ``[run] regions`` (None: any region id is accepted)."""
+    if not name:
+        return None
+    from gep.regions import load_registry
+
+    if ctx is not None and (name.startswith(DEMO_SCHEME) or Path(name).suffix):
+        return load_registry(ctx.read_input(name, "regions"))
+    return load_registry(name)
+
+
+def load_crosswalk_or_none(spec: str | None, ctx: RunContext) -> pl.DataFrame | None:
+    if not spec:
+        return None
+    from gep.coefficients import load_crosswalk
+
+    if spec.startswith(DEMO_SCHEME) or Path(spec).suffix:
+        return load_crosswalk(ctx.read_input(spec, "crosswalk"))
+    return load_crosswalk(spec)
+
+
+def prepare(config: RunConfig) -> RunContext:
+    """Load registry, crosswalk and land cover (all validated) into a fresh context."""
+    ctx = RunContext(config=config)
+    ctx.registry = load_registry_or_none(config.run.regions, ctx)
+    if config.inputs.landcover:
+        from gep.extent import build_extent
+        from gep.loaders import load_landcover
+
+        crosswalk = load_crosswalk_or_none(config.inputs.crosswalk, ctx)
+        paths = [ctx.read_input(p, "landcover") for p in config.inputs.landcover]
+        landcover = load_landcover(paths, registry=ctx.registry, crosswalk=crosswalk, sheet=config.inputs.sheet)
+        ctx.extent = build_extent(landcover, crosswalk)
+        ctx.tables["extent"] = ctx.extent
+    return ctx
+
+
+def run_steps(ctx: RunContext) -> list[str]:
+    done = ["extent"] if ctx.extent is not None else []
+    for section, modname in STEPS:
+        cfg = ctx.config.steps.get(section)
+        if cfg is None:
+            continue
+        mod = _step_module(modname)
+        if mod is None:  # pragma: no cover - config parsing already rejects unknown sections
+            raise GepError(f"step [{section}] is not available in this version of gep")
+        run_step: Callable[[Any, RunContext], None] = mod.run_step
+        run_step(cfg, ctx)
+        done.append(section)
+    return done
+
+
+def resolved_config(ctx: RunContext, out_dir: Path) -> dict[str, Any]:
+    """The fully resolved configuration (defaults filled, input paths absolute or ``demo:``)."""
+    cfg = ctx.config
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, str) and v in ctx.resolved_paths:
+            return ctx.resolved_paths[v]
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, tuple):
+            return [fix(x) for x in v]
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        if isinstance(v, Path):
+            return str(v)
+        return v
+
+    run = cfg.run.model_dump(mode="json")
+    run["out"] = str(out_dir.resolve())
+    if run.get("regions") and run["regions"] in ctx.resolved_paths:
+        run["regions"] = ctx.resolved_paths[run["regions"]]
+    data: dict[str, Any] = {"run": run, "inputs": fix(cfg.inputs.model_dump(mode="json"))}
+    if data["inputs"].get("crosswalk") in ctx.resolved_paths:
+        data["inputs"]["crosswalk"] = ctx.resolved_paths[data["inputs"]["crosswalk"]]
+    for section, _ in STEPS:
+        if section in cfg.steps:
+            data[section] = fix(cfg.steps[section].model_dump(mode="json"))
+    return data
+
+
+def _write_table(df: pl.DataFrame, tables_dir: Path, name: str) -> dict[str, Any]:
+    csv_path = tables_dir / f"{name}.csv"
+    df.write_csv(csv_path)
+    df.write_parquet(tables_dir / f"{name}.parquet", compression="zstd", statistics=False)
+    return {"name": name, "rows": df.height, "columns": df.columns, "sha256": sha256_file(csv_path)}
+
+
+def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], command_line: str) -> None:
+    """Write tables, manifest and run.toml into ``target`` (a fresh directory)."""
+    tables_dir = target / "tables"
+    tables_dir.mkdir(parents=True)
+    if ctx.coefficient_rows:
+        ctx.tables["coefficients_used"] = pl.concat(ctx.coefficient_rows, how="vertical_relaxed")
+    table_records = [_write_table(ctx.tables[name], tables_dir, name) for name in sorted(ctx.tables)]
+    cfg = ctx.config
+    label = cfg.run.data_label or (SYNTHETIC_LABEL if cfg.run.synthetic else None)
+    manifest = {
+        "gep_version": __version__,
+        "title": cfg.run.title,
+        "command": command_line,
+        "synthetic": cfg.run.synthetic,
+        "data_label": label,
+        "regions": cfg.run.regions,
+        "price_base_year": cfg.run.price_base_year,
+        "inputs": ctx.inputs,
+        "coefficient_sets": ctx.coefficient_sets,
+        "steps": steps,
+        "tables": table_records,
+        "warnings": [w.as_dict() for w in ctx.warnings],
+    }
+    (target / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    header = (
+        "# gep run configuration, fully resolved. Repeat this run with:\n"
+        f"#   gep run {out_dir.resolve() / 'run.toml'}\n"
+        "# Schema: docs/run_config.md"
+    )
+    if label:
+        header += f"\n# {label}"
+    (target / "run.toml").write_text(dumps_toml(resolved_config(ctx, out_dir), header), encoding="utf-8")
+    if cfg.run.report:
+        write_reports_if_available(target, cfg.run.report_lang)
+
+
+def write_reports_if_available(run_dir: Path, lang: str) -> list[Path]:
+    try:
+        reports = importlib.import_module("gep.reports")
+    except ModuleNotFoundError as exc:  # pragma: no cover
+        if exc.name == "gep.reports":
+            return []
+        raise
+    writer = getattr(reports, "write_reports", None)
+    if writer is None:
+        return []
+    return list(writer(run_dir, formats=("xlsx", "html"), lang=lang))
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to replace a directory that is not a gep run directory (nothing is lost)."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise InputError([Problem("BAD_OUTPUT", "the output path exists and is a file", file=str(out_dir),
+                                      expected="a new or empty directory, or an earlier gep run directory")])
+        entries = list(out_dir.iterdir())
+        if entries and not (out_dir / "manifest.json").exists():
+            raise InputError([Problem(
+                "BAD_OUTPUT",
+                "the output directory is not empty and is not an earlier gep run; gep will not overwrite it",
+                file=str(out_dir), expected="a new or empty directory, or an earlier gep run directory",
+            )])
+
+
+def commit_dir(tmp: Path, out_dir: Path) -> None:
+    """Move a finished run directory into place, replacing an earlier run atomically."""
+    backup = None
+    if out_dir.exists():
+        backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, backup)
+    try:
+        os.replace(tmp, out_dir)
+    except OSError:
+        if backup is not None:
+            os.replace(backup, out_dir)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run") -> Path:
+    """Run every step of ``config`` and write the run directory ``out_dir``."""
+    out = Path(out_dir)
+    check_out_dir(out)
+    ctx = prepare(config)
+    steps = run_steps(ctx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    os.chmod(tmp, 0o755)
+    try:
+        write_run(ctx, tmp, out, steps, command_line)
+        commit_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def demo_config() -> RunConfig:
+    """The embedded Sichuan demo: merge of ``gep/demo_data/config/*.toml``."""
+    from gep.config import merge_tomls, parse_config
+
+    cdir = demo_data_dir() / "config"
+    files = sorted(cdir.glob("*.toml"))
+    data, text = merge_tomls(files)
+    return parse_config(data, source=str(cdir / "demo.toml"), text=text)
