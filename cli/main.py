@@ -12,6 +12,7 @@ import sys
 import click
 
 from gep import __version__
+from gep.errors import InputError
 
 # Each module exposes COMMANDS: list[click.Command].
 COMMAND_MODULES = [
@@ -28,7 +29,21 @@ COMMAND_MODULES = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class GepGroup(click.Group):
+    """Prints input problems for people, not tracebacks, and exits 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            n = len(exc.problems)
+            click.echo(f"gep: {n} input problem{'s' if n != 1 else ''} found; nothing was written.", err=True)
+            for p in exc.problems:
+                click.echo("  - " + p.render(), err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=GepGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="gep")
 def main() -> None:
     """gep: ecological-product value accounting for Chinese counties.

@@ -1,0 +1,34 @@
+"""`gep run`: a whole run described by a TOML configuration."""
+
+from __future__ import annotations
+
+import click
+
+from gep.cli.common import command_line
+
+
+@click.command("run")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
+              help="Output directory (default: [run] out in the config).")
+def run(config: str, out: str | None) -> None:
+    """Run everything a configuration file describes (schema: docs/run_config.md).
+
+    Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the
+    fully resolved configuration: `gep run DIR/run.toml` repeats the run) and
+    DIR/report.xlsx, DIR/report.html. On an input error nothing is written.
+    """
+    from gep.config import load_config
+    from gep.errors import InputError, Problem
+    from gep.pipeline import execute
+
+    cfg = load_config(config)
+    target = out or cfg.run.out
+    if not target:
+        raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
+                                  expected="--out DIR or out = \"DIR\" in [run]")])
+    path = execute(cfg, target, command_line())
+    click.echo(f"wrote {path}")
+
+
+COMMANDS = [run]
