@@ -1,0 +1,170 @@
+"""Equivalent-factor ESV (当量因子法): value = area_hm2 × equivalent × standard value (CNY/hm2).
+
+Method: 谢高地 et al. 2015, 自然资源学报 30(8):1243-1254 (14 ecosystem types × 11
+services; 1 standard equivalent = 3406.50 CNY/hm2 at 2010 prices); 谢高地 et al.
+2008, 自然资源学报 23(5):911-919 (the 1/7 grain-value convention). Formulas as in
+gep_methods.md §2.1-§2.3. Negative equivalents (水田 water supply −2.63) are valid.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from gep.account.catalog import ADJUSTMENT_GROUPS, EQUIVALENT_FACTOR_SERVICES, METHOD_EQUIVALENT_FACTOR, category_aliases
+from gep.account.identities import AccountIdentityError
+from gep.units import conversion_factor
+
+SERVICES_SCHEMA: dict[str, pl.DataType] = {
+    "region_id": pl.Utf8(),
+    "year": pl.Int32(),
+    "ecosystem_type": pl.Utf8(),
+    "category": pl.Utf8(),
+    "service": pl.Utf8(),
+    "component": pl.Utf8(),
+    "quantity": pl.Float64(),
+    "quantity_unit": pl.Utf8(),
+    "price": pl.Float64(),
+    "price_unit": pl.Utf8(),
+    "value_cny": pl.Float64(),
+    "method": pl.Utf8(),
+    "coefficient_id": pl.Utf8(),
+    "price_year": pl.Int32(),
+}
+SERVICES_COLUMNS: list[str] = list(SERVICES_SCHEMA)
+SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service", "component", "ecosystem_type"]
+
+XIE2015_STANDARD_VALUE_CNY_PER_HM2 = 3406.5  # 谢高地 2015, 2010 prices (🔶, gep_methods.md §2.2)
+XIE2015_STANDARD_PRICE_YEAR = 2010
+
+
+def conform_services(df: pl.DataFrame) -> pl.DataFrame:
+    """Select, cast and stably sort the canonical services columns (byte-identical output)."""
+    return (
+        df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()])
+        .sort(SERVICES_SORT, nulls_last=True)
+    )
+
+
+def standard_value_one_seventh(grain: pl.DataFrame, keys: list[str] | None = None) -> pl.DataFrame:
+    """Standard equivalent value (CNY/hm2) = 1/7 × Σ m_i·p_i·q_i / M; 张帅 et al. (ChinaXiv 202106.00080), Xie 2003/2008 convention.
+
+    ``grain``: crop, sown_area_ha (m_i), yield_kg_per_ha (q_i), price_cny_per_kg (p_i),
+    optional key columns (region_id, year). M = Σ m_i. Returns keys + standard_value_cny_per_hm2.
+    """
+    keys = keys if keys is not None else [k for k in ("region_id", "year") if k in grain.columns]
+    out = grain.group_by(keys or pl.lit(1)).agg(
+        (
+            (pl.col("sown_area_ha") * pl.col("price_cny_per_kg") * pl.col("yield_kg_per_ha")).sum()
+            / pl.col("sown_area_ha").sum()
+            / 7.0
+        ).alias("standard_value_cny_per_hm2")
+    )
+    return out.select([*keys, "standard_value_cny_per_hm2"]).sort(keys) if keys else out.select(
+        "standard_value_cny_per_hm2"
+    )
+
+
+def standard_value_net_profit(grain: pl.DataFrame, keys: list[str] | None = None) -> pl.DataFrame:
+    """Standard equivalent value (CNY/hm2) = Σ S_i·F_i, S_i = sown-area share, F_i = net profit per hm2; Xie 2015 as printed by 赵鸿雁 et al. (ChinaXiv 201810.00160).
+
+    ``grain``: crop, sown_area_ha, net_profit_cny_per_ha, optional key columns.
+    """
+    keys = keys if keys is not None else [k for k in ("region_id", "year") if k in grain.columns]
+    out = grain.group_by(keys or pl.lit(1)).agg(
+        ((pl.col("sown_area_ha") * pl.col("net_profit_cny_per_ha")).sum() / pl.col("sown_area_ha").sum()).alias(
+            "standard_value_cny_per_hm2"
+        )
+    )
+    return out.select([*keys, "standard_value_cny_per_hm2"]).sort(keys) if keys else out.select(
+        "standard_value_cny_per_hm2"
+    )
+
+
+def adjustment_table(adjustments: pl.DataFrame) -> pl.DataFrame:
+    """Expand regional ratios (region_id, [year,] factor ∈ npp|precipitation|soil, ratio) to one row per service.
+
+    Xie 2015 spatial adjustment (gep_methods.md §2.3, ⚠️): NPP_j/NPP_mean scales food,
+    raw materials, gas/climate regulation, purification, nutrient cycling, biodiversity,
+    aesthetics; precipitation ratio scales water supply and hydrological regulation;
+    soil-retention ratio scales soil conservation. Returns region_id, [year,] service, adjustment.
+    """
+    groups = pl.DataFrame(
+        [(factor, svc) for factor, svcs in ADJUSTMENT_GROUPS.items() for svc in svcs],
+        schema={"factor": pl.Utf8, "service": pl.Utf8},
+        orient="row",
+    )
+    keys = [k for k in ("region_id", "year") if k in adjustments.columns]
+    return adjustments.join(groups, on="factor", how="inner").select([*keys, "service", pl.col("ratio").alias("adjustment")])
+
+
+def equivalent_factor_services(
+    extent: pl.DataFrame,
+    equivalents: pl.DataFrame,
+    standard_value: float | pl.DataFrame,
+    *,
+    price_year: int = XIE2015_STANDARD_PRICE_YEAR,
+    adjustments: pl.DataFrame | None = None,
+    set_id: str = "xie2015",
+) -> pl.DataFrame:
+    """Services table by the equivalent-factor method, CNY; Xie 2015 eq. V_f = Σ_k A_k·E_kf·D (gep_methods.md §2.1).
+
+    ``extent``: region_id, year, class, ecosystem_type, area_ha (rows with null
+    ecosystem_type carry no service value). ``equivalents``: ecosystem_type, service,
+    value [, category]. ``standard_value``: CNY/hm2 as a number, or a table with
+    optional region_id/year keys and ``standard_value_cny_per_hm2``. ``adjustments``: output
+    of :func:`adjustment_table` (missing → 1). quantity = equivalent-weighted area
+    (标准当量面积, hm2) = area_hm2 × equivalent × adjustment; price = D; value = quantity × price.
+    """
+    ha_to_hm2 = conversion_factor("ha", "hm2")
+    area = (
+        extent.filter(pl.col("ecosystem_type").is_not_null())
+        .group_by(["region_id", "year", "ecosystem_type"])
+        .agg(pl.col("area_ha").sum())
+    )
+    cat_map = category_aliases()
+    default_cat = {code: cat for code, (_zh, cat) in EQUIVALENT_FACTOR_SERVICES.items()}
+    eq = equivalents.select(
+        "ecosystem_type",
+        "service",
+        pl.col("value").cast(pl.Float64).alias("equivalent"),
+        (
+            pl.col("category").replace_strict(cat_map, default=None)
+            if "category" in equivalents.columns
+            else pl.lit(None, dtype=pl.Utf8)
+        )
+        .fill_null(pl.col("service").replace_strict(default_cat, default=None))
+        .alias("category"),
+    )
+    if eq.filter(pl.col("category").is_null()).height:
+        raise AccountIdentityError("equivalent table has services without a category")
+    sv = (
+        pl.DataFrame({"standard_value_cny_per_hm2": [float(standard_value)]})
+        if not isinstance(standard_value, pl.DataFrame)
+        else standard_value
+    )
+    sv_keys = [k for k in ("region_id", "year") if k in sv.columns]
+    df = area.join(eq, on="ecosystem_type", how="inner")
+    df = df.join(sv, on=sv_keys, how="left") if sv_keys else df.join(sv, how="cross")
+    if adjustments is not None and adjustments.height:
+        adj_keys = [k for k in ("region_id", "year") if k in adjustments.columns]
+        df = df.join(adjustments, on=[*adj_keys, "service"], how="left")
+    else:
+        df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias("adjustment"))
+    df = df.with_columns(
+        (pl.col("area_ha") * ha_to_hm2 * pl.col("equivalent") * pl.col("adjustment").fill_null(1.0)).alias("quantity"),
+        pl.col("standard_value_cny_per_hm2").alias("price"),
+    ).with_columns(
+        (pl.col("quantity") * pl.col("price")).alias("value_cny"),
+        pl.lit("").alias("component"),
+        pl.lit("hm2").alias("quantity_unit"),
+        pl.lit("CNY/hm2").alias("price_unit"),
+        pl.lit(METHOD_EQUIVALENT_FACTOR).alias("method"),
+        pl.format("{}:equivalents:{}/{}", pl.lit(set_id), pl.col("ecosystem_type"), pl.col("service")).alias(
+            "coefficient_id"
+        ),
+        # a standard value derived per year from that year's grain statistics is in that year's prices
+        (pl.col("year") if "year" in sv_keys else pl.lit(price_year)).alias("price_year"),
+    )
+    if df.filter(pl.col("price").is_null()).height:
+        raise AccountIdentityError("standard value missing for some region/year after join")
+    return conform_services(df)

@@ -1,0 +1,316 @@
+"""Account tables built from the services table: GEP totals, SEEA EA tables, roll-up, constant prices, change decomposition.
+
+SEEA EA: United Nations et al. 2021, System of Environmental-Economic Accounting—
+Ecosystem Accounting (extent account; physical and monetary ecosystem-services supply
+tables), as summarised in gep_methods.md §4. Every builder checks its identities
+with :mod:`gep.account.identities`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from gep.account.catalog import CATEGORIES
+from gep.account.equivalent import SERVICES_SCHEMA, conform_services
+from gep.account.identities import (
+    assert_row_sum,
+    assert_single_method,
+    assert_sums_equal,
+    assert_unique,
+)
+from gep.errors import ProblemCollector
+
+CATEGORY_COLUMNS: list[str] = [f"{c}_cny" for c in CATEGORIES]
+GEP_KEYS: list[str] = ["region_id", "year", "method"]
+UNATTRIBUTED = "(unattributed)"  # ecosystem_type label for values given without an ecosystem type
+
+
+def gep_totals(
+    services: pl.DataFrame,
+    *,
+    area_km2: pl.DataFrame | None = None,
+    socio: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """GEP per region, year and method: one column per category (CNY) and total_cny; 欧阳志云 2013 GEP = EMV + ERV + ECV.
+
+    ``area_km2``: region_id [, year], area_km2 → gep_per_km2_cny. ``socio``: region_id,
+    year, population (people) and/or gdp_cny → gep_per_capita_cny, gep_gdp_ratio.
+    Identities: Σ services = each category; Σ categories = total.
+    """
+    assert_single_method(services, ["region_id", "year", "method"], "one method per services row group")
+    wide = (
+        services.group_by([*GEP_KEYS, "category"])
+        .agg(pl.col("value_cny").sum())
+        .pivot(on="category", index=GEP_KEYS, values="value_cny")
+    )
+    for cat in CATEGORIES:
+        if cat not in wide.columns:
+            wide = wide.with_columns(pl.lit(0.0).alias(cat))
+    out = wide.select(
+        *GEP_KEYS,
+        *[pl.col(c).fill_null(0.0).cast(pl.Float64).alias(f"{c}_cny") for c in CATEGORIES],
+    ).with_columns(pl.sum_horizontal(CATEGORY_COLUMNS).alias("total_cny"))
+    out = out.with_columns(pl.col("year").cast(pl.Int32))
+    if area_km2 is not None:
+        keys = [k for k in ("region_id", "year") if k in area_km2.columns]
+        out = out.join(area_km2.with_columns([pl.col("year").cast(pl.Int32)] if "year" in keys else []), on=keys, how="left")
+    else:
+        out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("area_km2"))
+    out = out.with_columns((pl.col("total_cny") / pl.col("area_km2")).alias("gep_per_km2_cny"))
+    socio = socio if socio is not None else pl.DataFrame(schema={"region_id": pl.Utf8, "year": pl.Int32})
+    socio = socio.with_columns(pl.col("year").cast(pl.Int32))
+    for col in ("population", "gdp_cny"):
+        if col not in socio.columns:
+            socio = socio.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+    out = out.join(socio.select("region_id", "year", "population", "gdp_cny"), on=["region_id", "year"], how="left")
+    out = out.with_columns(
+        (pl.col("total_cny") / pl.col("population")).alias("gep_per_capita_cny"),
+        (pl.col("total_cny") / pl.col("gdp_cny")).alias("gep_gdp_ratio"),
+    ).sort(GEP_KEYS)
+    check_gep(services, out)
+    return out
+
+
+def check_gep(services: pl.DataFrame, gep: pl.DataFrame) -> None:
+    """Identities: components → services → categories → total, and ecosystem attribution → total."""
+    long = gep.unpivot(index=GEP_KEYS, on=CATEGORY_COLUMNS, variable_name="cat", value_name="v").with_columns(
+        pl.col("cat").str.strip_suffix("_cny").alias("category")
+    )
+    svc_by_service = services.group_by([*GEP_KEYS, "category", "service"]).agg(pl.col("value_cny").sum())
+    assert_sums_equal(services, svc_by_service, [*GEP_KEYS, "category", "service"], "value_cny", "value_cny",
+                      "components sum to their service")
+    assert_sums_equal(svc_by_service, long, [*GEP_KEYS, "category"], "value_cny", "v", "services sum to categories")
+    assert_row_sum(gep, CATEGORY_COLUMNS, "total_cny", "categories sum to the total")
+    by_eco = services.with_columns(pl.col("ecosystem_type").fill_null(UNATTRIBUTED)).group_by(
+        [*GEP_KEYS, "ecosystem_type"]
+    ).agg(pl.col("value_cny").sum())
+    assert_sums_equal(by_eco, gep, GEP_KEYS, "value_cny", "total_cny", "attribution by ecosystem type sums to the total")
+    assert_unique(gep, GEP_KEYS, "one GEP row per region, year and method")
+
+
+def extent_account(extent: pl.DataFrame) -> pl.DataFrame:
+    """SEEA EA extent account (ha) per region and consecutive pair of years: opening, additions, reductions, net change, closing.
+
+    Additions/reductions are net changes per ecosystem type (gross flows need the
+    type-change matrix). Null ecosystem_type (no service value) is kept as its own row.
+    Identity: opening + additions − reductions = closing; Σ over types of closing = region area.
+    """
+    by_type = (
+        extent.group_by(["region_id", "year", "ecosystem_type"]).agg(pl.col("area_ha").sum()).with_columns(
+            pl.col("year").cast(pl.Int32)
+        )
+    )
+    years = by_type.select("region_id", "year").unique()
+    pairs = (
+        years.sort(["region_id", "year"])
+        .with_columns(pl.col("year").shift(-1).over("region_id").alias("year_to"))
+        .filter(pl.col("year_to").is_not_null())
+        .rename({"year": "year_from"})
+    )
+    if not pairs.height:
+        return pl.DataFrame(
+            schema={"region_id": pl.Utf8, "year_from": pl.Int32, "year_to": pl.Int32, "ecosystem_type": pl.Utf8,
+                    "opening_ha": pl.Float64, "additions_ha": pl.Float64, "reductions_ha": pl.Float64,
+                    "net_change_ha": pl.Float64, "closing_ha": pl.Float64}
+        )
+    types = by_type.select("region_id", "ecosystem_type").unique()
+    grid = pairs.join(types, on="region_id", how="inner")
+    opening = by_type.rename({"year": "year_from", "area_ha": "opening_ha"})
+    closing = by_type.rename({"year": "year_to", "area_ha": "closing_ha"})
+    acc = (
+        grid.join(opening, on=["region_id", "year_from", "ecosystem_type"], how="left", nulls_equal=True)
+        .join(closing, on=["region_id", "year_to", "ecosystem_type"], how="left", nulls_equal=True)
+        .with_columns(pl.col("opening_ha").fill_null(0.0), pl.col("closing_ha").fill_null(0.0))
+        .with_columns((pl.col("closing_ha") - pl.col("opening_ha")).alias("net_change_ha"))
+        .with_columns(
+            pl.col("net_change_ha").clip(lower_bound=0.0).alias("additions_ha"),
+            (-pl.col("net_change_ha")).clip(lower_bound=0.0).alias("reductions_ha"),
+        )
+        .select("region_id", pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32), "ecosystem_type",
+                "opening_ha", "additions_ha", "reductions_ha", "net_change_ha", "closing_ha")
+        .sort(["region_id", "year_from", "ecosystem_type"], nulls_last=True)
+    )
+    recon = acc.with_columns((pl.col("opening_ha") + pl.col("additions_ha") - pl.col("reductions_ha")).alias("_c"))
+    assert_sums_equal(recon, acc, ["region_id", "year_from", "ecosystem_type"], "_c", "closing_ha",
+                      "opening + additions − reductions = closing")
+    return acc
+
+
+def seea_supply_tables(services: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """SEEA EA physical and monetary ecosystem-services supply tables (service × ecosystem type), long format.
+
+    Physical: region_id, year, method, category, service, component, ecosystem_type,
+    quantity, quantity_unit (rows with a physical quantity only). Monetary: region_id,
+    year, method, category, service, ecosystem_type, value_cny. Values given without an
+    ecosystem type supply from the column ``(unattributed)``. Pivot service × ecosystem_type for the SEEA layout.
+    """
+    svc = services.with_columns(pl.col("ecosystem_type").fill_null(UNATTRIBUTED))
+    physical = (
+        svc.filter(pl.col("quantity").is_not_null())
+        .group_by([*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity_unit"])
+        .agg(pl.col("quantity").sum())
+        .select(*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity", "quantity_unit")
+        .sort([*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity_unit"])
+    )
+    monetary = (
+        svc.group_by([*GEP_KEYS, "category", "service", "ecosystem_type"])
+        .agg(pl.col("value_cny").sum())
+        .sort([*GEP_KEYS, "category", "service", "ecosystem_type"])
+    )
+    totals = services.group_by(GEP_KEYS).agg(pl.col("value_cny").sum())
+    assert_sums_equal(monetary, totals, GEP_KEYS, "value_cny", "value_cny", "monetary supply table sums to GEP")
+    return physical, monetary
+
+
+def region_parents(registry: object, level: str) -> pl.DataFrame:
+    """Map county ids to the ids of the requested level (county | prefecture | province) from a RegionRegistry."""
+    counties: pl.DataFrame = registry.counties  # type: ignore[attr-defined]
+    if level == "county":
+        return counties.select("region_id", pl.col("region_id").alias("parent_id"))
+    if level == "prefecture":
+        return counties.select("region_id", "parent_id")
+    if level == "province":
+        return counties.select("region_id", (pl.col("region_id").str.slice(0, 2) + "0000").alias("parent_id"))
+    raise ValueError(f"unknown level {level!r}")
+
+
+def rollup_services(services: pl.DataFrame, parents: pl.DataFrame, *, file: str | None = None) -> pl.DataFrame:
+    """Sum a county services table to the parents in ``parents`` (region_id → parent_id) without double counting.
+
+    Every region must map to exactly one parent (UNKNOWN_REGION otherwise); a parent id
+    that also appears as an input region would count its area twice (REGION_COUNTED_TWICE).
+    Identity: Σ members = roll-up, per parent, year, method, service, component, ecosystem type.
+    """
+    assert_unique(parents, ["region_id"], "each region has one parent")
+    problems = ProblemCollector()
+    regions = services.select("region_id").unique().sort("region_id")
+    unknown = regions.join(parents, on="region_id", how="anti")
+    for rid in unknown["region_id"].to_list():
+        problems.add("UNKNOWN_REGION", f"region '{rid}' is not a county of the region registry, so it cannot be rolled up",
+                     file=file, column="region_id", value=rid, expected="a county id of the registry")
+    as_parent = regions.join(parents.select(pl.col("parent_id").alias("region_id")).unique(), on="region_id", how="semi")
+    as_parent = as_parent.join(parents.filter(pl.col("region_id") == pl.col("parent_id")), on="region_id", how="anti")
+    for rid in as_parent["region_id"].to_list():
+        problems.add("REGION_COUNTED_TWICE", f"region '{rid}' appears together with its own member counties; "
+                     "its value would be counted twice", file=file, column="region_id", value=rid,
+                     expected="county rows only")
+    problems.raise_if_any()
+    keys = ["year", "ecosystem_type", "category", "service", "component", "quantity_unit", "price", "price_unit",
+            "method", "price_year"]
+    rolled = (
+        services.join(parents, on="region_id", how="inner")
+        .group_by(["parent_id", *keys])
+        .agg(
+            pl.when(pl.col("quantity").count() > 0).then(pl.col("quantity").sum()).alias("quantity"),
+            pl.col("value_cny").sum(),
+            pl.col("coefficient_id").sort().first(),
+        )
+        .rename({"parent_id": "region_id"})
+    )
+    rolled = conform_services(rolled.select(list(SERVICES_SCHEMA)))
+    members = services.join(parents, on="region_id", how="inner").drop("region_id").rename({"parent_id": "region_id"})
+    assert_sums_equal(members, rolled.group_by(GEP_KEYS).agg(pl.col("value_cny").sum()), GEP_KEYS, "value_cny",
+                      "value_cny", "roll-up equals the sum of its members")
+    return rolled
+
+
+def to_constant_prices(services: pl.DataFrame, price_index: pl.DataFrame, base_year: int) -> pl.DataFrame:
+    """Rebase value_cny from each row's price_year to ``base_year``: value × I(base)/I(price_year); 王航 et al. 2017 (CPI chain index).
+
+    ``price_index``: year, index [, region_id] (any base; only ratios matter). Missing
+    index years are MISSING_VALUE input problems naming the year. price and price_year
+    are rebased too, so quantity × price = value still holds.
+    """
+    keys = ["region_id"] if "region_id" in price_index.columns else []
+    idx = price_index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64))
+    base = idx.filter(pl.col("year") == base_year).select(*keys, pl.col("index").alias("_ib"))
+    df = services.join(idx.rename({"year": "price_year", "index": "_ip"}), on=[*keys, "price_year"], how="left")
+    df = df.join(base, on=keys, how="left") if keys else df.join(base, how="cross") if base.height else df.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("_ib"))
+    problems = ProblemCollector()
+    if not base.height:
+        problems.add("MISSING_VALUE", f"the price index has no value for the base year {base_year}",
+                     column="year", value=base_year, expected=f"a row for year {base_year}")
+    for y in df.filter(pl.col("_ip").is_null())["price_year"].unique().sort().to_list():
+        problems.add("MISSING_VALUE", f"the price index has no value for year {y}, needed to rebase values to {base_year}",
+                     column="year", value=y, expected=f"a row for year {y}")
+    problems.raise_if_any()
+    ratio = pl.col("_ib") / pl.col("_ip")
+    return conform_services(
+        df.with_columns(
+            (pl.col("value_cny") * ratio).alias("value_cny"),
+            (pl.col("price") * ratio).alias("price"),
+            pl.lit(base_year).cast(pl.Int32).alias("price_year"),
+        )
+    )
+
+
+def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from: int, year_to: int) -> pl.DataFrame:
+    """Split ΔV between two years into area effect and unit-value (price/coefficient) effect: midpoint (two-factor Shapley) decomposition, exact.
+
+    Per region, method and ecosystem type k with area A and unit value u = V/A (CNY/ha):
+    area effect = ΔA·(u0+u1)/2, unit-value effect = Δu·(A0+A1)/2, so their sum is
+    exactly ΔV. A type absent in one year takes the other year's u (no price effect).
+    Values without an ecosystem type (statistics, county quantities) go to
+    ``unattributed_change_cny``. Identity: area + unit value + unattributed = total change.
+    """
+    area = (
+        extent.filter(pl.col("ecosystem_type").is_not_null())
+        .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
+        .agg(pl.col("area_ha").sum())
+    )
+    val = services.group_by(["region_id", "year", "method", "ecosystem_type"]).agg(pl.col("value_cny").sum())
+    typed = val.filter(pl.col("ecosystem_type").is_not_null()).join(area, on=["region_id", "year", "ecosystem_type"],
+                                                                     how="left")
+
+    def side(y: int, tag: str) -> pl.DataFrame:
+        return typed.filter(pl.col("year") == y).select(
+            "region_id", "method", "ecosystem_type", pl.col("value_cny").alias(f"v{tag}"), pl.col("area_ha").alias(f"a{tag}")
+        )
+
+    t = side(year_from, "0").join(side(year_to, "1"), on=["region_id", "method", "ecosystem_type"], how="full",
+                                  coalesce=True)
+    t = t.with_columns([pl.col(c).fill_null(0.0) for c in ("v0", "v1", "a0", "a1")])
+    u0 = pl.when(pl.col("a0") > 0).then(pl.col("v0") / pl.col("a0"))
+    u1 = pl.when(pl.col("a1") > 0).then(pl.col("v1") / pl.col("a1"))
+    t = t.with_columns(u0.fill_null(u1).fill_null(0.0).alias("u0"), u1.fill_null(u0).fill_null(0.0).alias("u1"))
+    t = t.with_columns(
+        ((pl.col("a1") - pl.col("a0")) * (pl.col("u0") + pl.col("u1")) / 2).alias("area_effect_cny"),
+        ((pl.col("u1") - pl.col("u0")) * (pl.col("a0") + pl.col("a1")) / 2).alias("unit_value_effect_cny"),
+        # a typed value without any area (should not happen) is carried as residual-free unattributed change
+        pl.when((pl.col("a0") == 0) & (pl.col("a1") == 0)).then(pl.col("v1") - pl.col("v0")).otherwise(0.0).alias("_u"),
+    )
+    typed_sum = t.group_by(["region_id", "method"]).agg(
+        pl.col("area_effect_cny").sum(), pl.col("unit_value_effect_cny").sum(), pl.col("_u").sum()
+    )
+    tot = val.group_by(["region_id", "method", "year"]).agg(pl.col("value_cny").sum())
+    v0 = tot.filter(pl.col("year") == year_from).select("region_id", "method", pl.col("value_cny").alias("value_from_cny"))
+    v1 = tot.filter(pl.col("year") == year_to).select("region_id", "method", pl.col("value_cny").alias("value_to_cny"))
+    out = (
+        v0.join(v1, on=["region_id", "method"], how="full", coalesce=True)
+        .join(typed_sum, on=["region_id", "method"], how="left")
+        .with_columns([pl.col(c).fill_null(0.0) for c in ("value_from_cny", "value_to_cny", "area_effect_cny",
+                                                           "unit_value_effect_cny", "_u")])
+        .with_columns((pl.col("value_to_cny") - pl.col("value_from_cny")).alias("total_change_cny"))
+        .with_columns(
+            (pl.col("total_change_cny") - pl.col("area_effect_cny") - pl.col("unit_value_effect_cny")).alias(
+                "unattributed_change_cny"
+            )
+        )
+        .with_columns(  # float round-off of the exact identity is shown as 0
+            pl.when(pl.col("unattributed_change_cny").abs() < 1e-6 + 1e-12 * pl.col("total_change_cny").abs())
+            .then(0.0)
+            .otherwise(pl.col("unattributed_change_cny"))
+            .alias("unattributed_change_cny")
+        )
+        .select("region_id", "method", pl.lit(year_from).cast(pl.Int32).alias("year_from"),
+                pl.lit(year_to).cast(pl.Int32).alias("year_to"), "value_from_cny", "value_to_cny", "total_change_cny",
+                "area_effect_cny", "unit_value_effect_cny", "unattributed_change_cny")
+        .sort(["region_id", "method"])
+    )
+    # exactness of the typed part: area + unit effect = Δ typed value (checked, not assumed)
+    typed_delta = t.with_columns((pl.col("v1") - pl.col("v0") - pl.col("_u")).alias("_d"))
+    check = typed_delta.with_columns((pl.col("area_effect_cny") + pl.col("unit_value_effect_cny")).alias("_e"))
+    assert_sums_equal(check, check, ["region_id", "method", "ecosystem_type"], "_d", "_e",
+                      "area effect + unit-value effect = change of ecosystem-typed value")
+    return out
