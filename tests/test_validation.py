@@ -1,0 +1,59 @@
+"""gep.validation with the built-in Sichuan registry: region ids, crosswalk classes, area totals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from gep.errors import InputError
+from gep.loaders import load_landcover
+from gep.regions import load_registry
+
+
+@pytest.fixture(scope="module")
+def sichuan():
+    return load_registry("sichuan")
+
+
+def _write(path: Path, rows: list[str]) -> Path:
+    path.write_text("region_id,year,class,area_ha\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_unknown_region_ids_with_suggestions(tmp_path: Path, sichuan) -> None:
+    p = _write(tmp_path / "lc.csv", ["510104,2020,旱地,10", "510199,2020,旱地,10", "锦江区,2020,旱地,1"])
+    with pytest.raises(InputError) as err:
+        load_landcover(p, registry=sichuan)
+    probs = err.value.problems
+    assert [(x.code, x.row, x.value) for x in probs] == [
+        ("UNKNOWN_REGION", 3, "510199"), ("UNKNOWN_REGION", 4, "锦江区")]
+    assert "use the code" in probs[1].message and "510104" in probs[1].message
+
+
+def test_no_registry_accepts_any_id(tmp_path: Path) -> None:
+    p = _write(tmp_path / "lc.csv", ["county-A,2020,旱地,10", "X9,2020,旱地,10"])
+    assert load_landcover(p).height == 2
+
+
+def test_area_exceeding_official_area(tmp_path: Path, sichuan) -> None:
+    # 锦江区 510104: 60.7 km2 = 6070 ha; +1 % = 6130.7 ha
+    p = _write(tmp_path / "lc.csv", ["510104,2020,城镇村及工矿用地,6100",   # 6100 ≤ 6130.7: fine
+                                     "510104,2025,城镇村及工矿用地,6000", "510104,2025,水田,200"])  # 6200 > 6130.7
+    with pytest.raises(InputError) as err:
+        load_landcover(p, registry=sichuan)
+    (problem,) = err.value.problems
+    assert problem.code == "AREA_EXCEEDS_REGION" and problem.row == 3
+    assert "2025" in problem.message and "6,070.00 ha" in problem.message
+
+
+def test_classes_absent_from_crosswalk_all_listed(tmp_path: Path) -> None:
+    cw = pl.DataFrame({"class": ["旱地", "水田", "城镇村及工矿用地"], "ecosystem_type": ["旱地", "水田", None]})
+    p = _write(tmp_path / "lc.csv", ["510104,2020,旱地,1", "510104,2020,有林地,1", "510104,2020,草地X,1",
+                                     "510105,2020,有林地,1"])
+    with pytest.raises(InputError) as err:
+        load_landcover(p, crosswalk=cw)
+    probs = err.value.problems
+    assert [(x.code, x.value, x.row) for x in probs] == [("UNKNOWN_CLASS", "有林地", 3), ("UNKNOWN_CLASS", "草地X", 4)]
+    assert "有林地, 草地X" in probs[0].message and "rows 3, 5" in probs[0].message
