@@ -15,11 +15,9 @@ from gep.validation import crosswalk_lookup
 EXTENT_COLUMNS = ["region_id", "year", "class", "ecosystem_type", "area_ha"]
 
 
-def _known_types() -> pl.DataFrame | None:
-    try:
-        from gep.coefficients import ecosystem_types
-    except ImportError:  # pragma: no cover - coefficients package always ships
-        return None
+def _known_types() -> pl.DataFrame:
+    from gep.coefficients import ecosystem_types
+
     t = ecosystem_types()
     parts = [t.select(pl.col("ecosystem_type").alias("key"), "ecosystem_type")]
     if "code" in t.columns:
@@ -34,16 +32,13 @@ def build_extent(landcover: pl.DataFrame, crosswalk: pl.DataFrame | None) -> pl.
     or English code of Xie 2015) keeps that type; any other class gets a null type.
     """
     lookup = crosswalk_lookup(crosswalk) if crosswalk is not None else _known_types()
-    if lookup is None:
-        out = landcover.with_columns(pl.lit(None, pl.Utf8).alias("ecosystem_type"))
-    else:
-        lookup = lookup.with_columns(
-            pl.when(pl.col("ecosystem_type").cast(pl.Utf8).str.strip_chars() == "")
-            .then(None)
-            .otherwise(pl.col("ecosystem_type").cast(pl.Utf8))
-            .alias("ecosystem_type")
-        )
-        out = landcover.join(lookup, left_on="class", right_on="key", how="left")
+    lookup = lookup.with_columns(
+        pl.when(pl.col("ecosystem_type").cast(pl.Utf8).str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col("ecosystem_type").cast(pl.Utf8))
+        .alias("ecosystem_type")
+    )
+    out = landcover.join(lookup, left_on="class", right_on="key", how="left")
     return (
         out.select(
             pl.col("region_id").cast(pl.Utf8),
