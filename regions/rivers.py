@@ -156,7 +156,10 @@ def find_cycle(edges: pl.DataFrame) -> list[str] | None:
                 stack[-1] = (node, i + 1)
                 nxt = succ[node][i]
                 if colour[nxt] == grey:
-                    return path[path.index(nxt) :] + [nxt]
+                    cyc = path[path.index(nxt) :]
+                    k = cyc.index(min(cyc))  # start at the smallest id: stable message
+                    cyc = cyc[k:] + cyc[:k]
+                    return cyc + [cyc[0]]
                 if colour[nxt] == white:
                     colour[nxt] = grey
                     stack.append((nxt, 0))
@@ -192,7 +195,8 @@ def check_edges(
                         file=file, row=row, column=c, value=value, expected="a code from `gep regions list`")
         for row in df.filter(pl.col(c).is_null() | (pl.col(c) == "")).get_column("_row").to_list():
             col.add("MISSING_VALUE", "the county code is empty", file=file, row=row, column=c)
-    for value, row in df.filter(~pl.col("confidence").is_in(list(GRADES))).select("confidence", "_row").iter_rows():
+    bad_grade = pl.col("confidence").is_null() | ~pl.col("confidence").is_in(list(GRADES))
+    for value, row in df.filter(bad_grade).select("confidence", "_row").iter_rows():
         col.add("INVALID_VALUE", "confidence must be a grade A, B or C", file=file, row=row,
                 column="confidence", value=value, expected="A, B or C")
     for value, row in df.filter(pl.col("upstream_id") == pl.col("downstream_id")).select("upstream_id", "_row").iter_rows():
@@ -235,7 +239,10 @@ def load_river_edges(path: str | Path, known_ids: set[str] | None = None) -> pl.
                 column=name, expected=" or ".join(EDGE_ALIASES[name]))
     col.raise_if_any()
     df = df.with_columns(
-        pl.col("confidence").str.strip_chars().str.to_uppercase() if "confidence" in df.columns else pl.lit("C").alias("confidence")
+        # an empty grade counts as C (inferred), like a table without the column
+        pl.col("confidence").str.strip_chars().str.to_uppercase().fill_null("C")
+        if "confidence" in df.columns
+        else pl.lit("C").alias("confidence")
     )
     df = normalise_edges(df.select([c for c in df.columns if c in EDGE_SCHEMA]))
     col.extend(check_edges(df, known_ids, file=str(p)))
