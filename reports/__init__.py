@@ -1,0 +1,70 @@
+"""Excel and HTML reports of a gep run (reads run_dir/tables/*.csv and manifest.json).
+
+``write_reports(run_dir)`` writes ``report.xlsx`` and ``report.html`` into the run
+directory. Reports only render the tables the engine wrote (docs/contracts.md §10).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .data import RunData, load_run
+from .labels import check_lang
+
+FORMATS = ("xlsx", "html")
+
+__all__ = ["FORMATS", "RunData", "load_run", "write_reports"]
+
+
+def _atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
+    """Write via a temp file in the same folder, then rename (no half-written reports)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: str = "zh-en",
+                  *, out_dir: Path | str | None = None,
+                  boundaries: dict[str, Any] | None = None,
+                  region_names: pl.DataFrame | None = None) -> list[Path]:
+    """Write report.xlsx / report.html for the run in ``run_dir``; return the paths written.
+
+    ``boundaries`` (GeoJSON) and ``region_names`` override the regions registry named in
+    the manifest (used by tests and benchmarks).
+    """
+    check_lang(lang)
+    wanted = [f.strip().lower() for f in formats if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown report format(s) {unknown}; choose from {list(FORMATS)}")
+    run = load_run(run_dir, boundaries=boundaries, region_names=region_names)
+    out = Path(out_dir) if out_dir is not None else run.run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in FORMATS:
+        if fmt not in wanted:
+            continue
+        if fmt == "xlsx":
+            from .xlsx import write_xlsx
+
+            written.append(_atomic_write(out / "report.xlsx",
+                                         lambda p: write_xlsx(run, p, lang)))
+        else:
+            from .html import write_html
+
+            written.append(_atomic_write(out / "report.html",
+                                         lambda p: write_html(run, p, lang)))
+    return written

@@ -1,0 +1,181 @@
+"""Read a run directory (manifest.json + tables/*.csv) for the report writers.
+
+Reports only render what the engine wrote (docs/contracts.md §8, §10): this module
+reads, types and orders the tables; it computes nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gep.errors import InputError, Problem
+
+# Columns that are identifiers or free text even when every value looks like a number
+# (region ids are GB/T 2260 codes: "510104" must stay a string).
+TEXT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "region_id", "class", "class_from", "class_to", "ecosystem_type", "category",
+        "service", "component", "quantity_unit", "price_unit", "method", "pool",
+        "payer", "payee", "party", "period", "rule", "basis", "section_id",
+        "agreement_id", "coefficient_id", "unit", "source", "verification", "note",
+        "name", "name_zh", "name_en", "parent_id", "set_id", "table", "key",
+        "parameter", "distribution", "status", "data_status", "code", "message",
+    }
+)
+INT_COLUMNS: frozenset[str] = frozenset({"year", "year_from", "year_to", "price_year"})
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything a report shows: the manifest, the tables, and region names/boundaries."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    tables: dict[str, pl.DataFrame]
+    region_names: pl.DataFrame | None = None  # region_id, name_zh, name_en, area_km2
+    boundaries: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, name: str) -> pl.DataFrame | None:
+        """The table ``name`` if the run wrote it and it has rows, else None."""
+        df = self.tables.get(name)
+        return df if df is not None and df.height > 0 else None
+
+
+def _is_text(name: str) -> bool:
+    return name in TEXT_COLUMNS or name.endswith("_id") or name.endswith("_unit")
+
+
+def type_columns(df: pl.DataFrame) -> pl.DataFrame:
+    """Cast all-numeric Utf8 columns to Float64 (Int64 for year columns); ids stay text."""
+    casts: list[pl.Expr] = []
+    for name in df.columns:
+        if _is_text(name) or df.schema[name] != pl.Utf8:
+            continue
+        col = df.get_column(name)
+        as_float = col.str.strip_chars().cast(pl.Float64, strict=False)
+        if as_float.null_count() != col.null_count():
+            continue  # some value is not a number: keep the column as text
+        if name in INT_COLUMNS and as_float.drop_nulls().round(0).equals(as_float.drop_nulls()):
+            casts.append(pl.col(name).str.strip_chars().cast(pl.Float64).cast(pl.Int64))
+        else:
+            casts.append(pl.col(name).str.strip_chars().cast(pl.Float64))
+    return df.with_columns(casts) if casts else df
+
+
+def read_table_csv(path: Path) -> pl.DataFrame:
+    """Read one engine table (UTF-8 CSV) with ids as text and numbers as numbers."""
+    df = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
+    return type_columns(df)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """Read ``run_dir/manifest.json``; a missing or broken manifest is an InputError."""
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        raise InputError([Problem(
+            "FILE_NOT_FOUND",
+            "This folder has no manifest.json, so it is not a gep run directory. "
+            "Give the output folder of `gep run` or `gep demo`.",
+            file=str(path))])
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError([Problem(
+            "UNREADABLE_FILE", f"manifest.json could not be read as JSON: {exc}",
+            file=str(path))]) from None
+    if not isinstance(manifest, dict):
+        raise InputError([Problem(
+            "UNREADABLE_FILE", "manifest.json must hold a JSON object.", file=str(path))])
+    return manifest
+
+
+def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
+        pl.DataFrame | None, dict[str, Any] | None]:
+    regions = manifest.get("regions")
+    if not regions:
+        return None, None
+    try:
+        from gep.regions import load_registry  # type: ignore[attr-defined]
+
+        reg = load_registry(regions)
+    except Exception as exc:  # registry missing or not built yet: report without names/map
+        notes.append(f"regions registry {regions!r} not available: {exc}")
+        return None, None
+    names: pl.DataFrame | None = None
+    counties = getattr(reg, "counties", None)
+    if isinstance(counties, pl.DataFrame) and "region_id" in counties.columns:
+        keep = [c for c in ("region_id", "name_zh", "name_en", "area_km2") if c in counties.columns]
+        frames = [counties.select(keep)]
+        prefectures = getattr(reg, "prefectures", None)
+        if isinstance(prefectures, pl.DataFrame) and "region_id" in prefectures.columns:
+            pkeep = [c for c in keep if c in prefectures.columns]
+            frames.append(prefectures.select(pkeep))
+        names = pl.concat(frames, how="diagonal_relaxed").with_columns(
+            pl.col("region_id").cast(pl.Utf8)).unique("region_id", keep="first",
+                                                      maintain_order=True)
+    try:
+        boundaries = reg.boundaries()
+    except Exception as exc:
+        notes.append(f"region boundaries not available: {exc}")
+        boundaries = None
+    return names, boundaries
+
+
+def load_run(run_dir: Path | str, *, boundaries: dict[str, Any] | None = None,
+             region_names: pl.DataFrame | None = None) -> RunData:
+    """Read a run directory. ``boundaries``/``region_names`` override the registry (tests, benchmarks)."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    tables: dict[str, pl.DataFrame] = {}
+    tdir = run_dir / "tables"
+    if tdir.is_dir():
+        for path in sorted(tdir.glob("*.csv")):
+            tables[path.stem] = read_table_csv(path)
+    notes: list[str] = []
+    if boundaries is None and region_names is None:
+        region_names, boundaries = _load_registry(manifest, notes)
+    return RunData(run_dir=run_dir, manifest=manifest, tables=tables,
+                   region_names=region_names, boundaries=boundaries, notes=notes)
+
+
+def coefficients_table(run: RunData) -> pl.DataFrame | None:
+    """The coefficients the run used: tables/coefficients_used.csv, else the manifest's sets.
+
+    Falls back to ``gep.coefficients.load_set`` for every set listed in the manifest
+    (columns set_id, table, then the set's own columns).
+    """
+    used = run.table("coefficients_used")
+    if used is not None:
+        return used
+    sets = run.manifest.get("coefficient_sets") or []
+    if not sets:
+        return None
+    try:
+        from gep.coefficients import load_set  # type: ignore[attr-defined]
+    except ImportError:
+        run.notes.append("gep.coefficients is not available: coefficient rows not shown")
+        return None
+    frames: list[pl.DataFrame] = []
+    for entry in sets:
+        set_id = entry.get("id") if isinstance(entry, dict) else entry
+        try:
+            cset = load_set(set_id)
+        except Exception as exc:
+            run.notes.append(f"coefficient set {set_id!r} could not be loaded: {exc}")
+            continue
+        tables = getattr(cset, "tables", {}) or {}
+        for tname in sorted(tables):
+            t = tables[tname]
+            if not isinstance(t, pl.DataFrame):
+                continue
+            frames.append(t.with_columns(pl.all().cast(pl.Utf8)).select(
+                pl.lit(str(set_id)).alias("set_id"), pl.lit(tname).alias("table"), pl.all()))
+    if not frames:
+        return None
+    return type_columns(pl.concat(frames, how="diagonal_relaxed"))

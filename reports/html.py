@@ -1,0 +1,311 @@
+"""Self-contained offline HTML report (Jinja2, inline CSS/JS/SVG, no network requests).
+
+Every user string is escaped by Jinja2 autoescaping; the manifest is embedded as JSON
+with <, >, & written as \\u escapes so no string can close the script element.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+
+from gep.units import conversion_factor
+
+from .data import RunData, coefficients_table
+from .labels import label
+from .svg import choropleth, flow_diagram, fmt_num, hbar, tornado
+from .views import (
+    account_items,
+    flows,
+    latest_year,
+    money_columns,
+    per_km2_column,
+    primary,
+    select_slice,
+    sum_by,
+)
+
+HTML_MAX_ROWS = 3000
+WAN = conversion_factor("CNY", "万CNY")
+YI = conversion_factor("CNY", "亿CNY")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool = False
+    warn: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    headers: list[str]
+    numeric: list[bool]
+    rows: list[list[Cell]]
+    note: str | None
+
+
+def safe_json(obj: Any) -> Markup:
+    """JSON for an inline <script type="application/json">: <, >, & and U+2028/9 escaped."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+    for a, b in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+                 ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return Markup(text)
+
+
+def _cell(value: Any, dtype: pl.DataType, warn: bool = False) -> Cell:
+    if value is None:
+        return Cell("", dtype.is_numeric(), warn)
+    if dtype.is_integer():
+        return Cell(str(value), True, warn)
+    if dtype.is_numeric():
+        return Cell(fmt_num(float(value)) if math.isfinite(float(value)) else "—", True, warn)
+    return Cell(str(value), False, warn)
+
+
+def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
+               headers: list[str] | None = None, max_rows: int = HTML_MAX_ROWS) -> Table:
+    """A sortable HTML table of ``df`` (first ``max_rows`` rows, with a note when cut)."""
+    shown = df.head(max_rows)
+    warn_col = (shown.get_column("verification").fill_null("") == "unverified").to_list() \
+        if "verification" in shown.columns else [False] * shown.height
+    dtypes = [shown.schema[c] for c in shown.columns]
+    rows = [[_cell(v, t, w and c == "verification")
+             for v, t, c in zip(row, dtypes, shown.columns, strict=True)]
+            for row, w in zip(shown.rows(), warn_col, strict=True)]
+    if "verification" in shown.columns:
+        i = shown.columns.index("verification")
+        flag = label("unverified_flag", lang)
+        for row in rows:
+            if row[i].warn:
+                row[i] = Cell(flag, False, True)
+    note = None
+    if df.height > max_rows:
+        note = label("truncated", lang, shown=max_rows, total=df.height, name=name or tid)
+    return Table(tid, headers or list(df.columns), [t.is_numeric() for t in dtypes], rows, note)
+
+
+def _names(run: RunData, lang: str) -> dict[str, str]:
+    if run.region_names is None:
+        return {}
+    col = "name_en" if lang == "en" else "name_zh"
+    if col not in run.region_names.columns:
+        return {}
+    return {k: v for k, v in run.region_names.select("region_id", col).rows() if v}
+
+
+def _with_names(df: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    if "region_id" not in df.columns or not names:
+        return df
+    lookup = pl.DataFrame({"region_id": list(names), "region_name": list(names.values())},
+                          schema={"region_id": pl.Utf8, "region_name": pl.Utf8})
+    cols = list(df.columns)
+    i = cols.index("region_id") + 1
+    return df.join(lookup, on="region_id", how="left", maintain_order="left").select(
+        [*cols[:i], "region_name", *cols[i:]])
+
+
+def _map(run: RunData, lang: str, names: dict[str, str]) -> tuple[Any, str | None]:
+    gep = run.table("gep")
+    if run.boundaries is None or gep is None:
+        return None, label("no_map", lang)
+    year, method = latest_year(gep), primary(gep, "method")
+    part = select_slice(gep, year, method)
+    col = per_km2_column(gep)
+    note = None
+    if col is not None:
+        values = dict(part.select("region_id", pl.col(col) * WAN).rows())
+    elif run.region_names is not None and "area_km2" in run.region_names.columns \
+            and "total_cny" in part.columns:
+        values = dict(part.join(run.region_names.select("region_id", "area_km2"),
+                                on="region_id", how="left")
+                      .select("region_id", pl.col("total_cny") * WAN / pl.col("area_km2"))
+                      .rows())
+        note = label("display_ratio", lang)
+    else:
+        return None, label("no_map", lang)
+    values = {k: v for k, v in values.items() if v is not None}
+    unit = label("wan_yuan_per_km2", lang)
+    titles = {rid: f"{names.get(rid, rid)} ({rid}): {fmt_num(v)} {unit}"
+              for rid, v in values.items()}
+    for f in run.boundaries.get("features", []):
+        rid = str((f.get("properties") or {}).get("region_id", ""))
+        titles.setdefault(rid, f"{names.get(rid, rid)} ({rid}): {label('no_data', lang)}")
+    chart = choropleth(run.boundaries, values, titles, unit, label("no_data", lang))
+    caption = f"{year} · {method}" if method else f"{year}"
+    return {"chart": chart, "caption": caption}, note
+
+
+def _lbl(lang: str) -> Any:
+    return lambda key, **kw: label(str(key), lang, **kw)
+
+
+def build_context(run: RunData, lang: str) -> dict[str, Any]:
+    """Everything the template shows, computed from the run's tables."""
+    m = run.manifest
+    names = _names(run, lang)
+    coeffs = coefficients_table(run)
+    wan, yi = label("wan_yuan", lang), label("yi_yuan", lang)
+    charts: list[dict[str, Any]] = []
+    tables: dict[str, Table] = {}
+    cards: list[tuple[str, str, str]] = []
+    gep, services = run.table("gep"), run.table("services")
+    year = method = None
+    if gep is not None:
+        year, method = latest_year(gep), primary(gep, "method")
+        part = select_slice(gep, year, method)
+        if "total_cny" in part.columns:
+            cards.append((label("card_gep", lang) + f" {year}",
+                          fmt_num(float(part.get_column("total_cny").sum()) * YI), yi))
+        cards.append((label("card_regions", lang), str(gep.get_column("region_id").n_unique()),
+                      ""))
+        cats = [c for c in money_columns(gep) if c != "total_cny" and "per_" not in c]
+        if cats:
+            items = [(label(c[:-4], lang), float(part.get_column(c).sum() or 0) * YI)
+                     for c in cats]
+            charts.append({"title": label("by_category", lang), "unit": yi,
+                           "chart": hbar(items, yi)})
+        if "total_cny" in gep.columns and gep.get_column("year").n_unique() > 1:
+            by_year = select_slice(gep, None, method).group_by("year").agg(
+                pl.col("total_cny").sum()).sort("year")
+            charts.append({"title": label("by_year", lang), "unit": yi,
+                           "chart": hbar([(str(y), v * YI) for y, v in by_year.rows()], yi)})
+        if "total_cny" in part.columns:
+            top = part.sort(["total_cny", "region_id"], descending=[True, False]).head(15)
+            charts.append({"title": label("top_regions", lang), "unit": wan,
+                           "chart": hbar([(names.get(r, r), v * WAN) for r, v in
+                                          top.select("region_id", "total_cny").rows()], wan)})
+        money = [c for c in money_columns(gep) if "per_" not in c]
+        shown = _with_names(gep.with_columns([pl.col(c) * WAN for c in money]), names)
+        heads = [f"{label(c[:-4], lang)} ({wan})" if c in money else
+                 (label(c, lang) if c in ("region_id", "region_name", "year", "method") else c)
+                 for c in shown.columns]
+        tables["gep"] = make_table("t-gep", shown, lang, "gep", heads)
+    if services is not None and "value_cny" in services.columns:
+        y = year if year is not None else latest_year(services)
+        sv = select_slice(services, y, method)
+        charts.append({"title": label("by_service", lang), "unit": wan, "chart": hbar(
+            [(label(s, lang), v * WAN) for s, v in sum_by(sv, "service").head(20).rows()],
+            wan)})
+        if "ecosystem_type" in sv.columns:
+            charts.append({"title": label("by_ecosystem", lang), "unit": wan, "chart": hbar(
+                [(label(str(s), lang), v * WAN) for s, v in
+                 sum_by(sv, "ecosystem_type").rows()], wan)})
+        items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
+        acc = items.select(
+            pl.col("category").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
+            pl.col("service").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
+            "quantity", "quantity_unit", "pricing_method", (pl.col("value_cny") * WAN),
+            (pl.col("value_cny") / pl.col("value_cny").sum()).alias("share"),
+            "source", pl.when(pl.col("unverified")).then(pl.lit("unverified"))
+            .otherwise(pl.lit(None, pl.Utf8)).alias("verification"))
+        heads = [label(k, lang) for k in ("category", "service", "quantity", "unit",
+                                           "pricing_method")]
+        heads += [label("value_wan", lang), label("share", lang), label("source", lang),
+                  label("verification", lang)]
+        tables["account"] = make_table("t-account", acc.with_columns(
+            (pl.col("share") * 100).round(2)), lang, "services", heads)
+    stock, flux = run.table("carbon_stock"), run.table("carbon_flux")
+    carbon_charts = []
+    if stock is not None and {"pool", "c_t"} <= set(stock.columns):
+        sy = latest_year(stock)
+        carbon_charts.append({"title": f"{label('stock_by_pool', lang)} {sy} (t C)",
+                              "unit": "t C", "chart": hbar(
+                                  [(label(p, lang), v) for p, v in
+                                   sum_by(select_slice(stock, sy, None), "pool", "c_t").rows()],
+                                  "t C")})
+        tables["carbon_stock"] = make_table("t-stock", _with_names(stock, names), lang,
+                                            "carbon_stock")
+    if flux is not None and "co2e_t" in flux.columns:
+        if {"class_from", "class_to"} <= set(flux.columns):
+            tr = flux.with_columns((pl.col("class_from") + " → " + pl.col("class_to"))
+                                   .alias("transition"))
+            items = sum_by(tr, "transition", "co2e_t").head(15).rows()
+            carbon_charts.append({"title": label("flux_by_transition", lang) + " (t CO₂e)",
+                                  "unit": "t CO₂e", "chart": hbar(items, "t CO₂e")})
+        cards.append((label("card_carbon", lang),
+                      fmt_num(float(flux.get_column("co2e_t").sum() or 0), 0),
+                      label("t_co2e", lang)))
+        tables["carbon_flux"] = make_table("t-flux", _with_names(flux, names), lang,
+                                           "carbon_flux")
+    ledger, net = run.table("compensation_ledger"), run.table("compensation_net")
+    flow = None
+    if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
+        f = flows(ledger)
+        flow = flow_diagram([(a, b, float(v)) for a, b, v in f.rows()], names,
+                            label("yuan", lang))
+        cards.append((label("card_compensation", lang),
+                      fmt_num(float(ledger.get_column("amount_cny").sum()) * WAN), wan))
+        tables["compensation_ledger"] = make_table("t-ledger", ledger, lang,
+                                                   "compensation_ledger")
+    if net is not None:
+        tables["compensation_net"] = make_table("t-net", net, lang, "compensation_net")
+    torn = None
+    sens = run.table("sensitivity")
+    if sens is not None:
+        tables["sensitivity"] = make_table("t-sens", sens, lang, "sensitivity")
+        low = next((c for c in sens.columns if "low" in c and sens.schema[c].is_numeric()), None)
+        high = next((c for c in sens.columns if "high" in c and sens.schema[c].is_numeric()),
+                    None)
+        base = next((c for c in sens.columns if "base" in c and sens.schema[c].is_numeric()),
+                    None)
+        pname = next((c for c in ("parameter", "coefficient_id", "name") if c in sens.columns),
+                     None)
+        if low and high and pname:
+            rows = sens.select(pname, low, high).head(15).rows()
+            b = float(sens.get_column(base).first()) if base else 0.0
+            torn = tornado([(str(p), float(a), float(c)) for p, a, c in rows], b)
+    unc = run.table("uncertainty")
+    if unc is not None:
+        tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty")
+    n_unverified = 0
+    if coeffs is not None:
+        if "verification" in coeffs.columns:
+            n_unverified = coeffs.filter(pl.col("verification") == "unverified").height
+        tables["coefficients"] = make_table("t-coef", coeffs, lang, "coefficients_used")
+    cards.append((label("card_unverified", lang), str(n_unverified), ""))
+    extent = run.table("extent")
+    if extent is not None:
+        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent")
+    shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
+                   "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
+                   "extent"}
+    others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n))
+              for i, n in enumerate(sorted(run.tables))
+              if n not in shown_names and run.tables[n].height > 0]
+    map_ctx, map_note = _map(run, lang, names)
+    warnings = [w for w in (m.get("warnings") or []) if isinstance(w, dict)]
+    return {
+        "lang": lang, "html_lang": "en" if lang == "en" else "zh-CN", "L": _lbl(lang),
+        "m": m, "synthetic": bool(m.get("synthetic")),
+        "data_label": m.get("data_label") or "SYNTHETIC",
+        "cards": cards, "charts": charts, "carbon_charts": carbon_charts, "flow": flow,
+        "tornado": torn, "tables": tables, "others": others, "map": map_ctx,
+        "map_note": map_note, "warnings": warnings, "notes": list(run.notes),
+        "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,
+        "method": method,
+    }
+
+
+def render_html(run: RunData, lang: str) -> str:
+    """The report as one HTML string."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    return env.get_template("report.html.j2").render(**build_context(run, lang))
+
+
+def write_html(run: RunData, path: Path, lang: str) -> Path:
+    """Write the HTML report to ``path`` (UTF-8, LF line ends); returns ``path``."""
+    path.write_text(render_html(run, lang), encoding="utf-8", newline="\n")
+    return path

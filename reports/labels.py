@@ -1,0 +1,189 @@
+"""Report labels in Chinese and English: the one place where report wording lives.
+
+``label(key, lang)`` returns the text for ``lang`` in ``zh`` | ``en`` | ``zh-en``
+(bilingual: "中文 / English"). Engine codes (categories, services, pools) that are
+not in the dictionary are shown as written by the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGS: Final = ("zh", "en", "zh-en")
+
+# key -> (zh, en)
+LABELS: Final[dict[str, tuple[str, str]]] = {
+    # report structure
+    "report_title": ("生态产品总值（GEP）核算报告", "Gross Ecosystem Product (GEP) report"),
+    "cover": ("封面", "Cover"),
+    "account": ("核算总表", "GEP account"),
+    "gep_by_region": ("分区域GEP", "GEP by region"),
+    "gep_by_ecosystem": ("分生态系统GEP", "GEP by ecosystem type"),
+    "extent": ("生态系统面积", "Ecosystem extent"),
+    "services": ("服务明细", "Services detail"),
+    "carbon_stock": ("碳储量", "Carbon stocks"),
+    "carbon_flux": ("碳汇/碳通量", "Carbon flux"),
+    "compensation_ledger": ("补偿台账", "Compensation ledger"),
+    "compensation_net": ("补偿净额", "Compensation net"),
+    "compensation_matrix": ("支付方×受偿方", "Payer x payee"),
+    "coefficients": ("参数与来源", "Coefficients and sources"),
+    "warnings": ("输入警告", "Input warnings"),
+    "uncertainty": ("不确定性", "Uncertainty"),
+    "sensitivity": ("敏感性", "Sensitivity"),
+    "other_tables": ("其他表", "Other tables"),
+    "summary": ("概要", "Summary"),
+    "map": ("单位面积GEP分布图", "GEP per km² by county"),
+    "composition": ("GEP构成", "GEP composition"),
+    "by_category": ("按一级类", "By category"),
+    "by_service": ("按核算科目", "By service"),
+    "by_ecosystem": ("按生态系统类型", "By ecosystem type"),
+    "by_year": ("按年份", "By year"),
+    "top_regions": ("GEP最高的区域", "Regions with the highest GEP"),
+    "carbon": ("碳汇", "Carbon"),
+    "stock_by_pool": ("分碳库碳储量", "Carbon stock by pool"),
+    "flux_by_transition": ("分地类转换碳通量", "Carbon flux by land-cover transition"),
+    "compensation": ("生态补偿", "Ecological compensation"),
+    "flows": ("补偿资金流向", "Compensation flows (who pays whom)"),
+    "tornado": ("敏感性龙卷风图", "Sensitivity tornado"),
+    "provenance": ("来源与可追溯性", "Provenance"),
+    "tables": ("数据表", "Tables"),
+    "inputs": ("输入文件", "Inputs"),
+    "coefficient_sets": ("参数集", "Coefficient sets"),
+    "steps": ("计算步骤", "Steps"),
+    "no_map": ("无区域边界，未绘制地图", "No region boundaries: map not drawn"),
+    "no_data": ("无数据", "no data"),
+    "truncated": ("仅显示前 {shown} 行（共 {total} 行）；完整数据见 tables/{name}.csv",
+                  "Showing the first {shown} of {total} rows; full data in tables/{name}.csv"),
+    "display_ratio": ("地均GEP由 total_cny ÷ 区域面积 计算，仅用于制图",
+                      "GEP per km² computed as total_cny ÷ region area for the map only"),
+    "sort_hint": ("点击表头排序", "Click a column header to sort"),
+    # cover fields
+    "field": ("项目", "Field"),
+    "value": ("内容", "Value"),
+    "title": ("标题", "Title"),
+    "gep_version": ("gep版本", "gep version"),
+    "command": ("命令", "Command"),
+    "regions": ("区域", "Regions"),
+    "price_base_year": ("价格基准年", "Price base year"),
+    "synthetic": ("合成数据", "Synthetic data"),
+    "data_label": ("数据说明", "Data label"),
+    "unverified_count": ("未核实参数个数", "Unverified coefficients"),
+    "unverified_flag": ("⚠ 未核实", "⚠ unverified"),
+    "unverified_note": ("标记为“未核实”的参数尚未与原始文献核对，结果仅供参考",
+                        "Coefficients flagged 'unverified' have not been checked against "
+                        "the original source; treat results that use them as indicative"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    # account columns (Chinese county layout)
+    "region_id": ("区域代码", "Region code"),
+    "region_name": ("区域名称", "Region"),
+    "year": ("年份", "Year"),
+    "method": ("核算方法", "Method"),
+    "category": ("一级类", "Category"),
+    "service": ("核算科目", "Service"),
+    "quantity": ("功能量", "Quantity"),
+    "unit": ("单位", "Unit"),
+    "pricing_method": ("定价方法", "Pricing method"),
+    "price": ("单价", "Unit price"),
+    "value_wan": ("价值量(万元)", "Value (10k CNY)"),
+    "value_cny": ("价值量(元)", "Value (CNY)"),
+    "share": ("占比", "Share"),
+    "source": ("数据来源", "Source"),
+    "subtotal": ("小计", "Subtotal"),
+    "total": ("合计", "Total"),
+    "gep_total": ("GEP合计", "GEP total"),
+    "ecosystem_type": ("生态系统类型", "Ecosystem type"),
+    "payer": ("支付方", "Payer"),
+    "payee": ("受偿方", "Payee"),
+    "amount_cny": ("金额(元)", "Amount (CNY)"),
+    "code": ("代码", "Code"),
+    "message": ("说明", "Message"),
+    "file": ("文件", "File"),
+    "row": ("行", "Row"),
+    "column": ("列", "Column"),
+    "rows": ("行数", "Rows"),
+    "name": ("名称", "Name"),
+    "path": ("路径", "Path"),
+    "role": ("用途", "Role"),
+    "bytes": ("字节", "Bytes"),
+    "version": ("版本", "Version"),
+    "verification": ("核实状态", "Verification"),
+    "overrides": ("覆盖", "Overrides"),
+    # cards
+    "card_gep": ("GEP总值", "Total GEP"),
+    "card_regions": ("区域数", "Regions"),
+    "card_per_km2": ("地均GEP", "GEP per km²"),
+    "card_carbon": ("碳汇(CO₂e)", "Carbon sink (CO₂e)"),
+    "card_compensation": ("补偿资金", "Compensation paid"),
+    "card_unverified": ("未核实参数", "Unverified coefficients"),
+    "yi_yuan": ("亿元", "100M CNY"),
+    "wan_yuan": ("万元", "10k CNY"),
+    "wan_yuan_per_km2": ("万元/km²", "10k CNY/km²"),
+    "t_co2e": ("t CO₂e", "t CO₂e"),
+    "yuan": ("元", "CNY"),
+    # categories
+    "provisioning": ("物质产品", "Provisioning"),
+    "regulating": ("调节服务", "Regulating"),
+    "cultural": ("文化服务", "Cultural"),
+    "supporting": ("支持服务", "Supporting"),
+    # services (common codes; anything else is shown as written)
+    "food_production": ("食物生产", "Food production"),
+    "raw_materials": ("原料生产", "Raw materials"),
+    "raw_material": ("原料生产", "Raw materials"),
+    "water_supply": ("水资源供给", "Water supply"),
+    "gas_regulation": ("气体调节", "Gas regulation"),
+    "climate_regulation": ("气候调节", "Climate regulation"),
+    "environmental_purification": ("净化环境", "Environmental purification"),
+    "purify_environment": ("净化环境", "Environmental purification"),
+    "hydrological_regulation": ("水文调节", "Hydrological regulation"),
+    "soil_conservation": ("土壤保持", "Soil conservation"),
+    "soil_retention": ("土壤保持", "Soil retention"),
+    "nutrient_cycling": ("维持养分循环", "Nutrient cycling"),
+    "biodiversity": ("生物多样性", "Biodiversity"),
+    "aesthetic_landscape": ("美学景观", "Aesthetic landscape"),
+    "water_conservation": ("水源涵养", "Water conservation"),
+    "water_retention": ("水源涵养", "Water retention"),
+    "sandstorm_prevention": ("防风固沙", "Sandstorm prevention"),
+    "windbreak_sand_fixation": ("防风固沙", "Windbreak and sand fixation"),
+    "flood_regulation": ("洪水调蓄", "Flood regulation"),
+    "carbon_sequestration": ("固碳", "Carbon sequestration"),
+    "carbon_fixation": ("固碳", "Carbon fixation"),
+    "oxygen_release": ("释氧", "Oxygen release"),
+    "air_purification": ("空气净化", "Air purification"),
+    "water_purification": ("水质净化", "Water purification"),
+    "recreation": ("休闲旅游", "Recreation and tourism"),
+    "tourism": ("休闲旅游", "Recreation and tourism"),
+    "landscape_value": ("景观价值", "Landscape value"),
+    # carbon pools
+    "above": ("地上生物量", "Above-ground biomass"),
+    "below": ("地下生物量", "Below-ground biomass"),
+    "soil": ("土壤", "Soil"),
+    "dead": ("死有机质", "Dead organic matter"),
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is one of ``zh``, ``en``, ``zh-en``; raise ValueError otherwise."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
+    return lang
+
+
+def label(key: str, lang: str, **fmt: object) -> str:
+    """Label text for ``key`` in ``lang``; unknown keys are returned unchanged (engine codes)."""
+    pair = LABELS.get(key)
+    if pair is None:
+        return key
+    zh, en = pair
+    if fmt:
+        zh, en = zh.format(**fmt), en.format(**fmt)
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    return zh if zh == en else f"{zh} / {en}"
+
+
+def sheet_label(key: str, lang: str) -> str:
+    """A short label for an Excel sheet name (no '/', at most 31 characters with its number)."""
+    return label(key, lang).replace(" / ", " ").replace("/", " ").replace("×", "x")[:27]

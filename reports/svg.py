@@ -1,0 +1,275 @@
+"""Geometry for the offline SVG charts and the choropleth map (numbers only, no markup).
+
+The template draws these shapes; all text goes through Jinja2 autoescaping. Map
+projection: equirectangular with cos(lat0) scaling of longitude (lat0 = mid latitude),
+good enough for a county map of one province (distortion < 1 % across Sichuan's span).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PALETTE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+NO_DATA = "#d9d9d9"
+POS, NEG = "#31a354", "#d95f0e"
+
+
+def fmt_num(value: float | None, digits: int = 2) -> str:
+    """Thousands-separated number text ('—' for missing)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str
+    x: float
+    w: float
+    y: float
+    color: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    bars: list[Bar]
+    zero_x: float
+    label_w: int
+    bar_h: int
+    unit: str
+
+
+def hbar(items: Sequence[tuple[str, float]], unit: str, *, width: int = 720,
+         label_w: int = 220, bar_h: int = 18, gap: int = 6, digits: int = 2) -> BarChart:
+    """Horizontal bar chart geometry; negative values extend left of a zero axis."""
+    vals = [float(v or 0.0) for _, v in items]
+    lo, hi = min([0.0, *vals]), max([0.0, *vals])
+    span = (hi - lo) or 1.0
+    plot_w = width - label_w - 110
+    zero_x = label_w + (0 - lo) / span * plot_w
+    bars = []
+    for i, ((name, _), v) in enumerate(zip(items, vals, strict=True)):
+        w = abs(v) / span * plot_w
+        x = zero_x if v >= 0 else zero_x - w
+        bars.append(Bar(str(name), v, fmt_num(v, digits), round(x, 1), round(max(w, 0.5), 1),
+                        i * (bar_h + gap) + 4, POS if v >= 0 else NEG))
+    height = len(bars) * (bar_h + gap) + 10
+    return BarChart(width, height, bars, round(zero_x, 1), label_w, bar_h, unit)
+
+
+@dataclass(frozen=True)
+class MapShape:
+    region_id: str
+    d: str
+    fill: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    color: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Choropleth:
+    width: int
+    height: int
+    shapes: list[MapShape]
+    legend: list[LegendItem]
+
+
+def _rings(geometry: dict[str, Any]) -> list[Any]:
+    gtype = geometry.get("type") if geometry else None
+    coords = geometry.get("coordinates") if geometry else None
+    if gtype == "Polygon":
+        return list(coords or [])
+    if gtype == "MultiPolygon":
+        return [ring for poly in coords or [] for ring in poly]
+    return []
+
+
+def _ring_path(ring: np.ndarray) -> str:
+    if ring.shape[0] < 3:
+        return ""
+    keep = np.ones(ring.shape[0], dtype=bool)
+    keep[1:] = np.any(np.diff(ring, axis=0) != 0, axis=1)  # drop repeated points
+    pts = ring[keep]
+    if pts.shape[0] < 3:
+        return ""
+    body = "L".join(f"{x:g},{y:g}" for x, y in pts.tolist())
+    return f"M{body}Z"
+
+
+def class_breaks(values: np.ndarray, n: int = len(PALETTE)) -> list[float]:
+    """Quantile class breaks (n-1 interior breaks, deduplicated, ascending)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return []
+    qs = np.quantile(finite, np.linspace(0, 1, n + 1)[1:-1])
+    return sorted(set(float(q) for q in qs))
+
+
+def choropleth(boundaries: dict[str, Any], values: dict[str, float], titles: dict[str, str],
+               unit: str, no_data: str, *, width: int = 760) -> Choropleth:
+    """One path per feature (property region_id), filled by quantile class of ``values``."""
+    feats = [f for f in boundaries.get("features", []) if isinstance(f, dict)]
+    rings_by = []
+    all_pts = []
+    for f in feats:
+        rid = str((f.get("properties") or {}).get("region_id", ""))
+        rings = [np.asarray(r, dtype=float)[:, :2] for r in _rings(f.get("geometry") or {})
+                 if len(r) > 0]
+        rings_by.append((rid, rings))
+        all_pts.extend(rings)
+    if not all_pts:
+        return Choropleth(width, 40, [], [])
+    stacked = np.concatenate(all_pts)
+    lon_min, lat_min = stacked.min(axis=0)
+    lon_max, lat_max = stacked.max(axis=0)
+    k = math.cos(math.radians((lat_min + lat_max) / 2))
+    span_x = max((lon_max - lon_min) * k, 1e-9)
+    span_y = max(lat_max - lat_min, 1e-9)
+    s = (width - 10) / span_x
+    height = int(math.ceil(span_y * s)) + 10
+    vals = np.array([values.get(rid, np.nan) for rid, _ in rings_by], dtype=float)
+    breaks = class_breaks(vals)
+    shapes = []
+    for (rid, rings), v in zip(rings_by, vals, strict=True):
+        parts = []
+        for ring in rings:
+            xy = np.empty_like(ring)
+            xy[:, 0] = np.round((ring[:, 0] - lon_min) * k * s + 5, 1)
+            xy[:, 1] = np.round((lat_max - ring[:, 1]) * s + 5, 1)
+            parts.append(_ring_path(xy))
+        if np.isfinite(v):
+            fill = PALETTE[int(np.searchsorted(breaks, v, side="right"))] if breaks \
+                else PALETTE[-1]
+        else:
+            fill = NO_DATA
+        shapes.append(MapShape(rid, "".join(parts), fill, titles.get(rid, rid)))
+    edges = [None, *breaks, None]
+    legend = []
+    finite = vals[np.isfinite(vals)]
+    for i in range(len(breaks) + 1):
+        lo = edges[i] if edges[i] is not None else (float(finite.min()) if finite.size else 0)
+        hi = edges[i + 1] if edges[i + 1] is not None else (float(finite.max()) if finite.size
+                                                            else 0)
+        legend.append(LegendItem(PALETTE[i] if breaks else PALETTE[-1],
+                                 f"{fmt_num(lo)} – {fmt_num(hi)} {unit}"))
+    if np.isnan(vals).any():
+        legend.append(LegendItem(NO_DATA, no_data))
+    return Choropleth(width, height, shapes, legend)
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    name: str
+    x: float
+    y: float
+    h: float
+    text: str
+
+
+@dataclass(frozen=True)
+class FlowLink:
+    d: str
+    w: float
+    title: str
+
+
+@dataclass(frozen=True)
+class FlowDiagram:
+    width: int
+    height: int
+    left: list[FlowNode]
+    right: list[FlowNode]
+    links: list[FlowLink] = field(default_factory=list)
+
+
+def flow_diagram(flows: Sequence[tuple[str, str, float]], names: dict[str, str], unit: str,
+                 *, width: int = 720, node_w: int = 14) -> FlowDiagram:
+    """Two-column flow diagram: payers left, payees right, band width ∝ amount."""
+    if not flows:
+        return FlowDiagram(width, 20, [], [])
+    payers: dict[str, float] = {}
+    payees: dict[str, float] = {}
+    for a, b, v in flows:
+        payers[a] = payers.get(a, 0.0) + v
+        payees[b] = payees.get(b, 0.0) + v
+    total = sum(payers.values()) or 1.0
+    gap = 10
+    avail = max(24 * max(len(payers), len(payees)), 320)
+    scale = avail / total
+    def column(d: dict[str, float], x: float) -> dict[str, FlowNode]:
+        out = {}
+        y = 10.0
+        for name, v in d.items():
+            h = max(v * scale, 3.0)
+            out[name] = FlowNode(names.get(name, name), x, round(y, 1), round(h, 1),
+                                 fmt_num(v, 0))
+            y += h + gap
+        return out
+    lx, rx = 200.0, float(width - 200 - node_w)
+    left, right = column(payers, lx), column(payees, rx)
+    lo = {k: n.y for k, n in left.items()}
+    ro = {k: n.y for k, n in right.items()}
+    links = []
+    for a, b, v in flows:
+        w = max(v * scale, 1.0)
+        y1, y2 = lo[a] + w / 2, ro[b] + w / 2
+        lo[a] += w
+        ro[b] += w
+        x1, x2 = lx + node_w, rx
+        mx = (x1 + x2) / 2
+        d = f"M{x1:g},{y1:.1f}C{mx:g},{y1:.1f} {mx:g},{y2:.1f} {x2:g},{y2:.1f}"
+        links.append(FlowLink(d, round(w, 1),
+                              f"{names.get(a, a)} → {names.get(b, b)}: {fmt_num(v)} {unit}"))
+    height = int(max([n.y + n.h for n in [*left.values(), *right.values()]]) + 10)
+    return FlowDiagram(width, height, list(left.values()), list(right.values()), links)
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    label: str
+    x: float
+    w: float
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Tornado:
+    width: int
+    height: int
+    bars: list[TornadoBar]
+    base_x: float
+
+
+def tornado(items: Sequence[tuple[str, float, float]], base: float, *, width: int = 720,
+            label_w: int = 220, bar_h: int = 18) -> Tornado:
+    """Tornado geometry: one bar per parameter from its low to its high result, widest first."""
+    if not items:
+        return Tornado(width, 20, [], 0)
+    lo = min(min(a, b) for _, a, b in items + [("", base, base)])
+    hi = max(max(a, b) for _, a, b in items + [("", base, base)])
+    span = (hi - lo) or 1.0
+    plot_w = width - label_w - 20
+    def px(v: float) -> float:
+        return round(label_w + (v - lo) / span * plot_w, 1)
+    bars = []
+    ordered = sorted(items, key=lambda t: (-abs(t[2] - t[1]), t[0]))
+    for i, (name, a, b) in enumerate(ordered):
+        x0, x1 = px(min(a, b)), px(max(a, b))
+        bars.append(TornadoBar(name, x0, max(x1 - x0, 0.5), i * (bar_h + 6) + 4,
+                               f"{fmt_num(a)} … {fmt_num(b)}"))
+    return Tornado(width, len(bars) * (bar_h + 6) + 10, bars, px(base))

@@ -1,0 +1,163 @@
+"""Display views of engine tables: groupings and pivots for the report layouts.
+
+Pure functions, Polars in, Polars out. They only regroup what the engine wrote
+(sums of ``value_cny`` over ecosystem types and components for the county account
+layout of 欧阳志云 et al. 2013 / 规范 2022 总表); every figure traces to a table row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+CATEGORY_ORDER: dict[str, int] = {
+    "provisioning": 0, "物质产品": 0, "regulating": 1, "调节服务": 1,
+    "cultural": 2, "文化服务": 2, "supporting": 3, "支持服务": 3,
+}
+PRICING_COLUMNS = ("pricing_method", "valuation_method", "price_method")
+
+
+def _col_or_null(df: pl.DataFrame, name: str, dtype: Any = pl.Utf8) -> pl.Expr:
+    return pl.col(name) if name in df.columns else pl.lit(None, dtype=dtype).alias(name)
+
+
+def _unique_or_null(name: str) -> pl.Expr:
+    """The single distinct non-null value of ``name`` in the group, else null."""
+    return (pl.when(pl.col(name).drop_nulls().n_unique() == 1)
+            .then(pl.col(name).drop_nulls().first()).otherwise(None).alias(name))
+
+
+def category_rank(expr: pl.Expr) -> pl.Expr:
+    """Sort rank of a GEP category: provisioning, regulating, cultural, supporting, others."""
+    return expr.replace_strict(CATEGORY_ORDER, default=9, return_dtype=pl.Int32)
+
+
+def coefficient_flags(coefficients: pl.DataFrame | None) -> pl.DataFrame | None:
+    """coefficient_id → source, verification (one row per id) when the table carries ids."""
+    if coefficients is None or "coefficient_id" not in coefficients.columns:
+        return None
+    cols = [c for c in ("source", "verification") if c in coefficients.columns]
+    return (coefficients.select(["coefficient_id", *cols])
+            .unique("coefficient_id", keep="first", maintain_order=True))
+
+
+def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = None) -> pl.DataFrame:
+    """County account rows: one per region, year, method, category, service.
+
+    Sums value_cny [CNY] (and quantity, when the group has one unit) over ecosystem
+    types and components; price is shown only when the group has a single price.
+    Columns: region_id, year, method, category, service, quantity, quantity_unit,
+    pricing_method, price, price_unit, value_cny, source, unverified.
+    """
+    df = services.with_columns(
+        _col_or_null(services, "method"),
+        _col_or_null(services, "quantity", pl.Float64),
+        _col_or_null(services, "quantity_unit"),
+        _col_or_null(services, "price", pl.Float64),
+        _col_or_null(services, "price_unit"),
+        _col_or_null(services, "coefficient_id"),
+        pl.coalesce([pl.col(c) for c in PRICING_COLUMNS if c in services.columns]
+                    + [pl.lit(None, dtype=pl.Utf8)]).alias("pricing_method"),
+    )
+    flags = coefficient_flags(coefficients)
+    if flags is not None:
+        df = df.join(flags, on="coefficient_id", how="left")
+    df = df.with_columns(
+        _col_or_null(df, "source"),
+        (_col_or_null(df, "verification").fill_null("") == "unverified").alias("_unverified"),
+    )
+    keys = ["region_id", "year", "method", "category", "service"]
+    out = df.group_by(keys, maintain_order=True).agg(
+        pl.when(pl.col("quantity_unit").drop_nulls().n_unique() <= 1)
+        .then(pl.col("quantity").sum()).otherwise(None).alias("quantity"),
+        _unique_or_null("quantity_unit"),
+        pl.col("pricing_method").drop_nulls().unique().sort().str.join("; ").alias("pricing_method"),
+        _unique_or_null("price"),
+        _unique_or_null("price_unit"),
+        pl.col("value_cny").sum().alias("value_cny"),
+        pl.concat_str([pl.col("coefficient_id"), pl.col("source")], separator=": ",
+                      ignore_nulls=True).drop_nulls().unique().sort().str.join("; ").alias("source"),
+        pl.col("_unverified").any().alias("unverified"),
+    )
+    return out.sort(["region_id", "year", "method", category_rank(pl.col("category")),
+                     "category", "service"], nulls_last=True)
+
+
+def ecosystem_pivot(services: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """value_cny [CNY] by region, year, method (rows) × ecosystem_type (columns)."""
+    df = services.with_columns(_col_or_null(services, "method"),
+                               pl.col("ecosystem_type").fill_null("—"))
+    types = sorted(df.get_column("ecosystem_type").unique().to_list())
+    long = df.group_by(["region_id", "year", "method", "ecosystem_type"]).agg(
+        pl.col("value_cny").sum())
+    wide = long.pivot(on="ecosystem_type", index=["region_id", "year", "method"],
+                      values="value_cny", sort_columns=True)
+    for t in types:
+        if t not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(t))
+    return wide.select(["region_id", "year", "method", *types]).sort(
+        ["region_id", "year", "method"], nulls_last=True), types
+
+
+def payer_payee_matrix(ledger: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Σ amount_cny [CNY] by payer (rows) × payee (columns) from the compensation ledger."""
+    long = ledger.group_by(["payer", "payee"]).agg(pl.col("amount_cny").sum())
+    payees = sorted(long.get_column("payee").drop_nulls().unique().to_list())
+    wide = long.pivot(on="payee", index="payer", values="amount_cny", sort_columns=True)
+    for p in payees:
+        if p not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(p))
+    return wide.select(["payer", *payees]).sort("payer"), payees
+
+
+def flows(ledger: pl.DataFrame, limit: int = 40) -> pl.DataFrame:
+    """payer → payee flows Σ amount_cny [CNY], largest first (ties by name), at most ``limit``."""
+    return (ledger.group_by(["payer", "payee"]).agg(pl.col("amount_cny").sum())
+            .filter(pl.col("amount_cny") != 0)
+            .sort(["amount_cny", "payer", "payee"], descending=[True, False, False])
+            .head(limit))
+
+
+def primary(df: pl.DataFrame, column: str) -> Any:
+    """The first value of ``column`` in table order (the engine's primary method), or None."""
+    if column not in df.columns or df.height == 0:
+        return None
+    return df.get_column(column).drop_nulls().first() if df.get_column(column).drop_nulls().len() else None
+
+
+def latest_year(df: pl.DataFrame, column: str = "year") -> Any:
+    """The largest year in ``df`` or None."""
+    if column not in df.columns or df.height == 0:
+        return None
+    return df.get_column(column).max()
+
+
+def select_slice(df: pl.DataFrame, year: Any, method: Any) -> pl.DataFrame:
+    """Rows of one year and one method (when the table has those columns)."""
+    out = df
+    if year is not None and "year" in df.columns:
+        out = out.filter(pl.col("year") == year)
+    if method is not None and "method" in df.columns:
+        out = out.filter(pl.col("method") == method)
+    return out
+
+
+def sum_by(df: pl.DataFrame, key: str, value: str = "value_cny") -> pl.DataFrame:
+    """Σ ``value`` by ``key``, largest first (ties by key)."""
+    return (df.group_by(key).agg(pl.col(value).sum())
+            .sort([value, key], descending=[True, False], nulls_last=True))
+
+
+def per_km2_column(gep: pl.DataFrame) -> str | None:
+    """The engine's GEP-per-km² column in gep.csv, if it wrote one."""
+    cands = [c for c in gep.columns if "per_km2" in c]
+    for c in cands:
+        if c.startswith(("total", "gep")):
+            return c
+    return cands[0] if cands else None
+
+
+def money_columns(df: pl.DataFrame) -> list[str]:
+    """Columns holding money in CNY (names ending in ``_cny``), in table order."""
+    return [c for c in df.columns if c.endswith("_cny") and df.schema[c].is_numeric()]

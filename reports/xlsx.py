@@ -1,0 +1,545 @@
+"""Excel workbook of a run (xlsxwriter), laid out as a Chinese county GEP account.
+
+Numbers are written as numbers with number formats; totals are live formulas whose
+cached values (the engine's numbers) are stored too, so readers without a calculation
+engine see them (engineering.md §5.2). Text that starts with = + - @ is written as a
+string with Excel's quote prefix, so it never becomes a formula (formula injection).
+The workbook timestamp is fixed, so the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from gep.units import conversion_factor
+
+from .data import RunData, coefficients_table
+from .labels import label, sheet_label
+from .views import account_items, ecosystem_pivot, money_columns, payer_payee_matrix
+
+FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
+FONT = "微软雅黑"
+MAX_DATA_ROWS = 1_048_576 - 20  # Excel's row limit, less room for headers and totals
+INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+WAN = conversion_factor("CNY", "万CNY")  # CNY → 万元 (1e-4)
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this order
+    ("extent", "extent"),
+    ("extent_account", "extent_account"),
+    ("supply_physical", "supply_physical"),
+    ("supply_monetary", "supply_monetary"),
+    ("services", "services"),
+    ("carbon_stock", "carbon_stock"),
+    ("carbon_flux", "carbon_flux"),
+    ("compensation_ledger", "compensation_ledger"),
+    ("compensation_net", "compensation_net"),
+    ("uncertainty", "uncertainty"),
+    ("sensitivity", "sensitivity"),
+]
+SPECIAL = {"gep", "coefficients_used"}
+TOTAL_COLUMNS = {  # tables that get a SUM row for these columns
+    "compensation_ledger": ("amount_cny",),
+    "compensation_net": ("paid_cny", "received_cny", "net_cny"),
+}
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class _Book:
+    """One workbook with cached formats and safe cell writers."""
+
+    def __init__(self, path: Path, lang: str) -> None:
+        self.lang = lang
+        self.wb = xlsxwriter.Workbook(str(path), {
+            "constant_memory": False, "strings_to_formulas": False,
+            "strings_to_urls": False, "strings_to_numbers": False})
+        self.wb.set_properties({"title": label("report_title", "zh-en"), "author": "gep",
+                                "created": FIXED_TIME})
+        self._formats: dict[tuple[Any, ...], Format] = {}
+        self._n = 0
+        self.sheet_names: list[str] = []
+
+    def fmt(self, kind: str = "text", *, bold: bool = False, warn: bool = False,
+            quote: bool = False, header: bool = False, color: str | None = None,
+            size: int | None = None) -> Format:
+        key = (kind, bold, warn, quote, header, color, size)
+        if key not in self._formats:
+            props: dict[str, Any] = {"font_name": FONT, "font_charset": 134, "valign": "top"}
+            if kind == "num":
+                props["num_format"] = "#,##0.00"
+            elif kind == "int":
+                props["num_format"] = "0"
+            elif kind == "pct":
+                props["num_format"] = "0.0%"
+            elif kind == "sci":
+                props["num_format"] = "0.00E+00"
+            if bold:
+                props["bold"] = True
+            if warn:
+                props["bg_color"] = "#FCE4B6"
+            if quote:
+                props["quote_prefix"] = True
+            if header:
+                props.update({"bold": True, "bg_color": "#DDEBDA", "border": 1,
+                              "text_wrap": True, "valign": "vcenter"})
+            if color:
+                props["font_color"] = color
+            if size:
+                props["font_size"] = size
+            self._formats[key] = self.wb.add_format(props)
+        return self._formats[key]
+
+    def sheet(self, key_or_name: str) -> Worksheet:
+        self._n += 1
+        text = sheet_label(key_or_name, self.lang)
+        name = _BAD_SHEET_CHARS.sub(" ", f"{self._n:02d} {text}")[:31].strip()
+        ws = self.wb.add_worksheet(name)
+        ws.hide_gridlines(0)
+        self.sheet_names.append(name)
+        return ws
+
+    def text(self, ws: Worksheet, r: int, c: int, value: Any, **style: Any) -> None:
+        """Write ``value`` as text; neutralise a leading = + - @ with the quote prefix."""
+        if value is None:
+            ws.write_blank(r, c, None, self.fmt("text", **style))
+            return
+        s = str(value)
+        quote = s.startswith(INJECTION_PREFIXES)
+        ws.write_string(r, c, s, self.fmt("text", quote=quote, **style))
+
+    def number(self, ws: Worksheet, r: int, c: int, value: Any, kind: str = "num",
+               **style: Any) -> None:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            ws.write_blank(r, c, None, self.fmt(kind, **style))
+        else:
+            ws.write_number(r, c, float(value), self.fmt(kind, **style))
+
+    def put(self, ws: Worksheet, r: int, c: int, value: Any, kind: str, **style: Any) -> None:
+        if kind == "text":
+            self.text(ws, r, c, value, **style)
+        else:
+            self.number(ws, r, c, value, kind, **style)
+
+    def formula(self, ws: Worksheet, r: int, c: int, formula: str, value: float,
+                kind: str = "num", **style: Any) -> None:
+        """A live formula with the engine's value stored as its cached result."""
+        ws.write_formula(r, c, formula, self.fmt(kind, **style), value)
+
+    def header(self, ws: Worksheet, r: int, headers: Sequence[str]) -> None:
+        for c, h in enumerate(headers):
+            self.text(ws, r, c, h, header=True)
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def _kind(dtype: pl.DataType, name: str) -> str:
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_numeric():
+        return "pct" if name in ("share", "占比") else "num"
+    return "text"
+
+
+def _widths(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    for c, h in enumerate(headers):
+        w = max([_display_width(str(h)) * 0.9]
+                + [_display_width(f"{v:,.2f}" if isinstance(v, float) else str(v))
+                   for v in (row[c] for row in rows[:500]) if v is not None])
+        ws.set_column(c, c, min(max(w + 2, 8), 60))
+
+
+def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
+                 headers: Sequence[str] | None = None,
+                 kinds: Sequence[str] | None = None,
+                 warn_rows: Sequence[bool] | None = None) -> tuple[int, int]:
+    """Write ``df`` with a header row at ``row0``; return (first data row, last data row)."""
+    headers = list(headers or df.columns)
+    kinds = list(kinds or [_kind(df.schema[c], c) for c in df.columns])
+    shown = df.head(MAX_DATA_ROWS)
+    book.header(ws, row0, headers)
+    rows = shown.rows()
+    for i, row in enumerate(rows):
+        r = row0 + 1 + i
+        warn = bool(warn_rows[i]) if warn_rows is not None else False
+        for c, v in enumerate(row):
+            book.put(ws, r, c, v, kinds[c], warn=warn)
+    last = row0 + len(rows)
+    ws.freeze_panes(row0 + 1, 0)
+    ws.autofilter(row0, 0, max(last, row0), len(headers) - 1)
+    _widths(ws, headers, rows)
+    if df.height > MAX_DATA_ROWS:
+        book.text(ws, last + 2, 0, label("truncated", book.lang, shown=MAX_DATA_ROWS,
+                                         total=df.height, name="…"), bold=True, warn=True)
+    return row0 + 1, last
+
+
+def _sum_row(book: _Book, ws: Worksheet, df: pl.DataFrame, first: int, last: int,
+             columns: Sequence[str], row: int, scale: float = 1.0) -> None:
+    """A 合计 row of live SUM formulas (cached values = Σ of the written numbers)."""
+    book.text(ws, row, 0, label("total", book.lang), bold=True)
+    for name in columns:
+        if name not in df.columns:
+            continue
+        c = df.columns.index(name)
+        cached = float(df.get_column(name).head(MAX_DATA_ROWS).fill_nan(None).sum() or 0.0)
+        ref = f"{xl_rowcol_to_cell(first, c)}:{xl_rowcol_to_cell(last, c)}"
+        book.formula(ws, row, c, f"=SUM({ref})", cached * scale, bold=True)
+
+
+def _sumifs_rows(book: _Book, ws: Worksheet, df: pl.DataFrame, first: int, last: int,
+                 sum_cols: Sequence[str], row: int) -> int:
+    """Per (year, method) total rows of SUMIFS formulas below a region table; returns next row."""
+    keys = [k for k in ("year", "method") if k in df.columns]
+    if not keys or last < first:
+        return row
+    combos = df.select(keys).unique(maintain_order=True).sort(keys, nulls_last=True).rows()
+    for combo in combos:
+        book.text(ws, row, 0, label("total", book.lang), bold=True)
+        mask = pl.lit(True)
+        crit: list[str] = []
+        for k, v in zip(keys, combo, strict=True):
+            c = df.columns.index(k)
+            book.put(ws, row, c, v, "int" if k == "year" else "text", bold=True)
+            if v is None:
+                mask = mask & pl.col(k).is_null()
+                continue
+            mask = mask & (pl.col(k) == v)
+            rng = f"${xl_col_to_name(c)}${first + 1}:${xl_col_to_name(c)}${last + 1}"
+            crit.append(f"{rng},{v if k == 'year' else _quote(str(v))}")
+        part = df.filter(mask)
+        for name in sum_cols:
+            c = df.columns.index(name)
+            rng = f"${xl_col_to_name(c)}${first + 1}:${xl_col_to_name(c)}${last + 1}"
+            cached = float(part.get_column(name).fill_nan(None).sum() or 0.0)
+            f = f"=SUMIFS({rng},{','.join(crit)})" if crit else f"=SUM({rng})"
+            book.formula(ws, row, c, f, cached, bold=True)
+        row += 1
+    return row
+
+
+def _with_names(df: pl.DataFrame, run: RunData, lang: str) -> pl.DataFrame:
+    """Insert a region_name column after region_id (from the registry; blank if unknown)."""
+    if "region_id" not in df.columns:
+        return df
+    names = run.region_names
+    col = "name_en" if lang == "en" else "name_zh"
+    if names is None or col not in names.columns:
+        named = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("region_name"))
+    else:
+        lookup = names.select("region_id", pl.col(col).alias("region_name"))
+        named = df.join(lookup, on="region_id", how="left", maintain_order="left")
+    cols = list(df.columns)
+    i = cols.index("region_id") + 1
+    return named.select([*cols[:i], "region_name", *cols[i:]])
+
+
+def _cover(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
+    lang, m = book.lang, run.manifest
+    ws = book.sheet("cover")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 90)
+    r = 0
+    book.text(ws, r, 0, label("report_title", lang), bold=True, size=16)
+    r += 1
+    if m.get("synthetic"):
+        book.text(ws, r, 0, label("data_label", lang), bold=True, color="#C00000", size=13)
+        book.text(ws, r, 1, m.get("data_label") or "SYNTHETIC", bold=True, color="#C00000",
+                  size=13)
+        r += 1
+    r += 1
+    n_unverified = 0
+    if coeffs is not None and "verification" in coeffs.columns:
+        n_unverified = coeffs.filter(pl.col("verification") == "unverified").height
+    fields: list[tuple[str, Any]] = [
+        ("title", m.get("title")), ("gep_version", m.get("gep_version")),
+        ("command", m.get("command")), ("regions", m.get("regions")),
+        ("price_base_year", m.get("price_base_year")),
+        ("synthetic", label("yes" if m.get("synthetic") else "no", lang)),
+        ("data_label", m.get("data_label")),
+        ("steps", ", ".join(str(s) for s in m.get("steps") or [])),
+        ("unverified_count", n_unverified),
+    ]
+    book.header(ws, r, [label("field", lang), label("value", lang)])
+    for key, value in fields:
+        r += 1
+        book.text(ws, r, 0, label(key, lang))
+        warn = key == "unverified_count" and n_unverified > 0
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            book.number(ws, r, 1, value, "int", warn=warn)
+        else:
+            book.text(ws, r, 1, value, warn=warn)
+    if n_unverified:
+        r += 1
+        book.text(ws, r, 1, label("unverified_note", lang), warn=True, bold=True)
+    r += 2
+
+    def block(title_key: str, records: list[dict[str, Any]], cols: list[str]) -> None:
+        nonlocal r
+        book.text(ws, r, 0, label(title_key, lang), bold=True, size=12)
+        r += 1
+        for c, col in enumerate(cols):
+            book.text(ws, r, c, label(col, lang), header=True)
+        for rec in records:
+            r += 1
+            for c, col in enumerate(cols):
+                v = rec.get(col)
+                if isinstance(v, list):
+                    v = "; ".join(str(x) for x in v)
+                warn = col == "verification" and v == "unverified"
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    book.number(ws, r, c, v, "int", warn=warn)
+                else:
+                    book.text(ws, r, c, v, warn=warn)
+        r += 2
+
+    block("coefficient_sets", list(m.get("coefficient_sets") or []),
+          ["id", "version", "title", "price_year", "verification", "overrides"])
+    block("inputs", list(m.get("inputs") or []), ["role", "path", "sha256", "bytes"])
+    block("tables", list(m.get("tables") or []), ["name", "rows", "sha256"])
+    if run.notes:
+        for note in run.notes:
+            book.text(ws, r, 0, note)
+            r += 1
+
+
+def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
+    services = run.table("services")
+    if services is None or "value_cny" not in services.columns:
+        return
+    lang = book.lang
+    items = account_items(services, coeffs)
+    names: dict[str, str] = {}
+    if run.region_names is not None:
+        col = "name_en" if lang == "en" else "name_zh"
+        if col in run.region_names.columns:
+            names = dict(run.region_names.select("region_id", col).rows())
+    gep_totals: dict[tuple[Any, ...], float] = {}
+    gep = run.table("gep")
+    if gep is not None and "total_cny" in gep.columns:
+        method = pl.col("method") if "method" in gep.columns else pl.lit(None, pl.Utf8)
+        for row in gep.select("region_id", "year", method, "total_cny").rows():
+            gep_totals[tuple(row[:-1])] = row[-1]
+    ws = book.sheet("account")
+    headers = ["region_id", "region_name", "year", "method", "category", "service", "quantity",
+               "unit", "pricing_method", "price", "price_unit", "value_wan", "share", "source",
+               "verification"]
+    heads = [label(h, lang) if h != "price_unit" else label("price", lang) + " " +
+             label("unit", lang) for h in headers]
+    book.header(ws, 0, heads)
+    V, S = headers.index("value_wan"), headers.index("share")
+    vcol = xl_col_to_name(V)
+    r = 1
+    for key, group_iter in groupby(items.rows(named=True), key=lambda d: (
+            d["region_id"], d["year"], d["method"])):
+        group = list(group_iter)
+        cats = [(c, list(g)) for c, g in groupby(group, key=lambda d: d["category"])]
+        n_rows = len(group) + len(cats)
+        total_row = r + n_rows
+        total_wan = sum(d["value_cny"] or 0.0 for d in group) * WAN
+        region_name = names.get(key[0])
+        subtotal_rows: list[int] = []
+
+        def ident(row: int, bold: bool = False) -> None:
+            book.text(ws, row, 0, key[0], bold=bold)
+            book.text(ws, row, 1, region_name, bold=bold)
+            book.number(ws, row, 2, key[1], "int", bold=bold)
+            book.text(ws, row, 3, key[2], bold=bold)
+
+        for cat, rows in cats:
+            first = r
+            for d in rows:
+                ident(r)
+                book.text(ws, r, 4, label(d["category"], lang))
+                book.text(ws, r, 5, label(d["service"], lang))
+                book.number(ws, r, 6, d["quantity"])
+                book.text(ws, r, 7, d["quantity_unit"])
+                book.text(ws, r, 8, d["pricing_method"] or None)
+                book.number(ws, r, 9, d["price"])
+                book.text(ws, r, 10, d["price_unit"])
+                value = (d["value_cny"] or 0.0) * WAN
+                book.number(ws, r, V, value)
+                share = value / total_wan if total_wan else 0.0
+                book.formula(ws, r, S, f"=IF(${vcol}${total_row + 1}=0,0,"
+                             f"{vcol}{r + 1}/${vcol}${total_row + 1})", share, "pct")
+                book.text(ws, r, 13, d["source"] or None)
+                if d["unverified"]:
+                    book.text(ws, r, 14, label("unverified_flag", lang), warn=True)
+                r += 1
+            sub = sum((d["value_cny"] or 0.0) for d in rows) * WAN
+            ident(r, True)
+            book.text(ws, r, 4, label(cat, lang), bold=True)
+            book.text(ws, r, 5, label("subtotal", lang), bold=True)
+            book.formula(ws, r, V, f"=SUM({vcol}{first + 1}:{vcol}{r})", sub, bold=True)
+            book.formula(ws, r, S, f"=IF(${vcol}${total_row + 1}=0,0,"
+                         f"{vcol}{r + 1}/${vcol}${total_row + 1})",
+                         sub / total_wan if total_wan else 0.0, "pct", bold=True)
+            subtotal_rows.append(r)
+            r += 1
+        assert r == total_row
+        ident(r, True)
+        book.text(ws, r, 4, label("gep_total", lang), bold=True)
+        formula = "=" + "+".join(f"{vcol}{x + 1}" for x in subtotal_rows)
+        book.formula(ws, r, V, formula, total_wan, bold=True)
+        book.formula(ws, r, S, f"=IF({vcol}{r + 1}=0,0,1)", 1.0 if total_wan else 0.0, "pct",
+                     bold=True)
+        engine = gep_totals.get(key)
+        if engine is not None and not math.isclose(engine * WAN, total_wan, rel_tol=1e-9,
+                                                   abs_tol=1e-6):
+            book.text(ws, r, 13, f"gep.csv total_cny = {engine:,.2f}", warn=True, bold=True)
+        r += 1
+    ws.freeze_panes(1, 2)
+    ws.autofilter(0, 0, max(r - 1, 0), len(headers) - 1)
+    widths = [10, 14, 7, 16, 12, 18, 14, 8, 14, 12, 10, 16, 8, 40, 12]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+
+
+def _gep_by_region(book: _Book, run: RunData) -> None:
+    gep = run.table("gep")
+    if gep is None:
+        return
+    lang = book.lang
+    money = money_columns(gep)
+    df = _with_names(gep.with_columns([pl.col(c) * WAN for c in money]), run, lang)
+    headers = []
+    for c in df.columns:
+        if c in money:
+            base = c[: -len("_cny")]
+            headers.append(f"{label(base, lang)} ({label('wan_yuan', lang)})")
+        else:
+            headers.append(label(c, lang) if c in ("region_id", "region_name", "year", "method")
+                           else c)
+    ws = book.sheet("gep_by_region")
+    first, last = _plain_table(book, ws, df, headers=headers)
+    ws.freeze_panes(1, 2)
+    _sumifs_rows(book, ws, df, first, last, money, last + 2)
+
+
+def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
+    services = run.table("services")
+    if services is None or "ecosystem_type" not in services.columns:
+        return
+    lang = book.lang
+    wide, types = ecosystem_pivot(services)
+    wide = _with_names(wide.with_columns([pl.col(t) * WAN for t in types]), run, lang)
+    ws = book.sheet("gep_by_ecosystem")
+    headers = [label(c, lang) for c in ("region_id", "region_name", "year", "method")]
+    headers += [f"{t} ({label('wan_yuan', lang)})" for t in types]
+    headers.append(f"{label('total', lang)} ({label('wan_yuan', lang)})")
+    first, last = _plain_table(book, ws, wide, headers=headers[:-1])
+    tc = len(wide.columns)
+    book.text(ws, 0, tc, headers[-1], header=True)
+    c0, c1 = xl_col_to_name(4), xl_col_to_name(tc - 1)
+    totals = wide.select(pl.sum_horizontal(types).alias("t")).get_column("t").to_list()
+    for i, value in enumerate(totals):
+        r = first + i
+        book.formula(ws, r, tc, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(value or 0.0))
+    ws.freeze_panes(1, 2)
+    ws.set_column(tc, tc, 16)
+    wide_t = wide.with_columns(pl.Series("_total", totals, dtype=pl.Float64))
+    _sumifs_rows(book, ws, wide_t, first, last, [*types, "_total"], last + 2)
+
+
+def _matrix(book: _Book, run: RunData) -> None:
+    ledger = run.table("compensation_ledger")
+    if ledger is None or not {"payer", "payee", "amount_cny"} <= set(ledger.columns):
+        return
+    lang = book.lang
+    wide, payees = payer_payee_matrix(ledger)
+    ws = book.sheet("compensation_matrix")
+    headers = [f"{label('payer', lang)} \\ {label('payee', lang)}",
+               *payees, f"{label('total', lang)} ({label('yuan', lang)})"]
+    first, last = _plain_table(book, ws, wide, headers=headers[:-1])
+    book.text(ws, 0, len(payees) + 1, headers[-1], header=True)
+    c0, c1 = xl_col_to_name(1), xl_col_to_name(len(payees))
+    row_totals = wide.select(pl.sum_horizontal(payees)).to_series().to_list()
+    for i, v in enumerate(row_totals):
+        r = first + i
+        book.formula(ws, r, len(payees) + 1, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(v or 0.0))
+    wide_t = wide.with_columns(pl.Series("_t", row_totals, dtype=pl.Float64))
+    _sum_row(book, ws, wide_t, first, last, [*payees, "_t"], last + 1)
+    ws.set_column(len(payees) + 1, len(payees) + 1, 18)
+
+
+def _coefficients(book: _Book, coeffs: pl.DataFrame | None) -> None:
+    if coeffs is None or coeffs.height == 0:
+        return
+    ws = book.sheet("coefficients")
+    warn = (coeffs.get_column("verification").fill_null("") == "unverified").to_list() \
+        if "verification" in coeffs.columns else None
+    shown = coeffs
+    if "verification" in coeffs.columns:
+        flag = label("unverified_flag", book.lang)
+        shown = coeffs.with_columns(
+            pl.when(pl.col("verification") == "unverified")
+            .then(pl.lit(flag)).otherwise(pl.col("verification")).alias("verification"))
+    _plain_table(book, ws, shown, warn_rows=warn)
+
+
+def _warnings(book: _Book, run: RunData) -> None:
+    warnings = run.manifest.get("warnings") or []
+    if not warnings:
+        return
+    cols = ["code", "message", "file", "row", "column"]
+    df = pl.DataFrame([{c: (None if w.get(c) is None else str(w.get(c))) for c in cols}
+                       for w in warnings if isinstance(w, dict)],
+                      schema={c: pl.Utf8 for c in cols})
+    df = df.with_columns(pl.col("row").cast(pl.Int64, strict=False))
+    ws = book.sheet("warnings")
+    _plain_table(book, ws, df, headers=[label(c, book.lang) for c in cols])
+
+
+def _table_sheet(book: _Book, run: RunData, name: str, key: str) -> None:
+    df = run.table(name)
+    if df is None:
+        return
+    df = _with_names(df, run, book.lang)
+    ws = book.sheet(key)
+    first, last = _plain_table(book, ws, df)
+    cols = [c for c in TOTAL_COLUMNS.get(name, ()) if c in df.columns
+            and df.schema[c].is_numeric()]
+    if cols:
+        _sum_row(book, ws, df, first, last, cols, last + 1)
+
+
+def write_xlsx(run: RunData, path: Path, lang: str) -> Path:
+    """Write the workbook for ``run`` to ``path``; returns ``path``."""
+    coeffs = coefficients_table(run)
+    book = _Book(path, lang)
+    _cover(book, run, coeffs)
+    _account(book, run, coeffs)
+    _gep_by_region(book, run)
+    _gep_by_ecosystem(book, run)
+    done = set(SPECIAL)
+    for name, key in KNOWN_SHEETS:
+        _table_sheet(book, run, name, key)
+        done.add(name)
+        if name == "compensation_net":
+            _matrix(book, run)
+    _coefficients(book, coeffs)
+    _warnings(book, run)
+    for name in sorted(run.tables):
+        if name not in done:
+            _table_sheet(book, run, name, name)
+    book.close()
+    return path

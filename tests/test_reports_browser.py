@@ -1,0 +1,122 @@
+"""Open the HTML report in headless Chromium: no console errors, no network, map, sorting.
+
+Needs Debian `chromium` + `chromium-driver` (apt) and selenium; skipped with the reason
+when either is missing. Selenium Manager is never used (explicit chromedriver path).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gep.reports import write_reports
+from gep.reports.sample import make_sample_run
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
+SCREENSHOT_COPY = Path("/tmp/gep_report_screenshot.png")
+
+
+def _driver(tmp: Path):  # type: ignore[no-untyped-def]
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("headless Chromium not found: install the Debian packages "
+                    "`chromium chromium-driver` (apt-get install -y chromium chromium-driver)")
+    webdriver = pytest.importorskip(
+        "selenium.webdriver", reason="selenium not installed (pip install selenium)")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-default-apps",
+                "--disable-extensions", "--window-size=1280,1800",
+                f"--user-data-dir={tmp / 'chrome-profile'}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+@pytest.fixture(scope="module")
+def opened(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("浏览器报告")
+    names = {"510101": "<script>alert(1)</script>", "510102": '=HYPERLINK("http://x")'}
+    run, bounds, region_names = make_sample_run(tmp / "运行", n_regions=30, names=names)
+    write_reports(run, formats=["html"], lang="zh-en", boundaries=bounds,
+                  region_names=region_names)
+    driver = _driver(tmp)
+    try:
+        driver.get_log("performance")  # drop the start-up tab's own chrome:// requests
+        driver.get((run / "report.html").as_uri())
+        yield driver, tmp, len(bounds["features"])
+    finally:
+        driver.quit()
+
+
+def test_no_console_errors_and_no_network(opened) -> None:  # type: ignore[no-untyped-def]
+    driver, _, _ = opened
+    logs = driver.get_log("browser")
+    errors = [e for e in logs if e.get("level") in ("SEVERE", "ERROR")]
+    assert errors == []
+    # The injected name must not have run: no alert is open and the text is shown literally.
+    assert "<script>alert(1)</script>" in driver.page_source.replace("&lt;", "<").replace(
+        "&gt;", ">")
+    urls, from_page = [], []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            url = msg["params"]["request"]["url"]
+            urls.append(url)
+            if str(msg["params"].get("documentURL", "")).startswith("file://"):
+                from_page.append(url)
+    assert any(u.endswith("report.html") for u in from_page), "page load not logged"
+    # Everything the report's document asked for is the file itself or inline data ...
+    assert [u for u in from_page if not u.startswith(("file://", "data:"))] == []
+    # ... and nothing at all went to the network while the report was open.
+    assert [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))] == []
+
+
+def test_map_has_one_shape_per_region(opened) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    driver, _, n_regions = opened
+    shapes = driver.find_elements(By.CSS_SELECTOR, "svg#gep-map path.region")
+    assert len(shapes) == n_regions == 30
+    ids = {s.get_attribute("data-region-id") for s in shapes}
+    assert len(ids) == 30
+    title = driver.find_element(
+        By.CSS_SELECTOR, 'svg#gep-map path[data-region-id="510101"] title')
+    assert "<script>alert(1)</script>" in title.get_attribute("textContent")
+
+
+def test_clicking_a_header_sorts(opened) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    driver, tmp, _ = opened
+    table = driver.find_element(By.ID, "t-gep")
+    headers = table.find_elements(By.CSS_SELECTOR, "thead th")
+    total_col = next(i for i, h in enumerate(headers) if h.text.startswith("合计"))
+
+    def column() -> list[float]:
+        cells = table.find_elements(By.CSS_SELECTOR, f"tbody tr td:nth-child({total_col + 1})")
+        return [float(c.text.replace(",", "")) for c in cells]
+
+    before = column()
+    assert before != sorted(before)  # the fixture is not already sorted by total
+    driver.execute_script("arguments[0].scrollIntoView()", headers[total_col])
+    headers[total_col].click()
+    assert column() == sorted(before)
+    assert headers[total_col].get_attribute("aria-sort") == "ascending"
+    headers[total_col].click()
+    assert column() == sorted(before, reverse=True)
+    driver.execute_script("window.scrollTo(0, 0)")
+    shot = tmp / "report.png"
+    assert driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    shutil.copyfile(shot, SCREENSHOT_COPY)
