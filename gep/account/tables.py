@@ -297,11 +297,11 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
                 "unattributed_change_cny"
             )
         )
-        .with_columns(  # float round-off of the exact identity is shown as 0
-            pl.when(pl.col("unattributed_change_cny").abs() < 1e-6 + 1e-12 * pl.col("total_change_cny").abs())
-            .then(0.0)
-            .otherwise(pl.col("unattributed_change_cny"))
-            .alias("unattributed_change_cny")
+        .with_columns(  # float round-off (< 1e-6 CNY) of exact identities is shown as 0
+            [
+                pl.when(pl.col(c).abs() < 1e-6).then(0.0).otherwise(pl.col(c)).alias(c)
+                for c in ("area_effect_cny", "unit_value_effect_cny", "unattributed_change_cny")
+            ]
         )
         .select("region_id", "method", pl.lit(year_from).cast(pl.Int32).alias("year_from"),
                 pl.lit(year_to).cast(pl.Int32).alias("year_to"), "value_from_cny", "value_to_cny", "total_change_cny",

@@ -1,0 +1,217 @@
+"""Input tables of the GEP accounts: specs (columns, Chinese aliases, units) and loaders.
+
+I/O edge of :mod:`gep.account`: every loader reads one file through
+:func:`gep.loaders.load_table`, maps Chinese service names to codes, and keeps the
+spreadsheet row (``source_row``) so later checks can point at the cell to fix.
+Column aliases are listed in docs/account.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
+from gep.errors import ProblemCollector
+from gep.loaders import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
+
+SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
+                     description="service code (snake_case) or its Chinese name")
+COMPONENT = ColumnSpec(name="component", required=False, allow_null=True,
+                       aliases=("组分", "分项", "子项", "components"), description="component (free text; may be empty)")
+UNIT = ColumnSpec(name="unit", aliases=("单位", "计量单位", "units"), description="unit of the number in this row")
+ECOSYSTEM = ColumnSpec(name="ecosystem_type", required=False, allow_null=True,
+                       aliases=("生态系统类型", "生态系统"), description="ecosystem type (optional attribution)")
+
+QUANTITIES_SPEC = TableSpec(
+    name="quantities",
+    description="physical quantities (功能量) measured or modelled by the county",
+    columns=(REGION_ID, YEAR, SERVICE, COMPONENT,
+             ColumnSpec(name="quantity", dtype="float", aliases=("功能量", "实物量", "数量"),
+                        description="physical quantity in `unit`"),
+             UNIT, ECOSYSTEM),
+    keys=("region_id", "year", "service", "component", "ecosystem_type"),
+)
+PRICES_SPEC = TableSpec(
+    name="prices",
+    description="unit prices (价格) per service and component; they replace the coefficient set's prices",
+    columns=(SERVICE, COMPONENT,
+             ColumnSpec(name="price", dtype="float", aliases=("价格", "单价", "value"), nonnegative=True,
+                        description="price in `unit` (CNY/<quantity unit> or 元/<quantity unit>)"),
+             UNIT,
+             ColumnSpec(name="price_year", dtype="int", required=False, allow_null=True,
+                        aliases=("价格年份", "价格基年"), description="year of the price level (empty: run year)")),
+    keys=("service", "component"),
+)
+STATISTICS_SPEC = TableSpec(
+    name="statistics",
+    description="values given directly (价值量) in 元, 万元 or 亿元, e.g. provisioning output value, tourism revenue",
+    columns=(REGION_ID, YEAR, SERVICE, COMPONENT,
+             ColumnSpec(name="value", dtype="float", aliases=("价值", "价值量", "产值", "金额"),
+                        description="money value in `unit` (元/万元/亿元/CNY)"),
+             UNIT, ECOSYSTEM),
+    keys=("region_id", "year", "service", "component", "ecosystem_type"),
+)
+RATES_SPEC = TableSpec(
+    name="rates",
+    description="per-area rates (quantity per hm2 and year) by ecosystem type; optional region_id for region-specific rates",
+    columns=(ColumnSpec(name="region_id", required=False, allow_null=True, aliases=REGION_ID.aliases),
+             ColumnSpec(name="ecosystem_type", aliases=("生态系统类型", "生态系统")), SERVICE, COMPONENT,
+             ColumnSpec(name="rate", dtype="float", aliases=("value", "单位面积功能量", "速率")),
+             ColumnSpec(name="unit", aliases=("单位",), description="quantity per area, e.g. t/hm2, m3/hm2")),
+    keys=("region_id", "ecosystem_type", "service", "component"),
+)
+GRAIN_SPEC = TableSpec(
+    name="grain statistics",
+    description="grain crops for the standard equivalent value (1/7 of output value, or weighted net profit)",
+    columns=(ColumnSpec(name="region_id", required=False, allow_null=True, aliases=REGION_ID.aliases),
+             ColumnSpec(name="year", dtype="int", required=False, allow_null=True, aliases=YEAR.aliases),
+             ColumnSpec(name="crop", aliases=("作物", "粮食作物", "品种")),
+             ColumnSpec(name="sown_area_ha", dtype="float", aliases=("播种面积",), dimension="area",
+                        canonical_unit="ha", nonnegative=True),
+             ColumnSpec(name="yield_kg_per_ha", dtype="float", required=False, allow_null=True,
+                        aliases=("单产", "单产(kg/hm2)", "yield"), nonnegative=True),
+             ColumnSpec(name="price_cny_per_kg", dtype="float", required=False, allow_null=True,
+                        aliases=("价格(元/kg)", "单价", "price"), nonnegative=True),
+             ColumnSpec(name="net_profit_cny_per_ha", dtype="float", required=False, allow_null=True,
+                        aliases=("净利润", "净利润(元/hm2)", "net_profit"))),
+    keys=("region_id", "year", "crop"),
+)
+ADJUSTMENTS_SPEC = TableSpec(
+    name="adjustment factors",
+    description="regional ratios (Xie 2015): npp, precipitation, soil — region value / reference mean",
+    columns=(REGION_ID, ColumnSpec(name="year", dtype="int", required=False, allow_null=True, aliases=YEAR.aliases),
+             ColumnSpec(name="factor", aliases=("因子", "调整因子")),
+             ColumnSpec(name="ratio", dtype="float", aliases=("value", "比值", "系数"), nonnegative=True)),
+    keys=("region_id", "year", "factor"),
+)
+PRICE_INDEX_SPEC = TableSpec(
+    name="price index",
+    description="price index by year (any base; CPI or a GDP deflator) for constant prices",
+    columns=(ColumnSpec(name="region_id", required=False, allow_null=True, aliases=REGION_ID.aliases), YEAR,
+             ColumnSpec(name="index", dtype="float", aliases=("价格指数", "指数", "cpi", "deflator"), nonnegative=True)),
+    keys=("region_id", "year"),
+)
+SOCIO_SPEC = TableSpec(
+    name="socio-economic statistics",
+    description="population (people) and GDP for per-capita GEP and GEP/GDP",
+    columns=(REGION_ID, YEAR,
+             ColumnSpec(name="population", dtype="float", required=False, allow_null=True,
+                        aliases=("人口", "常住人口", "户籍人口", "population_people"), nonnegative=True),
+             ColumnSpec(name="gdp_cny", dtype="float", required=False, allow_null=True,
+                        aliases=("GDP", "地区生产总值", "gdp"), dimension="money", canonical_unit="CNY")),
+    keys=("region_id", "year"),
+)
+
+
+def _read(path: Path, spec: TableSpec, display: str | None) -> pl.DataFrame:
+    df = load_table(path, spec, keep_rows=True, display_name=display)
+    return df.rename({ROW: "source_row"}).with_columns(pl.lit(display or str(path)).alias("source_file"))
+
+
+def _norm_services(df: pl.DataFrame, problems: ProblemCollector, file: str) -> pl.DataFrame:
+    aliases = service_aliases()
+    out = df.with_columns(
+        pl.col("service").str.strip_chars().replace_strict(aliases, default=None).alias("_svc"),
+        pl.col("component").fill_null("").str.strip_chars().alias("component")
+        if "component" in df.columns else pl.lit("").alias("component"),
+    )
+    for r in out.filter(pl.col("_svc").is_null() & pl.col("service").is_not_null()).iter_rows(named=True):
+        problems.add("UNKNOWN_SERVICE", f"'{r['service']}' is not a service gep knows", file=file,
+                     row=r["source_row"], column="service", value=r["service"],
+                     expected="a service code such as water_conservation or its Chinese name (水源涵养)")
+    return out.with_columns(pl.col("_svc").alias("service")).drop("_svc")
+
+
+def _finish(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
+    problems.raise_if_any()
+    return df
+
+
+def read_quantities(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Quantities table → region_id, year, service, component, quantity, unit, ecosystem_type, source_row, source_file."""
+    p = ProblemCollector()
+    df = _norm_services(_read(path, QUANTITIES_SPEC, display), p, display or str(path))
+    return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
+
+
+def read_statistics(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Statistics table (direct values) → region_id, year, service, component, value, unit, ecosystem_type, source_row."""
+    p = ProblemCollector()
+    df = _norm_services(_read(path, STATISTICS_SPEC, display), p, display or str(path))
+    return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
+
+
+def read_prices(path: Path, display: str | None = None) -> pl.DataFrame:
+    """User prices → service, component, price, price_unit, price_year, coefficient_id (``prices:<file>:row N``)."""
+    p = ProblemCollector()
+    file = display or str(path)
+    df = _norm_services(_read(path, PRICES_SPEC, display), p, file)
+    return _finish(
+        df.select(
+            "service", "component", "price", pl.col("unit").alias("price_unit"),
+            pl.col("price_year").cast(pl.Int32),
+            pl.format("prices:{}:row {}", pl.lit(Path(file).name), pl.col("source_row")).alias("coefficient_id"),
+        ),
+        p,
+    )
+
+
+def read_rates(path: Path, display: str | None = None) -> pl.DataFrame:
+    """User per-area rates → region_id, ecosystem_type, service, component, rate, rate_unit, coefficient_id."""
+    p = ProblemCollector()
+    file = display or str(path)
+    df = _norm_services(_read(path, RATES_SPEC, display), p, file)
+    return _finish(
+        df.select(
+            "region_id", "ecosystem_type", "service", "component", "rate", pl.col("unit").alias("rate_unit"),
+            pl.format("rates:{}:row {}", pl.lit(Path(file).name), pl.col("source_row")).alias("coefficient_id"),
+        ),
+        p,
+    )
+
+
+def read_grain(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Grain statistics for the standard equivalent value (see :mod:`gep.account.equivalent`)."""
+    df = _read(path, GRAIN_SPEC, display)
+    if df["region_id"].is_null().all():
+        df = df.drop("region_id")
+    if df["year"].is_null().all():
+        df = df.drop("year")
+    else:
+        df = df.with_columns(pl.col("year").cast(pl.Int32))
+    return df
+
+
+def read_adjustments(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Regional adjustment ratios → region_id, [year,] factor (npp|precipitation|soil), ratio."""
+    p = ProblemCollector()
+    file = display or str(path)
+    df = _read(path, ADJUSTMENTS_SPEC, display).with_columns(
+        pl.col("factor").str.strip_chars().str.to_lowercase().replace_strict(ADJUSTMENT_ALIASES, default=None).alias("_f")
+    )
+    for r in df.filter(pl.col("_f").is_null()).iter_rows(named=True):
+        p.add("INVALID_VALUE", f"unknown adjustment factor '{r['factor']}'", file=file, row=r["source_row"],
+              column="factor", value=r["factor"], expected="npp, precipitation or soil (or 降水, 土壤保持, NPP)")
+    df = df.with_columns(pl.col("_f").alias("factor")).drop("_f")
+    if df["year"].is_null().all():
+        df = df.drop("year")
+    else:
+        df = df.with_columns(pl.col("year").cast(pl.Int32))
+    return _finish(df, p)
+
+
+def read_price_index(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Price index → [region_id,] year, index."""
+    df = _read(path, PRICE_INDEX_SPEC, display)
+    if df["region_id"].is_null().all():
+        df = df.drop("region_id")
+    return df.with_columns(pl.col("year").cast(pl.Int32))
+
+
+def read_socio(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Population (people) and GDP (CNY, converted from 万元/亿元) → region_id, year, population, gdp_cny."""
+    return _read(path, SOCIO_SPEC, display).select(
+        "region_id", pl.col("year").cast(pl.Int32), "population", "gdp_cny"
+    )

@@ -1,0 +1,278 @@
+"""The ``[account]`` step of a gep run: GEP accounts by county (function-value and/or equivalent-factor).
+
+Reads the optional county tables named in :class:`Config`, computes the services
+table per method (never mixing methods in one total), rolls up to the requested
+level, and adds the tables ``services``, ``gep``, ``seea_physical_supply``,
+``seea_monetary_supply``, ``extent_account`` and ``change_decomposition`` (≥ 2 years),
+``gep_constant`` (with ``[run] price_base_year`` and a price index) to the run.
+Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GEP); SEEA EA 2021.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gep.account import inputs as I
+from gep.account.catalog import METHOD_EQUIVALENT_FACTOR, METHOD_FUNCTION_VALUE
+from gep.account.equivalent import (
+    XIE2015_STANDARD_VALUE_CNY_PER_HM2,
+    adjustment_table,
+    equivalent_factor_services,
+    standard_value_net_profit,
+    standard_value_one_seventh,
+)
+from gep.account.function_value import function_value_services
+from gep.account.tables import (
+    change_decomposition,
+    extent_account,
+    gep_totals,
+    region_parents,
+    rollup_services,
+    seea_supply_tables,
+    to_constant_prices,
+)
+from gep.errors import InputError, Problem
+
+Method = Literal["equivalent_factor", "function_value"]
+
+
+class Config(BaseModel):
+    """``[account]`` section: which methods, which coefficient sets, which county tables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    methods: list[Method] = Field(
+        default_factory=lambda: [METHOD_FUNCTION_VALUE],
+        description="accounting methods, each giving its own totals: function_value, equivalent_factor",
+    )
+    level: Literal["county", "prefecture", "province"] = Field(
+        "county", description="reporting level; prefecture/province roll counties up through the region registry"
+    )
+    equivalent_set: str = Field("xie2015", description="equivalent-factor coefficient set (id or folder)")
+    function_value_set: str = Field("function_value_cn", description="function-value coefficient set (id or folder)")
+    standard_value: float | None = Field(
+        None, description="standard equivalent value in CNY/hm2 (overrides the set's 3406.5 CNY/hm2, 2010)"
+    )
+    standard_value_price_year: int | None = Field(None, description="price year of `standard_value`")
+    grain: str | None = Field(None, description="grain statistics table to derive the standard value")
+    grain_rule: Literal["one_seventh", "net_profit"] = Field(
+        "one_seventh", description="1/7 of grain output value (Xie 2008) or weighted grain net profit (Xie 2015)"
+    )
+    adjustments: str | None = Field(None, description="regional adjustment ratios table (npp, precipitation, soil)")
+    quantities: list[str] = Field(default_factory=list, description="county quantities tables (功能量)")
+    statistics: list[str] = Field(default_factory=list, description="county statistics tables (direct values)")
+    prices: str | None = Field(None, description="prices table; replaces set prices for the same service/component")
+    rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates")
+    use_set_rates: bool = Field(True, description="value area × the set's per-area rates where nothing else is given")
+    price_index: str | None = Field(None, description="price index table for constant prices ([run] price_base_year)")
+    socio: str | None = Field(None, description="population and GDP table (per-capita GEP, GEP/GDP)")
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _methods(cls, v: Any) -> Any:
+        v = [v] if isinstance(v, str) else v
+        return [str(m).replace("-", "_") for m in v] if isinstance(v, list) else v
+
+    @field_validator("quantities", "statistics", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+# ---------------------------------------------------------------------------
+# coefficient sets
+
+
+def load_coefficient_set(spec: str, ctx: Any | None = None) -> Any:
+    """Load a set through gep.coefficients.load_set (minimal reader of set.toml + CSVs while it is not available)."""
+    try:
+        from gep.coefficients import load_set  # type: ignore[attr-defined]
+    except ImportError:
+        load_set = None
+    if load_set is not None:
+        return load_set(spec)
+    here = Path(__file__).resolve().parents[2] / "coefficients" / "sets" / spec
+    folder = Path(spec) if Path(spec).is_dir() else here
+    manifest = tomllib.loads((folder / "set.toml").read_text(encoding="utf-8"))
+    tables = {
+        t["name"]: pl.read_csv(folder / t["file"], infer_schema_length=0).with_columns(
+            pl.col("value").cast(pl.Float64), pl.col("price_year").cast(pl.Int32, strict=False)
+        )
+        for t in manifest.get("tables", [])
+    }
+    return SimpleNamespace(manifest=SimpleNamespace(**{k: v for k, v in manifest.items() if k != "tables"}), tables=tables)
+
+
+def _set_id(cset: Any) -> str:
+    return str(cset.manifest.id)
+
+
+def fv_parameters(cset: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(indicators, prices, rates) of a function-value set in the shapes function_value_services expects."""
+    sid = _set_id(cset)
+    ind = cset.tables["indicators"].filter(pl.col("value").cast(pl.Float64) > 0).select("service", "category")
+    prices = cset.tables["prices"].select(
+        "service",
+        pl.col("component").fill_null(""),
+        pl.col("value").cast(pl.Float64).alias("price"),
+        pl.col("unit").alias("price_unit"),
+        pl.col("price_year").cast(pl.Int32),
+        pl.format("{}:prices:{}/{}", pl.lit(sid), pl.col("service"), pl.col("component").fill_null("")).alias(
+            "coefficient_id"
+        ),
+    )
+    rates_tab = cset.tables.get("rates")
+    rates = (
+        rates_tab.select(
+            pl.lit(None, dtype=pl.Utf8).alias("region_id"),
+            "ecosystem_type",
+            "service",
+            pl.col("component").fill_null(""),
+            pl.col("value").cast(pl.Float64).alias("rate"),
+            pl.col("unit").alias("rate_unit"),
+            pl.format("{}:rates:{}/{}/{}", pl.lit(sid), pl.col("ecosystem_type"), pl.col("service"),
+                      pl.col("component").fill_null("")).alias("coefficient_id"),
+        )
+        if rates_tab is not None
+        else pl.DataFrame(schema={"region_id": pl.Utf8, "ecosystem_type": pl.Utf8, "service": pl.Utf8,
+                                  "component": pl.Utf8, "rate": pl.Float64, "rate_unit": pl.Utf8,
+                                  "coefficient_id": pl.Utf8})
+    )
+    return ind, prices, rates
+
+
+def merge_override(base: pl.DataFrame, user: pl.DataFrame | None, keys: list[str]) -> pl.DataFrame:
+    """User rows replace set rows with the same keys; other set rows stay."""
+    if user is None or not user.height:
+        return base
+    kept = base.join(user.select(keys).unique(), on=keys, how="anti", nulls_equal=True)
+    return pl.concat([kept, user.select(base.columns)], how="vertical_relaxed")
+
+
+# ---------------------------------------------------------------------------
+# the step
+
+
+def _read_all(paths: list[str], reader: Any, role: str, ctx: Any) -> pl.DataFrame | None:
+    frames = [reader(ctx.read_input(p, role), p) for p in paths]
+    return pl.concat(frames, how="vertical_relaxed") if frames else None
+
+
+def _opt_read(path: str | None, reader: Any, role: str, ctx: Any) -> pl.DataFrame | None:
+    return reader(ctx.read_input(path, role), path) if path else None
+
+
+def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
+    """Services table (both methods stacked, each row tagged with its method) at county level."""
+    parts: list[pl.DataFrame] = []
+    extent = ctx.extent
+    if METHOD_EQUIVALENT_FACTOR in cfg.methods:
+        if extent is None:
+            raise InputError([Problem("MISSING_INPUT", "the equivalent-factor method needs a land-cover table",
+                                      column="landcover", expected="[inputs] landcover or --landcover FILE")])
+        cset = load_coefficient_set(cfg.equivalent_set, ctx)
+        ctx.record_coefficient_set(cset)
+        price_year = int(getattr(cset.manifest, "price_year", None) or 2010)
+        sv: float | pl.DataFrame
+        if cfg.grain:
+            grain = I.read_grain(ctx.read_input(cfg.grain, "grain statistics"), cfg.grain)
+            sv = standard_value_one_seventh(grain) if cfg.grain_rule == "one_seventh" else standard_value_net_profit(grain)
+            if not any(k in sv.columns for k in ("region_id", "year")):
+                sv = float(sv["standard_value_cny_per_hm2"][0])
+            price_year = cfg.standard_value_price_year or price_year
+        elif cfg.standard_value is not None:
+            sv = cfg.standard_value
+            price_year = cfg.standard_value_price_year or price_year
+        else:
+            tab = cset.tables.get("standard_value")
+            sv = float(tab["value"][0]) if tab is not None and tab.height else XIE2015_STANDARD_VALUE_CNY_PER_HM2
+        adj = _opt_read(cfg.adjustments, I.read_adjustments, "adjustment factors", ctx)
+        parts.append(
+            equivalent_factor_services(
+                extent, cset.tables["equivalents"], sv, price_year=price_year,
+                adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
+            )
+        )
+    if METHOD_FUNCTION_VALUE in cfg.methods:
+        cset = load_coefficient_set(cfg.function_value_set, ctx)
+        ctx.record_coefficient_set(cset)
+        ind, prices, rates = fv_parameters(cset)
+        prices = merge_override(prices, _opt_read(cfg.prices, I.read_prices, "prices", ctx), ["service", "component"])
+        user_rates = _opt_read(cfg.rates, I.read_rates, "rates", ctx)
+        rates = rates if cfg.use_set_rates else rates.clear()
+        rates = merge_override(rates, user_rates.filter(pl.col("region_id").is_null()) if user_rates is not None else None,
+                               ["ecosystem_type", "service", "component"])
+        if user_rates is not None:
+            rates = pl.concat([rates, user_rates.filter(pl.col("region_id").is_not_null()).select(rates.columns)],
+                              how="vertical_relaxed")
+        quantities = _read_all(cfg.quantities, I.read_quantities, "quantities", ctx)
+        statistics = _read_all(cfg.statistics, I.read_statistics, "statistics", ctx)
+        if extent is None and quantities is None and statistics is None:
+            raise InputError([Problem("MISSING_INPUT", "the function-value method needs a land-cover table, "
+                                      "a quantities table or a statistics table", column="landcover",
+                                      expected="--landcover, --quantities or --statistics")])
+        parts.append(function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
+                                             statistics=statistics))
+    return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+
+
+def _area_km2(extent: pl.DataFrame | None) -> pl.DataFrame | None:
+    if extent is None:
+        return None
+    return extent.group_by(["region_id", pl.col("year").cast(pl.Int32)]).agg(
+        (pl.col("area_ha").sum() / 100.0).alias("area_km2")  # 1 km2 = 100 ha
+    )
+
+
+def run_step(cfg: Config, ctx: Any) -> None:
+    """Add the GEP account tables to ``ctx.tables`` (see module docstring)."""
+    services = compute_services(cfg, ctx)
+    extent = ctx.extent
+    socio = _opt_read(cfg.socio, I.read_socio, "socio-economic statistics", ctx)
+    if cfg.level != "county":
+        if ctx.registry is None:
+            raise InputError([Problem("BAD_CONFIG", f"level '{cfg.level}' needs a region registry",
+                                      column="level", value=cfg.level, expected="[run] regions = \"sichuan\"")])
+        parents = region_parents(ctx.registry, cfg.level)
+        services = rollup_services(services, parents)
+        if extent is not None:
+            extent = (extent.join(parents, on="region_id", how="inner").drop("region_id")
+                      .rename({"parent_id": "region_id"})
+                      .group_by(["region_id", "year", "class", "ecosystem_type"]).agg(pl.col("area_ha").sum())
+                      .sort(["region_id", "year", "class"]))
+        if socio is not None:
+            socio = (socio.join(parents, on="region_id", how="inner").group_by(["parent_id", "year"])
+                     .agg(pl.col("population").sum(), pl.col("gdp_cny").sum())
+                     .rename({"parent_id": "region_id"}))
+    area = _area_km2(extent)
+    ctx.tables["services"] = services
+    ctx.tables["gep"] = gep_totals(services, area_km2=area, socio=socio)
+    physical, monetary = seea_supply_tables(services)
+    ctx.tables["seea_physical_supply"] = physical
+    ctx.tables["seea_monetary_supply"] = monetary
+    base = ctx.price_base_year
+    valued = services
+    if base is not None and cfg.price_index:
+        index = I.read_price_index(ctx.read_input(cfg.price_index, "price index"), cfg.price_index)
+        valued = to_constant_prices(services, index, base)
+        ctx.tables["gep_constant"] = gep_totals(valued, area_km2=area, socio=socio).with_columns(
+            pl.lit(base).cast(pl.Int32).alias("price_base_year"))
+    else:
+        mixed = services.group_by(["region_id", "year", "method"]).agg(pl.col("price_year").n_unique().alias("n"))
+        if mixed.filter(pl.col("n") > 1).height:
+            ctx.warnings.append(Problem(
+                "PRICE_YEARS_MIXED",
+                "some GEP totals add values at different price levels (e.g. 2010 coefficient prices and "
+                "current-year statistics); give a price index and [run] price_base_year for constant prices",
+            ))
+    if extent is not None:
+        years = sorted(extent["year"].unique().to_list())
+        if len(years) >= 2:
+            ctx.tables["extent_account"] = extent_account(extent)
+            ctx.tables["change_decomposition"] = change_decomposition(valued, extent, years[0], years[-1])
