@@ -1,0 +1,279 @@
+"""Carbon parameters: the built-in coefficient set, InVEST biophysical tables, and
+per-class carbon densities (t C/ha) resolved for the classes of an extent table.
+
+Method: InVEST Carbon 3.20 biophysical table (``lucode, c_above, c_below, c_soil,
+c_dead`` in t C/ha; natcap.invest ``carbon.py``) and IPCC 2006 GL Vol 4 Ch 2
+pools (above-ground, below-ground, soil organic, dead organic matter).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gep.errors import InputError, Problem, ProblemCollector
+
+POOLS: tuple[str, ...] = ("c_above", "c_below", "c_soil", "c_dead")
+"""The four InVEST / IPCC carbon pools, all in t C/ha."""
+
+DEFAULT_SET = "carbon_default"
+
+ROW_COLUMNS: tuple[str, ...] = ("value", "unit", "price_year", "source", "verification")
+
+# Fallback when coefficients/ecosystem_types.csv cannot be read (same content, docs/contracts.md §6).
+_GROUPS_FALLBACK: dict[str, str] = {
+    "旱地": "cropland", "水田": "cropland", "针叶": "forest", "针阔混交": "forest", "阔叶": "forest",
+    "灌木": "forest", "草原": "grassland", "灌草丛": "grassland", "草甸": "grassland", "湿地": "wetland",
+    "荒漠": "desert", "裸地": "desert", "水系": "water", "冰川积雪": "glacier",
+}
+
+
+@dataclass(frozen=True)
+class CarbonSet:
+    """A loaded carbon coefficient set: manifest (set.toml) and its tables (long format, §6)."""
+
+    manifest: dict[str, Any]
+    tables: dict[str, pl.DataFrame]
+    path: str
+    raw: Any = field(default=None, compare=False)
+    """The object returned by :func:`gep.coefficients.load_set`, when that loader was used."""
+
+    @property
+    def id(self) -> str:
+        return str(self.manifest.get("id", Path(self.path).name))
+
+    def table(self, name: str) -> pl.DataFrame | None:
+        return self.tables.get(name)
+
+
+def _sets_root() -> Path:
+    return Path(__file__).resolve().parents[2] / "coefficients" / "sets"
+
+
+def _locate_set(id_or_path: str) -> Path | None:
+    p = Path(id_or_path)
+    if p.is_dir() and (p / "set.toml").exists():
+        return p
+    if p.name == "set.toml" and p.exists():
+        return p.parent
+    try:  # installed package data
+        import gep.coefficients as gc
+
+        q = Path(gc.__file__).resolve().parent / "sets" / id_or_path
+        if (q / "set.toml").exists():
+            return q
+    except ImportError:  # pragma: no cover - coefficients package missing
+        pass
+    q = _sets_root() / id_or_path
+    return q if (q / "set.toml").exists() else None
+
+
+def _read_set_dir(folder: Path) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
+    manifest = tomllib.loads((folder / "set.toml").read_text(encoding="utf-8"))
+    tables: dict[str, pl.DataFrame] = {}
+    problems = ProblemCollector()
+    for spec in manifest.get("tables", []):
+        f = folder / spec["file"]
+        df = pl.read_csv(f, infer_schema=False)
+        missing = [c for c in (*spec.get("keys", []), *ROW_COLUMNS) if c not in df.columns]
+        for c in missing:
+            problems.add("MISSING_COLUMN", f"coefficient table '{spec['name']}' has no column '{c}'",
+                         file=str(f), row=1, column=c, expected="key columns plus value, unit, price_year, source, verification")
+        if missing:
+            continue
+        value = df["value"].cast(pl.Float64, strict=False)
+        bad = df.with_row_index("_i").filter(value.is_null())
+        for rec in bad.iter_rows(named=True):
+            problems.add("WRONG_TYPE", "coefficient value is not a number", file=str(f), row=int(rec["_i"]) + 2,
+                         column="value", value=rec["value"], expected="a number")
+        df = df.with_columns(value.alias("value"), pl.col("price_year").cast(pl.Int64, strict=False))
+        for c in ("low", "high"):
+            if c in df.columns:
+                df = df.with_columns(pl.col(c).cast(pl.Float64, strict=False))
+        tables[spec["name"]] = df
+    problems.raise_if_any()
+    return manifest, tables
+
+
+def load_carbon_set(id_or_path: str = DEFAULT_SET) -> CarbonSet:
+    """Load a carbon coefficient set (built-in id or folder with set.toml); tables in long format."""
+    folder = _locate_set(id_or_path)
+    if folder is None:
+        raise InputError([Problem(
+            "UNKNOWN_COEFFICIENT_SET", f"no carbon coefficient set '{id_or_path}' was found",
+            value=id_or_path, expected=f"a built-in set id such as '{DEFAULT_SET}', a folder with set.toml, "
+            "or an InVEST carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead)")])
+    manifest, tables = _read_set_dir(folder)
+    raw = None
+    try:  # record the set the way the coefficients package does, when available
+        from gep.coefficients import load_set  # type: ignore[attr-defined]
+
+        raw = load_set(str(folder))
+    except Exception:  # noqa: BLE001 - the loader is optional here; our reader already validated
+        raw = None
+    return CarbonSet(manifest=manifest, tables=tables, path=str(folder), raw=raw)
+
+
+def ecosystem_groups() -> pl.DataFrame:
+    """``ecosystem_type, group`` (cropland/forest/grassland/wetland/desert/water/glacier)."""
+    try:
+        from gep.coefficients import ecosystem_types  # type: ignore[attr-defined]
+
+        et = ecosystem_types()
+        return et.select("ecosystem_type", "group")
+    except Exception:  # noqa: BLE001 - fall back on the csv or the documented table
+        pass
+    csv = Path(__file__).resolve().parents[2] / "coefficients" / "ecosystem_types.csv"
+    if csv.exists():
+        return pl.read_csv(csv, infer_schema=False).select("ecosystem_type", "group")
+    return pl.DataFrame({"ecosystem_type": list(_GROUPS_FALLBACK), "group": list(_GROUPS_FALLBACK.values())})
+
+
+# ---------------------------------------------------------------------------
+# InVEST biophysical table
+
+
+def is_invest_table(path: str | Path) -> bool:
+    """True when ``path`` is a CSV/XLSX file whose header has ``lucode`` and the four pool columns."""
+    p = Path(path)
+    if not p.is_file() or p.suffix.lower() not in {".csv", ".txt", ".xlsx"}:
+        return False
+    from gep.loaders import read_raw
+
+    try:
+        cols = {c.strip().lower() for c in read_raw(p).df.columns}
+    except InputError:
+        return False
+    return "lucode" in cols and all(c in cols for c in POOLS)
+
+
+def load_invest_table(path: str | Path, display_name: str | None = None) -> pl.DataFrame:
+    """Read an InVEST carbon biophysical table unchanged → ``lucode, lulc_name, c_above..c_dead`` (t C/ha).
+
+    Column names are matched case-insensitively; extra columns are ignored (as InVEST does).
+    Problems (missing columns, non-numbers, duplicate lucode) are collected into one InputError.
+    """
+    from gep.loaders import ColumnSpec, TableSpec, load_table
+
+    spec = TableSpec(
+        name="InVEST carbon pools",
+        columns=(
+            ColumnSpec(name="lucode", aliases=("LUCODE", "Lucode"), description="land-cover code"),
+            ColumnSpec(name="lulc_name", required=False, allow_null=True, aliases=("LULC_NAME", "LULC_name")),
+            *(ColumnSpec(name=p, dtype="float", aliases=(p.upper(),), nonnegative=True,
+                         description=f"{p} in t C/ha") for p in POOLS),
+        ),
+        keys=("lucode",),
+    )
+    df = load_table(path, spec, display_name=display_name)
+    return df.with_columns(pl.col("lucode").str.strip_chars(), pl.col("lulc_name").str.strip_chars())
+
+
+def _code_key(expr: pl.Expr) -> pl.Expr:
+    """Normalised code for matching: integers lose leading zeros ('0101' == '101' == '101.0')."""
+    as_num = expr.str.strip_chars().cast(pl.Float64, strict=False)
+    return (
+        pl.when(as_num.is_not_null() & (as_num == as_num.floor()))
+        .then(as_num.cast(pl.Int64, strict=False).cast(pl.Utf8))
+        .otherwise(expr.str.strip_chars())
+    )
+
+
+def invest_densities(classes: pl.DataFrame, invest: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Match land-cover classes to an InVEST table by code (``lucode``) or by ``lulc_name``.
+
+    ``classes``: ``class`` (Utf8). Returns ``class, c_above, c_below, c_soil, c_dead`` (t C/ha).
+    Code match wins over name match. Classes that match nothing raise MISSING_COEFFICIENT,
+    all listed (InVEST itself stops on LULC codes missing from the table).
+    """
+    by_code = invest.select(_code_key(pl.col("lucode")).alias("_k"), *POOLS).unique("_k", keep="first")
+    by_name = (
+        invest.filter(pl.col("lulc_name").is_not_null())
+        .select(pl.col("lulc_name").alias("_n"), *[pl.col(p).alias(p + "_n") for p in POOLS])
+        .unique("_n", keep="first")
+    )
+    m = (
+        classes.select("class").unique().sort("class")
+        .with_columns(_code_key(pl.col("class")).alias("_k"))
+        .join(by_code, on="_k", how="left")
+        .join(by_name, left_on="class", right_on="_n", how="left")
+    )
+    m = m.with_columns([pl.coalesce(pl.col(p), pl.col(p + "_n")).alias(p) for p in POOLS])
+    missing = m.filter(pl.col("c_above").is_null())["class"].to_list()
+    if missing:
+        raise InputError([Problem(
+            "MISSING_COEFFICIENT",
+            f"{len(missing)} land-cover class(es) have no row in the InVEST carbon pool table: "
+            + ", ".join(missing[:30]) + (" ..." if len(missing) > 30 else ""),
+            file=file, column="lucode", value=", ".join(missing[:30]),
+            expected="a row whose lucode equals the class code or whose lulc_name equals the class name")])
+    return m.select("class", *POOLS)
+
+
+# ---------------------------------------------------------------------------
+# densities from the coefficient set
+
+
+def set_densities(
+    classes: pl.DataFrame, cset: CarbonSet, warnings: list[Problem] | None = None
+) -> pl.DataFrame:
+    """Per-class pools (t C/ha) from a set's ``pools`` table keyed by ecosystem type.
+
+    ``classes``: ``class, ecosystem_type`` (ecosystem_type null = built-up / no service).
+    A set may also carry ``class_pools`` (keys ``class, pool``); a class-level row wins over
+    the ecosystem-type row. A class with a null ecosystem type and no class-level row gets
+    zero in every pool, and a NO_CARBON_POOLS warning naming it is appended to ``warnings``.
+    A non-null ecosystem type absent from ``pools`` is an input problem (MISSING_COEFFICIENT).
+    Returns ``class, c_above, c_below, c_soil, c_dead``.
+    """
+    pools = cset.table("pools")
+    if pools is None:
+        raise InputError([Problem("MISSING_COEFFICIENT", "the carbon coefficient set has no 'pools' table",
+                                  file=cset.path, expected="a table 'pools' keyed by ecosystem_type, pool")])
+    wide = _pivot_pools(pools, "ecosystem_type")
+    cls = classes.select("class", "ecosystem_type").unique().sort("class")
+    out = cls.join(wide, on="ecosystem_type", how="left")
+    class_pools = cset.table("class_pools")
+    if class_pools is not None and class_pools.height:
+        cw = _pivot_pools(class_pools, "class").rename({p: p + "_cls" for p in POOLS})
+        out = out.join(cw, on="class", how="left").with_columns(
+            [pl.coalesce(pl.col(p + "_cls"), pl.col(p)).alias(p) for p in POOLS]
+        ).drop([p + "_cls" for p in POOLS])
+    unknown = out.filter(pl.col("ecosystem_type").is_not_null() & pl.col("c_above").is_null())
+    if unknown.height:
+        types = sorted(set(unknown["ecosystem_type"].to_list()))
+        raise InputError([Problem(
+            "MISSING_COEFFICIENT", "no carbon pools for ecosystem type(s) " + ", ".join(types)
+            + " (classes " + ", ".join(unknown["class"].to_list()[:20]) + ")",
+            file=str(Path(cset.path) / "pools.csv"), column="ecosystem_type", value=", ".join(types),
+            expected="a row per ecosystem type and pool (c_above, c_below, c_soil, c_dead)")])
+    zero = out.filter(pl.col("c_above").is_null())
+    if zero.height and warnings is not None:
+        warnings.append(Problem(
+            "NO_CARBON_POOLS",
+            "classes without an ecosystem type (built-up land etc.) are counted with zero carbon in every "
+            "pool, including soil: " + ", ".join(zero["class"].to_list())
+            + ". Add rows to a 'class_pools' table of the coefficient set to give them a soil pool.",
+            column="class", value=", ".join(zero["class"].to_list())))
+    return out.with_columns([pl.col(p).fill_null(0.0) for p in POOLS]).select("class", *POOLS)
+
+
+def _pivot_pools(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    long = df.filter(pl.col("pool").is_in(list(POOLS))).select(key, "pool", "value")
+    wide = long.pivot(on="pool", index=key, values="value", aggregate_function="first")
+    for p in POOLS:
+        if p not in wide.columns:
+            wide = wide.with_columns(pl.lit(0.0).alias(p))
+    return wide.select(key, *[pl.col(p).fill_null(0.0).cast(pl.Float64) for p in POOLS])
+
+
+def set_rows_used(cset: CarbonSet, table: str, filt: pl.Expr | None = None) -> pl.DataFrame:
+    """The rows of one set table (optionally filtered): for provenance of the factors a run used."""
+    df = cset.table(table)
+    if df is None:
+        return pl.DataFrame()
+    return df if filt is None else df.filter(filt)

@@ -1,0 +1,232 @@
+"""The ``[carbon]`` step of a gep run: stocks, flux (stock difference and/or gain–loss),
+valuation, summaries and the GEP quantities (docs/carbon.md).
+
+Outputs: tables ``carbon_stock`` (region_id, year, class, pool, c_t), ``carbon_flux``
+(region_id, year_from, year_to, method, class_from, class_to, delta_c_t, co2e_t, value_cny,
+npv_cny), ``carbon_flux_summary`` and ``carbon_gep_quantities``. Positive = removal (sink).
+Methods: InVEST Carbon 3.20; IPCC 2006 GL Vol 4 Eq 2.5, 2.9–2.14, 2.25; Wetlands Supplement 2013.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gep.carbon import gainloss as GL
+from gep.carbon import link, params, transitions as TR, valuation as V
+from gep.carbon.stock import carbon_stock
+from gep.errors import InputError, Problem
+
+FLUX_COLUMNS: tuple[str, ...] = ("region_id", "year_from", "year_to", "method", "class_from", "class_to",
+                                 "delta_c_t", "co2e_t", "value_cny", "npv_cny")
+
+Method = Literal["stock-difference", "gain-loss", "both"]
+
+
+class Config(BaseModel):
+    """``[carbon]`` section: every field documented in docs/carbon.md."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    coefficients: str = Field(params.DEFAULT_SET, description="carbon coefficient set id or folder, or an InVEST "
+                              "carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead[, lulc_name]) for the pools")
+    method: Method = Field("stock-difference", description="stock-difference (from transitions or extent), "
+                           "gain-loss (area × rate, IPCC where inputs exist), or both")
+    transitions: str | None = Field(None, description="transition table (region_id, year_from, year_to, class_from, "
+                                    "class_to, area_ha); must reconcile with the land cover")
+    rates: str | None = Field(None, description="sequestration rates t C/ha/yr by class or ecosystem type, "
+                              "optionally per region (replace the set's rates)")
+    forest_inventory: str | None = Field(None, description="IPCC Tier 1 forest gain/loss inputs (docs/carbon.md)")
+    grassland_management: str | None = Field(None, description="grassland management change (IPCC Eq 2.25)")
+    wetland_ch4_ef: str | None = Field(None, description="key of the set's wetland_ch4 table; empty = no CH4 term")
+    ch4_groups: list[str] = Field(default_factory=lambda: ["wetland"], description="ecosystem groups that emit CH4")
+    gwp: str = Field("AR6", description="GWP100 set for CH4: AR6 or AR5")
+    price_per_tc: float | None = Field(None, description="carbon price, CNY per t C (overrides the set)")
+    price_per_tco2: float | None = Field(None, description="carbon price, CNY per t CO2 (overrides the set)")
+    price_market: str = Field("CEA", description="market of the set's price table when no price is given")
+    price_year: int | None = Field(None, description="year of the set's price (default: [run] price_base_year, "
+                                   "else the latest year of the market)")
+    discount_rate: float = Field(0.0, description="InVEST NPV discount rate, percent per year")
+    price_change: float = Field(0.0, description="InVEST NPV annual change of the carbon price, percent")
+
+    @model_validator(mode="after")
+    def _one_price(self) -> "Config":
+        if self.price_per_tc is not None and self.price_per_tco2 is not None:
+            raise ValueError("give price_per_tc or price_per_tco2, not both")
+        if self.discount_rate <= -100 or self.price_change <= -100:
+            raise ValueError("discount_rate and price_change are percentages above -100")
+        return self
+
+
+@dataclass(frozen=True)
+class CarbonResult:
+    """All carbon tables of one run."""
+
+    stock: pl.DataFrame
+    flux: pl.DataFrame
+    summary: pl.DataFrame
+    quantities: pl.DataFrame
+
+
+def compute(
+    extent: pl.DataFrame,
+    densities: pl.DataFrame,
+    cset: params.CarbonSet,
+    price: V.CarbonPrice,
+    *,
+    method: Method = "stock-difference",
+    transitions: pl.DataFrame | None = None,
+    transitions_file: str = "transitions",
+    user_rates: pl.DataFrame | None = None,
+    forest: pl.DataFrame | None = None,
+    grassland: pl.DataFrame | None = None,
+    ch4: tuple[float, float] | None = None,
+    ch4_groups: tuple[str, ...] = ("wetland",),
+    discount_rate: float = 0.0,
+    price_change: float = 0.0,
+    groups: pl.DataFrame | None = None,
+) -> CarbonResult:
+    """Pure calculation of every carbon table from loaded inputs (no I/O).
+
+    ``extent``: region_id, year, class, ecosystem_type, area_ha; ``densities``: class, c_above..c_dead
+    (t C/ha); ``ch4``: (EF t CH4/ha/yr, GWP). Transitions, when given, are reconciled first.
+    """
+    groups = groups if groups is not None else params.ecosystem_groups()
+    extent = extent.with_columns(pl.col("year").cast(pl.Int32))
+    stock = carbon_stock(extent, densities)
+    parts: list[pl.DataFrame] = []
+    if method in ("stock-difference", "both"):
+        skip = None
+        if transitions is not None and transitions.height:
+            TR.require_classes(transitions, densities, transitions_file)
+            TR.reconcile(extent, transitions, file=transitions_file)
+            sd = TR.stock_difference_from_transitions(transitions, densities)
+            parts.append(sd)
+            skip = transitions.select("region_id").unique()
+        parts.append(TR.stock_difference_from_extent(extent, densities, skip_regions=skip))
+        parts = [p.with_columns(pl.lit("stock_difference").alias("method")) for p in parts]
+    if method in ("gain-loss", "both"):
+        covered: list[pl.DataFrame] = []
+        if forest is not None and forest.height:
+            f_rows, f_cov = GL.forest_ipcc_flux(forest, extent, cset, densities)
+            parts.append(f_rows)
+            covered.append(f_cov)
+        if grassland is not None and grassland.height:
+            g_rows, g_cov = GL.grassland_soc_flux(grassland, cset)
+            parts.append(g_rows)
+            covered.append(g_cov)
+        rates = GL.resolve_rates(extent, cset, user_rates)
+        parts.append(GL.rate_flux(extent, rates, pl.concat(covered) if covered else None))
+        if ch4 is not None:
+            parts.append(GL.wetland_ch4_flux(extent, groups, ch4[0], ch4[1], ch4_groups))
+    flux = pl.concat([p.select(*GL.FLOW_COLUMNS) for p in parts], how="vertical_relaxed") if parts else \
+        pl.DataFrame(schema={c: pl.Utf8 for c in GL.FLOW_COLUMNS})
+    flux = V.value_flux(flux, price, discount_rate, price_change)
+    flux_g = link.with_groups(flux, extent, groups)
+    flux_out = flux.select(*FLUX_COLUMNS).sort(["region_id", "year_from", "year_to", "method", "class_from", "class_to"])
+    return CarbonResult(stock=stock, flux=flux_out, summary=link.flux_summary(flux_g), quantities=link.gep_quantities(flux_g))
+
+
+def resolve_price(cfg: Config, cset: params.CarbonSet, price_base_year: int | None) -> V.CarbonPrice:
+    """The carbon price of a run: explicit per t C or per t CO2, else the set's market price."""
+    if cfg.price_per_tc is not None:
+        return V.CarbonPrice(cfg.price_per_tc, None, "user: price per t C", "user")
+    if cfg.price_per_tco2 is not None:
+        return V.CarbonPrice(V.price_from_unit(cfg.price_per_tco2, "CNY/t CO2"), None, "user: price per t CO2", "user")
+    year = cfg.price_year if cfg.price_year is not None else price_base_year
+    try:
+        return V.price_from_set(cset, cfg.price_market, year)
+    except InputError:
+        if cfg.price_year is None and year is not None:  # base year not covered by the market: latest year
+            return V.price_from_set(cset, cfg.price_market, None)
+        raise
+
+
+def invest_pool_densities(extent: pl.DataFrame, invest: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Densities from an InVEST table for every class of the extent; a class with area only 0 needs no row (→ 0)."""
+    present = extent.filter(pl.col("area_ha") > 0).select("class").unique()
+    dens = params.invest_densities(present, invest, file)
+    absent = extent.select("class").unique().join(dens.select("class"), on="class", how="anti")
+    if absent.height:
+        dens = pl.concat([dens, absent.with_columns([pl.lit(0.0).alias(p) for p in params.POOLS])])
+    return dens.sort("class")
+
+
+def _recordable(cset: params.CarbonSet) -> Any:
+    if cset.raw is not None:
+        return cset.raw
+    m = cset.manifest
+    man = SimpleNamespace(id=m.get("id"), version=m.get("version"), title=m.get("title"),
+                          method_family=m.get("method_family"), price_year=m.get("price_year"),
+                          verification=m.get("verification"), citation=m.get("citation"))
+    return SimpleNamespace(manifest=man, tables=cset.tables)
+
+
+def run_step(cfg: Config, ctx: Any) -> None:
+    """Run the carbon step inside a gep run (see docs/contracts.md §8)."""
+    if ctx.extent is None:
+        raise InputError([Problem("BAD_CONFIG", "the carbon step needs land cover: set [inputs] landcover",
+                                  column="inputs.landcover", expected="one or more land-cover tables")])
+    extent: pl.DataFrame = ctx.extent
+    coef = cfg.coefficients
+    invest_path: Path | None = None
+    set_ref = coef
+    if coef.startswith("demo:") or Path(coef).suffix or "/" in coef or "\\" in coef:
+        p = ctx.resolve(coef)
+        if p.is_file():
+            if not params.is_invest_table(p):
+                raise InputError([Problem(
+                    "BAD_COEFFICIENTS", "this file is not an InVEST carbon pool table", file=coef,
+                    expected="columns lucode, c_above, c_below, c_soil, c_dead (t C/ha), optional lulc_name; "
+                    "or a coefficient-set folder with set.toml")])
+            invest_path = ctx.read_input(coef, "carbon_pools")
+            set_ref = params.DEFAULT_SET
+        else:
+            set_ref = str(p)
+    cset = params.load_carbon_set(set_ref)
+    if invest_path is not None:
+        densities = invest_pool_densities(extent, params.load_invest_table(invest_path, display_name=coef), coef)
+    else:
+        densities = params.set_densities(extent, cset, ctx.warnings)
+    ctx.record_coefficient_set(_recordable(cset))
+
+    def _load(path: str | None, role: str, loader: Any) -> pl.DataFrame | None:
+        if not path:
+            return None
+        return loader(ctx.read_input(path, role), display_name=path)
+
+    transitions = _load(cfg.transitions, "transitions", TR.load_transitions)
+    user_rates = _load(cfg.rates, "carbon_rates", GL.load_rates)
+    forest = _load(cfg.forest_inventory, "forest_inventory", GL.load_forest_inventory)
+    grass = _load(cfg.grassland_management, "grassland_management", GL.load_grassland_management)
+    ch4 = None
+    if cfg.wetland_ch4_ef:
+        ef, _ver = GL.ch4_factor_t_ch4(cset, cfg.wetland_ch4_ef)
+        ch4 = (ef, GL.gwp_value(cset, cfg.gwp))
+    price = resolve_price(cfg, cset, ctx.price_base_year)
+    if price.verification not in ("verified", "user"):
+        ctx.warnings.append(Problem("UNVERIFIED_COEFFICIENT", f"carbon price {price.source} is {price.verification}",
+                                    column="price"))
+    res = compute(extent, densities, cset, price, method=cfg.method, transitions=transitions,
+                  transitions_file=cfg.transitions or "transitions", user_rates=user_rates, forest=forest,
+                  grassland=grass, ch4=ch4, ch4_groups=tuple(cfg.ch4_groups), discount_rate=cfg.discount_rate,
+                  price_change=cfg.price_change)
+    if invest_path is None and str(cset.manifest.get("verification")) == "unverified":
+        ctx.warnings.append(Problem(
+            "UNVERIFIED_COEFFICIENT",
+            f"carbon set '{cset.id}' contains unverified placeholder pools and rates; results are illustrative "
+            "(replace pools/rates with checked values before official use)", column="coefficients", value=cset.id))
+    ctx.tables["carbon_stock"] = res.stock
+    ctx.tables["carbon_flux"] = res.flux
+    ctx.tables["carbon_flux_summary"] = res.summary
+    ctx.tables["carbon_gep_quantities"] = res.quantities
+    ctx.tables["carbon_price"] = pl.DataFrame({
+        "price_cny_per_t_c": [price.per_t_c], "price_cny_per_t_co2": [price.per_t_co2],
+        "price_year": [price.year], "source": [price.source], "verification": [price.verification],
+        "discount_rate_pct": [cfg.discount_rate], "price_change_pct": [cfg.price_change]},
+        schema_overrides={"price_year": pl.Int64})
