@@ -97,7 +97,8 @@ def check_region_ids(
     """UNKNOWN_REGION / MISSING_VALUE problems for region ids not in ``registry``.
 
     ``ids``: a Series of ids, or a DataFrame holding ``column``. Spreadsheet rows (header = row 1)
-    are index + 2 unless ``rows`` gives them (a Series, or the name of a column of ``ids``).
+    are taken from ``rows`` (a Series, or the name of a column of ``ids``), else from a ``_row``
+    column of ``ids`` (as gep.loaders adds), else index + 2.
     ``level``: ``"any"`` accepts county and prefecture ids, ``"county"`` only county ids.
     One problem per distinct unknown value (row = first row; the message lists the others).
     ``registry=None`` accepts every id and returns [].
@@ -106,6 +107,8 @@ def check_region_ids(
         return []
     if isinstance(ids, pl.DataFrame):
         series = ids.get_column(column)
+        if rows is None and "_row" in ids.columns:  # tables from gep.loaders carry their rows
+            rows = "_row"
         if isinstance(rows, str):
             rows = ids.get_column(rows)
     else:

@@ -352,8 +352,7 @@ def load_region_file(path: str | Path, sheet: str | None = None) -> RegionRegist
     from gep.units import conversion_factor
 
     p = Path(path)
-    file = str(p)
-    raw = read_raw_table(p, sheet=sheet)
+    raw, file = read_raw_table(p, sheet=sheet)
     col = ProblemCollector()
     area = _area_column(raw.columns)
     df, missing = rename_aliases(raw, REGION_ALIASES, required=["region_id", "name_zh"])
@@ -361,7 +360,6 @@ def load_region_file(path: str | Path, sheet: str | None = None) -> RegionRegist
         col.add("MISSING_COLUMN", f"the region file needs a column '{name}'", file=file, row=1, column=name,
                 expected=" or ".join([name, *REGION_ALIASES[name]]))
     col.raise_if_any()
-    df = df.with_columns(pl.int_range(2, df.height + 2, dtype=pl.Int64).alias("_row"))
 
     for c in ("region_id", "name_zh"):
         for row in df.filter(pl.col(c).is_null()).get_column("_row").to_list():
@@ -419,7 +417,7 @@ def load_region_file(path: str | Path, sheet: str | None = None) -> RegionRegist
     return RegionRegistry(
         name=p.stem,
         title=f"custom regions from {p.name}",
-        source=file,
+        source=str(p),
         counties=counties,
         prefectures=derive_prefectures(counties, source=p.name),
     )

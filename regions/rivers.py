@@ -220,22 +220,15 @@ def check_edges(
     return col.problems
 
 
-def _read_edges_raw(path: Path) -> pl.DataFrame:
-    from gep.regions.tables import read_raw_table
-
-    return read_raw_table(path)
-
-
 def load_river_edges(path: str | Path, known_ids: set[str] | None = None) -> pl.DataFrame:
     """Read and check a user's edges table (CSV/XLSX; Chinese headers allowed); raises InputError."""
-    from gep.regions.tables import rename_aliases
+    from gep.regions.tables import ROW, read_raw_table, rename_aliases
 
-    p = Path(path)
-    raw = _read_edges_raw(p)
+    raw, file = read_raw_table(Path(path))
     col = ProblemCollector()
     df, missing = rename_aliases(raw, EDGE_ALIASES, required=["river", "upstream_id", "downstream_id"])
     for name in missing:
-        col.add("MISSING_COLUMN", f"the edges table needs a column '{name}'", file=str(p), row=1,
+        col.add("MISSING_COLUMN", f"the edges table needs a column '{name}'", file=file, row=1,
                 column=name, expected=" or ".join(EDGE_ALIASES[name]))
     col.raise_if_any()
     df = df.with_columns(
@@ -244,7 +237,8 @@ def load_river_edges(path: str | Path, known_ids: set[str] | None = None) -> pl.
         if "confidence" in df.columns
         else pl.lit("C").alias("confidence")
     )
+    rows = df.get_column(ROW)
     df = normalise_edges(df.select([c for c in df.columns if c in EDGE_SCHEMA]))
-    col.extend(check_edges(df, known_ids, file=str(p)))
+    col.extend(check_edges(df, known_ids, file=file, rows=rows))
     col.raise_if_any()
     return df

@@ -289,6 +289,10 @@ def test_check_region_ids_explicit_rows_and_no_registry(reg) -> None:
     [p] = check_region_ids(s, reg, rows=pl.Series([42]))
     assert p.row == 42
     assert check_region_ids(s, None) == []  # no registry named: any id accepted
+    # a table from gep.loaders carries its spreadsheet rows in `_row` (blank rows skipped)
+    t = pl.DataFrame({"region_id": ["510104", "x1"], "_row": [10, 12]})
+    [p] = check_region_ids(t, reg, file="f.xlsx")
+    assert (p.row, p.value) == (12, "x1")
 
 
 def test_geojson_is_plain_json() -> None:
