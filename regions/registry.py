@@ -327,8 +327,7 @@ def derive_prefectures(counties: pl.DataFrame, source: str) -> pl.DataFrame:
         )
         .rename({"parent_id": "region_id"})
         .with_columns(pl.lit(source).alias("source"))
-        .select(list(PREFECTURE_SCHEMA))
-        .cast(PREFECTURE_SCHEMA)
+        .select([pl.col(c).cast(t) for c, t in PREFECTURE_SCHEMA.items()])
         .sort("region_id")
     )
 

@@ -38,11 +38,13 @@ def rename_aliases(
     for canon, names in aliases.items():
         for n in [canon, *names]:
             lookup.setdefault(_norm_header(n), canon)
+    taken = {c for c in df.columns if c in aliases}  # a column already named canonically wins
     mapping: dict[str, str] = {}
     for c in df.columns:
-        canon = lookup.get(_norm_header(c))
-        if canon and canon not in mapping.values():
-            mapping[c] = canon
+        found = lookup.get(_norm_header(c))
+        if found is not None and c not in taken and found not in taken:
+            mapping[c] = found
+            taken.add(found)
     out = df.rename(mapping)
     missing = [r for r in required if r not in out.columns]
     return out, missing

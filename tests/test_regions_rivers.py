@@ -91,7 +91,7 @@ def test_confidence_is_lower_grade_and_overrides(reg, edges) -> None:
     assert reg.river_edges(min_confidence="B").height == 17 + 76
     assert reg.river_edges(min_confidence="C").height == edges.height
     # 沱江干流 is graded A, but the 大安区 (510304) step is not sourced: its edges are C.
-    t = edges.filter((pl.col("river") == "沱江干流"))
+    t = edges.filter(pl.col("river") == "沱江干流")
     dz = t.filter((pl.col("upstream_id") == "510304") | (pl.col("downstream_id") == "510304"))
     assert dz.height == 3 and dz.get_column("confidence").unique().to_list() == ["C"]
     assert set(t.filter(pl.col("upstream_id") == "510121").get_column("confidence")) == {"A"}
