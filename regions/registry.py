@@ -80,6 +80,7 @@ class RegionRegistry:
     prefectures: pl.DataFrame
     source: str = ""
     title: str = ""
+    map_caveat: str = ""  # printed under every map drawn from boundaries() (审图号 note)
     boundaries_path: Path | None = None
     prefecture_boundaries_path: Path | None = None
     edges: pl.DataFrame = field(default_factory=rv.empty_edges)
@@ -279,7 +280,19 @@ def load_registry_dir(folder: Path) -> RegionRegistry:
     meta: dict[str, Any] = {}
     if (folder / "registry.toml").exists():
         meta = tomllib.loads((folder / "registry.toml").read_text(encoding="utf-8"))
-    counties = _read_csv(folder / "counties.csv", COUNTY_SCHEMA).sort("region_id")
+    counties = _read_csv(folder / "counties.csv", COUNTY_SCHEMA)
+    dup_rows = (
+        counties.with_row_index("_row", offset=2)
+        .filter(pl.col("region_id").is_duplicated())
+        .select("region_id", "_row")
+    )
+    if dup_rows.height:
+        raise InputError(
+            [Problem("DUPLICATE_KEY", f"region code {rid} appears more than once", file=str(folder / "counties.csv"),
+                     row=int(row), column="region_id", value=rid, expected="each region code once")
+             for rid, row in dup_rows.iter_rows()]
+        )
+    counties = counties.sort("region_id")
     if (folder / "prefectures.csv").exists():
         prefectures = _read_csv(folder / "prefectures.csv", PREFECTURE_SCHEMA).sort("region_id")
     else:
@@ -303,6 +316,7 @@ def load_registry_dir(folder: Path) -> RegionRegistry:
     return RegionRegistry(
         name=str(meta.get("name", folder.name)),
         title=str(meta.get("title", "")),
+        map_caveat=str(meta.get("map_caveat", "")),
         source=str(meta.get("source", folder)),
         counties=counties,
         prefectures=prefectures,

