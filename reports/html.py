@@ -23,6 +23,7 @@ from .labels import label
 from .svg import choropleth, flow_diagram, fmt_num, hbar, tornado
 from .views import (
     account_items,
+    category_columns,
     flows,
     latest_year,
     money_columns,
@@ -169,7 +170,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                           fmt_num(float(part.get_column("total_cny").sum()) * YI), yi))
         cards.append((label("card_regions", lang), str(gep.get_column("region_id").n_unique()),
                       ""))
-        cats = [c for c in money_columns(gep) if c != "total_cny" and "per_" not in c]
+        cats = category_columns(gep)
         if cats:
             items = [(label(c[:-4], lang), float(part.get_column(c).sum() or 0) * YI)
                      for c in cats]
@@ -185,7 +186,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             charts.append({"title": label("top_regions", lang), "unit": wan,
                            "chart": hbar([(names.get(r, r), v * WAN) for r, v in
                                           top.select("region_id", "total_cny").rows()], wan)})
-        money = [c for c in money_columns(gep) if "per_" not in c]
+        money = money_columns(gep)
         shown = _with_names(gep.with_columns([pl.col(c) * WAN for c in money]), names)
         heads = [f"{label(c[:-4], lang)} ({wan})" if c in money else
                  (label(c, lang) if c in ("region_id", "region_name", "year", "method") else c)

@@ -31,6 +31,15 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "uncertainty": ("不确定性", "Uncertainty"),
     "sensitivity": ("敏感性", "Sensitivity"),
     "other_tables": ("其他表", "Other tables"),
+    "extent_account": ("面积账户(SEEA)", "Extent account (SEEA)"),
+    "seea_physical_supply": ("实物量供给表(SEEA)", "Physical supply (SEEA)"),
+    "seea_monetary_supply": ("价值量供给表(SEEA)", "Monetary supply (SEEA)"),
+    "supply_physical": ("实物量供给表(SEEA)", "Physical supply (SEEA)"),
+    "supply_monetary": ("价值量供给表(SEEA)", "Monetary supply (SEEA)"),
+    "gep_constant": ("不变价GEP", "GEP at constant prices"),
+    "change_decomposition": ("变化分解", "Change decomposition"),
+    "function_value": ("功能价值法", "Function-value method"),
+    "equivalent_factor": ("当量因子法", "Equivalent-factor method"),
     "summary": ("概要", "Summary"),
     "map": ("单位面积GEP分布图", "GEP per km² by county"),
     "composition": ("GEP构成", "GEP composition"),
@@ -85,6 +94,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "unit": ("单位", "Unit"),
     "pricing_method": ("定价方法", "Pricing method"),
     "price": ("单价", "Unit price"),
+    "price_unit": ("单价单位", "Price unit"),
     "value_wan": ("价值量(万元)", "Value (10k CNY)"),
     "value_cny": ("价值量(元)", "Value (CNY)"),
     "share": ("占比", "Share"),
@@ -160,6 +170,20 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "soil": ("土壤", "Soil"),
     "dead": ("死有机质", "Dead organic matter"),
 }
+
+
+def _add_catalog_names() -> None:
+    """Add the account catalog's Chinese service names for codes not listed above."""
+    try:
+        from gep.account import catalog
+    except ImportError:  # account package not installed: the dictionary above suffices
+        return
+    for table_name in ("FUNCTION_VALUE_SERVICES", "EQUIVALENT_FACTOR_SERVICES"):
+        for code, (zh, _category) in getattr(catalog, table_name, {}).items():
+            LABELS.setdefault(code, (zh, code.replace("_", " ").capitalize()))
+
+
+_add_catalog_names()
 
 
 def check_lang(lang: str) -> str:

@@ -145,3 +145,91 @@ def make_sample_run(out: Path | str, n_regions: int = 6, years: tuple[int, ...] 
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                        encoding="utf-8")
     return out, grid_boundaries(ids), region_names
+
+
+HAND_NAMES = {"510104": "锦江区", "510105": '=HYPERLINK("http://x")'}
+SCRIPT_CLASS = "<script>alert(1)</script>"
+
+
+def make_hand_run(out: Path | str, title: str = "手算样例 hand-computed sample"
+                  ) -> tuple[Path, dict[str, Any], pl.DataFrame]:
+    """A two-county SYNTHETIC run whose totals are computed by hand (tests and docs).
+
+    510104, 2020, function_value (value = quantity × 1e4 [万m3→m3] × price):
+      water_supply 水田        100 万m3 × 2 元/m3 = 2,000,000 CNY = 200 万元
+      water_conservation 针叶   50 万m3 × 5 元/m3 = 2,500,000 CNY = 250 万元
+      water_conservation 阔叶   30 万m3 × 5 元/m3 = 1,500,000 CNY = 150 万元
+      recreation           1,000 人次 × 300 元/人次 =   300,000 CNY =  30 万元
+      GEP = 200 + 400 + 30 = 630 万元; area 100 km2 → 6.3 万元/km2
+    510105 (name is a formula-injection probe):
+      water_supply 10 万m3 × 2 = 20 万元; water_conservation 针叶 20 万m3 × 5 = 100 万元
+      GEP = 120 万元; area 60 km2 → 2 万元/km2
+    Compensation: 510104 pays 510105 1,000,000; 510105 pays 510104 250,000 → nets ∓750,000.
+    """
+    out = Path(out)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    svc_rows = [
+        ("510104", 2020, "水田", "provisioning", "water_supply", 100.0, "万m3", 2.0, "元/m3",
+         2_000_000.0, "fv.water_supply"),
+        ("510104", 2020, "针叶", "regulating", "water_conservation", 50.0, "万m3", 5.0, "元/m3",
+         2_500_000.0, "fv.water_conservation"),
+        ("510104", 2020, "阔叶", "regulating", "water_conservation", 30.0, "万m3", 5.0, "元/m3",
+         1_500_000.0, "fv.water_conservation"),
+        ("510104", 2020, None, "cultural", "recreation", 1000.0, "人次", 300.0, "元/人次",
+         300_000.0, "fv.recreation"),
+        ("510105", 2020, "水田", "provisioning", "water_supply", 10.0, "万m3", 2.0, "元/m3",
+         200_000.0, "fv.water_supply"),
+        ("510105", 2020, "针叶", "regulating", "water_conservation", 20.0, "万m3", 5.0, "元/m3",
+         1_000_000.0, "fv.water_conservation"),
+    ]
+    services = pl.DataFrame(svc_rows, orient="row", schema=[
+        "region_id", "year", "ecosystem_type", "category", "service", "quantity",
+        "quantity_unit", "price", "price_unit", "value_cny", "coefficient_id"]).with_columns(
+        pl.lit("total").alias("component"), pl.lit("function_value").alias("method"),
+        pl.lit("an extra column the report must ignore").alias("extra_note"))
+    gep = pl.DataFrame({
+        "region_id": ["510104", "510105"], "year": [2020, 2020],
+        "method": ["function_value"] * 2,
+        "provisioning_cny": [2_000_000.0, 200_000.0], "regulating_cny": [4_000_000.0, 1_000_000.0],
+        "supporting_cny": [0.0, 0.0], "cultural_cny": [300_000.0, 0.0],
+        "total_cny": [6_300_000.0, 1_200_000.0], "area_km2": [100.0, 60.0],
+        "gep_per_km2_cny": [63_000.0, 20_000.0], "gep_gdp_ratio": [0.5, None]})
+    extent = pl.DataFrame({
+        "region_id": ["510104", "510104", "510105"], "year": [2020] * 3,
+        "class": ["0101水田", SCRIPT_CLASS, "0301乔木林地"],
+        "ecosystem_type": ["水田", None, "针叶"], "area_ha": [6000.0, 4000.0, 6000.0]})
+    ledger = pl.DataFrame({
+        "agreement_id": ["AG1", "AG1"], "period": ["2020", "2020"], "section_id": ["S1", "S2"],
+        "payer": ["510104", "510105"], "payee": ["510105", "510104"],
+        "amount_cny": [1_000_000.0, 250_000.0], "rule": ["water_quality", "+bonus"],
+        "basis": ["断面水质达标", "@audit"]})
+    net = pl.DataFrame({
+        "agreement_id": ["AG1", "AG1"], "party": ["510104", "510105"],
+        "paid_cny": [1_000_000.0, 250_000.0], "received_cny": [250_000.0, 1_000_000.0],
+        "net_cny": [-750_000.0, 750_000.0]})
+    coeffs = pl.DataFrame({
+        "coefficient_id": ["fv.water_supply", "fv.water_conservation", "fv.recreation"],
+        "set_id": ["hand"] * 3, "value": [2.0, 5.0, 300.0],
+        "unit": ["元/m3", "元/m3", "元/人次"], "price_year": [2020] * 3,
+        "source": ["水利统计年鉴 表3", "影子工程 库容造价 (placeholder)", "旅行费用法 调查"],
+        "verification": ["verified", "unverified", "secondary"]})
+    for name, df in {"services": services, "gep": gep, "extent": extent,
+                     "compensation_ledger": ledger, "compensation_net": net,
+                     "coefficients_used": coeffs}.items():
+        df.write_csv(out / "tables" / f"{name}.csv")
+    manifest = {
+        "gep_version": "0.1.0", "title": title, "command": "gep run hand.toml",
+        "synthetic": True, "data_label": SAMPLE_LABEL, "regions": "hand",
+        "price_base_year": 2020,
+        "inputs": [{"role": "landcover", "path": "hand.csv", "sha256": "0" * 64, "bytes": 10}],
+        "coefficient_sets": [{"id": "hand", "version": "1", "title": "hand", "price_year": 2020,
+                              "verification": "unverified", "overrides": []}],
+        "steps": ["account", "compensation"], "tables": [],
+        "warnings": [{"code": "NEGATIVE_VALUE", "message": "=cmd|' /C calc'!A0", "file": "x.csv",
+                      "row": 3, "column": "area_ha"}]}
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
+                                       encoding="utf-8")
+    names = pl.DataFrame({"region_id": list(HAND_NAMES), "name_zh": list(HAND_NAMES.values()),
+                          "name_en": ["Jinjiang", HAND_NAMES["510105"]],
+                          "area_km2": [100.0, 60.0]})
+    return out, grid_boundaries(list(HAND_NAMES)), names

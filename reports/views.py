@@ -87,7 +87,7 @@ def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = No
 def ecosystem_pivot(services: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """value_cny [CNY] by region, year, method (rows) × ecosystem_type (columns)."""
     df = services.with_columns(_col_or_null(services, "method"),
-                               pl.col("ecosystem_type").fill_null("—"))
+                               pl.col("ecosystem_type").fill_null("(unattributed)"))
     types = sorted(df.get_column("ecosystem_type").unique().to_list())
     long = df.group_by(["region_id", "year", "method", "ecosystem_type"]).agg(
         pl.col("value_cny").sum())
@@ -160,4 +160,11 @@ def per_km2_column(gep: pl.DataFrame) -> str | None:
 
 def money_columns(df: pl.DataFrame) -> list[str]:
     """Columns holding money in CNY (names ending in ``_cny``), in table order."""
-    return [c for c in df.columns if c.endswith("_cny") and df.schema[c].is_numeric()]
+    return [c for c in df.columns if c.endswith("_cny") and "_per_" not in c
+            and df.schema[c].is_numeric()]
+
+
+def category_columns(df: pl.DataFrame) -> list[str]:
+    """The per-category money columns of gep.csv (``<category>_cny``), in report order."""
+    cols = [c for c in money_columns(df) if c[: -len("_cny")] in CATEGORY_ORDER]
+    return sorted(cols, key=lambda c: (CATEGORY_ORDER[c[: -len("_cny")]], c))

@@ -41,6 +41,10 @@ KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this or
     ("extent_account", "extent_account"),
     ("supply_physical", "supply_physical"),
     ("supply_monetary", "supply_monetary"),
+    ("seea_physical_supply", "seea_physical_supply"),
+    ("seea_monetary_supply", "seea_monetary_supply"),
+    ("gep_constant", "gep_constant"),
+    ("change_decomposition", "change_decomposition"),
     ("services", "services"),
     ("carbon_stock", "carbon_stock"),
     ("carbon_flux", "carbon_flux"),
@@ -343,8 +347,7 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
     headers = ["region_id", "region_name", "year", "method", "category", "service", "quantity",
                "unit", "pricing_method", "price", "price_unit", "value_wan", "share", "source",
                "verification"]
-    heads = [label(h, lang) if h != "price_unit" else label("price", lang) + " " +
-             label("unit", lang) for h in headers]
+    heads = [label(h, lang) for h in headers]
     book.header(ws, 0, heads)
     V, S = headers.index("value_wan"), headers.index("share")
     vcol = xl_col_to_name(V)

@@ -7,6 +7,7 @@ when either is missing. Selenium Manager is never used (explicit chromedriver pa
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,8 @@ SCREENSHOT_COPY = Path("/tmp/gep_report_screenshot.png")
 
 def _driver(tmp: Path):  # type: ignore[no-untyped-def]
     if CHROMIUM is None or CHROMEDRIVER is None:
+        if os.environ.get("GEP_REQUIRE_BROWSER") == "1":  # CI: must run, never skip
+            pytest.fail("GEP_REQUIRE_BROWSER=1 but chromium/chromedriver were not found")
         pytest.skip("headless Chromium not found: install the Debian packages "
                     "`chromium chromium-driver` (apt-get install -y chromium chromium-driver)")
     webdriver = pytest.importorskip(
