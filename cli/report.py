@@ -1,0 +1,37 @@
+"""`gep report`: Excel and HTML reports of a finished run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "formats", default="xlsx,html", show_default=True,
+              help="Comma-separated report formats: xlsx, html.")
+@click.option("--lang", type=click.Choice(["zh", "en", "zh-en"]), default="zh-en",
+              show_default=True, help="Label language: Chinese, English or both.")
+def report(run_dir: Path, formats: str, lang: str) -> None:
+    """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
+
+    RUN_DIR is the output folder of `gep run` or `gep demo` (it holds manifest.json and
+    tables/*.csv). Reports only show what the run computed; run it again to change numbers.
+    """
+    from gep.errors import InputError, Problem
+    from gep.reports import FORMATS, write_reports
+
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)} (comma-separated); got "
+                                 f"{formats!r}", param_hint="--format")
+    if not run_dir.is_dir():
+        raise InputError([Problem("FILE_NOT_FOUND", "The run directory does not exist.",
+                                  file=str(run_dir), expected="the --out folder of gep run/demo")])
+    for path in write_reports(run_dir, formats=wanted, lang=lang):
+        click.echo(f"wrote {path}")
+
+
+COMMANDS = [report]

@@ -1,0 +1,43 @@
+"""`gep report RUN_DIR [--format] [--lang]`: files written, exit codes for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gep.cli.main import main
+from gep.reports.sample import make_hand_run
+
+
+def test_report_writes_requested_formats(tmp_path: Path) -> None:
+    run, _, _ = make_hand_run(tmp_path / "县 报告")
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "xlsx", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert (run / "report.xlsx").is_file() and not (run / "report.html").exists()
+    assert f"wrote {run / 'report.xlsx'}" in result.output
+    result = CliRunner().invoke(main, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    assert (run / "report.html").stat().st_size > 1000
+    # the registry 'hand' does not exist: the report says so instead of failing
+    assert "regions registry &#39;hand&#39; not available" in (run / "report.html").read_text("utf-8")
+
+
+def test_not_a_run_directory_exits_2(tmp_path: Path) -> None:
+    empty = tmp_path / "空目录"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["report", str(empty)])
+    assert result.exit_code == 2
+    assert "FILE_NOT_FOUND" in result.output and "manifest.json" in result.output
+    assert not (empty / "report.xlsx").exists()
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "FILE_NOT_FOUND" in result.output
+
+
+def test_bad_format_and_lang_are_usage_errors(tmp_path: Path) -> None:
+    run, _, _ = make_hand_run(tmp_path / "r")
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "pdf"])
+    assert result.exit_code == 2 and "--format" in result.output
+    result = CliRunner().invoke(main, ["report", str(run), "--lang", "fr"])
+    assert result.exit_code == 2
+    assert not (run / "report.xlsx").exists()

@@ -1,0 +1,151 @@
+"""HTML report: self-contained, escaped, synthetic label on top, map shapes, determinism."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from gep.reports import write_reports
+from gep.reports.html import safe_json
+from gep.reports.sample import SAMPLE_LABEL, SCRIPT_CLASS, make_hand_run
+
+EVIL_TITLE = "</script><script>alert(2)</script>"
+
+
+class _Collect(HTMLParser):
+    """Collect tags, attributes and script bodies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._in_script: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._in_script = dict(attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script is not None:
+            self.scripts.append((self._in_script, data))
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return make_hand_run(tmp_path_factory.mktemp("网页") / "运行", title=EVIL_TITLE)
+
+
+def _html(hand, lang: str = "zh-en") -> str:  # type: ignore[no-untyped-def]
+    run, bounds, names = hand
+    (path,) = write_reports(run, formats=["html"], lang=lang, boundaries=bounds,
+                            region_names=names)
+    return path.read_text(encoding="utf-8")
+
+
+def test_no_external_resources(hand) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand)
+    p = _Collect()
+    p.feed(page)
+    for tag, attrs in p.tags:
+        for key in ("src", "href", "xlink:href", "data", "action"):
+            v = attrs.get(key)
+            assert v is None or v.startswith("#"), (tag, key, v)
+        assert tag not in ("link", "img", "iframe", "object", "embed"), tag
+    assert "@import" not in page and "url(" not in page
+    # the CSP forbids any fetch even if something slipped through
+    assert "default-src 'none'" in page
+
+
+def test_user_strings_are_escaped(hand) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand)
+    p = _Collect()
+    p.feed(page)
+    # only our two scripts exist: the JSON manifest and the sorting code
+    assert [a.get("type") for a, _ in p.scripts] == ["application/json", None]
+    assert "alert(" not in p.scripts[1][1]
+    assert SCRIPT_CLASS not in page  # never raw ...
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # ... always as text
+    assert "<script>alert(2)" not in page
+    manifest = json.loads(p.scripts[0][1])
+    assert manifest["title"] == EVIL_TITLE  # the safe JSON decodes to the original string
+    assert "\\u003c/script\\u003e" in page
+
+
+def test_safe_json_escapes_breakout_characters() -> None:
+    text = str(safe_json({"a": "</script>&\u2028"}))
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script>&\u2028"}
+
+
+def test_synthetic_banner_first_and_unverified_flagged(hand) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand)
+    body = page.index("<body>")
+    banner = page.index('id="synthetic-banner"')
+    assert body < banner < page.index("<main>")
+    assert SAMPLE_LABEL in page[banner:banner + 400]
+    assert 'id="unverified-note"' in page
+    # the unverified coefficient row carries the visible flag
+    row = re.search(r"<tr><td>fv\.water_conservation</td>.*?</tr>", page)
+    assert row and "⚠ 未核实 / ⚠ unverified" in row.group(0) and 'class="w"' in row.group(0)
+
+
+def test_map_one_shape_per_region_coloured_by_value(hand) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand)
+    shapes = re.findall(r'<path class="region" data-region-id="(\d+)" fill="(#[0-9a-f]+)"', page)
+    assert [s[0] for s in shapes] == ["510104", "510105"]
+    fills = dict(shapes)
+    # 510104 has 6.3 万元/km2 > 510105's 2.0: darkest vs lightest class
+    assert fills["510104"] == "#006d2c" and fills["510105"] == "#edf8e9"
+    assert "锦江区 (510104): 6.30 万元/km² / 10k CNY/km²" in page
+
+
+def test_summary_numbers(hand) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand, "zh")
+    # GEP 2020 = 7,500,000 CNY = 0.075 亿元 → "0.07"/"0.08" rounding: shown with 2 decimals
+    assert re.search(r'<div class="k">GEP总值 2020</div><div class="v">0\.07</div>', page) \
+        or re.search(r'<div class="k">GEP总值 2020</div><div class="v">0\.08</div>', page)
+    # compensation paid Σ ledger = 1,250,000 CNY = 125 万元
+    assert '<div class="k">补偿资金</div><div class="v">125.00</div>' in page
+
+
+@pytest.mark.parametrize(("lang", "present", "absent"), [
+    ("zh", "核算总表", "GEP account"),
+    ("en", "GEP account", "核算总表"),
+    ("zh-en", "核算总表 / GEP account", None),
+])
+def test_language(hand, lang: str, present: str, absent: str | None) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand, lang)
+    assert present in page
+    if absent:
+        assert absent not in page
+
+
+def test_deterministic_and_path_independent(hand, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run, bounds, names = hand
+    first = _html(hand)
+    other = tmp_path / "副本"
+    shutil.copytree(run, other)
+    assert _html(hand) == first
+    assert _html((other, bounds, names)) == first
+
+
+def test_missing_tables_and_no_boundaries(tmp_path: Path) -> None:
+    run = tmp_path / "只有清单"
+    (run / "tables").mkdir(parents=True)
+    (run / "manifest.json").write_text('{"title": "t", "synthetic": false}', encoding="utf-8")
+    (run / "tables" / "mystery.csv").write_text("a,b\n1,x\n", encoding="utf-8")
+    (path,) = write_reports(run, formats=["html"], lang="en")
+    page = path.read_text(encoding="utf-8")
+    assert 'id="synthetic-banner"' not in page
+    assert "No region boundaries" in page
+    assert "<h3>mystery</h3>" in page  # unknown tables are shown, not dropped
