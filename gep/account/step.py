@@ -217,9 +217,32 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
             raise InputError([Problem("MISSING_INPUT", "the function-value method needs a land-cover table, "
                                       "a quantities table or a statistics table", column="landcover",
                                       expected="--landcover, --quantities or --statistics")])
-        parts.append(function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
-                                             statistics=statistics))
+        fv = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
+                                     statistics=statistics)
+        _warn_unverified(cset, fv, ctx)
+        parts.append(fv)
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+
+
+def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: Any) -> None:
+    """Warn when values rest on coefficient rows flagged unverified (indicator list, placeholder rates)."""
+    used = services["coefficient_id"].drop_nulls().str.split("|").explode().unique()
+    sid = _set_id(cset)
+    flagged: list[str] = []
+    for name, table in sorted(cset.tables.items()):
+        if "verification" not in table.columns:
+            continue
+        n = table.filter(pl.col("verification") == "unverified").height
+        if n and (name == "indicators" or used.str.starts_with(f"{sid}:{name}:").any()):
+            flagged.append(f"{name} ({n} rows)")
+    if flagged:
+        ctx.warnings.append(Problem(
+            "UNVERIFIED_COEFFICIENT",
+            f"function-value set '{sid}' has unverified rows in use: " + ", ".join(flagged)
+            + "; the indicator list is reconstructed, not checked against the 规范, and the per-area rates are "
+            "illustrative placeholders — replace them with local quantities before official use",
+            column="coefficients", value=sid,
+        ))
 
 
 def _area_km2(extent: pl.DataFrame | None) -> pl.DataFrame | None:
@@ -264,6 +287,11 @@ def run_step(cfg: Config, ctx: Any) -> None:
         ctx.tables["gep_constant"] = gep_totals(valued, area_km2=area, socio=socio).with_columns(
             pl.lit(base).cast(pl.Int32).alias("price_base_year"))
     else:
+        if base is not None:
+            ctx.warnings.append(Problem(
+                "NO_PRICE_INDEX", f"price_base_year = {base} but no price index was given; values stay at the "
+                "price level of each coefficient or statistic (see price_year in services.csv)",
+                column="price_index", expected="[account] price_index = \"FILE\" (year, index)"))
         mixed = services.group_by(["region_id", "year", "method"]).agg(pl.col("price_year").n_unique().alias("n"))
         if mixed.filter(pl.col("n") > 1).height:
             ctx.warnings.append(Problem(

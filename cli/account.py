@@ -1,0 +1,106 @@
+"""`gep account`: GEP accounts by county, function-value and/or equivalent-factor method (docs/account.md)."""
+
+from __future__ import annotations
+
+import click
+
+from gep.cli.common import command_line
+
+
+@click.command("account")
+@click.option("--landcover", "landcover", multiple=True, type=click.Path(dir_okay=False),
+              help="Land-cover table(s): region_id, year, class, area. May be omitted when quantities and "
+                   "statistics cover everything (function-value method).")
+@click.option("--crosswalk", default=None, help="Crosswalk of land-cover classes to ecosystem types (id or path), e.g. tnls.")
+@click.option("--method", "methods", multiple=True, required=True,
+              type=click.Choice(["equivalent-factor", "function-value"]),
+              help="Accounting method; repeat the option for both (each gets its own totals, never mixed).")
+@click.option("--coefficients", default=None,
+              help="Coefficient set id or folder for the method (default xie2015 / function_value_cn).")
+@click.option("--standard-value", type=float, default=None,
+              help="Standard equivalent value, CNY/hm2 (equivalent-factor; default 3406.5, 2010 prices).")
+@click.option("--standard-value-year", type=int, default=None, help="Price year of --standard-value.")
+@click.option("--grain", type=click.Path(dir_okay=False), default=None,
+              help="Grain statistics to derive the standard value (crop, sown area, yield, price or net profit).")
+@click.option("--grain-rule", type=click.Choice(["one-seventh", "net-profit"]), default="one-seventh", show_default=True,
+              help="1/7 of grain output value (Xie 2008) or sown-area-weighted net profit (Xie 2015).")
+@click.option("--adjustments", type=click.Path(dir_okay=False), default=None,
+              help="Regional adjustment ratios (region_id, factor npp|precipitation|soil, ratio).")
+@click.option("--quantities", multiple=True, type=click.Path(dir_okay=False),
+              help="Quantities table(s): region_id, year, service, component, quantity, unit.")
+@click.option("--prices", type=click.Path(dir_okay=False), default=None,
+              help="Prices table: service, component, price, unit (CNY/<unit> or 元/<unit>).")
+@click.option("--statistics", multiple=True, type=click.Path(dir_okay=False),
+              help="Statistics table(s) of direct values: region_id, year, service, component, value, unit (元/万元/亿元).")
+@click.option("--rates", type=click.Path(dir_okay=False), default=None,
+              help="Per-area rates (ecosystem_type, service, component, rate, unit such as t/hm2; optional region_id).")
+@click.option("--socio", type=click.Path(dir_okay=False), default=None,
+              help="Population and GDP table (region_id, year, population, gdp) for per-capita GEP and GEP/GDP.")
+@click.option("--price-index", type=click.Path(dir_okay=False), default=None,
+              help="Price index table (year, index) for constant prices.")
+@click.option("--price-base-year", type=int, default=None, help="Constant-price base year (needs --price-index).")
+@click.option("--level", type=click.Choice(["county", "prefecture", "province"]), default="county", show_default=True,
+              help="Reporting level; prefecture/province roll counties up through the region registry.")
+@click.option("--regions", default=None, help="Region registry: sichuan or a path (empty: any region id).")
+@click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
+            standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
+            adjustments: str | None, quantities: tuple[str, ...], prices: str | None, statistics: tuple[str, ...],
+            rates: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
+            regions: str | None, synthetic: bool, out: str) -> None:
+    """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
+
+    Writes DIR/tables/services.csv (one row per region, year, ecosystem type, service and
+    component: quantity × price = value_cny), DIR/tables/gep.csv (region_id, year, method,
+    provisioning/regulating/supporting/cultural_cny, total_cny, per km2, per capita, GEP/GDP),
+    seea_physical_supply.csv, seea_monetary_supply.csv, and with two or more years
+    extent_account.csv and change_decomposition.csv; with --price-base-year gep_constant.csv.
+    """
+    from gep.account.step import Config
+    from gep.config import InputsSection, RunConfig, RunSection
+    from gep.errors import InputError, Problem
+    from gep.pipeline import execute
+
+    method_codes = sorted({m.replace("-", "_") for m in methods})
+    problems = []
+    if coefficients and len(method_codes) > 1:
+        problems.append(Problem("BAD_OPTION", "--coefficients names one set, but two methods were asked for",
+                                column="--coefficients", expected="one --method with --coefficients, or no --coefficients"))
+    if price_base_year is not None and not price_index:
+        problems.append(Problem("BAD_OPTION", "--price-base-year needs a price index table to convert values",
+                                column="--price-index", expected="--price-index FILE (year, index)"))
+    if not landcover and "equivalent_factor" in method_codes:
+        problems.append(Problem("BAD_OPTION", "the equivalent-factor method needs a land-cover table",
+                                column="--landcover", expected="--landcover FILE"))
+    if problems:
+        raise InputError(problems)
+    kwargs: dict[str, object] = {}
+    if coefficients:
+        kwargs["equivalent_set" if method_codes == ["equivalent_factor"] else "function_value_set"] = coefficients
+    step = Config(
+        methods=method_codes,  # type: ignore[arg-type]
+        level=level,  # type: ignore[arg-type]
+        standard_value=standard_value,
+        standard_value_price_year=standard_value_year,
+        grain=grain,
+        grain_rule=grain_rule.replace("-", "_"),  # type: ignore[arg-type]
+        adjustments=adjustments,
+        quantities=list(quantities),
+        statistics=list(statistics),
+        prices=prices,
+        rates=rates,
+        socio=socio,
+        price_index=price_index,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    cfg = RunConfig(
+        run=RunSection(title="gep account", regions=regions, synthetic=synthetic, price_base_year=price_base_year),
+        inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk),
+        steps={"account": step},
+    )
+    path = execute(cfg, out, command_line())
+    click.echo(f"wrote {path}")
+
+
+COMMANDS = [account]
