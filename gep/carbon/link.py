@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 SUMMARY_COLUMNS = ("region_id", "year_from", "year_to", "method", "group", "delta_c_t", "co2e_t", "value_cny")
-QUANTITY_COLUMNS = ("region_id", "year", "service", "component", "quantity", "unit")
+QUANTITY_COLUMNS = ("region_id", "year", "service", "component", "ecosystem_type", "quantity", "unit")
 
 
 def method_family(method: pl.Expr) -> pl.Expr:
@@ -23,14 +23,15 @@ def method_family(method: pl.Expr) -> pl.Expr:
 
 
 def with_groups(flux: pl.DataFrame, class_types: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
-    """Add ``group`` (forest/grassland/wetland/cropland/desert/water/glacier/other) of ``class_to``.
+    """Add ``ecosystem_type`` and ``group`` (forest/grassland/wetland/cropland/desert/water/glacier/other)
+    of ``class_to``.
 
     IPCC convention: land converted to X is reported under X (2006 GL Vol 4 Ch 3); classes with
     no ecosystem type (built-up) are 'other'.
     """
     ct = class_types.select("class", "ecosystem_type").unique("class", keep="first").join(groups, on="ecosystem_type", how="left")
-    return flux.join(ct.select(pl.col("class").alias("class_to"), "group"), on="class_to", how="left").with_columns(
-        pl.col("group").fill_null("other"))
+    return flux.join(ct.select(pl.col("class").alias("class_to"), "ecosystem_type", "group"), on="class_to",
+                     how="left").with_columns(pl.col("group").fill_null("other"))
 
 
 def flux_summary(flux_g: pl.DataFrame) -> pl.DataFrame:
@@ -49,9 +50,10 @@ def flux_summary(flux_g: pl.DataFrame) -> pl.DataFrame:
 def gep_quantities(flux_g: pl.DataFrame) -> pl.DataFrame:
     """Carbon sequestration quantities for the function-value GEP, in t CO2 per year.
 
-    Columns region_id, year, service='carbon_sequestration', component=group, quantity, unit='t CO2'.
-    Per region: gain–loss rows when there are any (annual flows, year = year_to), otherwise the
-    stock-difference change / (year_to − year_from), reported for year_to. Net of wetland CH4.
+    Columns region_id, year, service='carbon_sequestration', component='co2' (the component the
+    function-value set prices per t CO2), ecosystem_type (of class_to; empty for built-up), quantity,
+    unit='t CO2'. Per region: gain–loss rows when there are any (annual flows, year = year_to),
+    otherwise the stock-difference change / (year_to − year_from), reported for year_to. Net of wetland CH4.
     """
     fam = flux_g.with_columns(method_family(pl.col("method")).alias("family"))
     has_gl = fam.filter(pl.col("family") == "gain_loss").select("region_id").unique().with_columns(pl.lit(True).alias("_gl"))
@@ -60,9 +62,10 @@ def gep_quantities(flux_g: pl.DataFrame) -> pl.DataFrame:
     annual = chosen.with_columns(
         (pl.col("co2e_t") / (pl.col("year_to") - pl.col("year_from")).cast(pl.Float64)).alias("quantity"))
     return (
-        annual.group_by("region_id", pl.col("year_to").alias("year"), pl.col("group").alias("component"))
+        annual.group_by("region_id", pl.col("year_to").alias("year"), "ecosystem_type")
         .agg(pl.col("quantity").sum())
-        .with_columns(pl.lit("carbon_sequestration").alias("service"), pl.lit("t CO2").alias("unit"))
+        .with_columns(pl.lit("carbon_sequestration").alias("service"), pl.lit("co2").alias("component"),
+                      pl.lit("t CO2").alias("unit"))
         .select(*QUANTITY_COLUMNS)
-        .sort(["region_id", "year", "component"])
+        .sort(["region_id", "year", "ecosystem_type"], nulls_last=True)
     )
