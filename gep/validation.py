@@ -38,35 +38,15 @@ def registry_areas(registry: Any) -> pl.DataFrame:
 
 def check_region_ids(df: pl.DataFrame, file: str, registry: Any, column: str = "region_id",
                      registry_name: str | None = None) -> list[Problem]:
-    """UNKNOWN_REGION for every id not in the registry, with the closest codes or names suggested."""
+    """UNKNOWN_REGION for every id not in the registry (closest codes, names and former codes suggested).
+
+    Delegates to :func:`gep.regions.check_region_ids`; no registry accepts every id.
+    """
     if registry is None:
         return []
-    known = registry_areas(registry)
-    ids = set(known["region_id"].to_list())
-    names = dict(zip(known["name_zh"].to_list(), known["region_id"].to_list()))
-    bad = (
-        df.filter(~pl.col(column).is_in(list(ids)))
-        .group_by(column, maintain_order=True)
-        .agg(pl.col(ROW).sort())
-        .sort(pl.col(ROW).list.first())
-    )
-    label = registry_name or getattr(registry, "name", "the region registry")
-    problems = []
-    for value, rows in bad.iter_rows():
-        hint = ""
-        if value in names:
-            hint = f"; '{value}' is the name of {names[value]}, use the code"
-        else:
-            near = difflib.get_close_matches(str(value), list(ids), n=3, cutoff=0.6)
-            if near:
-                hint = "; closest codes: " + ", ".join(near)
-        problems.append(Problem(
-            "UNKNOWN_REGION",
-            f"region id '{value}' is not in registry '{label}' (rows {_rows(rows)}){hint}",
-            file=file, row=rows[0], column=column, value=str(value),
-            expected=f"a region code of '{label}' (see `gep regions list {label}`)",
-        ))
-    return problems
+    from gep.regions import check_region_ids as _check
+
+    return _check(df, registry, file=file, column=column)
 
 
 def crosswalk_lookup(crosswalk: pl.DataFrame) -> pl.DataFrame:
@@ -126,11 +106,13 @@ def check_area_totals(df: pl.DataFrame, file: str, registry: Any,
         problems.append(Problem(
             "AREA_EXCEEDS_REGION",
             f"the classes of {rec['region_id']} {rec['name_zh'] or ''} in {rec['year']} add up to "
-            f"{rec['sum_ha']:,.2f} ha, {excess:.1%} more than its official area {rec['area_ha']:,.2f} ha "
+            f"{rec['sum_ha']:,.2f} ha, {excess:.1%} more than its area in the region registry "
+            f"{rec['area_ha']:,.2f} ha "
             f"(rows {rec['first_row']}–{rec['last_row']})",
             file=file, row=rec["first_row"], column="area",
             value=f"{rec['sum_ha']:.2f} ha",
-            expected=f"at most {rec['area_ha'] * (1 + tolerance):,.2f} ha (official area + {tolerance:.0%})",
+            expected=f"at most {rec['area_ha'] * (1 + tolerance):,.2f} ha (registry area + {tolerance:.0%}); "
+            "check the units and that no class is counted twice",
         ))
     return problems
 
