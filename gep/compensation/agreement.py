@@ -533,7 +533,9 @@ def _party_or_role(v: _V, t: Mapping[str, Any], key: str, path: tuple[object, ..
 
 def _parse_index_bet(v: _V, data: Mapping[str, Any], sections: list[str], party_ids: set[str], inds: list[str]) -> IndexBetParams:
     path: tuple[object, ...] = ("index_bet",)
-    t = v.table(data, "index_bet", ()) or {}
+    t = v.table(data, "index_bet", ())
+    if t is None:
+        return IndexBetParams("", Decimal(1), (), (), ())
     sec = v.text(t, "section", path, required=len(sections) != 1, default=sections[0] if sections else "") or ""
     if sec and sec not in sections:
         v.add("UNKNOWN_SECTION", "index_bet.section is not among [[sections]]", path + ("section",), value=sec,
@@ -582,7 +584,9 @@ def _parse_index_bet(v: _V, data: Mapping[str, Any], sections: list[str], party_
 
 def _parse_pool(v: _V, data: Mapping[str, Any], sections: list[str], party_ids: set[str], parties: list[Party]) -> PoolParams:
     path: tuple[object, ...] = ("pool",)
-    t = v.table(data, "pool", ()) or {}
+    t = v.table(data, "pool", ())
+    if t is None:
+        return PoolParams("", Decimal(0), (), (), "fund", None, "binary", ())
     pool_party = v.text(t, "pool_party", path) or ""
     if pool_party and pool_party not in party_ids:
         v.add("UNKNOWN_PARTY", "pool.pool_party must be listed under [[parties]] (kind = \"pool\")", path + ("pool_party",),
@@ -618,8 +622,10 @@ def _parse_pool(v: _V, data: Mapping[str, Any], sections: list[str], party_ids: 
 
 def _parse_fixed(v: _V, data: Mapping[str, Any], party_ids: set[str]) -> FixedParams:
     path: tuple[object, ...] = ("fixed_per_section",)
-    t = v.table(data, "fixed_per_section", ()) or {}
+    t = v.table(data, "fixed_per_section", ())
     z = Decimal(0)
+    if t is None:
+        return FixedParams(z, z, z, z, z, None)
     a1 = v.number(t, "amount_met_improved_cny", path, required=False, default=z) or z
     a2 = v.number(t, "amount_met_declined_cny", path, required=False, default=z) or z
     a3 = v.number(t, "amount_not_met_cny", path, required=False, default=z) or z
@@ -634,7 +640,9 @@ def _parse_fixed(v: _V, data: Mapping[str, Any], party_ids: set[str]) -> FixedPa
 
 def _parse_load_price(v: _V, data: Mapping[str, Any], party_ids: set[str], inds: list[str]) -> LoadPriceParams:
     path: tuple[object, ...] = ("load_price",)
-    t = v.table(data, "load_price", ()) or {}
+    t = v.table(data, "load_price", ())
+    if t is None:
+        return LoadPriceParams((), (), "downstream")
     pen = v.number_map(t, "penalty_prices_cny_per_t", path)
     imp = v.number_map(t, "improvement_prices_cny_per_t", path, required=False)
     for key, m in (("penalty_prices_cny_per_t", pen), ("improvement_prices_cny_per_t", imp)):

@@ -181,7 +181,7 @@ def missing_data_error(items: list[tuple[str, str, str, str]], file: str) -> Inp
             f"agreement '{agreement_id}' needs monitoring data for section '{section}', {indicator}, months {months}",
             file=file,
             column="flow_m3s" if indicator == "flow" else "concentration_mg_l",
-            value=f"{section} {indicator} {months}",
+            value=None,
             expected="at least one sample in every month of the settlement period, or missing_data = "
             "\"mean_of_available\" / \"skip_period\" in the agreement",
         )

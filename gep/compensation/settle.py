@@ -206,7 +206,7 @@ def _settle_index_bet(a: Agreement, p: IndexBetParams, d: _Data, legs: list[Leg]
         lo = "−∞" if tier.p_above is None else fmt(tier.p_above)
         hi = "+∞" if tier.p_at_most is None else fmt(tier.p_at_most)
         legs.append(Leg(a.id, period, s.id, "M1_index_bet", tier.amount_cny, _resolve(a, s, tier.payer), _resolve(a, s, tier.payee),
-                        f"{text}; tier ({lo}, {hi}] → {tier.payer} pays {tier.payee} {fmt(tier.amount_cny)} CNY{_flag(a, "index_bet", "indicators", "sections")}"))
+                        f"{text}; tier ({lo}, {hi}] → {tier.payer} pays {tier.payee} {fmt(tier.amount_cny)} CNY{_flag(a, 'index_bet', 'indicators', 'sections')}"))
 
 
 def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: list[dict[str, object]]) -> None:
@@ -221,9 +221,9 @@ def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: l
     std = {i.name: i.standard_mg_l for i in a.indicators}
     for period, months in d.periods.items():
         legs.append(Leg(a.id, period, None, "M2_contribution", p.fund_cny, contrib, ((p.pool_party, Decimal(1)),),
-                        f"fund {fmt(p.fund_cny)} CNY × contribution ratio ({ratios_c}){_flag(a, "pool.fund_cny", "pool.contributions")}"))
+                        f"fund {fmt(p.fund_cny)} CNY × contribution ratio ({ratios_c}){_flag(a, 'pool.fund_cny', 'pool.contributions')}"))
         legs.append(Leg(a.id, period, None, "M2_allocation", p.fund_cny, ((p.pool_party, Decimal(1)),), alloc,
-                        f"fund {fmt(p.fund_cny)} CNY × allocation ratio ({ratios_a}){_flag(a, "pool.fund_cny", "pool.allocations")}"))
+                        f"fund {fmt(p.fund_cny)} CNY × allocation ratio ({ratios_a}){_flag(a, 'pool.fund_cny', 'pool.allocations')}"))
         for s in a.sections:
             failing: list[str] = []
             ok = True
@@ -270,7 +270,7 @@ def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: l
             amount = C.multiply(C.multiply(w, f), base)
             legs.append(Leg(a.id, period, s.id, "M2_deduction", amount, _shares(s, "upstream"), _shares(s, "downstream"),
                             f"{ftext}: {'; '.join(failing) or 'see months'}; D = weight {fmt(w)} × f {fmt(f, 6)} × base "
-                            f"({btext}) = {fmt(amount, 4)} CNY{_flag(a, exclude=("pool.contributions", "pool.allocations"))}"))
+                            f"({btext}) = {fmt(amount, 4)} CNY{_flag(a, exclude=('pool.contributions', 'pool.allocations'))}"))
 
 
 def _settle_fixed(a: Agreement, p: FixedParams, d: _Data, legs: list[Leg], rows: list[dict[str, object]]) -> None:
@@ -358,12 +358,12 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
                     amt = C.multiply(excess_t, pen[ind.name])
                     pending.append(Leg(a.id, period, s.id, "M4_penalty", amt, _shares(s, "upstream", ind.name),
                                        _shares(s, "downstream", ind.name),
-                                       f"{head} × {fmt(pen[ind.name])} CNY/t = {fmt(amt, 4)} CNY (赔偿金){_flag(a, "load_price.penalty", "indicators", "sections")}"))
+                                       f"{head} × {fmt(pen[ind.name])} CNY/t = {fmt(amt, 4)} CNY (赔偿金){_flag(a, 'load_price.penalty', 'indicators', 'sections')}"))
                 elif excess_t < 0 and imp.get(ind.name):
                     amt = C.multiply(-excess_t, imp[ind.name])
                     pending.append(Leg(a.id, period, s.id, "M4_improvement", amt, _resolve(a, s, p.improvement_payer, ind.name),
                                        _shares(s, "upstream", ind.name),
-                                       f"{head} × {fmt(imp[ind.name])} CNY/t = {fmt(amt, 4)} CNY (改善金){_flag(a, "load_price.improvement", "indicators", "sections")}"))
+                                       f"{head} × {fmt(imp[ind.name])} CNY/t = {fmt(amt, 4)} CNY (改善金){_flag(a, 'load_price.improvement', 'indicators', 'sections')}"))
             if ok and (s.id, period) not in d.skipped:
                 legs.extend(pending)
 

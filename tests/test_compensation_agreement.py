@@ -1,0 +1,193 @@
+"""Agreement and monitoring validation: every problem with file, line/row, field and expectation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from gep.compensation.agreement import load_agreement, load_agreements, parse_agreement
+from gep.compensation.monitoring import read_monitoring, validate_monitoring
+from gep.errors import InputError
+
+GOOD = """id = "ok"
+method = "load_price"
+period = "month"
+start = "2024-01"
+end = "2024-02"
+
+[[parties]]
+id = "510121"
+kind = "county"
+
+[[parties]]
+id = "510185"
+kind = "county"
+
+[[sections]]
+id = "TJ01"
+upstream = [{ party = "510121", share = 1 }]
+downstream = [{ party = "510185", share = 1 }]
+
+[[indicators]]
+name = "NH3-N"
+target_class = "III"
+
+[load_price]
+penalty_prices_cny_per_t = { "NH3-N" = 100000 }
+"""
+
+
+def errors(text: str, known: set[str] | None = None) -> InputError:
+    with pytest.raises(InputError) as exc:
+        parse_agreement(text, "协议.toml", known)
+    return exc.value
+
+
+def test_good_agreement_parses_with_gb3838_standard() -> None:
+    a = parse_agreement(GOOD)
+    assert a.method == "load_price" and a.indicators[0].standard_mg_l == Decimal("1.0")
+    assert a.missing_data == "error" and a.attribution == "own_outflow" and a.netting == "gross"
+    assert a.start == (2024, 1) and a.end == (2024, 2)
+
+
+def test_shares_not_summing_to_one_names_the_line() -> None:
+    bad = GOOD.replace('downstream = [{ party = "510185", share = 1 }]', 'downstream = [{ party = "510185", share = 0.9 }]')
+    e = errors(bad)
+    assert e.codes == ["SHARES_NOT_ONE"]
+    p = e.problems[0]
+    assert p.file == "协议.toml" and p.row == 18 and p.column == "sections.downstream" and p.value == "0.9"
+
+
+def test_many_problems_are_collected_at_once() -> None:
+    bad = (
+        GOOD.replace('method = "load_price"', 'method = "lottery"')
+        .replace('start = "2024-01"', 'start = "2024-13"')
+        .replace('upstream = [{ party = "510121", share = 1 }]', 'upstream = [{ party = "999999", share = 1 }]')
+    )
+    e = errors(bad)
+    assert e.codes == ["INVALID_VALUE", "INVALID_VALUE", "UNKNOWN_PARTY"]
+    assert [p.row for p in e.problems] == [2, 4, 17]
+    assert "index_bet" in (e.problems[0].expected or "")
+
+
+def test_unknown_region_against_registry() -> None:
+    e = errors(GOOD, known={"510121"})
+    assert e.codes == ["UNKNOWN_REGION"]
+    assert e.problems[0].row == 12 and e.problems[0].value == "510185"
+
+
+def test_missing_method_section_and_bad_number() -> None:
+    bad = GOOD.replace('penalty_prices_cny_per_t = { "NH3-N" = 100000 }', 'penalty_prices_cny_per_t = { "NH3-N" = "lots" }')
+    e = errors(bad)
+    assert e.codes == ["WRONG_TYPE"] and e.problems[0].row == 25
+    e = errors(GOOD.split("[load_price]")[0])
+    assert e.codes == ["MISSING_VALUE"] and "load_price" in e.problems[0].message
+
+
+def test_negative_price_and_per_indicator_share_errors() -> None:
+    bad = GOOD.replace('{ "NH3-N" = 100000 }', '{ "NH3-N" = -5, TP = 3 }')
+    e = errors(bad)
+    assert e.codes == ["NEGATIVE_VALUE", "UNKNOWN_INDICATOR"]
+    bad = GOOD.replace('upstream = [{ party = "510121", share = 1 }]',
+                       'upstream = [{ party = "510121", share = { "NH3-N" = 0.7 } }]')
+    e = errors(bad)
+    assert e.codes == ["SHARES_NOT_ONE"] and "NH3-N" in e.problems[0].message
+
+
+def test_toml_syntax_error_has_line() -> None:
+    e = errors(GOOD.replace('period = "month"', 'period = "month'))
+    assert e.codes == ["UNREADABLE_FILE"] and e.problems[0].row == 3
+
+
+def test_index_bet_tiers_and_weights_checked() -> None:
+    text = """id = "x"
+method = "index_bet"
+period = "year"
+start = "2020"
+end = "2020"
+[[parties]]
+id = "A"
+kind = "external"
+[[parties]]
+id = "B"
+kind = "external"
+[[sections]]
+id = "S"
+upstream = "A"
+downstream = "B"
+[[indicators]]
+name = "TP"
+[index_bet]
+k0 = 0.85
+weights = { TP = 0.9 }
+baselines_mg_l = { TP = 0.05 }
+[[index_bet.tiers]]
+p_at_most = 1.2
+payer = "downstream"
+payee = "upstream"
+amount_cny = 1
+[[index_bet.tiers]]
+p_above = 1
+payer = "upstream"
+payee = "nobody"
+amount_cny = 1
+"""
+    e = errors(text)
+    assert e.codes == ["SHARES_NOT_ONE", "UNKNOWN_PARTY", "INVALID_VALUE"]
+    assert e.problems[0].row == 20  # weights line
+    assert e.problems[1].row == 30  # payee of tier 2
+    assert "overlap" in e.problems[2].message
+
+
+def test_duplicate_agreement_ids_and_missing_file(tmp_path: Path) -> None:
+    d = tmp_path / "协议 目录"
+    d.mkdir()
+    (d / "a.toml").write_text(GOOD, encoding="utf-8")
+    (d / "b.toml").write_text(GOOD, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_agreements([d / "a.toml", d / "b.toml", d / "none.toml"])
+    assert exc.value.codes == ["FILE_NOT_FOUND", "DUPLICATE_KEY"]
+    assert load_agreement(d / "a.toml").file.endswith("a.toml")
+
+
+# ---------------------------------------------------------------- monitoring
+def test_monitoring_problems_with_rows(tmp_path: Path) -> None:
+    d = tmp_path / "监测数据"
+    d.mkdir()
+    p = d / "监测.csv"
+    p.write_text(
+        "断面,日期,指标,浓度(mg/L),流量(m3/s)\n"
+        "TJ01,2024-01-15,氨氮,0.8,100\n"
+        "TJ01,2024-02-30,氨氮,0.8,100\n"
+        "TJ01,2024-03-15,氨氮,abc,100\n"
+        "TJ01,2024-04-15,氨氮,-0.1,-5\n"
+        ",2024-05-15,氨氮,0.2,\n"
+        "TJ01,2024-01-15,NH3-N,0.9,100\n",
+        encoding="gb18030",
+    )
+    with pytest.raises(InputError) as exc:
+        read_monitoring(p)
+    got = [(x.code, x.row, x.column) for x in exc.value.problems]
+    assert got == [
+        ("MISSING_VALUE", 6, "section_id"),
+        ("WRONG_TYPE", 3, "date"),
+        ("WRONG_TYPE", 4, "concentration_mg_l"),
+        ("NEGATIVE_VALUE", 5, "concentration_mg_l"),
+        ("NEGATIVE_VALUE", 5, "flow_m3s"),
+        ("DUPLICATE_KEY", 2, "date"),
+        ("DUPLICATE_KEY", 7, "date"),
+    ]
+
+
+def test_monitoring_missing_column_and_aliases() -> None:
+    with pytest.raises(InputError) as exc:
+        validate_monitoring(pl.DataFrame({"section_id": ["A"], "date": ["2024-01-01"], "indicator": ["TP"]}), "m.csv")
+    assert exc.value.codes == ["MISSING_COLUMN"] and exc.value.problems[0].column == "concentration_mg_l"
+    ok = validate_monitoring(
+        pl.DataFrame({"断面": ["A"], "日期": ["2024-01"], "指标": ["总磷"], "浓度": ["0.123456"]}), "m.csv"
+    )
+    assert ok.row(0, named=True)["indicator"] == "TP"
+    assert ok["concentration_mg_l"][0] == Decimal("0.123456") and ok["month"][0] == "2024-01"
