@@ -216,11 +216,17 @@ def run_step(cfg: Config, ctx: Any) -> None:
                   transitions_file=cfg.transitions or "transitions", user_rates=user_rates, forest=forest,
                   grassland=grass, ch4=ch4, ch4_groups=tuple(cfg.ch4_groups), discount_rate=cfg.discount_rate,
                   price_change=cfg.price_change)
-    if invest_path is None and str(cset.manifest.get("verification")) == "unverified":
+    placeholder = []
+    if invest_path is None and not Path(set_ref).is_dir() and set_ref == params.DEFAULT_SET:
+        placeholder.append("pools")
+    if cfg.method in ("gain-loss", "both") and set_ref == params.DEFAULT_SET or (
+            invest_path is not None and cfg.method in ("gain-loss", "both")):
+        placeholder.append("rates")
+    if placeholder:
         ctx.warnings.append(Problem(
             "UNVERIFIED_COEFFICIENT",
-            f"carbon set '{cset.id}' contains unverified placeholder pools and rates; results are illustrative "
-            "(replace pools/rates with checked values before official use)", column="coefficients", value=cset.id))
+            f"carbon set '{cset.id}': the {' and '.join(sorted(set(placeholder)))} used are unverified placeholders; "
+            "results are illustrative (give checked values before official use)", column="coefficients", value=cset.id))
     ctx.tables["carbon_stock"] = res.stock
     ctx.tables["carbon_flux"] = res.flux
     ctx.tables["carbon_flux_summary"] = res.summary
