@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 import polars as pl
-
 from gep.coefficients import (
     CoefficientSet,
     diff_sets,
@@ -24,6 +23,7 @@ from gep.coefficients import (
     validate_crosswalk,
     validate_set,
 )
+
 from gep.errors import InputError, Problem
 
 
@@ -92,10 +92,10 @@ def _is_crosswalk(spec: str) -> bool:
     p = Path(spec)
     if p.is_file() and p.name != "set.toml":
         try:
-            from gep.loaders import read_raw
-
             from gep.coefficients._rows import rename_headers
             from gep.coefficients.crosswalks import CROSSWALK_ALIASES
+
+            from gep.loaders import read_raw
 
             cols = rename_headers(read_raw(p).df, CROSSWALK_ALIASES)[0].columns
         except InputError:

@@ -483,7 +483,7 @@ def _load_table_file(path: Path) -> tuple[CoefficientSet | None, list[Problem]]:
         price_year=int(years[0]) if len(years) == 1 else None, currency="CNY" if years else None,
         citation=f"user-supplied table {path.name} (sources per row)", license="user-supplied",
         verification=VERIFICATION[worst], tables=(TableDecl(name=name, file=path.name, keys=tuple(keys)),),
-        user_supplied=True,
+        type_map=None, user_supplied=True,
     )
     return CoefficientSet(manifest=manifest, tables={name: typed}, path=str(path)), []
 
@@ -711,12 +711,12 @@ def apply_overrides(
         rec_df = joined.sort(keys).select(
             *keys, pl.col("_old"), pl.col("value"), pl.col("_unit_t"), pl.col("source"), pl.col("verification"))
         for rec in rec_df.iter_rows(named=True):
-            ver = rec["verification"] or "unverified"
-            worst = max(worst, VERIFICATION_RANK[ver])
+            row_ver = str(rec["verification"] or "unverified")
+            worst = max(worst, VERIFICATION_RANK[row_ver])
             records.append({
                 "table": decl.name, "key": {k: rec[k] for k in keys}, "old_value": rec["_old"],
                 "new_value": rec["value"], "unit": rec["_unit_t"], "source": rec["source"] or "user override",
-                "verification": ver,
+                "verification": row_ver,
             })
     if probs:
         raise InputError(probs)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import polars as pl
 from click.testing import CliRunner
-
 from gep.cli.coefficients import coefficients
 from gep.cli.main import main
 

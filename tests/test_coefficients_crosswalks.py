@@ -6,7 +6,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from gep.coefficients import (
     apply_crosswalk,
     crosswalk_keys,
@@ -15,6 +14,7 @@ from gep.coefficients import (
     load_crosswalk,
     validate_crosswalk,
 )
+
 from gep.errors import InputError
 
 # the class names the synthetic Sichuan demo uses (docs/contracts.md §11)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from gep.coefficients import CoefficientSet, apply_overrides, diff_sets, load_set
+
 from gep.errors import InputError
 
 

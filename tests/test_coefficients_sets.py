@@ -6,7 +6,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from gep.coefficients import (
     VERIFICATION,
     CoefficientSet,
@@ -15,6 +14,7 @@ from gep.coefficients import (
     load_set,
     validate_set,
 )
+
 from gep.errors import InputError
 
 XIE15_SERVICES = [

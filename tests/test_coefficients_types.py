@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from gep.coefficients import (
+    ecosystem_types,
+    is_ecosystem_type,
+    normalize_ecosystem_type,
+)
 
-from gep.coefficients import ecosystem_types, is_ecosystem_type, normalize_ecosystem_type
 from gep.errors import InputError
 
 
