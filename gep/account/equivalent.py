@@ -31,7 +31,8 @@ SERVICES_SCHEMA: dict[str, pl.DataType] = {
     "price_year": pl.Int32(),
 }
 SERVICES_COLUMNS: list[str] = list(SERVICES_SCHEMA)
-SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service", "component", "ecosystem_type"]
+SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service", "component", "ecosystem_type",
+                             "coefficient_id", "quantity_unit", "price_year"]
 
 XIE2015_STANDARD_VALUE_CNY_PER_HM2 = 3406.5  # 谢高地 2015, 2010 prices (🔶, gep_methods.md §2.2)
 XIE2015_STANDARD_PRICE_YEAR = 2010
@@ -41,7 +42,7 @@ def conform_services(df: pl.DataFrame) -> pl.DataFrame:
     """Select, cast and stably sort the canonical services columns (byte-identical output)."""
     return (
         df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()])
-        .sort(SERVICES_SORT, nulls_last=True)
+        .sort(SERVICES_SORT, nulls_last=True, maintain_order=True)
     )
 
 

@@ -236,7 +236,9 @@ def function_value_services(
     if quant is not None and quant.height:
         priced = match_prices(quant, prices, problems)
         valued = apply_unit_factors(priced, problems).with_columns(
-            pl.format("{}|{}", pl.col("rate_id"), pl.col("price_id")).alias("coefficient_id")
+            pl.format("{}|{}", pl.col("rate_id"), pl.col("price_id")).alias("coefficient_id"),
+            # a user price without a price year is taken to be at the prices of the accounting year
+            pl.col("price_year").fill_null(pl.col("year")),
         )
         parts.append(valued)
     problems.raise_if_any()

@@ -265,12 +265,14 @@ def run_step(cfg: Config, ctx: Any) -> None:
         parents = region_parents(ctx.registry, cfg.level)
         services = rollup_services(services, parents)
         if extent is not None:
-            extent = (extent.join(parents, on="region_id", how="inner").drop("region_id")
+            extent = (extent.join(parents, on="region_id", how="inner")
+                      .sort(["parent_id", "year", "class", "region_id"]).drop("region_id")
                       .rename({"parent_id": "region_id"})
                       .group_by(["region_id", "year", "class", "ecosystem_type"]).agg(pl.col("area_ha").sum())
                       .sort(["region_id", "year", "class"]))
         if socio is not None:
-            socio = (socio.join(parents, on="region_id", how="inner").group_by(["parent_id", "year"])
+            socio = (socio.join(parents, on="region_id", how="inner").sort(["parent_id", "year", "region_id"])
+                     .group_by(["parent_id", "year"])
                      .agg(pl.col("population").sum(), pl.col("gdp_cny").sum())
                      .rename({"parent_id": "region_id"}))
     area = _area_km2(extent)

@@ -199,6 +199,7 @@ def rollup_services(services: pl.DataFrame, parents: pl.DataFrame, *, file: str 
             "method", "price_year"]
     rolled = (
         services.join(parents, on="region_id", how="inner")
+        .sort(["parent_id", *keys, "region_id"], nulls_last=True)  # fixed summation order
         .group_by(["parent_id", *keys])
         .agg(
             pl.when(pl.col("quantity").count() > 0).then(pl.col("quantity").sum()).alias("quantity"),
@@ -259,7 +260,11 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
         .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
         .agg(pl.col("area_ha").sum())
     )
-    val = services.group_by(["region_id", "year", "method", "ecosystem_type"]).agg(pl.col("value_cny").sum())
+    val = (
+        services.group_by(["region_id", "year", "method", "ecosystem_type"])
+        .agg(pl.col("value_cny").sum())
+        .sort(["region_id", "year", "method", "ecosystem_type"], nulls_last=True)  # fixed summation order below
+    )
     typed = val.filter(pl.col("ecosystem_type").is_not_null()).join(area, on=["region_id", "year", "ecosystem_type"],
                                                                      how="left")
 
@@ -280,6 +285,7 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
         # a typed value without any area (should not happen) is carried as residual-free unattributed change
         pl.when((pl.col("a0") == 0) & (pl.col("a1") == 0)).then(pl.col("v1") - pl.col("v0")).otherwise(0.0).alias("_u"),
     )
+    t = t.sort(["region_id", "method", "ecosystem_type"])  # fixed summation order → byte-identical output
     typed_sum = t.group_by(["region_id", "method"]).agg(
         pl.col("area_effect_cny").sum(), pl.col("unit_value_effect_cny").sum(), pl.col("_u").sum()
     )
