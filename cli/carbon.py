@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from gep.cli.common import command_line
 
 
@@ -59,8 +58,9 @@ def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: st
                       price_change=price_change)
     except ValueError as exc:
         raise InputError([Problem("BAD_OPTION", str(exc).splitlines()[-1], column="--discount-rate/--price-change")]) from exc
-    cfg = RunConfig(run=RunSection(title="gep carbon", regions=regions, synthetic=synthetic),
-                    inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk), steps={"carbon": step})
+    cfg = RunConfig(run=RunSection.model_validate({"title": "gep carbon", "regions": regions, "synthetic": synthetic}),
+                    inputs=InputsSection.model_validate({"landcover": list(landcover), "crosswalk": crosswalk}),
+                    steps={"carbon": step})
     path = execute(cfg, out, command_line())
     click.echo(f"wrote {path}")
 

@@ -7,7 +7,6 @@ import pytest
 
 from gep.carbon import gainloss as GL
 from gep.carbon import params
-from gep.carbon.link import flux_summary, gep_quantities, with_groups
 from gep.carbon.step import compute
 from gep.carbon.valuation import CarbonPrice
 from gep.errors import InputError

@@ -84,9 +84,10 @@ def _invest_rasters() -> dict[str, float]:
     for name, lulc in (("bas", bas), ("alt", alt)):
         total = np.zeros(lulc.shape, dtype=np.float32)
         for pool_idx in range(4):
-            lookup = {code: np.float32(row[2 + pool_idx]) for code, *row in [(r[0], *r) for r in POOL_ROWS]}
-            dens = np.vectorize(lambda c: lookup[c], otypes=[np.float32])(lulc)
-            total = total + dens
+            table = np.zeros(5, dtype=np.float32)  # reclassify: lucode → pool density (float32, as InVEST)
+            for row in POOL_ROWS:
+                table[row[0]] = np.float32(row[2 + pool_idx])
+            total = total + table[lulc]
         storage[name] = total  # c_storage_{bas,alt}.tif, t C/ha
     change = storage["alt"] - storage["bas"]  # c_change_bas_alt.tif
     p, r, g, n = 100.0, 7.0, 2.0, 10

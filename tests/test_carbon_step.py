@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from gep.cli.main import main
 
 from gep.carbon.step import Config, run_step
-from gep.cli.main import main
 from gep.config import RunConfig
 from gep.pipeline import RunContext, demo_data_dir
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gep.carbon import params
 from gep.carbon import transitions as TR
@@ -114,3 +116,24 @@ def test_load_transitions_checks_years_and_units(tmp_path: Path) -> None:
     p.write_text("region_id,year_from,year_to,class_from,class_to,面积(亩)\nA,2015,2020,林,林,15\n", encoding="utf-8")
     df = TR.load_transitions(p)
     assert df["area_ha"].to_list() == [pytest.approx(1.0)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=16, max_size=16))
+def test_any_reconciled_matrix_flux_equals_stock_difference(cells: list[float]) -> None:
+    # a random 4×4 transition matrix defines both extents; Σ_ij A_ij (D_j − D_i) = S(t2) − S(t1) exactly
+    cls = ["林", "草", "田", "城"]
+    tr = pl.DataFrame({"region_id": ["A"] * 16, "year_from": [2015] * 16, "year_to": [2020] * 16,
+                       "class_from": [cls[i // 4] for i in range(16)], "class_to": [cls[i % 4] for i in range(16)],
+                       "area_ha": cells}).with_columns(pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32),
+                                                       pl.lit(2).cast(pl.Int64).alias("_row"))
+    types = dict(zip(cls, ["阔叶", "草甸", "水田", None]))
+    a1 = tr.group_by("class_from").agg(pl.col("area_ha").sum()).rename({"class_from": "class"}).with_columns(pl.lit(2015).alias("year"))
+    a2 = tr.group_by("class_to").agg(pl.col("area_ha").sum()).rename({"class_to": "class"}).with_columns(pl.lit(2020).alias("year"))
+    ext = pl.concat([a1, a2]).with_columns(pl.lit("A").alias("region_id"), pl.col("year").cast(pl.Int32),
+                                           pl.col("class").replace_strict(types, default=None).alias("ecosystem_type"))
+    d = params.set_densities(ext, params.load_carbon_set())
+    TR.reconcile(ext, tr)
+    s = dict(stock_totals(carbon_stock(ext, d)).select("year", "c_t").iter_rows())
+    flux = TR.stock_difference_from_transitions(tr, d)["delta_c_t"].sum()
+    assert flux == pytest.approx(s[2020] - s[2015], rel=1e-9, abs=1e-6)

@@ -18,13 +18,23 @@ area × rate row of that class, so the same hectare is never counted twice.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
 from gep import units as U
 from gep.carbon.params import CarbonSet
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import AREA, CLASS, REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
+from gep.loaders import (
+    AREA,
+    CLASS,
+    REGION_ID,
+    ROW,
+    YEAR,
+    ColumnSpec,
+    TableSpec,
+    load_table,
+)
 
 FLOW_COLUMNS: tuple[str, ...] = ("region_id", "year_from", "year_to", "method", "class_from", "class_to",
                                  "area_ha", "delta_c_t")
@@ -33,7 +43,7 @@ C_PER_CO2: float = 1.0 / U.C_TO_CO2
 """12/44: t C per t CO2 (used to state a CO2e emission as its carbon equivalent)."""
 
 
-def _opt(name: str, dtype: str = "float", aliases: tuple[str, ...] = (), nonneg: bool = True) -> ColumnSpec:
+def _opt(name: str, dtype: Literal["str", "int", "float"] = "float", aliases: tuple[str, ...] = (), nonneg: bool = True) -> ColumnSpec:
     return ColumnSpec(name=name, dtype=dtype, required=False, allow_null=True, aliases=aliases, nonnegative=nonneg)
 
 

@@ -121,12 +121,11 @@ def load_carbon_set(id_or_path: str = DEFAULT_SET) -> CarbonSet:
 def ecosystem_groups() -> pl.DataFrame:
     """``ecosystem_type, group`` (cropland/forest/grassland/wetland/desert/water/glacier)."""
     try:
-        from gep.coefficients import ecosystem_types  # type: ignore[attr-defined]
-
-        et = ecosystem_types()
-        return et.select("ecosystem_type", "group")
-    except Exception:  # noqa: BLE001 - fall back on the csv or the documented table
-        pass
+        from gep.coefficients import ecosystem_types
+    except ImportError:  # pragma: no cover - coefficients package missing: the csv or the documented table
+        ecosystem_types = None
+    if ecosystem_types is not None:
+        return ecosystem_types().select("ecosystem_type", "group")
     csv = Path(__file__).resolve().parents[2] / "coefficients" / "ecosystem_types.csv"
     if csv.exists():
         return pl.read_csv(csv, infer_schema=False).select("ecosystem_type", "group")

@@ -18,7 +18,9 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gep.carbon import gainloss as GL
-from gep.carbon import link, params, transitions as TR, valuation as V
+from gep.carbon import link, params
+from gep.carbon import transitions as TR
+from gep.carbon import valuation as V
 from gep.carbon.stock import carbon_stock
 from gep.errors import InputError, Problem
 
@@ -55,7 +57,7 @@ class Config(BaseModel):
     price_change: float = Field(0.0, description="InVEST NPV annual change of the carbon price, percent")
 
     @model_validator(mode="after")
-    def _one_price(self) -> "Config":
+    def _one_price(self) -> Config:
         if self.price_per_tc is not None and self.price_per_tco2 is not None:
             raise ValueError("give price_per_tc or price_per_tco2, not both")
         if self.discount_rate <= -100 or self.price_change <= -100:
@@ -100,11 +102,12 @@ def compute(
     extent = extent.with_columns(pl.col("year").cast(pl.Int32))
     stock = carbon_stock(extent, densities)
     parts: list[pl.DataFrame] = []
+    if transitions is not None and transitions.height:  # checked whatever the method
+        TR.require_classes(transitions, densities, transitions_file)
+        TR.reconcile(extent, transitions, file=transitions_file)
     if method in ("stock-difference", "both"):
         skip = None
         if transitions is not None and transitions.height:
-            TR.require_classes(transitions, densities, transitions_file)
-            TR.reconcile(extent, transitions, file=transitions_file)
             sd = TR.stock_difference_from_transitions(transitions, densities)
             parts.append(sd)
             skip = transitions.select("region_id").unique()
@@ -217,15 +220,15 @@ def run_step(cfg: Config, ctx: Any) -> None:
                   grassland=grass, ch4=ch4, ch4_groups=tuple(cfg.ch4_groups), discount_rate=cfg.discount_rate,
                   price_change=cfg.price_change)
     placeholder = []
-    if invest_path is None and not Path(set_ref).is_dir() and set_ref == params.DEFAULT_SET:
-        placeholder.append("pools")
-    if cfg.method in ("gain-loss", "both") and set_ref == params.DEFAULT_SET or (
-            invest_path is not None and cfg.method in ("gain-loss", "both")):
-        placeholder.append("rates")
+    if set_ref == params.DEFAULT_SET:
+        if invest_path is None:
+            placeholder.append("pools")
+        if cfg.method in ("gain-loss", "both"):
+            placeholder.append("rates")
     if placeholder:
         ctx.warnings.append(Problem(
             "UNVERIFIED_COEFFICIENT",
-            f"carbon set '{cset.id}': the {' and '.join(sorted(set(placeholder)))} used are unverified placeholders; "
+            f"carbon set '{cset.id}': the {' and '.join(placeholder)} used are unverified placeholders; "
             "results are illustrative (give checked values before official use)", column="coefficients", value=cset.id))
     ctx.tables["carbon_stock"] = res.stock
     ctx.tables["carbon_flux"] = res.flux
