@@ -1,0 +1,175 @@
+"""What the [uncertainty] and [sensitivity] steps share: which accounts, which coefficient sets, which ranges.
+
+The accounts are rebuilt as linear forms (:mod:`gep.tuning.linear`) from the run's own land
+cover and the run's own ``[account]`` / ``[carbon]`` settings, so ``gep uncertainty RUN_DIR``
+repeats exactly what RUN_DIR computed, with coefficients drawn from their ranges.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from gep.errors import InputError, Problem
+from gep.tuning.declared import load_declared
+from gep.tuning.distributions import declare_uncertainty, set_coefficients
+from gep.tuning.linear import LinearModel, carbon_stock_model, check_against_engine, equivalent_factor_model
+
+ModelName = Literal["auto", "equivalent_factor", "carbon_stock"]
+Verification = Literal["verified", "secondary", "unverified", "all"]
+Distribution = Literal["uniform", "triangular", "normal", "lognormal"]
+
+TABLE_SUFFIX: dict[str, str] = {"cny": "", "c_t": "_carbon"}
+"""Output table name suffix by value unit: money → uncertainty.csv, carbon stock (t C) → uncertainty_carbon.csv."""
+
+
+class UncertaintyInputs(BaseModel):
+    """Fields shared by ``[uncertainty]`` and ``[sensitivity]`` (docs/tuning.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    models: list[ModelName] = Field(
+        default_factory=lambda: ["auto"],
+        description="accounts to analyse: equivalent_factor (GEP by 谢高地 2015 equivalents), carbon_stock; "
+        "auto = those the run computes ([account] equivalent_factor, [carbon] with a coefficient set)")
+    equivalent_set: str | None = Field(None, description="equivalent-factor set (default: [account] equivalent_set)")
+    carbon_set: str | None = Field(None, description="carbon set with a pools table (default: [carbon] coefficients)")
+    uncertainty_table: str | None = Field(
+        None, description="declared uncertainty: set_id, table, key columns, low, high | range_pct, distribution")
+    default_range_pct: float | None = Field(
+        None, ge=0, description="± percent range for coefficients without low/high (see default_range_for)")
+    default_range_for: list[Verification] = Field(
+        default_factory=lambda: ["unverified"],
+        description="verification statuses the ± default applies to (all = every coefficient)")
+    default_distribution: Distribution = Field("uniform", description="distribution of the ± default ranges")
+
+
+def _is_path(spec: str) -> bool:
+    return spec.startswith("demo:") or bool(Path(spec).suffix) or "/" in spec or "\\" in spec
+
+
+def load_set_for(spec: str, ctx: Any) -> Any:
+    """A coefficient set by id or folder (``demo:`` and relative paths resolved by the run)."""
+    from gep.coefficients import load_set
+
+    return load_set(str(ctx.resolve(spec)) if _is_path(spec) else spec)
+
+
+def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], dict[str, Any]]:
+    """The linear forms of the accounts to analyse, each checked against the engine, and the sets by id."""
+    if ctx.extent is None:
+        raise InputError([Problem("BAD_CONFIG", "uncertainty and sensitivity analysis need land cover: set "
+                                  "[inputs] landcover", column="inputs.landcover", expected="a land-cover table")])
+    steps = ctx.config.steps
+    account = steps.get("account")
+    carbon = steps.get("carbon")
+    wanted = set(cfg.models)
+    problems: list[Problem] = []
+    names: list[str] = []
+    if "equivalent_factor" in wanted or ("auto" in wanted and account is not None
+                                         and "equivalent_factor" in getattr(account, "methods", [])):
+        names.append("equivalent_factor")
+    carbon_spec = cfg.carbon_set or (getattr(carbon, "coefficients", None) if carbon is not None else None)
+    if "carbon_stock" in wanted or ("auto" in wanted and carbon is not None):
+        if carbon_spec and _is_path(carbon_spec) and ctx.resolve(carbon_spec).is_file():
+            if "carbon_stock" in wanted:
+                problems.append(Problem("NOT_SUPPORTED", "carbon uncertainty needs a coefficient set with a pools "
+                                        "table, not an InVEST pool CSV", column="carbon_set", value=carbon_spec,
+                                        expected="a set id such as carbon_default, or a set folder"))
+        else:
+            names.append("carbon_stock")
+    if not names and not problems:
+        problems.append(Problem("BAD_CONFIG", "nothing to analyse: the run computes no equivalent-factor account "
+                                "and no carbon stock", column="models",
+                                expected="[account] methods with equivalent_factor, a [carbon] section, or models = "
+                                "[\"equivalent_factor\"]"))
+    if problems:
+        raise InputError(problems)
+    models: list[LinearModel] = []
+    sets: dict[str, Any] = {}
+    for name in names:
+        if name == "equivalent_factor":
+            spec = cfg.equivalent_set or getattr(account, "equivalent_set", None) or "xie2015"
+            cset = load_set_for(spec, ctx)
+            adjustments = None
+            if account is not None and getattr(account, "grain", None):
+                raise InputError([Problem(
+                    "NOT_SUPPORTED", "uncertainty analysis of a standard value derived from grain statistics is not "
+                    "supported yet", column="account.grain", value=account.grain,
+                    expected="remove grain or give standard_value (CNY/hm2) in [account]")])
+            if account is not None and getattr(account, "adjustments", None):
+                from gep.account import inputs as account_inputs
+                from gep.account.equivalent import adjustment_table
+
+                adj = account_inputs.read_adjustments(ctx.read_input(account.adjustments, "adjustment factors"),
+                                                      account.adjustments)
+                adjustments = adjustment_table(adj)
+            sv = getattr(account, "standard_value", None) if account is not None else None
+            model = equivalent_factor_model(ctx.extent, cset, standard_value=sv, adjustments=adjustments)
+        else:
+            cset = load_set_for(carbon_spec or "carbon_default", ctx)
+            model = carbon_stock_model(ctx.extent, cset)
+        check_against_engine(model)
+        ctx.record_coefficient_set(cset)
+        sets[str(cset.manifest.id)] = cset
+        models.append(model)
+    compare_with_run(models, ctx)
+    return models, sets
+
+
+def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
+    """Warn (UNCERTAINTY_BASIS_DIFFERS) when a model's point totals differ from the run's own county tables."""
+    for m in models:
+        if m.method == "equivalent_factor" and "gep" in ctx.tables:
+            run = ctx.tables["gep"].filter(pl.col("method") == "equivalent_factor").select(
+                "region_id", pl.col("year").cast(pl.Int32), pl.col("total_cny").alias("_run"))
+            ref = m.rows.with_columns(pl.Series("_mine", m.point_total))
+        elif m.method == "carbon_stock" and "carbon_stock" in ctx.tables:
+            run = ctx.tables["carbon_stock"].group_by("region_id", pl.col("year").cast(pl.Int32)).agg(
+                pl.col("c_t").sum().alias("_run"))
+            ref = m.rows.with_columns(pl.Series("_mine", m.point_total))
+        else:
+            continue
+        j = ref.join(run, on=["region_id", "year"], how="inner")
+        if not j.height:
+            continue
+        rel = ((j["_mine"] - j["_run"]).abs() / j["_run"].abs().clip(lower_bound=1e-300)).max()
+        if j.height != ref.height or (rel is not None and float(rel) > 1e-9):  # type: ignore[arg-type]
+            ctx.warnings.append(Problem(
+                "UNCERTAINTY_BASIS_DIFFERS",
+                f"the {m.method} point values of the uncertainty analysis differ from the run's own tables "
+                "(e.g. the accounts are rolled up or use other settings); intervals are for county accounts at "
+                "the coefficient set's price year", column=m.method))
+
+
+def coefficient_spec(cfg: UncertaintyInputs, ctx: Any, sets: dict[str, Any]) -> pl.DataFrame:
+    """Ranges of every coefficient of the sets: declared table > the set's low/high > ±default_range_pct."""
+    coefs = pl.concat([set_coefficients(s) for _, s in sorted(sets.items())], how="vertical")
+    declared = None
+    if cfg.uncertainty_table:
+        declared = load_declared(ctx.read_input(cfg.uncertainty_table, "uncertainty"), sets,
+                                 display_name=cfg.uncertainty_table)
+    return declare_uncertainty(coefs, declared, cfg.default_range_pct, cfg.default_range_for,
+                               cfg.default_distribution)
+
+
+def used_spec(models: list[LinearModel], spec: pl.DataFrame) -> pl.DataFrame:
+    """The ranges of the coefficients the models use (table ``uncertainty_coefficients``), sorted."""
+    used = pl.concat([m.coefficients.select("coefficient", pl.lit(m.method).alias("method")) for m in models])
+    return used.join(spec, on="coefficient", how="inner").select(
+        "method", "coefficient", "unit", "verification", "value", "low", "high", "distribution", "range_source",
+    ).sort(["method", "coefficient"])
+
+
+def region_children(ctx: Any) -> dict[str, list[str]]:
+    """Prefecture id → its county ids, from the run's region registry (empty without one)."""
+    reg = getattr(ctx, "registry", None)
+    if reg is None:
+        return {}
+    counties = reg.counties.select("region_id", "parent_id").drop_nulls()
+    grouped = counties.group_by("parent_id").agg(pl.col("region_id").sort())
+    return {str(p): list(ids) for p, ids in grouped.iter_rows()}
+

@@ -1,0 +1,252 @@
+"""Accounts as multilinear forms in their coefficients, evaluated for many coefficient vectors at once.
+
+value[r, s] = scale[r, s] × Σ_j area[r, j] × W[j, s],  W[j, s] = Σ_m const_m × x[c1_m] × x[c2_m]
+
+r = (region, year) row, j = driver (ecosystem type, area in ha), s = output (service or carbon
+pool), x = coefficient vector (one column per draw). Equivalent factor (谢高地 2015, V = Σ_k A_k·E_kf·D):
+W[k, f] = (hm2 per ha) × E_kf × D, scale = regional adjustment (Xie 2015 §2.3; 1 when none).
+Carbon stock (InVEST Carbon 3.20 / IPCC 2006 Vol 4 Eq 2.3): W[k, pool] = density_k,pool (t C/ha).
+For D draws, A (R × J) @ W (J × S·D) is one BLAS matmul; monomials are a sparse matrix product.
+
+The point estimate ``point`` is always the engine's own result (gep.account / gep.carbon
+functions); :func:`check_against_engine` proves that the form reproduces it, and Monte
+Carlo outputs are point + (form(x) − form(x_point)), so zero-width uncertainty returns
+the engine's numbers exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from gep.errors import GepError, InputError, Problem
+from gep.tuning.distributions import coefficient_id
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """One account as a multilinear form (see module docstring); arrays are float64."""
+
+    method: str
+    """method label written to the outputs: equivalent_factor | carbon_stock."""
+    unit: str
+    """suffix of the value columns: cny or c_t."""
+    output_column: str
+    """name of the output dimension in the tables: service or pool."""
+    rows: pl.DataFrame
+    """region_id, year: one row per r, in r order."""
+    drivers: list[str]
+    outputs: list[str]
+    area: np.ndarray
+    """R × J driver quantities (ha)."""
+    scale: np.ndarray | None
+    """R × S multipliers (None = all 1)."""
+    mono_cell: np.ndarray
+    mono_const: np.ndarray
+    mono_c1: np.ndarray
+    mono_c2: np.ndarray
+    coefficients: pl.DataFrame
+    """the coefficients of the form: coefficient, unit, verification, value (index = position)."""
+    point: np.ndarray
+    """R × S engine point estimate."""
+    point_total: np.ndarray
+    """R engine totals (Σ over s as the engine reports it)."""
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.drivers) * len(self.outputs)
+
+    def cell_matrix(self) -> sp.csr_matrix:
+        """Sparse (J·S × monomials) 0/1 matrix adding monomials into their cell."""
+        m = len(self.mono_cell)
+        return sp.csr_matrix((np.ones(m), (self.mono_cell, np.arange(m))), shape=(self.n_cells, m))
+
+    def cells(self, x: np.ndarray) -> np.ndarray:
+        """W for coefficient columns ``x`` (n_coef × D) → (J·S × D)."""
+        ext = np.vstack([x, np.ones((1, x.shape[1]))])
+        mono = self.mono_const[:, None] * ext[self.mono_c1] * ext[self.mono_c2]
+        return np.asarray(self.cell_matrix() @ mono)
+
+    def point_x(self) -> np.ndarray:
+        """The point coefficient vector as one column (n_coef × 1)."""
+        return self.coefficients["value"].to_numpy().astype(np.float64)[:, None]
+
+    def evaluate(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Plain (un-anchored) form value for coefficient columns ``x``: (R' × S × D)."""
+        w = self.cells(x)
+        return self.apply(w, rows)
+
+    def apply(self, w: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """scale ⊙ (area @ W) for cell values ``w`` (J·S × D) → (R' × S × D)."""
+        j, s, d = len(self.drivers), len(self.outputs), w.shape[1]
+        area = self.area if rows is None else self.area[rows]
+        out = (area @ w.reshape(j, s * d)).reshape(area.shape[0], s, d)
+        if self.scale is not None:
+            sc = self.scale if rows is None else self.scale[rows]
+            out *= sc[:, :, None]
+        return out
+
+
+def check_against_engine(model: LinearModel, rtol: float = 1e-9) -> float:
+    """Largest relative difference between the form at the point coefficients and the engine; GepError above ``rtol``."""
+    mine = model.evaluate(model.point_x())[:, :, 0]
+    denom = np.maximum(np.abs(model.point), np.abs(model.point).max(initial=0.0) * 1e-12 + 1e-300)
+    rel = float(np.max(np.abs(mine - model.point) / denom, initial=0.0))
+    if rel > rtol:
+        raise GepError(f"the {model.method} tuning model does not reproduce the engine (relative difference {rel:.3g}); "
+                       "this is a bug in gep.tuning, please report it")
+    return rel
+
+
+def _index(coefs: list[str]) -> dict[str, int]:
+    return {c: i for i, c in enumerate(coefs)}
+
+
+def _pivot_area(extent: pl.DataFrame, rows: pl.DataFrame, drivers: list[str]) -> np.ndarray:
+    a = (
+        extent.filter(pl.col("ecosystem_type").is_in(drivers))
+        .group_by("region_id", pl.col("year").cast(pl.Int32), "ecosystem_type")
+        .agg(pl.col("area_ha").sum())
+    )
+    r = rows.with_row_index("_r").join(a, on=["region_id", "year"], how="inner")
+    dmap = pl.DataFrame({"ecosystem_type": drivers, "_j": np.arange(len(drivers), dtype=np.int64)})
+    r = r.join(dmap, on="ecosystem_type", how="inner")
+    out = np.zeros((rows.height, len(drivers)))
+    out[r["_r"].to_numpy(), r["_j"].to_numpy()] = r["area_ha"].to_numpy()
+    return out
+
+
+def _grid(df: pl.DataFrame, rows: pl.DataFrame, col: str, outputs: list[str], value: str) -> np.ndarray:
+    r = rows.with_row_index("_r").join(df.with_columns(pl.col("year").cast(pl.Int32)), on=["region_id", "year"],
+                                       how="inner")
+    omap = pl.DataFrame({col: outputs, "_s": np.arange(len(outputs), dtype=np.int64)})
+    r = r.join(omap, on=col, how="inner")
+    out = np.zeros((rows.height, len(outputs)))
+    np.add.at(out, (r["_r"].to_numpy(), r["_s"].to_numpy()), r[value].to_numpy())
+    return out
+
+
+# ---------------------------------------------------------------------------
+# equivalent factor (谢高地 2015)
+
+
+def equivalent_factor_model(
+    extent: pl.DataFrame,
+    cset: object,
+    standard_value: float | None = None,
+    adjustments: pl.DataFrame | None = None,
+) -> LinearModel:
+    """Equivalent-factor ESV (CNY) as A[r, k] × E[k, f] × D × adjustment[r, f]; point from gep.account.
+
+    ``cset``: a coefficient set with tables ``equivalents`` (ecosystem_type, service) and
+    ``standard_value`` (parameter); ``standard_value`` (CNY/hm2) replaces the set's D point value;
+    ``adjustments``: output of :func:`gep.account.equivalent.adjustment_table`.
+    """
+    from gep.account.equivalent import equivalent_factor_services
+    from gep.account.tables import gep_totals
+    from gep.units import conversion_factor
+
+    sid = str(cset.manifest.id)  # type: ignore[attr-defined]
+    eq: pl.DataFrame = cset.tables["equivalents"]  # type: ignore[attr-defined]
+    eq_keys = list(cset.keys("equivalents"))  # type: ignore[attr-defined]
+    if eq_keys != ["ecosystem_type", "service"]:
+        raise InputError([Problem("NOT_SUPPORTED", f"coefficient set '{sid}': uncertainty analysis needs an "
+                                  "'equivalents' table keyed by ecosystem_type, service", value=", ".join(eq_keys),
+                                  expected="a set like xie2015 (xie2008 group tables are not supported)")])
+    svt = cset.tables.get("standard_value")  # type: ignore[attr-defined]
+    if svt is None or not svt.height:
+        raise InputError([Problem("MISSING_COEFFICIENT", f"coefficient set '{sid}' has no standard_value table",
+                                  expected="a row parameter = standard_equivalent_value")])
+    sv_keys = list(cset.keys("standard_value"))  # type: ignore[attr-defined]
+    sv_row = svt.filter(pl.col("parameter") == "standard_equivalent_value") if "parameter" in svt.columns else svt
+    sv_row = sv_row.head(1)
+    d_id = sv_row.select(coefficient_id(sid, "standard_value", sv_keys)).item()
+    d_value = float(standard_value) if standard_value is not None else float(sv_row["value"][0])
+
+    services = equivalent_factor_services(extent, eq, d_value, adjustments=adjustments, set_id=sid)
+    totals = gep_totals(services)
+    rows = totals.select("region_id", pl.col("year").cast(pl.Int32)).sort(["region_id", "year"])
+    point_total = rows.join(totals.select("region_id", "year", "total_cny"), on=["region_id", "year"],
+                            how="left")["total_cny"].to_numpy()
+    drivers = sorted(set(eq["ecosystem_type"].to_list()))
+    outputs = sorted(set(eq["service"].to_list()))
+    point = _grid(services.group_by("region_id", "year", "service").agg(pl.col("value_cny").sum()), rows, "service",
+                  outputs, "value_cny")
+    area = _pivot_area(extent, rows, drivers)
+    scale = None
+    if adjustments is not None and adjustments.height:
+        keys = [k for k in ("region_id", "year") if k in adjustments.columns]
+        grid = rows.join(pl.DataFrame({"service": outputs}), how="cross")
+        adj = grid.join(adjustments.with_columns([pl.col("year").cast(pl.Int32)] if "year" in keys else []),
+                        on=[*keys, "service"], how="left").with_columns(pl.col("adjustment").fill_null(1.0))
+        scale = _grid(adj, rows, "service", outputs, "adjustment")
+
+    coefs = eq.select(coefficient_id(sid, "equivalents", eq_keys).alias("coefficient"), "unit", "verification",
+                      pl.col("value").cast(pl.Float64))
+    coefs = pl.concat([coefs, sv_row.select(pl.lit(d_id).alias("coefficient"), "unit", "verification",
+                                            pl.lit(d_value).alias("value"))], how="vertical").sort("coefficient")
+    idx = _index(coefs["coefficient"].to_list())
+    cell = eq.select(
+        pl.col("ecosystem_type").replace_strict(_index(drivers), return_dtype=pl.Int64).alias("j"),
+        pl.col("service").replace_strict(_index(outputs), return_dtype=pl.Int64).alias("s"),
+        coefficient_id(sid, "equivalents", eq_keys).replace_strict(idx, return_dtype=pl.Int64).alias("c1"),
+    )
+    m = cell.height
+    return LinearModel(
+        method="equivalent_factor", unit="cny", output_column="service", rows=rows, drivers=drivers, outputs=outputs,
+        area=area, scale=scale,
+        mono_cell=(cell["j"] * len(outputs) + cell["s"]).to_numpy(),
+        mono_const=np.full(m, conversion_factor("ha", "hm2")),
+        mono_c1=cell["c1"].to_numpy(), mono_c2=np.full(m, idx[d_id], dtype=np.int64),
+        coefficients=coefs, point=point, point_total=point_total,
+    )
+
+
+# ---------------------------------------------------------------------------
+# carbon stock (InVEST Carbon / IPCC 2006 Vol 4 Eq 2.3)
+
+
+def carbon_stock_model(extent: pl.DataFrame, cset: object) -> LinearModel:
+    """Carbon stock (t C) per region, year and pool as A[r, k] × density[k, pool]; point from gep.carbon.
+
+    ``cset``: a coefficient set with a ``pools`` table keyed by ecosystem_type, pool (t C/ha).
+    Classes without an ecosystem type hold zero carbon (as in gep.carbon.params.set_densities).
+    """
+    from gep.carbon.params import POOLS, CarbonSet, set_densities
+    from gep.carbon.stock import carbon_stock, stock_totals
+
+    sid = str(cset.manifest.id)  # type: ignore[attr-defined]
+    if "class_pools" in cset.tables:  # type: ignore[attr-defined]
+        raise InputError([Problem("NOT_SUPPORTED", f"coefficient set '{sid}' has class-level pools (class_pools); "
+                                  "uncertainty analysis supports pools by ecosystem type only", value=sid)])
+    pools: pl.DataFrame = cset.tables["pools"].filter(pl.col("pool").is_in(list(POOLS)))  # type: ignore[attr-defined]
+    keys = list(cset.keys("pools"))  # type: ignore[attr-defined]
+    engine_set = CarbonSet(manifest={"id": sid}, tables={"pools": pools}, path=str(getattr(cset, "path", sid)))
+    densities = set_densities(extent.select("class", "ecosystem_type").unique(), engine_set, None)
+    stock = carbon_stock(extent, densities)
+    totals = stock_totals(stock)
+    rows = totals.select("region_id", pl.col("year").cast(pl.Int32)).sort(["region_id", "year"])
+    point_total = rows.join(totals, on=["region_id", "year"], how="left")["c_t"].to_numpy()
+    drivers = sorted(set(pools["ecosystem_type"].to_list()))
+    outputs = list(POOLS)
+    point = _grid(stock.group_by("region_id", "year", "pool").agg(pl.col("c_t").sum()), rows, "pool", outputs, "c_t")
+    area = _pivot_area(extent, rows, drivers)
+    coefs = pools.select(coefficient_id(sid, "pools", keys).alias("coefficient"), "unit", "verification",
+                         pl.col("value").cast(pl.Float64)).sort("coefficient")
+    cell = pools.select(
+        pl.col("ecosystem_type").replace_strict(_index(drivers), return_dtype=pl.Int64).alias("j"),
+        pl.col("pool").replace_strict(_index(outputs), return_dtype=pl.Int64).alias("s"),
+        coefficient_id(sid, "pools", keys).replace_strict(_index(coefs["coefficient"].to_list()),
+                                                          return_dtype=pl.Int64).alias("c1"),
+    )
+    m = cell.height
+    return LinearModel(
+        method="carbon_stock", unit="c_t", output_column="pool", rows=rows, drivers=drivers, outputs=outputs,
+        area=area, scale=None,
+        mono_cell=(cell["j"] * len(outputs) + cell["s"]).to_numpy(), mono_const=np.ones(m),
+        mono_c1=cell["c1"].to_numpy(), mono_c2=np.full(m, coefs.height, dtype=np.int64),
+        coefficients=coefs, point=point, point_total=point_total,
+    )

@@ -1,0 +1,42 @@
+"""The ``[uncertainty]`` step: Monte Carlo intervals of the accounts under coefficient uncertainty.
+
+Adds ``uncertainty`` (money accounts, CNY: region_id, year, method, service, point_cny, mean_cny,
+sd_cny, p5_cny, p50_cny, p95_cny, draws, seed), ``uncertainty_carbon`` (carbon stock, t C, per pool,
+``*_c_t`` columns) and ``uncertainty_coefficients`` (the range used for every coefficient).
+Region ``all`` = sum of every region of the year; service ``total`` = sum of the services.
+Method: Monte Carlo propagation, JCGM 101:2008 (GUM Supplement 1) §7, with seeded PCG64 draws.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from pydantic import Field
+
+from gep.tuning.common import TABLE_SUFFIX, UncertaintyInputs, build_models, coefficient_spec, used_spec
+from gep.tuning.montecarlo import monte_carlo
+
+
+class Config(UncertaintyInputs):
+    """``[uncertainty]`` section (docs/tuning.md)."""
+
+    draws: int = Field(1000, ge=2, le=10_000_000, description="number of Monte Carlo draws")
+    seed: int = Field(20260101, ge=0, description="seed of the PCG64 random stream (same seed → same table)")
+    chunk_draws: int = Field(1024, ge=1, description="draws generated per chunk (does not change the results)")
+    memory_mb: float = Field(256.0, gt=0, description="approximate memory for the output blocks (MB)")
+    all_regions: bool = Field(True, description="add region 'all' rows (sum of every region per year)")
+
+
+def run_step(cfg: Config, ctx: Any) -> None:
+    """Add the uncertainty tables to ``ctx.tables`` (see module docstring)."""
+    models, sets = build_models(cfg, ctx)
+    spec = coefficient_spec(cfg, ctx, sets)
+    by_table: dict[str, list[pl.DataFrame]] = {}
+    for m in models:
+        t = monte_carlo(m, spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws, memory_mb=cfg.memory_mb,
+                        all_regions=cfg.all_regions)
+        by_table.setdefault("uncertainty" + TABLE_SUFFIX[m.unit], []).append(t)
+    for name, frames in by_table.items():
+        ctx.tables[name] = pl.concat(frames, how="vertical")
+    ctx.tables["uncertainty_coefficients"] = used_spec(models, spec)
