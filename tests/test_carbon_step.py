@@ -116,3 +116,58 @@ def test_gep_quantities_are_readable_by_the_account(case: Path) -> None:
     # stock-difference only: 1800 t C over 10 years = 180 t C/yr = 660 t CO2/yr, reported for 2025
     assert q.select("year", "service", "component", "quantity").rows() == [(2025, "carbon_sequestration", "co2",
                                                                              pytest.approx(660.0))]
+
+
+def test_cli_without_crosswalk_or_invest_table_is_an_input_error(case: Path) -> None:
+    res = CliRunner().invoke(main, ["carbon", "--landcover", str(case / "lc.csv"), "--out", str(case / "nc")])
+    assert res.exit_code == 2 and "NO_ECOSYSTEM_TYPES" in res.output and not (case / "nc").exists()
+
+
+def test_classes_named_as_ecosystem_types_need_no_crosswalk(case: Path) -> None:
+    (case / "lc2.csv").write_text("region_id,year,class,area_ha\nR1,2020,阔叶,10\nR1,2020,草甸,5\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["carbon", "--landcover", str(case / "lc2.csv"), "--method", "gain-loss",
+                                    "--price-per-tco2", "60", "--out", str(case / "et")])
+    assert res.exit_code == 0, res.output
+    flux = pl.read_csv(case / "et/tables/carbon_flux.csv")
+    # placeholder rates: 10 ha × 1.0 + 5 ha × 0.2 = 11 t C/yr = 40.333 t CO2 × 60 = 2420 CNY
+    assert flux["delta_c_t"].sum() == pytest.approx(11.0) and flux["value_cny"].sum() == pytest.approx(2420.0)
+    stock = pl.read_csv(case / "et/tables/carbon_stock.csv")
+    # 10 × 166 + 5 × 129.5 = 2307.5 t C
+    assert stock["c_t"].sum() == pytest.approx(2307.5)
+
+
+def test_gain_loss_inputs_from_files_and_rerun_from_run_toml(case: Path) -> None:
+    (case / "lc2.csv").write_text("region_id,year,class,area_ha\nR1,2020,阔叶,110\nR1,2020,草甸,40\n", encoding="utf-8")
+    (case / "forest.csv").write_text("region_id,year,class,area_ha,gw_t_dm_ha_yr,harvest_m3\nR1,2020,阔叶,50,4,100\n",
+                                     encoding="utf-8")
+    (case / "grass.csv").write_text("region_id,year,class,area_ha,climate_zone,soil_type,mg_from,mg_to,input_to\n"
+                                    "R1,2020,草甸,10,warm_temperate_moist,HAC,severely_degraded,improved,high\n",
+                                    encoding="utf-8")
+    (case / "rates.csv").write_text("class,rate_t_c_ha_yr\n阔叶,2.0\n", encoding="utf-8")
+    args = ["carbon", "--landcover", str(case / "lc2.csv"), "--method", "gain-loss", "--price-per-tc", "100",
+            "--forest-inventory", str(case / "forest.csv"), "--grassland-management", str(case / "grass.csv"),
+            "--rates", str(case / "rates.csv"), "--out", str(case / "gl")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    flux = pl.read_csv(case / "gl/tables/carbon_flux.csv")
+    got = {(m, c): d for m, c, d in flux.select("method", "class_from", "delta_c_t").iter_rows()}
+    # gain 50 × 4 × 1.24 × 0.47 = 116.56; harvest −100 × 1.4 × 1.24 × 0.47 = −81.592; rate (110 − 50) × 2.0 = 120
+    # grassland 10 × 64 × (1.14 × 1.11 − 0.70)/20 = 18.0928; rate (40 − 10) × 0.2 = 6
+    assert got == {("ipcc_forest_gain", "阔叶"): pytest.approx(116.56), ("ipcc_forest_harvest", "阔叶"): pytest.approx(-81.592),
+                   ("gain_loss_rate", "阔叶"): pytest.approx(120.0), ("ipcc_grassland_soc", "草甸"): pytest.approx(18.0928),
+                   ("gain_loss_rate", "草甸"): pytest.approx(6.0)}
+    # run.toml repeats the run byte for byte
+    res2 = CliRunner().invoke(main, ["run", str(case / "gl/run.toml"), "--out", str(case / "gl2")])
+    assert res2.exit_code == 0, res2.output
+    for name in ("carbon_flux.csv", "carbon_stock.csv"):
+        assert (case / "gl/tables" / name).read_bytes() == (case / "gl2/tables" / name).read_bytes()
+
+
+def test_forest_row_without_growth_is_rejected(case: Path) -> None:
+    (case / "forest.csv").write_text("region_id,year,class,harvest_m3\nR1,2020,阔叶,100\n", encoding="utf-8")
+    from gep.carbon.gainloss import load_forest_inventory
+    from gep.errors import InputError
+
+    with pytest.raises(InputError) as ei:
+        load_forest_inventory(case / "forest.csv")
+    assert ei.value.codes == ["MISSING_VALUE"] and ei.value.problems[0].row == 2

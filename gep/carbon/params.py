@@ -235,6 +235,14 @@ def set_densities(
                                   file=cset.path, expected="a table 'pools' keyed by ecosystem_type, pool")])
     wide = _pivot_pools(pools, "ecosystem_type")
     cls = classes.select("class", "ecosystem_type").unique().sort("class")
+    has_class_rows = cset.table("class_pools") is not None
+    if cls.height and cls["ecosystem_type"].is_null().all() and not has_class_rows:
+        raise InputError([Problem(
+            "NO_ECOSYSTEM_TYPES",
+            "none of the land-cover classes has an ecosystem type, so every carbon pool would be zero: "
+            + ", ".join(cls["class"].to_list()[:20]),
+            column="class", expected="a crosswalk from your classes to ecosystem types (e.g. --crosswalk tnls for "
+            "三调 classes), classes named as ecosystem types (阔叶, 草甸, ...), or an InVEST carbon pool table")])
     out = cls.join(wide, on="ecosystem_type", how="left")
     class_pools = cset.table("class_pools")
     if class_pools is not None and class_pools.height:
