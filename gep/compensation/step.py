@@ -1,0 +1,126 @@
+"""``[compensation]`` step: settle agreements against monitoring data (docs/compensation.md).
+
+Writes tables compensation_ledger, compensation_net (exactly zero per agreement),
+compensation_assessment (period means vs standards) and compensation_agreements
+(method, period, data status and the parameters still flagged unverified).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gep.compensation.agreement import METHOD_CODES, Agreement, load_agreements
+from gep.compensation.monitoring import read_monitoring
+from gep.compensation.settle import Settlement, settle
+from gep.errors import InputError, Problem, ProblemCollector
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gep.pipeline import RunContext
+
+
+class Config(BaseModel):
+    """``[compensation]``: agreement TOML files and monitoring tables to settle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agreements: list[str] = Field(..., description="agreement TOML files (docs/compensation.md); demo:NAME allowed")
+    monitoring: list[str] = Field(..., description="monitoring tables: section_id, date, indicator, concentration_mg_l[, flow_m3s]")
+    check_regions: bool = Field(True, description="county/prefecture parties must be regions of the run's registry")
+    check_river_graph: bool = Field(
+        True, description="warn (RIVER_EDGE_NOT_FOUND) when a section joins two counties that are not neighbours on the river graph"
+    )
+
+    @field_validator("agreements", "monitoring", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+def agreements_table(agreements: list[Agreement]) -> pl.DataFrame:
+    """One row per agreement: id, title, method, method_code, period, start, end, data_status, unverified_parameters."""
+    rows = [
+        (a.id, a.title, a.method, METHOD_CODES[a.method], a.period, f"{a.start[0]:04d}-{a.start[1]:02d}",
+         f"{a.end[0]:04d}-{a.end[1]:02d}", a.data_status, a.attribution, a.missing_data, a.netting,
+         "; ".join(a.unverified()), a.file)
+        for a in agreements
+    ]
+    cols = ["agreement_id", "title", "method", "method_code", "period", "start", "end", "data_status", "attribution",
+            "missing_data", "netting", "unverified_parameters", "file"]
+    return pl.DataFrame(rows, schema=cols, orient="row").sort("agreement_id")
+
+
+def river_graph_warnings(agreements: list[Agreement], edges: pl.DataFrame) -> list[Problem]:
+    """Sections whose upstream and downstream counties are not an edge of the river graph (warnings, not errors)."""
+    known = set(zip(edges["upstream_id"].to_list(), edges["downstream_id"].to_list(), strict=True))
+    nodes = set(edges["upstream_id"].to_list()) | set(edges["downstream_id"].to_list())
+    out: list[Problem] = []
+    for a in agreements:
+        for s in a.sections:
+            for u in s.upstream:
+                for d in s.downstream:
+                    if u.party in nodes and d.party in nodes and (u.party, d.party) not in known:
+                        out.append(Problem(
+                            "RIVER_EDGE_NOT_FOUND",
+                            f"agreement '{a.id}' section {s.id}: {u.party} → {d.party} is not an edge of the region river graph",
+                            file=a.file, column="sections", value=f"{u.party}→{d.party}",
+                            expected="neighbouring counties along the river (gep regions rivers)",
+                        ))
+    return out
+
+
+def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
+    """Read and validate several monitoring files (label, path); a sample repeated across files is an error."""
+    frames: list[pl.DataFrame] = []
+    problems: list[Problem] = []
+    for label, path in paths:
+        try:
+            frames.append(read_monitoring(path).with_columns(pl.lit(label).alias("file")))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    mon = pl.concat(frames) if frames else pl.DataFrame()
+    if len(frames) > 1:
+        pc = ProblemCollector()
+        dup = mon.filter(pl.len().over("section_id", "date", "indicator") > 1)
+        for f, r, s, d, i in dup.select("file", "row", "section_id", "date", "indicator").iter_rows():
+            pc.add("DUPLICATE_KEY", "the same section, date and indicator appear in more than one monitoring file",
+                   file=f, row=r, column="date", value=f"{s} {d} {i}", expected="each sample in one file only")
+        pc.raise_if_any()
+    return mon
+
+
+def settle_files(agreement_paths: list[str], monitoring_paths: list[tuple[str, str]],
+                 known_regions: set[str] | None = None) -> tuple[list[Agreement], Settlement]:
+    """Load, validate and settle; the pure core of the step and of `gep compensate`."""
+    agreements = load_agreements(list(agreement_paths), known_regions)
+    mon = read_all_monitoring(monitoring_paths)
+    label = ", ".join(lbl for lbl, _ in monitoring_paths)
+    return agreements, settle(agreements, mon, label)
+
+
+def run_step(cfg: Config, ctx: RunContext) -> None:
+    """Settle every agreement of the config and add the compensation tables to the run."""
+    agreement_paths = [str(ctx.read_input(p, "compensation_agreement")) for p in cfg.agreements]
+    monitoring = [(p, str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
+    known = None
+    if cfg.check_regions and ctx.registry is not None:
+        known = set(ctx.registry.all_ids())
+    agreements, result = settle_files(agreement_paths, monitoring, known)
+    ctx.tables["compensation_ledger"] = result.ledger
+    ctx.tables["compensation_net"] = result.net
+    ctx.tables["compensation_assessment"] = result.assessment
+    ctx.tables["compensation_agreements"] = agreements_table(agreements)
+    ctx.warnings.extend(result.warnings)
+    for a in agreements:
+        if a.unverified():
+            ctx.warnings.append(Problem(
+                "UNVERIFIED_PARAMETER",
+                f"agreement '{a.id}' uses parameters not verified against a primary source: {', '.join(a.unverified())}",
+                file=a.file, column="provenance",
+            ))
+    if cfg.check_river_graph and ctx.registry is not None:
+        ctx.warnings.extend(river_graph_warnings(agreements, ctx.registry.river_edges()))

@@ -1,0 +1,240 @@
+"""Transfer calculators: the parameters agreements and finance bureaus need (reference compensation.md §4.6, §5).
+
+Whole-table Polars functions, values in CNY (Float64 for estimates; the factor
+allocation returns exact fen amounts in Decimal that add up to the pot):
+
+* :func:`payment_capacity` — Pearl-curve development-stage coefficient L = 1/(1+e^(3−1/En))
+  (谢余初 等, 生态学报 2017; reference §5.4 [V]).
+* :func:`spillover_ceiling` — value flowing downstream: V_out[u] = Σ_k GEP_k[u]·λ_k, apportioned to every
+  downstream region d by water-use share s = W_d/ΣW, scaled by the payer's capacity L_d (§5.5; design [U]).
+* :func:`opportunity_cost_floor` — OC = (R0−R1)·N_urban + (S0−S1)·N_rural (§5.6; regional income-gap form [U]).
+* :func:`priority_ranking` — ECPS = non-market value / GDP (孙郧峰 等 2021, after 刘晋宏 等 2019; §5.2 [V]).
+* :func:`efa_allocation` — key-ecological-function-area transfer by factor formula: base + protected-area +
+  guidance components ± a zero-sum reward/penalty by assessment score (§4.6; structure [V], weights [U]).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+from gep.compensation.money import MONEY_DTYPE, dec, split_to_fen, to_fen
+from gep.errors import InputError, Problem
+
+# Default λ (share of a service's benefit that leaves the county downstream) — design values, UNVERIFIED (§5.5).
+DEFAULT_LAMBDAS: dict[str, float] = {
+    "water_conservation": 1.0,
+    "water_purification": 1.0,
+    "soil_retention": 0.5,
+    "flood_regulation": 0.5,
+    "hydrological_regulation": 1.0,
+    "environmental_purification": 0.5,
+    "soil_conservation": 0.5,
+}
+NON_MARKET_CATEGORIES = ("regulating", "supporting", "cultural")
+
+
+def _require(df: pl.DataFrame, cols: list[str], table: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise InputError([
+            Problem("MISSING_COLUMN", f"the {table} table has no '{c}' column", file=table, row=1, column=c,
+                    expected="columns " + ", ".join(cols))
+            for c in missing
+        ])
+
+
+def payment_capacity(engel: pl.Expr) -> pl.Expr:
+    """Development-stage payment-capacity coefficient L = 1/(1+e^(3−1/En)), En = Engel coefficient (谢余初 2017)."""
+    return 1.0 / (1.0 + (3.0 - 1.0 / engel).exp())
+
+
+def downstream_closure(edges: pl.DataFrame) -> pl.DataFrame:
+    """Every (upstream_id, downstream_id) pair connected along the river graph (transitive closure, by joins)."""
+    base = edges.select("upstream_id", "downstream_id").unique()
+    closure = base
+    while True:
+        step = (
+            closure.join(base.rename({"upstream_id": "downstream_id", "downstream_id": "next_id"}), on="downstream_id")
+            .select("upstream_id", pl.col("next_id").alias("downstream_id"))
+        )
+        grown = pl.concat([closure, step]).unique().filter(pl.col("upstream_id") != pl.col("downstream_id"))
+        if grown.height == closure.height:
+            return grown.sort("upstream_id", "downstream_id")
+        closure = grown
+
+
+def spillover_ceiling(
+    services: pl.DataFrame,
+    edges: pl.DataFrame,
+    water_use: pl.DataFrame,
+    lambdas: dict[str, float] | None = None,
+    engel: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Ecosystem-service spillover ceiling per (upstream, downstream, year, method) in CNY.
+
+    services: region_id, year, service, value_cny [, method] (gep account tables/services.csv);
+    edges: upstream_id, downstream_id (gep.regions river_edges, any river); water_use: region_id, water_use_m3;
+    engel (optional): region_id, engel_coefficient → payment_capacity L of the downstream payer.
+    Columns: upstream_id, downstream_id, year, method, spill_value_cny, water_use_share, ceiling_cny,
+    payment_capacity, capacity_scaled_cny. Σ over downstream of ceiling_cny = spill_value_cny (reference §5.5).
+    """
+    _require(services, ["region_id", "year", "service", "value_cny"], "services")
+    _require(water_use, ["region_id", "water_use_m3"], "water_use")
+    lam = lambdas if lambdas is not None else DEFAULT_LAMBDAS
+    lam_df = pl.DataFrame({"service": list(lam), "lambda": [float(v) for v in lam.values()]})
+    svc = services if "method" in services.columns else services.with_columns(pl.lit("").alias("method"))
+    spill = (
+        svc.join(lam_df, on="service", how="inner")
+        .group_by("region_id", "year", "method")
+        .agg((pl.col("value_cny") * pl.col("lambda")).sum().alias("spill_value_cny"))
+        .rename({"region_id": "upstream_id"})
+    )
+    pairs = downstream_closure(edges).join(
+        water_use.select(pl.col("region_id").alias("downstream_id"), pl.col("water_use_m3").cast(pl.Float64)),
+        on="downstream_id",
+        how="inner",
+    )
+    pairs = pairs.with_columns((pl.col("water_use_m3") / pl.col("water_use_m3").sum().over("upstream_id")).alias("water_use_share"))
+    out = spill.join(pairs, on="upstream_id", how="inner").with_columns(
+        (pl.col("spill_value_cny") * pl.col("water_use_share")).alias("ceiling_cny")
+    )
+    if engel is not None:
+        _require(engel, ["region_id", "engel_coefficient"], "engel")
+        out = out.join(
+            engel.select(pl.col("region_id").alias("downstream_id"),
+                         payment_capacity(pl.col("engel_coefficient").cast(pl.Float64)).alias("payment_capacity")),
+            on="downstream_id", how="left",
+        )
+    else:
+        out = out.with_columns(pl.lit(1.0).alias("payment_capacity"))
+    return (
+        out.with_columns((pl.col("ceiling_cny") * pl.col("payment_capacity")).alias("capacity_scaled_cny"))
+        .select("upstream_id", "downstream_id", pl.col("year").cast(pl.Int32), "method", "spill_value_cny",
+                "water_use_share", "ceiling_cny", "payment_capacity", "capacity_scaled_cny")
+        .sort("method", "year", "upstream_id", "downstream_id")
+    )
+
+
+def opportunity_cost_floor(socio: pl.DataFrame, reference: dict[str, float] | None = None, clip_negative: bool = True) -> pl.DataFrame:
+    """Opportunity-cost floor OC = (R0−R1)·N_urban + (S0−S1)·N_rural in CNY per region and year.
+
+    socio: region_id, year, income_urban_cny, income_rural_cny, population_urban, population_rural.
+    reference: {"income_urban_cny": R0, "income_rural_cny": S0}; default = population-weighted mean of the
+    table per year. Negative gaps are set to 0 when clip_negative (a richer county has no income-gap claim).
+    """
+    cols = ["region_id", "year", "income_urban_cny", "income_rural_cny", "population_urban", "population_rural"]
+    _require(socio, cols, "socio")
+    df = socio.select(cols).with_columns(pl.col(c).cast(pl.Float64) for c in cols[2:])
+    if reference:
+        df = df.with_columns(pl.lit(float(reference["income_urban_cny"])).alias("ref_income_urban_cny"),
+                             pl.lit(float(reference["income_rural_cny"])).alias("ref_income_rural_cny"))
+    else:
+        df = df.with_columns(
+            ((pl.col("income_urban_cny") * pl.col("population_urban")).sum().over("year")
+             / pl.col("population_urban").sum().over("year")).alias("ref_income_urban_cny"),
+            ((pl.col("income_rural_cny") * pl.col("population_rural")).sum().over("year")
+             / pl.col("population_rural").sum().over("year")).alias("ref_income_rural_cny"),
+        )
+    gap_u = pl.col("ref_income_urban_cny") - pl.col("income_urban_cny")
+    gap_r = pl.col("ref_income_rural_cny") - pl.col("income_rural_cny")
+    if clip_negative:
+        gap_u, gap_r = gap_u.clip(lower_bound=0.0), gap_r.clip(lower_bound=0.0)
+    return (
+        df.with_columns((gap_u * pl.col("population_urban")).alias("oc_urban_cny"),
+                        (gap_r * pl.col("population_rural")).alias("oc_rural_cny"))
+        .with_columns((pl.col("oc_urban_cny") + pl.col("oc_rural_cny")).alias("floor_cny"))
+        .with_columns(pl.col("year").cast(pl.Int32))
+        .sort("year", "region_id")
+    )
+
+
+def priority_ranking(gep: pl.DataFrame, gdp: pl.DataFrame | None = None) -> pl.DataFrame:
+    """ECPS = non-market value / GDP per region, year and method, ranked 1 = highest priority (孙郧峰 2021).
+
+    gep: gep account tables/gep.csv (region_id, year, method, regulating_cny, supporting_cny, cultural_cny
+    [, gdp_cny]); gdp (optional, used where gep has no gdp_cny): region_id, year, gdp_cny.
+    Ties are ranked by region_id (stable).
+    """
+    _require(gep, ["region_id", "year"], "gep")
+    g = gep if "method" in gep.columns else gep.with_columns(pl.lit("").alias("method"))
+    g = g.with_columns(pl.col("year").cast(pl.Int32))
+    cats = [f"{c}_cny" for c in NON_MARKET_CATEGORIES if f"{c}_cny" in g.columns]
+    if not cats:
+        _require(g, ["regulating_cny"], "gep")
+    if gdp is not None:
+        extra = gdp.select("region_id", pl.col("year").cast(pl.Int32), pl.col("gdp_cny").cast(pl.Float64).alias("_gdp"))
+        g = g.join(extra, on=["region_id", "year"], how="left")
+        g = g.with_columns(
+            (pl.coalesce(pl.col("gdp_cny").cast(pl.Float64), pl.col("_gdp")) if "gdp_cny" in g.columns else pl.col("_gdp")).alias("gdp_cny")
+        ).drop("_gdp")
+    _require(g, ["gdp_cny"], "gep")
+    out = g.select(
+        "region_id", "year", "method",
+        pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in cats]).alias("nonmarket_value_cny"),
+        pl.col("gdp_cny").cast(pl.Float64),
+    ).with_columns(
+        pl.when(pl.col("gdp_cny") > 0).then(pl.col("nonmarket_value_cny") / pl.col("gdp_cny")).alias("ecps")
+    ).sort("method", "year", pl.col("ecps"), "region_id", descending=[False, False, True, False], nulls_last=True)
+    return out.with_columns(pl.int_range(1, pl.len() + 1).over("method", "year").alias("priority_rank"))
+
+
+def efa_allocation(
+    factors: pl.DataFrame,
+    total_cny: Decimal | float | int | str,
+    *,
+    component_shares: dict[str, float] | None = None,
+    base_weights: dict[str, float] | None = None,
+    protected_factor: str = "protected_area_km2",
+    guidance: dict[str, float] | None = None,
+    reward_rate: float = 0.1,
+    score_column: str = "assessment_score",
+) -> pl.DataFrame:
+    """Key-ecological-function-area transfer of a fixed pot by factor formula (财政部 2017 办法 structure, §4.6).
+
+    pot_base = total × share_base, split by Σ_f w_f · x_{c,f}/Σ_c x_{c,f} over ``base_weights`` factors (e.g.
+    fiscal_gap_cny, redline_area_km2, population, gep_total_cny); pot_protected by ``protected_factor``;
+    guidance = fixed CNY per region (taken off the top); reward/penalty = reward_rate · base_c · (score_c/S̄ − 1)
+    with S̄ the base-weighted mean score, so adjustments sum to zero. allocation_cny (Decimal, fen) is the
+    largest-remainder split of the pot by the component sum, so Σ allocation_cny = total exactly.
+    """
+    shares = component_shares or {"base": 0.8, "protected": 0.2}
+    weights = base_weights or {"fiscal_gap_cny": 0.5, "redline_area_km2": 0.3, "gep_total_cny": 0.2}
+    need = ["region_id", *weights, protected_factor] + ([score_column] if reward_rate else [])
+    _require(factors, need, "factors")
+    total = to_fen(dec(total_cny))
+    guid = guidance or {}
+    guid_total = sum(guid.values())
+    pot = float(total) - guid_total
+    if pot < 0:
+        raise InputError([Problem("INVALID_VALUE", "guidance amounts exceed the transfer total", column="guidance",
+                                  value=str(guid_total), expected=f"at most {total} CNY")])
+    wsum = sum(weights.values())
+    df = factors.with_columns(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in [*weights, protected_factor])
+    base_share = pl.sum_horizontal([(pl.col(f) / pl.col(f).sum()) * (w / wsum) for f, w in weights.items()])
+    df = df.with_columns(
+        (base_share * pot * shares.get("base", 0.0)).alias("base_cny"),
+        (pl.col(protected_factor) / pl.col(protected_factor).sum() * pot * shares.get("protected", 0.0)).alias("protected_cny"),
+        pl.col("region_id").replace_strict(guid, default=0.0, return_dtype=pl.Float64).alias("guidance_cny"),
+    )
+    if reward_rate:
+        score = pl.col(score_column).cast(pl.Float64)
+        mean = (pl.col("base_cny") * score).sum() / pl.col("base_cny").sum()
+        df = df.with_columns((reward_rate * pl.col("base_cny") * (score / mean - 1.0)).alias("reward_penalty_cny"))
+    else:
+        df = df.with_columns(pl.lit(0.0).alias("reward_penalty_cny"))
+    df = df.with_columns(
+        (pl.col("base_cny") + pl.col("protected_cny") + pl.col("guidance_cny") + pl.col("reward_penalty_cny")).clip(lower_bound=0.0)
+        .alias("component_sum_cny")
+    ).sort("region_id")
+    comp = df["component_sum_cny"].to_list()
+    s = sum(comp)
+    weights_dec = [Decimal(repr(x)) / Decimal(repr(s)) for x in comp] if s > 0 else [Decimal(0)] * len(comp)
+    if weights_dec and s > 0:
+        # make the weights sum to exactly 1 (binary noise of the floats) before the largest-remainder split
+        weights_dec[-1] = Decimal(1) - sum(weights_dec[:-1], Decimal(0))
+    alloc = split_to_fen(total, weights_dec) if s > 0 else [Decimal("0.00")] * len(comp)
+    return df.select(
+        "region_id", "base_cny", "protected_cny", "guidance_cny", "reward_penalty_cny", "component_sum_cny",
+    ).with_columns(pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE))
