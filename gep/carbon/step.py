@@ -234,8 +234,28 @@ def run_step(cfg: Config, ctx: Any) -> None:
     ctx.tables["carbon_flux"] = res.flux
     ctx.tables["carbon_flux_summary"] = res.summary
     ctx.tables["carbon_gep_quantities"] = res.quantities
-    ctx.tables["carbon_price"] = pl.DataFrame({
-        "price_cny_per_t_c": [price.per_t_c], "price_cny_per_t_co2": [price.per_t_co2],
-        "price_year": [price.year], "source": [price.source], "verification": [price.verification],
-        "discount_rate_pct": [cfg.discount_rate], "price_change_pct": [cfg.price_change]},
-        schema_overrides={"price_year": pl.Int64})
+    ctx.tables["carbon_parameters"] = run_parameters(cfg, price, ch4, cset)
+
+
+def _verification(cset: params.CarbonSet, table: str, filt: pl.Expr) -> str:
+    rows = params.set_rows_used(cset, table, filt)
+    return str(rows["verification"][0]) if rows.height else "unverified"
+
+
+def run_parameters(cfg: Config, price: V.CarbonPrice, ch4: tuple[float, float] | None,
+                   cset: params.CarbonSet) -> pl.DataFrame:
+    """The scalar parameters a carbon run used (price, NPV rates, GWP set, CH4 factor), for the report."""
+    rows: list[tuple[str, float | None, str, str, str]] = [
+        ("price_per_t_c", price.per_t_c, "CNY/t C", price.source, price.verification),
+        ("price_per_t_co2", price.per_t_co2, "CNY/t CO2", price.source, price.verification),
+        ("price_year", float(price.year) if price.year is not None else None, "yr", price.source, price.verification),
+        ("discount_rate", cfg.discount_rate, "%/yr", "user (InVEST NPV)", "user"),
+        ("price_change", cfg.price_change, "%/yr", "user (InVEST NPV)", "user"),
+    ]
+    if ch4 is not None:
+        ef_ver = _verification(cset, "wetland_ch4", pl.col("ef_key") == cfg.wetland_ch4_ef)
+        gwp_ver = _verification(cset, "gwp", (pl.col("gwp_set") == cfg.gwp) & (pl.col("gas") == "CH4"))
+        rows.append(("wetland_ch4_ef", ch4[0], "t CH4/ha/yr", f"{cset.id} wetland_ch4: {cfg.wetland_ch4_ef}", ef_ver))
+        rows.append(("gwp_ch4", ch4[1], "t CO2e/t CH4", f"{cset.id} gwp: GWP100 {cfg.gwp}", gwp_ver))
+    return pl.DataFrame(rows, schema={"parameter": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8, "source": pl.Utf8,
+                                      "verification": pl.Utf8}, orient="row")
