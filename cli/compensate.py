@@ -1,0 +1,86 @@
+"""`gep compensate` (settle compensation agreements) and `gep transfer` (transfer calculators)."""
+
+from __future__ import annotations
+
+import click
+
+from gep.cli.common import command_line
+
+CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
+
+
+@click.command("compensate")
+@click.option("--agreement", "agreements", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Agreement TOML file (repeatable); format in docs/compensation.md.")
+@click.option("--monitoring", "monitoring", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Monitoring table (CSV/XLSX/Parquet): section_id, date, indicator, concentration_mg_l[, flow_m3s]. Repeatable.")
+@click.option("--accounts", default=None, type=click.Path(file_okay=False),
+              help="A `gep account` run directory: adds the transfer calculators on its GEP results.")
+@click.option("--socio", default=None, type=click.Path(dir_okay=False),
+              help="Socio-economic table for the calculators run with --accounts (population, incomes, GDP, water use).")
+@click.option("--regions", default="sichuan", show_default=True,
+              help="Region registry used to check county parties and the river graph (empty string: no check).")
+@click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], accounts: str | None, socio: str | None,
+               regions: str, synthetic: bool, out: str) -> None:
+    """Settle upstream–downstream compensation agreements into a balanced ledger.
+
+    Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payee,
+    amount_cny, rule, basis), tables/compensation_net.csv (agreement_id, party, paid_cny,
+    received_cny, net_cny; exactly zero per agreement), compensation_assessment.csv and
+    compensation_agreements.csv, plus manifest.json, run.toml and the reports.
+    """
+    from gep.compensation.step import Config
+    from gep.compensation.transfer_step import Config as TransferConfig
+    from gep.config import RunConfig, RunSection
+    from gep.pipeline import execute
+
+    steps: dict[str, object] = {"compensation": Config(agreements=list(agreements), monitoring=list(monitoring))}
+    if accounts:
+        calcs = ["priority"] + (["spillover", "opportunity_cost", "efa"] if socio else [])
+        steps["transfer"] = TransferConfig(accounts=accounts, socio=socio, calculators=calcs)  # type: ignore[arg-type]
+    cfg = RunConfig(run=RunSection(title="gep compensate", regions=regions or None, synthetic=synthetic),
+                    steps=steps)  # type: ignore[arg-type]
+    path = execute(cfg, out, command_line())
+    click.echo(f"wrote {path}")
+
+
+@click.command("transfer")
+@click.option("--accounts", required=True, type=click.Path(file_okay=False),
+              help="A `gep account` (or `gep run`) directory with tables/services.csv and tables/gep.csv.")
+@click.option("--socio", default=None, type=click.Path(dir_okay=False),
+              help="Socio-economic table: region_id, year, population_urban/rural, income_urban/rural_cny, gdp_cny, "
+                   "water_use_m3, engel_coefficient, and EFA factor columns.")
+@click.option("--calculator", "calculators", multiple=True, type=click.Choice(CALCULATORS),
+              help="Calculator to run (repeatable; default: all that the inputs allow).")
+@click.option("--method", default="function_value", show_default=True,
+              type=click.Choice(["function_value", "equivalent_factor"]), help="GEP method whose results are used.")
+@click.option("--year", type=int, default=None, help="Year of the GEP results (default: latest common year).")
+@click.option("--river", default=None, help="Restrict the spillover to one river of the graph, e.g. 沱江干流.")
+@click.option("--edges", default=None, type=click.Path(dir_okay=False), help="Custom river edges table (upstream_id, downstream_id).")
+@click.option("--efa-total", type=float, default=1.0e9, show_default=True, help="Key-ecological-function-area pot to allocate (CNY).")
+@click.option("--regions", default="sichuan", show_default=True, help="Region registry (river graph for the spillover).")
+@click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+def transfer(accounts: str, socio: str | None, calculators: tuple[str, ...], method: str, year: int | None,
+             river: str | None, edges: str | None, efa_total: float, regions: str, synthetic: bool, out: str) -> None:
+    """Transfer calculators on GEP results: spillover ceiling, opportunity-cost floor, priority ranking, EFA allocation.
+
+    Writes tables/transfer_spillover.csv, transfer_opportunity_cost.csv, transfer_priority.csv and
+    transfer_efa_allocation.csv (whichever were asked for) with manifest.json and run.toml.
+    """
+    from gep.compensation.transfer_step import Config
+    from gep.config import RunConfig, RunSection
+    from gep.pipeline import execute
+
+    calcs = list(calculators) if calculators else (list(CALCULATORS) if socio else ["priority"])
+    step = Config(accounts=accounts, socio=socio, calculators=calcs, method=method, year=year,  # type: ignore[arg-type]
+                  river=river, edges=edges, efa_total_cny=efa_total)
+    cfg = RunConfig(run=RunSection(title="gep transfer", regions=regions or None, synthetic=synthetic),
+                    steps={"transfer": step})
+    path = execute(cfg, out, command_line())
+    click.echo(f"wrote {path}")
+
+
+COMMANDS = [compensate, transfer]
