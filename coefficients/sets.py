@@ -86,7 +86,7 @@ class SetManifest(BaseModel):
     user_supplied: bool = False
     base_id: str | None = None
     base_version: str | None = None
-    overrides: tuple[dict[str, Any], ...] = ()
+    overrides: list[dict[str, Any]] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -726,7 +726,7 @@ def apply_overrides(
         "version": new_version or m.version,
         "base_id": m.base_id or m.id,
         "base_version": m.base_version or m.version,
-        "overrides": (*m.overrides, *records),
+        "overrides": [*m.overrides, *records],
         "verification": VERIFICATION[worst],
     })
     return CoefficientSet(manifest=manifest, tables=new_tables, path=cset.path)

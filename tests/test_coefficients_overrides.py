@@ -7,6 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from gep.coefficients import CoefficientSet, apply_overrides, diff_sets, load_set
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gep.errors import InputError
 
@@ -34,11 +36,11 @@ def test_override_one_value_records_base_and_row(xie15: CoefficientSet) -> None:
     assert row["verification"].item() == "unverified"  # default for user values
     m = new.manifest
     assert (m.id, m.version, m.base_id, m.base_version) == ("ganzi_xie2015", "2020.1", "xie2015", "1.0.0")
-    assert m.overrides == ({
+    assert m.overrides == [{
         "table": "equivalents", "key": {"ecosystem_type": "草甸", "service": "food_production"},
         "old_value": 0.22, "new_value": 0.30, "unit": "equivalent", "source": "甘孜州 2020 实地调查, 表 4",
         "verification": "unverified",
-    },)
+    }]
     assert m.verification == "unverified"
     # every other row is unchanged, and the base set is not modified (frozen, new tables)
     a = xie15.table("equivalents").drop("source", "verification", "note", "value")
@@ -127,3 +129,30 @@ def test_diff_added_and_removed(tmp_path: Path) -> None:
                  encoding="utf-8")
     d = diff_sets(load_set(a), load_set(b))
     assert d.select("key", "status").rows() == [("水田 | food_production", "removed"), ("湿地 | food_production", "added")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(picks=st.lists(st.tuples(st.integers(0, 153), st.floats(0.01, 200.0, allow_nan=False)),
+                      min_size=1, max_size=8, unique_by=lambda t: t[0]))
+def test_diff_after_overrides_reports_exactly_the_overridden_rows(picks: list[tuple[int, float]]) -> None:
+    """Invariant: diff(base, overrides(base)) lists each overridden key once, with (new − old) / |old|."""
+    base = load_set("xie2015")
+    eq = base.table("equivalents")
+    rows = [eq.row(i, named=True) for i, _ in picks]
+    ov = pl.DataFrame({"ecosystem_type": [r["ecosystem_type"] for r in rows],
+                       "service": [r["service"] for r in rows],
+                       "value": [str(v) for _, v in picks]})
+    new = apply_overrides(base, ov)
+    d = diff_sets(base, new)
+    changed = {(r["ecosystem_type"], r["service"]): (r["value"], v) for r, (_, v) in zip(rows, picks, strict=True)
+               if r["value"] != v}
+    assert d.height == len(changed) and set(d["status"].to_list()) <= {"changed"}
+    for rec in d.iter_rows(named=True):
+        t, s = rec["key"].split(" | ")
+        old, v = changed[(t, s)]
+        assert rec["old_value"] == old and rec["new_value"] == v
+        if old != 0:
+            assert rec["rel_change"] == pytest.approx((v - old) / abs(old))
+        else:
+            assert rec["rel_change"] is None
+    assert len(new.manifest.overrides) == len(picks)
