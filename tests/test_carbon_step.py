@@ -171,3 +171,27 @@ def test_forest_row_without_growth_is_rejected(case: Path) -> None:
     with pytest.raises(InputError) as ei:
         load_forest_inventory(case / "forest.csv")
     assert ei.value.codes == ["MISSING_VALUE"] and ei.value.problems[0].row == 2
+
+
+def test_gep_link_replaces_the_account_rate_estimate_no_double_count() -> None:
+    fv_mod = pytest.importorskip("gep.account.function_value")
+    from gep.coefficients import load_set
+
+    from gep.account.step import fv_parameters
+    from gep.carbon import params
+    from gep.carbon.step import compute
+    from gep.carbon.valuation import CarbonPrice
+
+    ext = pl.DataFrame({"region_id": ["A", "A"], "year": [2020, 2020], "class": ["阔叶", "草甸"],
+                        "ecosystem_type": ["阔叶", "草甸"], "area_ha": [10.0, 5.0]}).with_columns(pl.col("year").cast(pl.Int32))
+    cs = params.load_carbon_set()
+    res = compute(ext, params.set_densities(ext, cs), cs, CarbonPrice(100.0, None, "t", "user"), method="gain-loss")
+    ind, prices, rates = fv_parameters(load_set("function_value_cn"))
+    alone = fv_mod.function_value_services(ind, prices, extent=ext, rates=rates)
+    linked = fv_mod.function_value_services(ind, prices, extent=ext, rates=rates, quantities=res.quantities)
+    carbon = pl.col("service") == "carbon_sequestration"
+    assert alone.filter(carbon).height > 0  # the account has its own rate-based estimate ...
+    # ... which the carbon quantities replace: 11 t C/yr × 44/12 = 40.333 t CO2, counted once
+    assert linked.filter(carbon)["quantity"].sum() == pytest.approx(11 * 44 / 12, rel=1e-12)
+    # other services are untouched
+    assert linked.filter(~carbon)["value_cny"].sum() == pytest.approx(alone.filter(~carbon)["value_cny"].sum())
