@@ -297,3 +297,13 @@ def test_single_xlsx_table_keys_left_of_value(tmp_path: Path) -> None:
     assert cs.keys(next(iter(cs.tables))) == ["region_id", "parameter"]
     assert t["value"].to_list() == [2800.5, 2790.0] and t["price_year"].to_list() == [2020, 2020]
     assert cs.manifest.price_year == 2020
+
+
+def test_toml_syntax_error_and_incomplete_table_entry(tmp_path: Path) -> None:
+    csv = "ecosystem_type,service,value,unit,source,verification\n旱地,food_production,1,equivalent,s,secondary\n"
+    broken = _write_set(tmp_path / "语法", GOOD_TOML.replace('version = "0.1"', 'version = 0.1.2'), csv)
+    (p,) = validate_set(broken)
+    assert p.code == "BAD_CONFIG" and p.row == 2  # the bad line of set.toml
+    no_keys = _write_set(tmp_path / "无键", GOOD_TOML.replace('keys = ["ecosystem_type", "service"]\n', ""), csv)
+    (p,) = validate_set(no_keys)
+    assert (p.code, p.column, p.row) == ("MISSING_VALUE", "keys", 11)  # line 11: its [[tables]]
