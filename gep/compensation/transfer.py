@@ -230,10 +230,10 @@ def efa_allocation(
     ).sort("region_id")
     comp = df["component_sum_cny"].to_list()
     s = sum(comp)
-    weights_dec = [Decimal(repr(x)) / Decimal(repr(s)) for x in comp] if s > 0 else [Decimal(0)] * len(comp)
-    if weights_dec and s > 0:
-        # make the weights sum to exactly 1 (binary noise of the floats) before the largest-remainder split
-        weights_dec[-1] = Decimal(1) - sum(weights_dec[:-1], Decimal(0))
+    comp_dec = [Decimal(repr(float(x))) for x in comp]
+    denom = sum(comp_dec, Decimal(0))
+    # exact decimal shares of the float component sums (they add up to 1 within 1e-45; split_to_fen closes the gap)
+    weights_dec = [c / denom for c in comp_dec] if s > 0 else [Decimal(0)] * len(comp)
     alloc = split_to_fen(total, weights_dec) if s > 0 else [Decimal("0.00")] * len(comp)
     return df.select(
         "region_id", "base_cny", "protected_cny", "guidance_cny", "reward_penalty_cny", "component_sum_cny",
