@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from gep.carbon import params
 from gep.carbon import transitions as TR
+from gep.carbon.step import compute
 from gep.carbon.stock import carbon_stock, stock_totals
+from gep.carbon.valuation import CarbonPrice
 from gep.errors import InputError, Problem
 
 # Built-in set, placeholder densities (t C/ha): 阔叶 50+11+100+5 = 166; 草甸 1.5+8+120+0 = 129.5; 水田 2+0.5+55+0 = 57.5
@@ -140,3 +142,21 @@ def test_any_reconciled_matrix_flux_equals_stock_difference(cells: list[float]) 
     s = dict(stock_totals(carbon_stock(ext, d)).select("year", "c_t").iter_rows())
     flux = TR.stock_difference_from_transitions(tr, d)["delta_c_t"].sum()
     assert flux == pytest.approx(s[2020] - s[2015], rel=1e-9, abs=1e-6)
+
+
+def test_periods_without_transitions_fall_back_to_the_extent() -> None:
+    # land cover 2015, 2020, 2025; transitions only 2015→2020 → 2020→2025 from the extent difference
+    ext3 = pl.concat([EXT, EXT.filter(pl.col("year") == 2020).with_columns(
+        pl.lit(2025).cast(pl.Int32).alias("year"),
+        pl.when(pl.col("class") == "林").then(120.0).when(pl.col("class") == "草").then(30.0)
+        .otherwise(pl.col("area_ha")).alias("area_ha"))])
+    d = _dens()
+    res = compute(ext3, d, params.load_carbon_set(), CarbonPrice(1.0, None, "t", "user"), transitions=TR_OK)
+    sums = res.flux.group_by("year_from", "year_to").agg(pl.col("delta_c_t").sum())
+    per = {(a, b): v for a, b, v in sums.iter_rows()}
+    # 2015→2020 from transitions: 77.5; 2020→2025: +10 ha 林 × 166 − 10 ha 草 × 129.5 = 365
+    assert per == {(2015, 2020): pytest.approx(77.5), (2020, 2025): pytest.approx(365.0)}
+    # a transition period 2015→2025 covers both extent periods: nothing from the extent is added
+    only = TR.stock_difference_from_extent(ext3, d, skip_periods=pl.DataFrame(
+        {"region_id": ["A"], "year_from": [2015], "year_to": [2025]}))
+    assert only.height == 0

@@ -110,8 +110,8 @@ def compute(
         if transitions is not None and transitions.height:
             sd = TR.stock_difference_from_transitions(transitions, densities)
             parts.append(sd)
-            skip = transitions.select("region_id").unique()
-        parts.append(TR.stock_difference_from_extent(extent, densities, skip_regions=skip))
+            skip = transitions.select("region_id", "year_from", "year_to").unique()
+        parts.append(TR.stock_difference_from_extent(extent, densities, skip_periods=skip))
         parts = [p.with_columns(pl.lit("stock_difference").alias("method")) for p in parts]
     if method in ("gain-loss", "both"):
         covered: list[pl.DataFrame] = []

@@ -130,19 +130,24 @@ def stock_difference_from_transitions(transitions: pl.DataFrame, densities: pl.D
 
 
 def stock_difference_from_extent(extent: pl.DataFrame, densities: pl.DataFrame,
-                                 skip_regions: pl.DataFrame | None = None) -> pl.DataFrame:
+                                 skip_periods: pl.DataFrame | None = None) -> pl.DataFrame:
     """ΔC per region and class between consecutive extent years (t C over the period), without transitions:
     (A_i,t2 − A_i,t1) × D_i, class_from = class_to = class. Σ over classes = stock(t2) − stock(t1).
 
-    ``skip_regions`` (column region_id): regions handled through their transition table instead.
+    ``skip_periods`` (region_id, year_from, year_to): periods covered by a transition table; a consecutive
+    extent period that overlaps one of them is left out, so no year is counted twice.
     """
     d = densities_total(densities)
     ext = extent.select("region_id", pl.col("year").cast(pl.Int32), "class", "area_ha")
-    if skip_regions is not None and skip_regions.height:
-        ext = ext.join(skip_regions.select("region_id").unique(), on="region_id", how="anti")
     years = ext.select("region_id", "year").unique().sort(["region_id", "year"])
     periods = years.with_columns(pl.col("year").shift(1).over("region_id").alias("year_from")).filter(
         pl.col("year_from").is_not_null()).rename({"year": "year_to"})
+    if skip_periods is not None and skip_periods.height:
+        sk = skip_periods.select("region_id", pl.col("year_from").alias("sf"), pl.col("year_to").alias("st")).unique()
+        overlap = periods.join(sk, on="region_id", how="inner").filter(
+            (pl.col("year_from") < pl.col("st")) & (pl.col("sf") < pl.col("year_to")))
+        periods = periods.join(overlap.select("region_id", "year_from", "year_to").unique(),
+                               on=["region_id", "year_from", "year_to"], how="anti")
     a1 = periods.join(ext, left_on=["region_id", "year_from"], right_on=["region_id", "year"])
     a2 = periods.join(ext, left_on=["region_id", "year_to"], right_on=["region_id", "year"])
     both = a1.rename({"area_ha": "a1"}).join(
