@@ -28,6 +28,7 @@ from ._rows import (
 from .types import normalize_ecosystem_type, unknown_type_problem
 
 CROSSWALKS_DIR = Path(__file__).resolve().parent / "crosswalks"
+_ALIAS_SEP = ";"
 
 CROSSWALK_ALIASES: dict[str, str] = {
     "地类": "class",
@@ -44,6 +45,7 @@ CROSSWALK_ALIASES: dict[str, str] = {
     "xie_type": "ecosystem_type",
     "英文名": "class_name_en",
     "中文名": "class_name_zh",
+    "别名": "aliases",
 }
 
 
@@ -114,9 +116,39 @@ def check_crosswalk(
     if probs:
         return None, probs
     df = df.with_columns(pl.when(given).then(canon).otherwise(None).alias("ecosystem_type"))
+    probs += _ambiguous_spellings(df, file)
+    if probs:
+        return None, probs
     front = [c for c in ("class", "code", "ecosystem_type") if c in df.columns]
     rest = [c for c in df.columns if c not in front and c != ROW]
     return df.select([*front, *rest]).with_columns(pl.col("class").cast(pl.Utf8)), []
+
+
+def _ambiguous_spellings(df: pl.DataFrame, file: str) -> list[Problem]:
+    """AMBIGUOUS_CLASS when one alias / English / Chinese name belongs to two classes."""
+    parts = []
+    for col in ("class_name_en", "class_name_zh", "aliases"):
+        if col in df.columns:
+            parts.append(df.filter(pl.col(col).is_not_null()).select(
+                pl.col(col).cast(pl.Utf8).str.split(_ALIAS_SEP).alias("key"), "class", ROW, pl.lit(col).alias("col"),
+            ).explode("key").with_columns(pl.col("key").str.strip_chars().str.to_lowercase()))
+    if not parts:
+        return []
+    names = df.select(pl.col("class").str.strip_chars().str.to_lowercase().alias("key"), pl.col("class").alias("owner"))
+    allk = pl.concat(parts).filter(pl.col("key") != "")
+    clash = allk.join(names, on="key").filter(pl.col("owner") != pl.col("class"))
+    multi = (allk.group_by("key").agg(pl.col("class").n_unique().alias("n"), pl.col("class").unique().sort())
+             .filter(pl.col("n") > 1))
+    out = [Problem("AMBIGUOUS_CLASS", f"'{r['key']}' in column {r['col']} names class '{r['class']}' but is also "
+                   f"the class '{r['owner']}'", file=file, row=r[ROW], column=r["col"], value=r["key"],
+                   expected="aliases that name only their own class")
+           for r in clash.sort(ROW).iter_rows(named=True)]
+    for r in multi.sort("key").iter_rows(named=True):
+        rows = allk.filter(pl.col("key") == r["key"])[ROW].sort().to_list()
+        out.append(Problem("AMBIGUOUS_CLASS", f"'{r['key']}' is an alias of several classes: {', '.join(r['class'])}",
+                           file=file, row=rows[-1], column="aliases", value=r["key"],
+                           expected="each alias for one class only"))
+    return out
 
 
 def validate_crosswalk(id_or_path: str | Path, require_provenance: bool | None = None) -> list[Problem]:
@@ -150,20 +182,25 @@ def crosswalk_keys(crosswalk: pl.DataFrame) -> pl.DataFrame:
     """``key, class, ecosystem_type``: every spelling by which a land-cover table may name a class.
 
     Keys: the class name, its code (also without leading zeros / trailing '.0'),
-    and the English (lower-case) and Chinese alias names. A spelling shared by two
-    classes is dropped (ambiguous); exact class names always win.
+    and, lower-cased, the class name, ``class_name_en``, ``class_name_zh`` and each
+    entry of ``aliases`` (separated by ';'). A spelling shared by two classes at the
+    same priority is dropped (ambiguous; :func:`check_crosswalk` reports it); exact
+    class names win over codes, codes over aliases.
     """
     parts = [crosswalk.select(pl.col("class").alias("key"), "class", "ecosystem_type", pl.lit(0).alias("_p"))]
     if "code" in crosswalk.columns:
         c = crosswalk.filter(pl.col("code").is_not_null())
         parts.append(c.select(pl.col("code").cast(pl.Utf8).alias("key"), "class", "ecosystem_type", pl.lit(1).alias("_p")))
         parts.append(c.select(_code_norm(pl.col("code")).alias("key"), "class", "ecosystem_type", pl.lit(2).alias("_p")))
-    for col, prio in (("class_name_en", 3), ("class_name_zh", 3)):
+    for col in ("class_name_en", "class_name_zh", "aliases"):
         if col in crosswalk.columns:
             parts.append(crosswalk.filter(pl.col(col).is_not_null()).select(
-                pl.col(col).str.strip_chars().str.to_lowercase().alias("key"), "class", "ecosystem_type",
-                pl.lit(prio).alias("_p")))
-    allk = pl.concat(parts, how="vertical_relaxed").filter(pl.col("key").is_not_null())
+                pl.col(col).cast(pl.Utf8).str.split(_ALIAS_SEP).alias("key"), "class", "ecosystem_type",
+                pl.lit(3).alias("_p")).explode("key").with_columns(
+                pl.col("key").str.strip_chars().str.to_lowercase()))
+    parts.append(crosswalk.select(pl.col("class").str.strip_chars().str.to_lowercase().alias("key"), "class",
+                                  "ecosystem_type", pl.lit(3).alias("_p")))
+    allk = pl.concat(parts, how="vertical_relaxed").filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
     best = allk.group_by("key").agg(pl.col("_p").min().alias("_p"))
     top = allk.join(best, on=["key", "_p"]).unique(["key", "class"])
     unambiguous = top.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") == 1).select("key")

@@ -127,3 +127,21 @@ def test_bad_crosswalk_problems(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         load_crosswalk("nope")
     assert exc.value.codes == ["UNKNOWN_CROSSWALK"]
+
+
+def test_aliases_column() -> None:
+    cn = apply_crosswalk(pl.DataFrame({"class": ["其它林地", "灌木林地", "24"]}), load_crosswalk("cnlucc"))
+    assert cn["ecosystem_type"].to_list() == ["灌木", "灌木", "灌木"]
+    tn = apply_crosswalk(pl.DataFrame({"class": ["种植园用地", "其它草地", "交通用地"]}), load_crosswalk("tnls"))
+    assert tn["ecosystem_type"].to_list() == ["灌木", "灌草丛", None]
+
+
+def test_ambiguous_alias_is_reported(tmp_path: Path) -> None:
+    f = tmp_path / "别名.csv"
+    f.write_text("class,ecosystem_type,aliases\n"
+                 "有林地,针阔混交,林地;forest\n"   # row 2
+                 "灌木林,灌木,林地\n"              # row 3: 林地 names two classes
+                 "疏林地,灌木,有林地\n",           # row 4: alias equals another class
+                 encoding="utf-8")
+    got = sorted((p.code, p.row, p.value) for p in validate_crosswalk(f))
+    assert got == [("AMBIGUOUS_CLASS", 3, "林地"), ("AMBIGUOUS_CLASS", 4, "有林地")]
