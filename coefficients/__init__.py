@@ -19,6 +19,7 @@ from .crosswalks import (
     crosswalk_keys,
     list_crosswalks,
     load_crosswalk,
+    match_classes,
     validate_crosswalk,
 )
 from .sets import (
@@ -55,6 +56,7 @@ __all__ = [
     "load_crosswalk",
     "load_overrides",
     "load_set",
+    "match_classes",
     "normalize_ecosystem_type",
     "validate_crosswalk",
     "validate_set",

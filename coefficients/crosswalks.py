@@ -207,6 +207,27 @@ def crosswalk_keys(crosswalk: pl.DataFrame) -> pl.DataFrame:
     return top.join(unambiguous, on="key").select("key", "class", "ecosystem_type").sort("key")
 
 
+def match_classes(landcover: pl.DataFrame, crosswalk: pl.DataFrame) -> pl.DataFrame:
+    """Add ``crosswalk_class`` (the crosswalk's class name; null = unknown) and ``ecosystem_type``.
+
+    ``class`` may be given by name, code (leading zeros and a trailing '.0' are
+    ignored) or alias, in any ASCII case. Never raises; see :func:`apply_crosswalk`.
+    """
+    lut = crosswalk_keys(crosswalk).select("key", pl.col("class").alias("_class"), pl.col("ecosystem_type").alias("_et"))
+    norm = pl.col("class").cast(pl.Utf8).str.strip_chars()
+    out = landcover.with_columns(
+        norm.alias("_k1"), _code_norm(norm).alias("_k2"), norm.str.to_lowercase().alias("_k3"))
+    for i, k in enumerate(("_k1", "_k2", "_k3")):
+        out = out.join(lut.rename({"_class": f"_c{i}", "_et": f"_e{i}"}), left_on=k, right_on="key", how="left")
+    out = out.with_columns(
+        pl.coalesce("_c0", "_c1", "_c2").alias("crosswalk_class"),
+        pl.when(pl.col("_c0").is_not_null()).then(pl.col("_e0"))
+        .when(pl.col("_c1").is_not_null()).then(pl.col("_e1"))
+        .otherwise(pl.col("_e2")).alias("ecosystem_type"),
+    )
+    return out.drop(["_k1", "_k2", "_k3", "_c0", "_c1", "_c2", "_e0", "_e1", "_e2"])
+
+
 def apply_crosswalk(landcover: pl.DataFrame, crosswalk: pl.DataFrame, file: str | None = None,
                     crosswalk_name: str | None = None) -> pl.DataFrame:
     """Add ``ecosystem_type`` to a land-cover table (``class`` given by name, code or alias).
@@ -214,23 +235,11 @@ def apply_crosswalk(landcover: pl.DataFrame, crosswalk: pl.DataFrame, file: str 
     Unknown classes raise InputError UNKNOWN_CLASS listing their rows (``_row``
     column if present, else data order + 1). Built-up classes get a null type.
     """
-    keys = crosswalk_keys(crosswalk)
     lc = landcover if ROW in landcover.columns else landcover.with_columns(
         pl.int_range(2, landcover.height + 2, dtype=pl.Int64).alias(ROW))
-    norm = pl.col("class").cast(pl.Utf8).str.strip_chars()
-    lc = lc.with_columns(
-        norm.alias("_k1"), _code_norm(norm).alias("_k2"), norm.str.to_lowercase().alias("_k3"))
-    lut = keys.select("key", pl.col("class").alias("_class"), pl.col("ecosystem_type").alias("_et"))
-    out = lc
-    for i, k in enumerate(("_k1", "_k2", "_k3")):
-        out = out.join(lut.rename({"_class": f"_c{i}", "_et": f"_e{i}"}), left_on=k, right_on="key", how="left")
-    out = out.with_columns(
-        pl.coalesce("_c0", "_c1", "_c2").alias("_class"),
-        pl.when(pl.col("_c0").is_not_null()).then(pl.col("_e0"))
-        .when(pl.col("_c1").is_not_null()).then(pl.col("_e1"))
-        .otherwise(pl.col("_e2")).alias("ecosystem_type"),
-    )
-    missing = out.filter(pl.col("_class").is_null()).group_by("class", maintain_order=True).agg(pl.col(ROW).sort())
+    out = match_classes(lc, crosswalk)
+    missing = (out.filter(pl.col("crosswalk_class").is_null())
+               .group_by("class", maintain_order=True).agg(pl.col(ROW).sort()))
     if missing.height:
         label = crosswalk_name or "the crosswalk"
         raise InputError([
@@ -240,5 +249,5 @@ def apply_crosswalk(landcover: pl.DataFrame, crosswalk: pl.DataFrame, file: str 
                     expected=f"a class name or code of {label}; add it with an empty ecosystem_type for built-up land")
             for cls, rows in missing.iter_rows()
         ])
-    drop = [c for c in out.columns if c.startswith("_") and c != ROW] + ([] if ROW in landcover.columns else [ROW])
+    drop = ["crosswalk_class"] + ([] if ROW in landcover.columns else [ROW])
     return out.drop(drop)

@@ -12,6 +12,7 @@ from gep.coefficients import (
     ecosystem_types,
     list_crosswalks,
     load_crosswalk,
+    match_classes,
     validate_crosswalk,
 )
 
@@ -145,3 +146,9 @@ def test_ambiguous_alias_is_reported(tmp_path: Path) -> None:
                  encoding="utf-8")
     got = sorted((p.code, p.row, p.value) for p in validate_crosswalk(f))
     assert got == [("AMBIGUOUS_CLASS", 3, "林地"), ("AMBIGUOUS_CLASS", 4, "有林地")]
+
+
+def test_match_classes_never_raises() -> None:
+    out = match_classes(pl.DataFrame({"class": ["0307", "菜地", "Tree cover"]}), load_crosswalk("tnls"))
+    assert out["crosswalk_class"].to_list() == ["其他林地", None, None]
+    assert out["ecosystem_type"].to_list() == ["灌木", None, None]
