@@ -74,3 +74,12 @@ def test_invest_table_bad_values_are_all_reported(tmp_path: Path) -> None:
     with pytest.raises(InputError) as ei:
         params.load_invest_table(p)
     assert sorted(ei.value.codes) == ["DUPLICATE_KEY", "NEGATIVE_VALUE", "WRONG_TYPE"]
+
+
+def test_set_with_a_missing_table_file(tmp_path: Path) -> None:
+    folder = tmp_path / "坏的系数集"
+    shutil.copytree(CSET.path, folder)
+    (folder / "rates.csv").unlink()
+    with pytest.raises(InputError) as ei:
+        params.load_carbon_set(str(folder))
+    assert ei.value.codes == ["FILE_NOT_FOUND"] and ei.value.problems[0].file.endswith("rates.csv")

@@ -78,7 +78,13 @@ def _read_set_dir(folder: Path) -> tuple[dict[str, Any], dict[str, pl.DataFrame]
     problems = ProblemCollector()
     for spec in manifest.get("tables", []):
         f = folder / spec["file"]
-        df = pl.read_csv(f, infer_schema=False)
+        if not f.exists():
+            problems.add("FILE_NOT_FOUND", f"coefficient table '{spec.get('name')}' is listed in set.toml but its file "
+                         "is missing", file=str(f), expected="the CSV file next to set.toml")
+            continue
+        from gep.loaders import read_raw
+
+        df = read_raw(f).df  # UTF-8 / BOM / GBK, all cells as text
         missing = [c for c in (*spec.get("keys", []), *ROW_COLUMNS) if c not in df.columns]
         for c in missing:
             problems.add("MISSING_COLUMN", f"coefficient table '{spec['name']}' has no column '{c}'",
