@@ -47,13 +47,18 @@ def grid_boundaries(region_ids: list[str], lon0: float = 97.5, lat0: float = 26.
 
 
 def make_sample_run(out: Path | str, n_regions: int = 6, years: tuple[int, ...] = (2015, 2020),
-                    seed: int = 7, names: dict[str, str] | None = None
+                    seed: int = 7, names: dict[str, str] | None = None,
+                    region_ids: list[str] | None = None, regions: str = "sample"
                     ) -> tuple[Path, dict[str, Any], pl.DataFrame]:
-    """Write a synthetic run to ``out``; return (out, boundaries, region_names)."""
+    """Write a synthetic run to ``out``; return (out, grid boundaries, region_names).
+
+    ``region_ids``/``regions`` let the sample use a real registry's ids (e.g. "sichuan").
+    """
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    ids = [f"{510100 + i:06d}" for i in range(n_regions)]
+    ids = list(region_ids) if region_ids else [f"{510100 + i:06d}" for i in range(n_regions)]
+    n_regions = len(ids)
     area_km2 = np.round(rng.uniform(300, 3000, n_regions), 1)
     region_names = pl.DataFrame({
         "region_id": ids,
@@ -133,7 +138,7 @@ def make_sample_run(out: Path | str, n_regions: int = 6, years: tuple[int, ...] 
         df.write_csv(out / "tables" / f"{name}.csv")
     manifest = {
         "gep_version": "0.1.0", "title": "Synthetic report sample", "command": "sample",
-        "synthetic": True, "data_label": SAMPLE_LABEL, "regions": "sample",
+        "synthetic": True, "data_label": SAMPLE_LABEL, "regions": regions,
         "price_base_year": 2020, "inputs": [],
         "coefficient_sets": [{"id": "sample", "version": "0", "title": "synthetic",
                               "price_year": 2020, "verification": "unverified",

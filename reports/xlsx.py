@@ -32,6 +32,10 @@ from .views import account_items, ecosystem_pivot, money_columns, payer_payee_ma
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 FONT = "微软雅黑"
 MAX_DATA_ROWS = 1_048_576 - 20  # Excel's row limit, less room for headers and totals
+# Detail tables (services, carbon stocks, SEEA supply, ...) are shortened to this many rows in
+# the workbook so a national run (2,844 counties) writes in seconds; the complete tables are
+# tables/*.csv next to the report, and the GEP account sheets are never shortened.
+DETAIL_MAX_ROWS = 25_000
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 WAN = conversion_factor("CNY", "万CNY")  # CNY → 万元 (1e-4)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -81,6 +85,7 @@ class _Book:
         self._formats: dict[tuple[Any, ...], Format] = {}
         self._n = 0
         self.sheet_names: list[str] = []
+        self.truncated: list[str] = []
 
     def fmt(self, kind: str = "text", *, bold: bool = False, warn: bool = False,
             quote: bool = False, header: bool = False, color: str | None = None,
@@ -175,25 +180,46 @@ def _widths(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]]
 def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
                  headers: Sequence[str] | None = None,
                  kinds: Sequence[str] | None = None,
-                 warn_rows: Sequence[bool] | None = None) -> tuple[int, int]:
-    """Write ``df`` with a header row at ``row0``; return (first data row, last data row)."""
+                 warn_rows: Sequence[bool] | None = None,
+                 max_rows: int = MAX_DATA_ROWS, name: str = "") -> tuple[int, int]:
+    """Write ``df`` (at most ``max_rows`` rows) under a header row at ``row0``.
+
+    Returns (first data row, last data row), 0-based. A shortened table gets a note
+    below it and is listed on the cover sheet.
+    """
     headers = list(headers or df.columns)
     kinds = list(kinds or [_kind(df.schema[c], c) for c in df.columns])
-    shown = df.head(MAX_DATA_ROWS)
+    shown = df.head(max_rows)
     book.header(ws, row0, headers)
     rows = shown.rows()
+    fmts = [book.fmt(k) for k in kinds]
+    quoted = book.fmt("text", quote=True)
+    is_text = [k == "text" for k in kinds]
+    write_string, write_number = ws.write_string, ws.write_number
     for i, row in enumerate(rows):
         r = row0 + 1 + i
-        warn = bool(warn_rows[i]) if warn_rows is not None else False
+        if warn_rows is not None and warn_rows[i]:
+            for c, v in enumerate(row):
+                book.put(ws, r, c, v, kinds[c], warn=True)
+            continue
         for c, v in enumerate(row):
-            book.put(ws, r, c, v, kinds[c], warn=warn)
+            if v is None:
+                continue
+            if is_text[c]:
+                text = str(v)
+                write_string(r, c, text, quoted if text.startswith(INJECTION_PREFIXES)
+                             else fmts[c])
+            elif not (isinstance(v, float) and not math.isfinite(v)):
+                write_number(r, c, v, fmts[c])
     last = row0 + len(rows)
     ws.freeze_panes(row0 + 1, 0)
     ws.autofilter(row0, 0, max(last, row0), len(headers) - 1)
     _widths(ws, headers, rows)
-    if df.height > MAX_DATA_ROWS:
-        book.text(ws, last + 2, 0, label("truncated", book.lang, shown=MAX_DATA_ROWS,
-                                         total=df.height, name="…"), bold=True, warn=True)
+    if df.height > max_rows:
+        note = label("truncated", book.lang, shown=f"{max_rows:,}", total=f"{df.height:,}",
+                     name=name or "…")
+        book.text(ws, last + 2, 0, note, bold=True, warn=True)
+        book.truncated.append(f"{ws.name}: {note}")
     return row0 + 1, last
 
 
@@ -205,7 +231,7 @@ def _sum_row(book: _Book, ws: Worksheet, df: pl.DataFrame, first: int, last: int
         if name not in df.columns:
             continue
         c = df.columns.index(name)
-        cached = float(df.get_column(name).head(MAX_DATA_ROWS).fill_nan(None).sum() or 0.0)
+        cached = float(df.get_column(name).head(last - first + 1).fill_nan(None).sum() or 0.0)
         ref = f"{xl_rowcol_to_cell(first, c)}:{xl_rowcol_to_cell(last, c)}"
         book.formula(ws, row, c, f"=SUM({ref})", cached * scale, bold=True)
 
@@ -257,7 +283,8 @@ def _with_names(df: pl.DataFrame, run: RunData, lang: str) -> pl.DataFrame:
     return named.select([*cols[:i], "region_name", *cols[i:]])
 
 
-def _cover(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
+def _cover(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> tuple[Worksheet, int]:
+    """Cover sheet; returns it and its next free row (for notes added after the other sheets)."""
     lang, m = book.lang, run.manifest
     ws = book.sheet("cover")
     ws.set_column(0, 0, 28)
@@ -324,6 +351,7 @@ def _cover(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
         for note in run.notes:
             book.text(ws, r, 0, note)
             r += 1
+    return ws, r
 
 
 def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
@@ -351,6 +379,10 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
     book.header(ws, 0, heads)
     V, S = headers.index("value_wan"), headers.index("share")
     vcol = xl_col_to_name(V)
+    write_string, write_number = ws.write_string, ws.write_number
+    f_text, f_q = book.fmt("text"), book.fmt("text", quote=True)
+    f_num, f_pct = book.fmt("num"), book.fmt("pct")
+    unverified = label("unverified_flag", lang)
     r = 1
     for key, group_iter in groupby(items.rows(named=True), key=lambda d: (
             d["region_id"], d["year"], d["method"])):
@@ -372,21 +404,21 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
             first = r
             for d in rows:
                 ident(r)
-                book.text(ws, r, 4, label(d["category"], lang))
-                book.text(ws, r, 5, label(d["service"], lang))
-                book.number(ws, r, 6, d["quantity"])
-                book.text(ws, r, 7, d["quantity_unit"])
-                book.text(ws, r, 8, d["pricing_method"] or None)
-                book.number(ws, r, 9, d["price"])
-                book.text(ws, r, 10, d["price_unit"])
                 value = (d["value_cny"] or 0.0) * WAN
-                book.number(ws, r, V, value)
-                share = value / total_wan if total_wan else 0.0
-                book.formula(ws, r, S, f"=IF(${vcol}${total_row + 1}=0,0,"
-                             f"{vcol}{r + 1}/${vcol}${total_row + 1})", share, "pct")
-                book.text(ws, r, 13, d["source"] or None)
+                cells = ((4, label(d["category"], lang)), (5, label(d["service"], lang)),
+                         (7, d["quantity_unit"]), (8, d["pricing_method"] or None),
+                         (10, d["price_unit"]), (13, d["source"] or None))
+                for c, v in cells:  # plain text cells: direct writes (hot loop at scale)
+                    if v is not None:
+                        t = str(v)
+                        write_string(r, c, t, f_q if t.startswith(INJECTION_PREFIXES)
+                                     else f_text)
+                for c, v in ((6, d["quantity"]), (9, d["price"]), (V, value)):
+                    if v is not None and math.isfinite(v):
+                        write_number(r, c, v, f_num)
+                write_number(r, S, value / total_wan if total_wan else 0.0, f_pct)
                 if d["unverified"]:
-                    book.text(ws, r, 14, label("unverified_flag", lang), warn=True)
+                    book.text(ws, r, 14, unverified, warn=True)
                 r += 1
             sub = sum((d["value_cny"] or 0.0) for d in rows) * WAN
             ident(r, True)
@@ -518,7 +550,7 @@ def _table_sheet(book: _Book, run: RunData, name: str, key: str) -> None:
         return
     df = _with_names(df, run, book.lang)
     ws = book.sheet(key)
-    first, last = _plain_table(book, ws, df)
+    first, last = _plain_table(book, ws, df, max_rows=DETAIL_MAX_ROWS, name=name)
     cols = [c for c in TOTAL_COLUMNS.get(name, ()) if c in df.columns
             and df.schema[c].is_numeric()]
     if cols:
@@ -529,7 +561,7 @@ def write_xlsx(run: RunData, path: Path, lang: str) -> Path:
     """Write the workbook for ``run`` to ``path``; returns ``path``."""
     coeffs = coefficients_table(run)
     book = _Book(path, lang)
-    _cover(book, run, coeffs)
+    cover, cover_row = _cover(book, run, coeffs)
     _account(book, run, coeffs)
     _gep_by_region(book, run)
     _gep_by_ecosystem(book, run)
@@ -544,5 +576,8 @@ def write_xlsx(run: RunData, path: Path, lang: str) -> Path:
     for name in sorted(run.tables):
         if name not in done:
             _table_sheet(book, run, name, name)
+    for note in book.truncated:
+        book.text(cover, cover_row, 0, note, warn=True)
+        cover_row += 1
     book.close()
     return path

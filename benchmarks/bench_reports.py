@@ -1,0 +1,49 @@
+"""Benchmark: reports for a national-scale SYNTHETIC run (default 2,844 regions × 3 years).
+
+Usage: python benchmarks/bench_reports.py [--regions 2844] [--out benchmarks/out/reports]
+Prints the time to write report.xlsx and report.html, their sizes, and the table sizes.
+Boundaries are a synthetic grid (one square per region, some with an island).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+from gep.reports import load_run, write_reports
+from gep.reports.sample import make_sample_run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--regions", type=int, default=2844)
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/out/reports"))
+    args = ap.parse_args()
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    t0 = time.perf_counter()
+    run, bounds, names = make_sample_run(args.out, n_regions=args.regions,
+                                         years=(2015, 2020, 2025))
+    t_make = time.perf_counter() - t0
+    data = load_run(run, boundaries=bounds, region_names=names)
+    rows = {k: v.height for k, v in data.tables.items()}
+    timings = {}
+    for fmt in ("xlsx", "html"):
+        t = time.perf_counter()
+        write_reports(run, formats=[fmt], boundaries=bounds, region_names=names)
+        timings[fmt] = time.perf_counter() - t
+    t = time.perf_counter()
+    write_reports(run, boundaries=bounds, region_names=names)
+    both = time.perf_counter() - t
+    print(f"regions: {args.regions}; synthetic run written in {t_make:.2f} s")
+    print("table rows: " + ", ".join(f"{k}={v:,}" for k, v in sorted(rows.items())))
+    for fmt in ("xlsx", "html"):
+        size = (run / f"report.{fmt}").stat().st_size
+        print(f"report.{fmt}: {timings[fmt]:.2f} s, {size / 1e6:.2f} MB")
+    print(f"both formats in one call: {both:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
