@@ -117,3 +117,13 @@ def test_efa_allocation_sums_exactly_to_the_pot() -> None:
     with pytest.raises(InputError) as exc:
         efa_allocation(f, 100, base_weights={"fiscal_gap_cny": 1.0}, reward_rate=0.0, guidance={"A": 200})
     assert exc.value.codes == ["INVALID_VALUE"]
+
+
+def test_factor_allocation_incentive_shape() -> None:
+    # R = 1,000,000 by importance (A 3, B 1) and agreed fund (A 1, B 3), weights 0.5/0.5 → shares 0.5 each;
+    # with weights 0.75/0.25: A = 0.75·0.75 + 0.25·0.25 = 0.625 → 625,000.00; B 375,000.00
+    from gep.compensation.transfer import factor_allocation
+
+    f = pl.DataFrame({"region_id": ["B", "A"], "importance_score": [1.0, 3.0], "agreed_fund_cny": [3.0, 1.0]})
+    out = factor_allocation(f, 1_000_000, {"importance_score": 0.75, "agreed_fund_cny": 0.25})
+    assert out.select("region_id", "allocation_cny").rows() == [("A", D("625000.00")), ("B", D("375000.00"))]

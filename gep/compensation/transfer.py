@@ -238,3 +238,20 @@ def efa_allocation(
     return df.select(
         "region_id", "base_cny", "protected_cny", "guidance_cny", "reward_penalty_cny", "component_sum_cny",
     ).with_columns(pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE))
+
+
+def factor_allocation(factors: pl.DataFrame, total_cny: Decimal | float | int | str, weights: dict[str, float]) -> pl.DataFrame:
+    """Split a fixed pot by weighted factor shares: R_c = R · Σ_f w_f · x_{c,f}/Σ_c x_{c,f} (exact fen, sums to R).
+
+    Shape of Sichuan's 2023 激励政策 provincial reward ("结合流域生态功能重要程度、协议签订的资金规模",
+    ref §3.4 [V]); e.g. weights {"importance_score": 0.5, "agreed_fund_cny": 0.5} — the weights are not
+    published ([U]). Columns: region_id, share, allocation_cny (Decimal).
+    """
+    _require(factors, ["region_id", *weights], "factors")
+    wsum = sum(weights.values())
+    df = factors.with_columns(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in weights).sort("region_id")
+    df = df.with_columns(pl.sum_horizontal([(pl.col(f) / pl.col(f).sum()) * (w / wsum) for f, w in weights.items()]).alias("share"))
+    shares = [Decimal(repr(float(x))) for x in df["share"].to_list()]
+    denom = sum(shares, Decimal(0))
+    alloc = split_to_fen(to_fen(dec(total_cny)), [s / denom for s in shares])
+    return df.select("region_id", "share").with_columns(pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE))
