@@ -786,3 +786,44 @@ def diff_sets(a: CoefficientSet, b: CoefficientSet) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema=schema)
     return pl.concat(parts, how="vertical_relaxed").cast(schema).sort(["table", "key"])  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# sets with their own ecosystem vocabulary
+
+
+def equivalents_by_type(cset: CoefficientSet, table: str = "equivalents") -> pl.DataFrame:
+    """The table keyed by the 14 Xie 2015 ``ecosystem_type`` names, through the set's ``type_map`` if it has one.
+
+    For a set with its own vocabulary (``xie2008``: 森林 草地 农田 湿地 水域 荒漠), each
+    type gets Σ weight × group value over its type_map rows (weights sum to 1), and the
+    worst verification of the type_map row and the group row. Sets keyed by
+    ``ecosystem_type`` are returned unchanged. Columns: ecosystem_type, the other
+    keys, value, unit, price_year, source, verification (+ ecosystem_group when mapped).
+    """
+    t = cset.table(table)
+    tm_name = cset.manifest.type_map
+    if tm_name is None or "ecosystem_type" in cset.keys(table):
+        return t
+    tm = cset.table(tm_name)
+    group_key = next(k for k in cset.keys(tm_name) if k != "ecosystem_type")
+    other = [k for k in cset.keys(table) if k != group_key]
+    rank = {v: i for i, v in enumerate(VERIFICATION)}
+    joined = tm.select(
+        "ecosystem_type", group_key, pl.col("value").alias("_w"),
+        pl.col("verification").replace_strict(rank, return_dtype=pl.Int32).alias("_vm"),
+    ).join(t, on=group_key, how="inner").with_columns(
+        pl.max_horizontal("_vm", pl.col("verification").replace_strict(rank, return_dtype=pl.Int32)).alias("_v"),
+    )
+    inv = {i: v for v, i in rank.items()}
+    return (
+        joined.group_by(["ecosystem_type", *other], maintain_order=True)
+        .agg(
+            (pl.col("value") * pl.col("_w")).sum().alias("value"),
+            pl.col("unit").first(),
+            pl.col("price_year").first(),
+            pl.col("source").unique(maintain_order=True).str.join("; ").alias("source"),
+            pl.col("_v").max().replace_strict(inv, return_dtype=pl.Utf8).alias("verification"),
+            pl.col(group_key).unique(maintain_order=True).str.join("+").alias(group_key),
+        )
+    )

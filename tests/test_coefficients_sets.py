@@ -10,6 +10,7 @@ from gep.coefficients import (
     VERIFICATION,
     CoefficientSet,
     ecosystem_types,
+    equivalents_by_type,
     list_sets,
     load_set,
     validate_set,
@@ -307,3 +308,16 @@ def test_toml_syntax_error_and_incomplete_table_entry(tmp_path: Path) -> None:
     no_keys = _write_set(tmp_path / "无键", GOOD_TOML.replace('keys = ["ecosystem_type", "service"]\n', ""), csv)
     (p,) = validate_set(no_keys)
     assert (p.code, p.column, p.row) == ("MISSING_VALUE", "keys", 11)  # line 11: its [[tables]]
+
+
+def test_xie2008_valued_by_the_14_types(xie08: CoefficientSet, xie15: CoefficientSet) -> None:
+    by_type = equivalents_by_type(xie08)
+    assert by_type.height == 14 * 9
+    sums = dict(by_type.group_by("ecosystem_type").agg(pl.col("value").sum()).iter_rows())
+    # 旱地 and 水田 → 农田 (Σ 6.91); 灌木 → 森林 (21.85); 冰川积雪 → 水域 (45.97)
+    assert sums["旱地"] == pytest.approx(6.91) and sums["水田"] == pytest.approx(6.91)
+    assert sums["灌木"] == pytest.approx(21.85) and sums["冰川积雪"] == pytest.approx(45.97)
+    ver = dict(by_type.group_by("ecosystem_type").agg(pl.col("verification").first()).iter_rows())
+    assert ver["冰川积雪"] == "unverified" and ver["灌木"] == "unverified" and ver["旱地"] == "secondary"
+    # a set keyed by ecosystem_type is returned as is
+    assert equivalents_by_type(xie15).equals(xie15.table("equivalents"))
