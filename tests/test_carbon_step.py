@@ -195,3 +195,12 @@ def test_gep_link_replaces_the_account_rate_estimate_no_double_count() -> None:
     assert linked.filter(carbon)["quantity"].sum() == pytest.approx(11 * 44 / 12, rel=1e-12)
     # other services are untouched
     assert linked.filter(~carbon)["value_cny"].sum() == pytest.approx(alone.filter(~carbon)["value_cny"].sum())
+
+
+def test_problems_of_every_input_file_are_reported_together(case: Path) -> None:
+    (case / "tr.csv").write_text("region_id,year_from,year_to,class_from,class_to,area_ha\nR1,2025,2015,1,1,500\n",
+                                 encoding="utf-8")
+    (case / "forest.csv").write_text("region_id,year,class,harvest_m3\nR1,2025,1,100\n", encoding="utf-8")
+    res = _run(case, "e", "--method", "both", "--forest-inventory", str(case / "forest.csv"))
+    assert res.exit_code == 2
+    assert "INVALID_VALUE" in res.output and "MISSING_VALUE" in res.output

@@ -191,6 +191,8 @@ def run_step(cfg: Config, ctx: Any) -> None:
             set_ref = params.DEFAULT_SET
         else:
             set_ref = str(p)
+            if hasattr(ctx, "resolved_paths") and not coef.startswith("demo:"):
+                ctx.resolved_paths[coef] = str(p.resolve())  # run.toml repeats the run from anywhere
     cset = params.load_carbon_set(set_ref)
     if invest_path is not None:
         densities = invest_pool_densities(extent, params.load_invest_table(invest_path, display_name=coef), coef)
@@ -198,15 +200,23 @@ def run_step(cfg: Config, ctx: Any) -> None:
         densities = params.set_densities(extent, cset, ctx.warnings)
     ctx.record_coefficient_set(_recordable(cset))
 
+    problems: list[Problem] = []
+
     def _load(path: str | None, role: str, loader: Any) -> pl.DataFrame | None:
         if not path:
             return None
-        return loader(ctx.read_input(path, role), display_name=path)
+        try:
+            return loader(ctx.read_input(path, role), display_name=path)  # type: ignore[no-any-return]
+        except InputError as exc:  # collect the problems of every input file before stopping
+            problems.extend(exc.problems)
+            return None
 
     transitions = _load(cfg.transitions, "transitions", TR.load_transitions)
     user_rates = _load(cfg.rates, "carbon_rates", GL.load_rates)
     forest = _load(cfg.forest_inventory, "forest_inventory", GL.load_forest_inventory)
     grass = _load(cfg.grassland_management, "grassland_management", GL.load_grassland_management)
+    if problems:
+        raise InputError(problems)
     ch4 = None
     if cfg.wetland_ch4_ef:
         ef, _ver = GL.ch4_factor_t_ch4(cset, cfg.wetland_ch4_ef)
