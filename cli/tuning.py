@@ -1,0 +1,204 @@
+"""`gep uncertainty`, `gep sensitivity` and `gep coefficients-effect`: coefficient tuning for researchers.
+
+`gep uncertainty RUN_DIR --draws N --seed S --out DIR` and `gep sensitivity RUN_DIR --output ... --out DIR`
+repeat the run described by RUN_DIR/run.toml with an ``[uncertainty]`` / ``[sensitivity]`` section
+(options override the section of the earlier run, if any) and write a complete run directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gep.cli.common import command_line
+
+VERIFICATION = ["verified", "secondary", "unverified", "all"]
+
+
+def _inputs_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+                     help="Output directory (a new run directory; never RUN_DIR's tables alone)."),
+        click.option("--model", "models", multiple=True,
+                     type=click.Choice(["auto", "equivalent_factor", "carbon_stock"]),
+                     help="Accounts to analyse (repeatable; default: what the run computes)."),
+        click.option("--uncertainty-table", default=None, type=click.Path(dir_okay=False),
+                     help="Declared ranges: set_id, table, key columns, low, high | range_pct, distribution."),
+        click.option("--range-pct", "range_pct", default=None, type=click.FloatRange(min=0),
+                     help="± percent range for coefficients without low/high (see --range-for)."),
+        click.option("--range-for", "range_for", multiple=True, type=click.Choice(VERIFICATION),
+                     help="Verification statuses --range-pct applies to (repeatable; default unverified)."),
+        click.option("--distribution", default=None,
+                     type=click.Choice(["uniform", "triangular", "normal", "lognormal"]),
+                     help="Distribution of the --range-pct ranges (default uniform)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _section(earlier: Any, updates: dict[str, Any]) -> dict[str, Any]:
+    base = earlier.model_dump() if earlier is not None else {}
+    base.update({k: v for k, v in updates.items() if v is not None and v != ()})
+    return base
+
+
+def _common_updates(models: tuple[str, ...], uncertainty_table: str | None, range_pct: float | None,
+                    range_for: tuple[str, ...], distribution: str | None) -> dict[str, Any]:
+    return {
+        "models": list(models) or None,
+        "uncertainty_table": str(Path(uncertainty_table).resolve()) if uncertainty_table else None,
+        "default_range_pct": range_pct,
+        "default_range_for": list(range_for) or None,
+        "default_distribution": distribution,
+    }
+
+
+def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any], out: str) -> Path:
+    """Load RUN_DIR/run.toml, set ``[section]``, and execute into ``out``."""
+    from pydantic import ValidationError
+
+    from gep.config import load_config
+    from gep.errors import InputError, Problem
+    from gep.pipeline import execute
+
+    toml = Path(run_dir) / "run.toml"
+    if not toml.exists():
+        raise InputError([Problem("FILE_NOT_FOUND", "RUN_DIR has no run.toml: it is not a gep run directory",
+                                  file=str(toml), expected="the output directory of gep run or gep demo")])
+    cfg = load_config(toml)
+    try:
+        step_cfg = config_cls.model_validate(_section(cfg.steps.get(section), updates))
+    except ValidationError as exc:
+        raise InputError([Problem("BAD_CONFIG", f"[{section}] {'.'.join(str(x) for x in e['loc'])}: {e['msg']}",
+                                  column=section) for e in exc.errors()]) from exc
+    steps = dict(cfg.steps)
+    steps[section] = step_cfg
+    return execute(cfg.model_copy(update={"steps": steps}), out, command_line())
+
+
+@click.command("uncertainty")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--draws", type=click.IntRange(min=2), default=None, help="Monte Carlo draws (default 1000).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default 20260101).")
+@click.option("--chunk-draws", type=click.IntRange(min=1), default=None, help="Draws per chunk (memory; same results).")
+@click.option("--memory-mb", type=click.FloatRange(min=1), default=None, help="Memory for output blocks (default 256).")
+@_inputs_options
+def uncertainty(run_dir: str, draws: int | None, seed: int | None, chunk_draws: int | None, memory_mb: float | None,
+                out: str, models: tuple[str, ...], uncertainty_table: str | None, range_pct: float | None,
+                range_for: tuple[str, ...], distribution: str | None) -> None:
+    """Monte Carlo intervals (mean, P5, P50, P95) of the accounts of RUN_DIR under coefficient uncertainty.
+
+    Repeats RUN_DIR/run.toml with an [uncertainty] section and writes OUT with tables/uncertainty.csv
+    (CNY), tables/uncertainty_carbon.csv (t C) and tables/uncertainty_coefficients.csv (ranges used).
+    Coefficients need ranges: from the set (low/high), from --uncertainty-table, or --range-pct.
+    """
+    from gep.tuning.uncertainty_step import Config
+
+    updates = {"draws": draws, "seed": seed, "chunk_draws": chunk_draws, "memory_mb": memory_mb,
+               **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
+    path = _repeat(run_dir, "uncertainty", Config, updates, out)
+    click.echo(f"wrote {path}")
+
+
+@click.command("sensitivity")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--output", "outputs", multiple=True,
+              help="METHOD/REGION/YEAR/OUTPUT, e.g. equivalent_factor/all/2020/total or carbon_stock/510100/latest/"
+                   "c_soil (repeatable; default auto/all/latest/total).")
+@click.option("--sobol/--no-sobol", default=None, help="Sobol indices (default on).")
+@click.option("--sobol-samples", type=click.IntRange(min=2), default=None, help="Sobol base sample N (default 1024).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the Sobol' sequence.")
+@_inputs_options
+def sensitivity(run_dir: str, outputs: tuple[str, ...], sobol: bool | None, sobol_samples: int | None,
+                seed: int | None, out: str, models: tuple[str, ...], uncertainty_table: str | None,
+                range_pct: float | None, range_for: tuple[str, ...], distribution: str | None) -> None:
+    """Tornado (one-at-a-time elasticities) and Sobol indices of chosen outputs of RUN_DIR.
+
+    Repeats RUN_DIR/run.toml with a [sensitivity] section and writes OUT with tables/sensitivity.csv
+    (CNY outputs) and tables/sensitivity_carbon.csv (t C outputs).
+    """
+    from gep.tuning.sensitivity_step import Config
+
+    updates = {"outputs": list(outputs) or None, "sobol": sobol, "sobol_samples": sobol_samples, "seed": seed,
+               **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
+    path = _repeat(run_dir, "sensitivity", Config, updates, out)
+    click.echo(f"wrote {path}")
+
+
+@click.command("coefficients-effect")
+@click.argument("set_a")
+@click.argument("set_b", required=False)
+@click.option("--overrides", default=None, type=click.Path(dir_okay=False),
+              help="Override table (CSV/XLSX) applied to SET_A to make SET_B (instead of giving SET_B).")
+@click.option("--run", "run_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Run directory whose land cover is valued (RUN_DIR/run.toml).")
+@click.option("--year", type=int, default=None, help="Year of the per-coefficient effects (default latest).")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
+              help="Folder for effect_by_output.csv and effect_by_coefficient.csv.")
+@click.option("--top", type=click.IntRange(min=1), default=15, help="Rows printed per table.")
+def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, run_dir: str, year: int | None, out: str | None, top: int) -> None:
+    """Effect on RUN_DIR's accounts of using coefficient set SET_B instead of SET_A (ids or folders).
+
+    SET_B may be replaced by --overrides FILE: SET_A with those rows overridden (gep.coefficients.apply_overrides).
+
+    Complements `gep coefficients diff A B` (which rows changed): here, how much each changed row
+    moves the all-region total, and the totals per region, year and service under A and under B.
+    """
+    import polars as pl
+
+    from gep.config import load_config
+    from gep.errors import InputError, Problem
+    from gep.pipeline import prepare
+    from gep.tuning.common import load_set_for
+    from gep.tuning.effect import b_values, effect_by_coefficient, effect_by_output
+    from gep.tuning.linear import carbon_stock_model, check_against_engine, equivalent_factor_model
+
+    toml = Path(run_dir) / "run.toml"
+    if not toml.exists():
+        raise InputError([Problem("FILE_NOT_FOUND", "the run directory has no run.toml", file=str(toml),
+                                  expected="the output directory of gep run or gep demo")])
+    ctx = prepare(load_config(toml))
+    if ctx.extent is None:
+        raise InputError([Problem("BAD_CONFIG", "the run has no land cover to value", file=str(toml),
+                                  column="inputs.landcover")])
+    if (set_b is None) == (overrides is None):
+        raise click.UsageError("give SET_B or --overrides FILE (one of them)")
+    a = load_set_for(set_a, ctx)
+    if set_b is not None:
+        b = load_set_for(set_b, ctx)
+    else:
+        from gep.coefficients import apply_overrides
+
+        b = apply_overrides(a, str(overrides), file=str(overrides))
+    family = str(a.manifest.method_family)
+    if family == "equivalent_factor":
+        model = equivalent_factor_model(ctx.extent, a)
+    elif family == "carbon":
+        model = carbon_stock_model(ctx.extent, a)
+    else:
+        raise InputError([Problem("NOT_SUPPORTED", f"effects are computed for equivalent_factor and carbon sets, "
+                                  f"not '{family}'", value=set_a, expected="a set like xie2015 or carbon_default")])
+    check_against_engine(model)
+    values = b_values(model, b)
+    by_out = effect_by_output(model, values)
+    by_coef = effect_by_coefficient(model, values, year)
+    u = model.unit
+    with pl.Config(tbl_rows=top, tbl_cols=12, tbl_width_chars=160, fmt_str_lengths=48):
+        click.echo(f"{by_coef.height} coefficient(s) of {a.id} differ in {b.id}; effect of each alone on the "
+                   f"all-region total ({u}):")
+        click.echo(str(by_coef.head(top)))
+        click.echo("Totals under A and B (region 'all'):")
+        click.echo(str(by_out.filter((pl.col("region_id") == "all") & (pl.col(model.output_column) == "total"))))
+    if out:
+        o = Path(out)
+        o.mkdir(parents=True, exist_ok=True)
+        by_out.write_csv(o / "effect_by_output.csv")
+        by_coef.write_csv(o / "effect_by_coefficient.csv")
+        click.echo(f"wrote {o / 'effect_by_output.csv'} and {o / 'effect_by_coefficient.csv'}")
+
+
+COMMANDS = [uncertainty, sensitivity, coefficients_effect]

@@ -1,0 +1,151 @@
+"""gep.tuning.linear + montecarlo: the linear forms reproduce the engines; zero width gives the point exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from _tuning_fixtures import EXTENT, load_tiny, load_tiny_carbon
+
+from gep.account.equivalent import adjustment_table, equivalent_factor_services
+from gep.account.tables import gep_totals
+from gep.tuning.distributions import declare_uncertainty, set_coefficients
+from gep.tuning.linear import carbon_stock_model, check_against_engine, equivalent_factor_model
+from gep.tuning.montecarlo import monte_carlo
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return load_tiny(tmp_path / "中文目录")
+
+
+def test_point_matches_hand_computation(tiny) -> None:  # type: ignore[no-untyped-def]
+    m = equivalent_factor_model(EXTENT, tiny)
+    assert m.rows.rows() == [("510001", 2020), ("510001", 2025), ("510002", 2020)]
+    assert m.outputs == ["climate_regulation", "food_production"]
+    # see _tuning_fixtures: (climate, food) per row; totals 300 000, 330 000, 200 000 CNY
+    assert m.point.tolist() == [[200_000.0, 100_000.0], [240_000.0, 90_000.0], [0.0, 200_000.0]]
+    assert m.point_total.tolist() == [300_000.0, 330_000.0, 200_000.0]
+    assert check_against_engine(m) == 0.0
+
+
+def test_form_equals_engine_away_from_the_point(tiny) -> None:  # type: ignore[no-untyped-def]
+    """Change E(旱地, climate) 0 → 0.4, E(阔叶, food) 0.5 → 0.7 and D 1000 → 1100; rerun the real engine."""
+    m = equivalent_factor_model(EXTENT, tiny)
+    new = {"tiny:equivalents:旱地/climate_regulation": 0.4, "tiny:equivalents:阔叶/food_production": 0.7,
+           "tiny:standard_value:standard_equivalent_value": 1100.0}
+    x = m.coefficients.select(pl.col("coefficient").replace_strict(new, default=pl.col("value"), return_dtype=pl.Float64))
+    mine = m.evaluate(x.to_numpy())[:, :, 0]
+    eq = tiny.tables["equivalents"].with_columns(
+        pl.when((pl.col("ecosystem_type") == "旱地") & (pl.col("service") == "climate_regulation")).then(0.4)
+        .when((pl.col("ecosystem_type") == "阔叶") & (pl.col("service") == "food_production")).then(0.7)
+        .otherwise(pl.col("value")).alias("value"))
+    svc = equivalent_factor_services(EXTENT, eq, 1100.0, set_id="tiny")
+    engine = svc.group_by("region_id", "year", "service").agg(pl.col("value_cny").sum()).sort("region_id", "year", "service")
+    assert mine.ravel().tolist() == pytest.approx(engine["value_cny"].to_list(), rel=1e-12)
+    # 510002 2020 climate: 200 ha × 0.4 × 1100 = 88 000
+    assert mine[2, 0] == pytest.approx(88_000.0, rel=1e-12)
+
+
+def test_adjustments_scale_the_form_like_the_engine(tiny) -> None:  # type: ignore[no-untyped-def]
+    adj = adjustment_table(pl.DataFrame({"region_id": ["510001", "510002"], "factor": ["npp", "npp"],
+                                         "ratio": [1.2, 0.5]}))
+    m = equivalent_factor_model(EXTENT, tiny, adjustments=adj)
+    # climate_regulation follows NPP: 510001 2020 climate 200 000 × 1.2 = 240 000
+    assert m.point[0, 0] == pytest.approx(240_000.0)
+    assert check_against_engine(m) < 1e-12
+
+
+def test_zero_width_reproduces_engine_exactly(tiny) -> None:  # type: ignore[no-untyped-def]
+    spec = declare_uncertainty(set_coefficients(tiny).with_columns(pl.lit(None, dtype=pl.Float64).alias("low"),
+                                                                   pl.lit(None, dtype=pl.Float64).alias("high")))
+    m = equivalent_factor_model(EXTENT, tiny)
+    u = monte_carlo(m, spec, 64, seed=1)
+    totals = gep_totals(equivalent_factor_services(EXTENT, tiny.tables["equivalents"], 1000.0, set_id="tiny"))
+    got = u.filter((pl.col("service") == "total") & (pl.col("region_id") != "all")).sort("region_id", "year")
+    for col in ("point_cny", "mean_cny", "p5_cny", "p50_cny", "p95_cny"):
+        assert got[col].to_list() == totals.sort("region_id", "year")["total_cny"].to_list()
+    assert (u["sd_cny"] == 0.0).all()
+    all2020 = u.filter((pl.col("region_id") == "all") & (pl.col("year") == 2020) & (pl.col("service") == "total"))
+    assert all2020["p50_cny"].item() == 500_000.0
+
+
+def test_zero_width_on_national_sets_and_demo_extent() -> None:
+    """xie2015 and carbon_default on the 183-county synthetic demo: every statistic == the engine, bit for bit."""
+    from gep.carbon.params import load_carbon_set, set_densities
+    from gep.carbon.stock import carbon_stock, stock_totals
+    from gep.coefficients import load_set
+    from gep.pipeline import demo_config, prepare
+
+    extent = prepare(demo_config()).extent
+    assert extent is not None
+    xie = load_set("xie2015")
+    m = equivalent_factor_model(extent, xie)
+    u = monte_carlo(m, declare_uncertainty(set_coefficients(xie)), 16, seed=5)
+    engine = gep_totals(equivalent_factor_services(extent, xie.tables["equivalents"], 3406.5, set_id="xie2015"))
+    got = u.filter((pl.col("service") == "total") & (pl.col("region_id") != "all")).sort("region_id", "year")
+    ref = engine.sort("region_id", "year")
+    assert got.height == ref.height == 549
+    assert got["p5_cny"].to_list() == ref["total_cny"].to_list()
+    assert got["mean_cny"].to_list() == ref["total_cny"].to_list()
+
+    cset = load_set("carbon_default")
+    c = carbon_stock_model(extent, cset)
+    uc = monte_carlo(c, declare_uncertainty(set_coefficients(cset)), 16, seed=5)
+    dens = set_densities(extent.select("class", "ecosystem_type").unique(), load_carbon_set("carbon_default"), None)
+    ref_c = stock_totals(carbon_stock(extent, dens)).sort("region_id", "year")
+    got_c = uc.filter((pl.col("pool") == "total") & (pl.col("region_id") != "all")).sort("region_id", "year")
+    assert got_c["p95_c_t"].to_list() == ref_c["c_t"].to_list()
+
+
+def test_carbon_form_hand_computed(tmp_path: Path) -> None:
+    c = carbon_stock_model(EXTENT, load_tiny_carbon(tmp_path / "碳"))
+    assert c.point_total.tolist() == [17_000.0, 19_200.0, 8_000.0]
+    assert check_against_engine(c) == 0.0
+
+
+def test_seed_and_chunking_reproducible(tiny) -> None:  # type: ignore[no-untyped-def]
+    spec = declare_uncertainty(set_coefficients(tiny), default_range_pct=30, default_for=["all"])
+    m = equivalent_factor_model(EXTENT, tiny)
+    a = monte_carlo(m, spec, 999, seed=3)
+    b = monte_carlo(m, spec, 999, seed=3, chunk_draws=10, memory_mb=1e-6)  # 1 row per block, 10 draws per chunk
+    c = monte_carlo(m, spec, 999, seed=4)
+    assert a.equals(b)
+    assert not a.equals(c)
+
+
+def test_single_uniform_coefficient_percentiles(tiny) -> None:  # type: ignore[no-untyped-def]
+    """Only D uncertain, U(900, 1100): every output = point × D/1000, so outputs are comonotonic.
+
+    510002 2020 total 200 000 → P5 ≈ 200 000 × 0.91 = 182 000, mean ≈ 200 000; and the quantiles of the
+    all-region sum equal the sums of the regions' quantiles.
+    """
+    declared = pl.DataFrame({"coefficient": ["tiny:standard_value:standard_equivalent_value"], "low": [900.0],
+                             "high": [1100.0], "distribution": ["uniform"]})
+    base = set_coefficients(tiny).with_columns(pl.lit(None, dtype=pl.Float64).alias("low"),
+                                               pl.lit(None, dtype=pl.Float64).alias("high"))
+    spec = declare_uncertainty(base, declared)
+    m = equivalent_factor_model(EXTENT, tiny)
+    u = monte_carlo(m, spec, 20_000, seed=9)
+    row = u.filter((pl.col("region_id") == "510002") & (pl.col("service") == "total")).row(0, named=True)
+    assert row["p5_cny"] == pytest.approx(182_000.0, rel=2e-3)
+    assert row["p95_cny"] == pytest.approx(218_000.0, rel=2e-3)
+    assert row["mean_cny"] == pytest.approx(200_000.0, rel=2e-3)
+    y20 = u.filter((pl.col("year") == 2020) & (pl.col("service") == "total"))
+    parts = y20.filter(pl.col("region_id") != "all")
+    whole = y20.filter(pl.col("region_id") == "all")
+    for col in ("p5_cny", "p50_cny", "p95_cny", "mean_cny"):
+        assert whole[col].item() == pytest.approx(parts[col].sum(), rel=1e-12)
+
+
+def test_triangular_set_range_mean(tiny) -> None:  # type: ignore[no-untyped-def]
+    """E(阔叶, climate) ~ Tri(1.5, 2.0, 2.5) from the set: mean 2.0 → climate mean 200 000, sd = 100 000·sqrt(1/24)."""
+    m = equivalent_factor_model(EXTENT, tiny)
+    u = monte_carlo(m, declare_uncertainty(set_coefficients(tiny)), 50_000, seed=2)
+    row = u.filter((pl.col("region_id") == "510001") & (pl.col("year") == 2020)
+                   & (pl.col("service") == "climate_regulation")).row(0, named=True)
+    sd = 100 * 1000 * np.sqrt((1.5**2 + 2.5**2 + 2.0**2 - 1.5 * 2.5 - 1.5 * 2.0 - 2.5 * 2.0) / 18)
+    assert row["mean_cny"] == pytest.approx(200_000.0, abs=4 * sd / np.sqrt(50_000))
+    assert row["sd_cny"] == pytest.approx(sd, rel=0.02)
