@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from gep.regions import load_registry
 
 from gep.compensation.chain import chain_sections, equal_shares
-from gep.regions import load_registry
 
 OUT = Path(__file__).resolve().parent.parent / "gep" / "demo_data" / "compensation"
 SEED = 20240501
@@ -105,8 +105,8 @@ def tuojiang_toml(reg) -> str:  # type: ignore[no-untyped-def]
     ]
     prov = [
         ("load_price.penalty_prices_cny_per_t", "unverified",
-         "镇江市太湖流域环境资源区域补偿方案: 高锰酸盐指数 1.5万元/t, 氨氮 10万元/t, 总磷 10万元/t (verified for Zhenjiang); "
-         "Sichuan 三江 unit prices not published"),
+         ("镇江市太湖流域环境资源区域补偿方案: 高锰酸盐指数 1.5万元/t, 氨氮 10万元/t, 总磷 10万元/t (verified for Zhenjiang); "
+          "Sichuan 三江 unit prices not published")),
         ("load_price.improvement_prices_cny_per_t", "unverified", "10 % of the penalty prices, illustrative"),
         ("indicators.target_class", "unverified", "Class III targets assumed for the demo"),
         ("sections.TJ05.upstream.share", "unverified", "市中区/东兴区 split coefficients illustrative (Zhenjiang-style 污染贡献率)"),
@@ -225,7 +225,7 @@ def main() -> None:
     monitoring(agreements).write_csv(OUT / "sichuan_monitoring_synthetic.csv")
     sections_table(agreements).write_csv(OUT / "sections.csv")
     socioeconomic(reg).write_csv(OUT / "sichuan_socioeconomic_synthetic.csv")
-    _ = Decimal  # noqa: F841
+    _ = Decimal
 
 
 if __name__ == "__main__":

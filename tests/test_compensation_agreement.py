@@ -191,3 +191,11 @@ def test_monitoring_missing_column_and_aliases() -> None:
     )
     assert ok.row(0, named=True)["indicator"] == "TP"
     assert ok["concentration_mg_l"][0] == Decimal("0.123456") and ok["month"][0] == "2024-01"
+
+
+def test_per_indicator_shares_only_for_load_price() -> None:
+    bad = GOOD.replace('method = "load_price"', 'method = "fixed_per_section"').replace(
+        'upstream = [{ party = "510121", share = 1 }]', 'upstream = [{ party = "510121", share = { "NH3-N" = 1 } }]'
+    ).split("[load_price]")[0] + "[fixed_per_section]\namount_not_met_cny = 1\n"
+    e = errors(bad)
+    assert e.codes == ["INVALID_VALUE"] and e.problems[0].row == 17 and "per indicator" in e.problems[0].message

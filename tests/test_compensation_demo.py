@@ -10,8 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-
 from gep.cli.main import main
+from gep.regions import load_registry
+
 from gep.compensation.agreement import load_agreements
 from gep.compensation.monitoring import read_monitoring
 from gep.compensation.settle import settle
@@ -19,7 +20,6 @@ from gep.compensation.step import Config, river_graph_warnings
 from gep.compensation.transfer_step import Config as TransferConfig
 from gep.config import RunConfig, RunSection
 from gep.pipeline import demo_data_dir, execute
-from gep.regions import load_registry
 
 D = Decimal
 DEMO = demo_data_dir() / "compensation"

@@ -351,6 +351,12 @@ def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str
         params = _parse_fixed(v, data, party_ids)
     elif method == "load_price":
         params = _parse_load_price(v, data, party_ids, ind_names)
+    if method and method != "load_price":
+        for i, sec in enumerate(sections):
+            for role in ROLES:
+                if any(sh.by_indicator for sh in sec.role(role)):
+                    v.add("INVALID_VALUE", f"section '{sec.id}' gives {role} shares per indicator, which only method "
+                          "'load_price' uses", ("sections", i, role), expected="one share per party, e.g. share = 0.5")
     if method in ("fixed_per_section", "load_price", "pool"):
         for i, ind in enumerate(indicators):
             if ind.standard_mg_l is None:

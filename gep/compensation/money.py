@@ -125,6 +125,8 @@ def legs_to_ledger(legs: Iterable[Leg], netting: dict[str, str] | None = None) -
             for p, ps in leg.payers
             for q, qs in leg.payees
         ]
+        if not pairs:  # engine bug: validation guarantees a payer and a payee on every leg
+            raise RuntimeError(f"leg without payer or payee: {leg}")
         parts = split_to_fen(total, [w for _, _, w in pairs])
         for (p, q, w), part in zip(pairs, parts, strict=True):
             if part == 0 or p == q:
@@ -226,7 +228,7 @@ def _fmt(x: Decimal) -> str:
     return text
 
 
-def fmt(x: Decimal | float | int, places: int | None = None) -> str:
+def fmt(x: Decimal | float, places: int | None = None) -> str:
     """Format a number for ``basis`` text; ``places`` rounds (half up) for display only."""
     d = dec(x) if not isinstance(x, Decimal) else x
     if places is not None:

@@ -39,7 +39,13 @@ from gep.compensation.agreement import (
 )
 from gep.compensation.money import CONTEXT, Leg, fmt, legs_to_ledger, net_table
 from gep.compensation.monitoring import aggregate_monitoring, missing_data_error
-from gep.compensation.periods import months_of_period, period_expr, periods_in, previous_year, seconds_in_months
+from gep.compensation.periods import (
+    months_of_period,
+    period_expr,
+    periods_in,
+    previous_year,
+    seconds_in_months,
+)
 from gep.errors import Problem
 
 C = CONTEXT

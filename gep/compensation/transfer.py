@@ -182,7 +182,7 @@ def priority_ranking(gep: pl.DataFrame, gdp: pl.DataFrame | None = None) -> pl.D
 
 def efa_allocation(
     factors: pl.DataFrame,
-    total_cny: Decimal | float | int | str,
+    total_cny: Decimal | float | str,
     *,
     component_shares: dict[str, float] | None = None,
     base_weights: dict[str, float] | None = None,
@@ -240,7 +240,7 @@ def efa_allocation(
     ).with_columns(pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE))
 
 
-def factor_allocation(factors: pl.DataFrame, total_cny: Decimal | float | int | str, weights: dict[str, float]) -> pl.DataFrame:
+def factor_allocation(factors: pl.DataFrame, total_cny: Decimal | float | str, weights: dict[str, float]) -> pl.DataFrame:
     """Split a fixed pot by weighted factor shares: R_c = R · Σ_f w_f · x_{c,f}/Σ_c x_{c,f} (exact fen, sums to R).
 
     Shape of Sichuan's 2023 激励政策 provincial reward ("结合流域生态功能重要程度、协议签订的资金规模",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gep.pipeline import RunContext
 
 Calculator = Literal["spillover", "opportunity_cost", "priority", "efa"]
+ALL_CALCULATORS: list[Calculator] = ["spillover", "opportunity_cost", "priority", "efa"]
 
 
 class Config(BaseModel):
@@ -36,7 +37,7 @@ class Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     calculators: list[Calculator] = Field(
-        default_factory=lambda: ["spillover", "opportunity_cost", "priority", "efa"], description="calculators to run"
+        default_factory=lambda: list(ALL_CALCULATORS), description="calculators to run"
     )
     accounts: str | None = Field(None, description="earlier `gep account` run directory; empty = this run's [account] tables")
     socio: str | None = Field(
