@@ -218,7 +218,7 @@ def match_classes(landcover: pl.DataFrame, crosswalk: pl.DataFrame) -> pl.DataFr
     out = landcover.with_columns(
         norm.alias("_k1"), _code_norm(norm).alias("_k2"), norm.str.to_lowercase().alias("_k3"))
     for i, k in enumerate(("_k1", "_k2", "_k3")):
-        out = out.join(lut.rename({"_class": f"_c{i}", "_et": f"_e{i}"}), left_on=k, right_on="key", how="left")
+        out = out.join(lut.rename({"_class": f"_c{i}", "_et": f"_e{i}"}), left_on=k, right_on="key", how="left", maintain_order="left")
     out = out.with_columns(
         pl.coalesce("_c0", "_c1", "_c2").alias("crosswalk_class"),
         pl.when(pl.col("_c0").is_not_null()).then(pl.col("_e0"))

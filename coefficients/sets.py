@@ -812,7 +812,7 @@ def equivalents_by_type(cset: CoefficientSet, table: str = "equivalents") -> pl.
     joined = tm.select(
         "ecosystem_type", group_key, pl.col("value").alias("_w"),
         pl.col("verification").replace_strict(rank, return_dtype=pl.Int32).alias("_vm"),
-    ).join(t, on=group_key, how="inner").with_columns(
+    ).join(t, on=group_key, how="inner", maintain_order="left_right").with_columns(
         pl.max_horizontal("_vm", pl.col("verification").replace_strict(rank, return_dtype=pl.Int32)).alias("_v"),
     )
     inv = {i: v for v, i in rank.items()}

@@ -152,3 +152,15 @@ def test_match_classes_never_raises() -> None:
     out = match_classes(pl.DataFrame({"class": ["0307", "菜地", "Tree cover"]}), load_crosswalk("tnls"))
     assert out["crosswalk_class"].to_list() == ["其他林地", None, None]
     assert out["ecosystem_type"].to_list() == ["灌木", None, None]
+
+
+def test_apply_crosswalk_keeps_row_order_on_large_tables() -> None:
+    tn = load_crosswalk("tnls")
+    classes = tn["class"].to_list() + tn["code"].to_list()
+    n = 20_000
+    lc = pl.DataFrame({"class": [classes[(i * 7919) % len(classes)] for i in range(n)],
+                       "area_ha": [float(i) for i in range(n)]})
+    out = apply_crosswalk(lc, tn)
+    assert out["class"].to_list() == lc["class"].to_list()
+    assert out["area_ha"].to_list() == lc["area_ha"].to_list()
+    assert out["area_ha"].sum() == sum(range(n))  # nothing dropped or duplicated
