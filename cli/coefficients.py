@@ -15,6 +15,7 @@ import click
 import polars as pl
 from gep.coefficients import (
     CoefficientSet,
+    apply_overrides,
     diff_sets,
     list_crosswalks,
     list_sets,
@@ -77,11 +78,18 @@ def _fail(problems: Sequence[Problem], what: str = "") -> None:
     sys.exit(2)
 
 
-def _load_set(spec: str) -> CoefficientSet:
+def _load_set(spec: str, overrides: str | None = None) -> CoefficientSet:
     try:
-        return load_set(spec)
+        cs = load_set(spec)
     except InputError as exc:
         _fail(exc.problems, f" in coefficient set '{spec}'")
+        raise  # unreachable
+    if overrides is None:
+        return cs
+    try:
+        return apply_overrides(cs, overrides)
+    except InputError as exc:
+        _fail(exc.problems, f" in override file '{overrides}'")
         raise  # unreachable
 
 
@@ -156,10 +164,12 @@ def list_cmd(fmt: str) -> None:
 @click.option("--table", "-t", "table", help="Only this table of the set (default: all tables).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 @click.option("--full", is_flag=True, help="Do not shorten long text (source, note) in table format.")
-def show_cmd(set_id: str, table: str | None, fmt: str, full: bool) -> None:
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False),
+              help="Apply this override file (key columns + value) before showing.")
+def show_cmd(set_id: str, table: str | None, fmt: str, full: bool, overrides: str | None) -> None:
     """Show the rows of a set (id, folder or table file) or of a crosswalk: value, unit, price year, verification, source."""
     width = 10_000 if full else 60
-    if _is_crosswalk(set_id):
+    if overrides is None and _is_crosswalk(set_id):
         try:
             cw = load_crosswalk(set_id)
         except InputError as exc:
@@ -168,7 +178,7 @@ def show_cmd(set_id: str, table: str | None, fmt: str, full: bool) -> None:
         cols = [c for c in ("class", "code", "ecosystem_type", "class_name_en", "verification", "source") if c in cw.columns]
         click.echo(_render(cw.select(cols), fmt, width))
         return
-    cs = _load_set(set_id)
+    cs = _load_set(set_id, overrides)
     names = [t.name for t in cs.manifest.tables]
     if table is not None:
         if table not in cs.tables:
@@ -182,7 +192,8 @@ def show_cmd(set_id: str, table: str | None, fmt: str, full: bool) -> None:
         blocks.append(f"{m.id} {m.version}: {m.title}\n{m.method_family}{py}, verification {m.verification}\n"
                       f"citation: {m.citation}")
         if m.base_id:
-            blocks.append(f"based on {m.base_id} {m.base_version} with {len(m.overrides)} overridden rows")
+            n = len(m.overrides)
+            blocks.append(f"based on {m.base_id} {m.base_version} with {n} overridden row{'s' if n != 1 else ''}")
     frames: list[pl.DataFrame] = []
     for name in names:
         t = cs.tables[name]
@@ -226,9 +237,11 @@ def validate_cmd(paths: tuple[str, ...]) -> None:
 @click.argument("a")
 @click.argument("b")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
-def diff_cmd(a: str, b: str, fmt: str) -> None:
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False),
+              help="Apply this override file to B first (e.g. `diff xie2015 xie2015 --overrides my.csv`).")
+def diff_cmd(a: str, b: str, fmt: str, overrides: str | None) -> None:
     """Rows that differ between sets A and B: changed / added / removed, old and new value, relative change."""
-    sa, sb = _load_set(a), _load_set(b)
+    sa, sb = _load_set(a), _load_set(b, overrides)
     d = diff_sets(sa, sb)
     if fmt == "table":
         counts = {s: d.filter(pl.col("status") == s).height for s in ("changed", "added", "removed")}

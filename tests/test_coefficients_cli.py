@@ -78,3 +78,19 @@ def test_diff(tmp_path: Path) -> None:
     df = pl.read_csv(io.StringIO(out))
     # (1.0 − 0.8) / 0.8 = 0.25
     assert df["status"].to_list() == ["changed"] and abs(df["rel_change"][0] - 0.25) < 1e-12
+
+
+def test_diff_and_show_with_override_file(tmp_path: Path) -> None:
+    ov = tmp_path / "覆盖.csv"
+    ov.write_text("ecosystem_type,service,value,source\nmeadow,food_production,0.33,县 2020 调查\n", encoding="utf-8")
+    code, out, _ = _run(["diff", "xie2015", "xie2015", "--overrides", str(ov), "--format", "csv"])
+    assert code == 0
+    df = pl.read_csv(io.StringIO(out))
+    # (0.33 − 0.22) / 0.22 = 0.5
+    assert df["key"].to_list() == ["草甸 | food_production"] and abs(df["rel_change"][0] - 0.5) < 1e-12
+    code, out, _ = _run(["show", "xie2015", "-t", "equivalents", "--overrides", str(ov)])
+    assert code == 0 and "based on xie2015 1.0.0 with 1 overridden row" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ecosystem_type,service,value\n草甸,food,0.3\n", encoding="utf-8")
+    code, _, err = _run(["diff", "xie2015", "xie2015", "--overrides", str(bad)])
+    assert code == 2 and "[UNKNOWN_KEY]" in err and "row 2" in err
