@@ -204,3 +204,21 @@ def test_problems_of_every_input_file_are_reported_together(case: Path) -> None:
     res = _run(case, "e", "--method", "both", "--forest-inventory", str(case / "forest.csv"))
     assert res.exit_code == 2
     assert "INVALID_VALUE" in res.output and "MISSING_VALUE" in res.output
+
+
+def test_price_year_other_than_the_base_year_is_warned() -> None:
+    from gep.config import RunSection
+
+    ext = pl.DataFrame({"region_id": ["A"], "year": [2020], "class": ["阔叶"], "ecosystem_type": ["阔叶"],
+                        "area_ha": [10.0]}).with_columns(pl.col("year").cast(pl.Int32))
+    ctx = RunContext(config=RunConfig(run=RunSection.model_validate({"price_base_year": 2020})))
+    ctx.extent = ext
+    run_step(Config(method="gain-loss"), ctx)  # CEA has no 2020 price → latest (2025), with a warning
+    par = dict(ctx.tables["carbon_parameters"].select("parameter", "value").iter_rows())
+    assert par["price_year"] == 2025.0 and par["price_per_t_co2"] == pytest.approx(62.36)
+    assert "PRICE_YEAR_DIFFERS" in [w.code for w in ctx.warnings]
+    ctx2 = RunContext(config=RunConfig(run=RunSection.model_validate({"price_base_year": 2023})))
+    ctx2.extent = ext
+    run_step(Config(method="gain-loss"), ctx2)  # the base year has a CEA price: 68.15, no warning
+    par2 = dict(ctx2.tables["carbon_parameters"].select("parameter", "value").iter_rows())
+    assert par2["price_per_t_co2"] == pytest.approx(68.15) and "PRICE_YEAR_DIFFERS" not in [w.code for w in ctx2.warnings]

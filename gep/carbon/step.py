@@ -222,6 +222,14 @@ def run_step(cfg: Config, ctx: Any) -> None:
         ef, _ver = GL.ch4_factor_t_ch4(cset, cfg.wetland_ch4_ef)
         ch4 = (ef, GL.gwp_value(cset, cfg.gwp))
     price = resolve_price(cfg, cset, ctx.price_base_year)
+    base = ctx.price_base_year
+    if base is not None and price.year is not None and price.year != base:
+        ctx.warnings.append(Problem(
+            "PRICE_YEAR_DIFFERS",
+            f"carbon is valued at the {cfg.price_market} price of {price.year}, not of the run's price base year {base} "
+            "(the market has no price for that year, or another year was asked for); carbon values are not at "
+            "the constant prices of the GEP accounts", column="price_year", value=str(price.year),
+            expected=f"a price for {base} (--price-per-tco2 / price_per_tco2) to compare with GEP at {base} prices"))
     if price.verification not in ("verified", "user"):
         ctx.warnings.append(Problem("UNVERIFIED_COEFFICIENT", f"carbon price {price.source} is {price.verification}",
                                     column="price"))
