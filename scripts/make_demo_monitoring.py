@@ -6,7 +6,7 @@ Writes:
   sections.csv                         every demo section: agreement, river, upstream/downstream parties, shares
   sichuan_socioeconomic_synthetic.csv  SYNTHETIC county population, income, GDP, water use, Engel coefficient, ...
 Run:  python scripts/make_demo_monitoring.py   (same bytes every time; seed fixed)
-The agreements chishui_pool_2018.toml and minjiang_m3_2024.toml are hand-written and only read here.
+The agreements chishui_pool_2018.toml, minjiang_m3_2024.toml and xinan_index_bet_2012.toml are hand-written and only read here.
 """
 
 from __future__ import annotations
@@ -160,6 +160,13 @@ def monitoring(agreements: dict[str, dict]) -> pl.DataFrame:  # type: ignore[typ
                 if sec == "MJ02" and ind == "TP" and m in ("2024-07", "2024-08"):
                     c = 0.115
                 add(sec, m, ind, c, None)
+    # Xin'an 街口 2012–2014 (M1 demo): near the illustrative baselines; 2014 TN high enough to push P above 1.
+    for m in months(2012, 2014):
+        for ind, b in (("CODMn", 2.05), ("NH3-N", 0.19), ("TP", 0.044), ("TN", 1.35)):
+            c = b * (1 + 0.06 * rng.standard_normal())
+            if m.startswith("2014") and ind in ("TN", "TP"):
+                c = b * 1.75 * (1 + 0.04 * rng.standard_normal())
+            add("JIEKOU", m, ind, c, None)
     return pl.DataFrame(rows, schema=["section_id", "date", "indicator", "concentration_mg_l", "flow_m3s"], orient="row").with_columns(
         pl.lit(LABEL).alias("data_status")
     )
@@ -169,9 +176,11 @@ def sections_table(agreements: dict[str, dict]) -> pl.DataFrame:  # type: ignore
     rows = []
     for a in agreements.values():
         for s in a["sections"]:
-            def fmt(lst: list[dict]) -> str:  # type: ignore[type-arg]
+            def fmt(lst: list[dict] | str) -> str:  # type: ignore[type-arg]
+                if isinstance(lst, str):
+                    return f"{lst}:1"
                 return "; ".join(f'{x["party"]}:{x.get("share", 1)}' for x in lst)
-            status = "published routing" if a["id"].startswith("chishui") else "illustrative (synthetic location)"
+            status = "published routing" if a["id"].startswith(("chishui", "xinan")) else "illustrative (synthetic location)"
             rows.append((a["id"], s["id"], s.get("name", ""), s.get("river", ""), fmt(s["upstream"]), fmt(s["downstream"]), status))
     return pl.DataFrame(rows, schema=["agreement_id", "section_id", "name", "river", "upstream", "downstream", "data_status"], orient="row")
 
@@ -221,6 +230,7 @@ def main() -> None:
         "chishui": tomllib.loads((OUT / "chishui_pool_2018.toml").read_text(encoding="utf-8")),
         "tuojiang": tomllib.loads((OUT / "tuojiang_chain_m4_2024.toml").read_text(encoding="utf-8")),
         "minjiang": tomllib.loads((OUT / "minjiang_m3_2024.toml").read_text(encoding="utf-8")),
+        "xinan": tomllib.loads((OUT / "xinan_index_bet_2012.toml").read_text(encoding="utf-8")),
     }
     monitoring(agreements).write_csv(OUT / "sichuan_monitoring_synthetic.csv")
     sections_table(agreements).write_csv(OUT / "sections.csv")

@@ -23,7 +23,7 @@ from gep.pipeline import demo_data_dir, execute
 
 D = Decimal
 DEMO = demo_data_dir() / "compensation"
-FILES = ["chishui_pool_2018.toml", "tuojiang_chain_m4_2024.toml", "minjiang_m3_2024.toml"]
+FILES = ["chishui_pool_2018.toml", "tuojiang_chain_m4_2024.toml", "minjiang_m3_2024.toml", "xinan_index_bet_2012.toml"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,9 +40,16 @@ def demo(registry):  # type: ignore[no-untyped-def]
 
 def test_demo_settles_balanced(demo) -> None:  # type: ignore[no-untyped-def]
     agreements, r = demo
-    assert {a.method for a in agreements} == {"pool", "load_price", "fixed_per_section"}
+    assert {a.method for a in agreements} == {"index_bet", "pool", "load_price", "fixed_per_section"}
     sums = dict(r.net.group_by("agreement_id").agg(pl.col("net_cny").sum()).rows())
-    assert sums == {"chishui-pool-2018": 0, "tuojiang-m4-2024": 0, "minjiang-m3-2024": 0}
+    assert sums == {"chishui-pool-2018": 0, "tuojiang-m4-2024": 0, "minjiang-m3-2024": 0, "xinan-m1-2012": 0}
+    # M1 demo: P = 0.748708 (2012), 0.746352 (2013) → 浙江 pays 安徽 1亿; 2014 P = 1.031573 > 1 → 安徽 pays 浙江 1亿
+    xa = r.ledger.filter(pl.col("agreement_id") == "xinan-m1-2012")
+    assert xa.select("period", "payer", "payee", "amount_cny").rows() == [
+        ("2012", "330000", "340000", D("100000000.00")), ("2013", "330000", "340000", D("100000000.00")),
+        ("2014", "340000", "330000", D("100000000.00")),
+    ]
+    assert "= 1.031573" in xa["basis"][2]
     assert r.ledger.columns == ["agreement_id", "period", "section_id", "payer", "payee", "amount_cny", "rule", "basis"]
 
 
@@ -80,7 +87,8 @@ def test_demo_generator_is_deterministic() -> None:
     reg = load_registry("sichuan")
     assert mod.tuojiang_toml(reg) == (DEMO / "tuojiang_chain_m4_2024.toml").read_text(encoding="utf-8")
     import tomllib
-    ags = {k: tomllib.loads((DEMO / f).read_text(encoding="utf-8")) for k, f in zip(("chishui", "tuojiang", "minjiang"), FILES, strict=True)}
+    keys = ("chishui", "tuojiang", "minjiang", "xinan")
+    ags = {k: tomllib.loads((DEMO / f).read_text(encoding="utf-8")) for k, f in zip(keys, FILES, strict=True)}
     assert mod.monitoring(ags).write_csv() == (DEMO / "sichuan_monitoring_synthetic.csv").read_text(encoding="utf-8")
     assert mod.socioeconomic(reg).write_csv() == (DEMO / "sichuan_socioeconomic_synthetic.csv").read_text(encoding="utf-8")
     text = (DEMO / "sichuan_monitoring_synthetic.csv").read_text(encoding="utf-8")

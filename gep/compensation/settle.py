@@ -210,9 +210,9 @@ def _settle_index_bet(a: Agreement, p: IndexBetParams, d: _Data, legs: list[Leg]
                                       file=a.file))
             continue
         lo = "−∞" if tier.p_above is None else fmt(tier.p_above)
-        hi = "+∞" if tier.p_at_most is None else fmt(tier.p_at_most)
+        hi = "+∞)" if tier.p_at_most is None else fmt(tier.p_at_most) + "]"
         legs.append(Leg(a.id, period, s.id, "M1_index_bet", tier.amount_cny, _resolve(a, s, tier.payer), _resolve(a, s, tier.payee),
-                        f"{text}; tier ({lo}, {hi}] → {tier.payer} pays {tier.payee} {fmt(tier.amount_cny)} CNY{_flag(a, 'index_bet', 'indicators', 'sections')}"))
+                        f"{text}; tier ({lo}, {hi} → {tier.payer} pays {tier.payee} {fmt(tier.amount_cny)} CNY{_flag(a, 'index_bet', 'indicators', 'sections')}"))
 
 
 def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: list[dict[str, object]]) -> None:
