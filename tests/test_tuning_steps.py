@@ -1,0 +1,147 @@
+"""[uncertainty] / [sensitivity] steps in a gep run, and the CLI commands (hand-made fixture, 中文 paths)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from _tuning_fixtures import write_set
+from click.testing import CliRunner
+
+from gep.cli.main import main
+from gep.config import load_config
+from gep.errors import InputError
+from gep.pipeline import execute
+
+LANDCOVER = """region_id,year,class,area_ha
+510001,2020,阔叶,100
+510001,2020,旱地,50
+510002,2020,旱地,200
+510001,2025,阔叶,120
+510001,2025,旱地,30
+"""
+
+
+def make_config(root: Path, extra: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    folder = write_set(root)
+    (root / "土地覆盖.csv").write_text(LANDCOVER, encoding="utf-8")
+    cfg = root / "运行.toml"
+    cfg.write_text(f"""[run]
+title = "tiny tuning run"
+report = false
+
+[inputs]
+landcover = ["土地覆盖.csv"]
+
+[account]
+methods = ["equivalent_factor"]
+equivalent_set = "{folder.as_posix()}"
+{extra}
+""", encoding="utf-8")
+    return cfg
+
+
+STEPS = """
+[uncertainty]
+draws = 500
+seed = 11
+default_range_pct = 10
+default_range_for = ["all"]
+
+[sensitivity]
+outputs = ["equivalent_factor/all/2020/total", "auto/510001/latest/climate_regulation"]
+default_range_pct = 10
+default_range_for = ["all"]
+sobol_samples = 64
+"""
+
+
+def test_run_with_both_sections_is_deterministic(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path / "运行目录", STEPS)
+    out1 = execute(load_config(cfg), tmp_path / "结果1", "test")
+    out2 = execute(load_config(cfg), tmp_path / "结果2", "test")
+    for name in ("uncertainty", "sensitivity", "uncertainty_coefficients"):
+        assert (out1 / "tables" / f"{name}.csv").read_bytes() == (out2 / "tables" / f"{name}.csv").read_bytes()
+    u = pl.read_csv(out1 / "tables" / "uncertainty.csv", infer_schema=False)
+    assert u.columns == ["region_id", "year", "method", "service", "point_cny", "mean_cny", "sd_cny", "p5_cny",
+                         "p50_cny", "p95_cny", "draws", "seed"]
+    tot = u.filter((pl.col("region_id") == "all") & (pl.col("year") == "2020") & (pl.col("service") == "total"))
+    assert float(tot["point_cny"].item()) == 500_000.0  # hand total, see _tuning_fixtures
+    p5, p95 = float(tot["p5_cny"].item()), float(tot["p95_cny"].item())
+    assert p5 < 500_000.0 < p95
+    s = pl.read_csv(out1 / "tables" / "sensitivity.csv", infer_schema=False)
+    assert set(s["output"].to_list()) == {"equivalent_factor/all/2020/total",
+                                          "equivalent_factor/510001/2025/climate_regulation"}
+    assert set(s["analysis"].to_list()) == {"oat", "sobol"}
+    oat = s.filter((pl.col("output") == "equivalent_factor/all/2020/total") & (pl.col("analysis") == "oat"))
+    # D ±10 %: 500 000 × 0.2 = 100 000; E(阔叶, climate) on the set's 1.5–2.5: 100 ha × 1.0 × 1000 = 100 000
+    top = oat.filter(pl.col("rank").is_in(["1", "2"])).sort("coefficient")
+    assert top["coefficient"].to_list() == ["tiny:equivalents:阔叶/climate_regulation",
+                                            "tiny:standard_value:standard_equivalent_value"]
+    assert [float(v) for v in top["swing_cny"]] == pytest.approx([100_000.0, 100_000.0])
+    import json
+
+    manifest = json.loads((out1 / "manifest.json").read_text(encoding="utf-8"))
+    assert "uncertainty" in manifest["steps"] and "sensitivity" in manifest["steps"]
+    assert any(c["id"] == "tiny" for c in manifest["coefficient_sets"])
+
+
+def test_nothing_to_analyse_is_a_config_problem(tmp_path: Path) -> None:
+    root = tmp_path / "空"
+    cfg = make_config(root, "[uncertainty]\ndraws = 10\nmodels = [\"carbon_stock\"]\ncarbon_set = \"no_such_set\"\n")
+    with pytest.raises(InputError):
+        execute(load_config(cfg), tmp_path / "out", "test")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_uncertainty_and_sensitivity_repeat_a_run(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path / "命令行")
+    run_dir = execute(load_config(cfg), tmp_path / "第一次", "test")
+    runner = CliRunner()
+    res = runner.invoke(main, ["uncertainty", str(run_dir), "--draws", "100", "--seed", "5", "--range-pct", "20",
+                               "--range-for", "all", "--out", str(tmp_path / "区间")])
+    assert res.exit_code == 0, res.output
+    toml = (tmp_path / "区间" / "run.toml").read_text(encoding="utf-8")
+    assert "[uncertainty]" in toml and "draws = 100" in toml and "seed = 5" in toml
+    u = pl.read_csv(tmp_path / "区间" / "tables" / "uncertainty.csv", infer_schema=False)
+    assert set(u["draws"].to_list()) == {"100"}
+    # the new run directory repeats itself: gep run OUT/run.toml gives the same table
+    again = execute(load_config(tmp_path / "区间" / "run.toml"), tmp_path / "再次", "test")
+    assert (again / "tables" / "uncertainty.csv").read_bytes() == (tmp_path / "区间" / "tables" / "uncertainty.csv").read_bytes()
+
+    res = runner.invoke(main, ["sensitivity", str(run_dir), "--output", "equivalent_factor/510002/2020/total",
+                               "--no-sobol", "--range-pct", "10", "--range-for", "all", "--out", str(tmp_path / "敏感")])
+    assert res.exit_code == 0, res.output
+    s = pl.read_csv(tmp_path / "敏感" / "tables" / "sensitivity.csv", infer_schema=False)
+    assert set(s["analysis"].to_list()) == {"oat"}
+    # 510002 has only 旱地: E(旱地, food) and D have elasticity 1, the 阔叶 rows swing 0
+    e = dict(zip(s["coefficient"].to_list(), s["elasticity"].to_list(), strict=True))
+    assert float(e["tiny:equivalents:旱地/food_production"]) == pytest.approx(1.0)
+
+    bad = runner.invoke(main, ["sensitivity", str(run_dir), "--output", "equivalent_factor/123/2020/total",
+                               "--range-pct", "10", "--out", str(tmp_path / "坏")])
+    assert bad.exit_code == 2 and "UNKNOWN_OUTPUT" in bad.output
+    assert not (tmp_path / "坏").exists()
+    nodir = runner.invoke(main, ["uncertainty", str(tmp_path), "--out", str(tmp_path / "x")])
+    assert nodir.exit_code == 2 and "run.toml" in nodir.output
+
+
+def test_cli_coefficients_effect(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path / "效果")
+    run_dir = execute(load_config(cfg), tmp_path / "run", "test")
+    folder = tmp_path / "效果" / "系数集_tiny"
+    ov = tmp_path / "效果" / "覆盖.csv"
+    ov.write_text("table,ecosystem_type,service,value,source\nequivalents,阔叶,climate_regulation,2.5,test\n",
+                  encoding="utf-8")
+    res = CliRunner().invoke(main, ["coefficients-effect", str(folder), "--overrides", str(ov), "--run", str(run_dir),
+                                    "--out", str(tmp_path / "eff")])
+    assert res.exit_code == 0, res.output
+    by_coef = pl.read_csv(tmp_path / "eff" / "effect_by_coefficient.csv")
+    # E(阔叶, climate) 2.0 → 2.5 in 2025: 120 ha × 0.5 × 1000 = +60 000 CNY on 330 000
+    assert by_coef["change_cny"].to_list() == [pytest.approx(60_000.0)]
+    by_out = pl.read_csv(tmp_path / "eff" / "effect_by_output.csv", schema_overrides={"region_id": pl.Utf8})
+    row = by_out.filter((pl.col("region_id") == "all") & (pl.col("year") == 2020) & (pl.col("service") == "total"))
+    assert row["change_cny"].item() == pytest.approx(50_000.0)  # 100 ha × 0.5 × 1000
+    assert row["value_b_cny"].item() == pytest.approx(550_000.0)
