@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
 from .labels import label
-from .svg import choropleth, flow_diagram, fmt_num, hbar, tornado
+from .svg import choropleth, flow_diagram, fmt_num, hbar, intervals, tornado
 from .views import (
     account_items,
     category_columns,
@@ -147,6 +148,65 @@ def _map(run: RunData, lang: str, names: dict[str, str]) -> tuple[Any, str | Non
     return {"chart": chart, "caption": caption}, note
 
 
+def percentile_columns(df: pl.DataFrame) -> tuple[str, str, str] | None:
+    """The P5, P50, P95 columns of an uncertainty table (names containing p5/p50/p95)."""
+    found: dict[str, str] = {}
+    for c in df.columns:
+        if not df.schema[c].is_numeric():
+            continue
+        for tag in ("p50", "p95", "p5"):
+            if re.search(rf"(^|_){tag}(_|$)", c.lower()):
+                found.setdefault(tag, c)
+                break
+    if {"p5", "p50", "p95"} <= set(found):
+        return found["p5"], found["p50"], found["p95"]
+    return None
+
+
+def _interval_chart(unc: pl.DataFrame, names: dict[str, str], lang: str) -> Any:
+    cols = percentile_columns(unc)
+    if cols is None or "region_id" not in unc.columns:
+        return None
+    p5, p50, p95 = cols
+    part = select_slice(unc, latest_year(unc), primary(unc, "method"))
+    if "service" in part.columns and (part.get_column("service") == "total").any():
+        part = part.filter(pl.col("service") == "total")  # Σ services, per the tuning step
+    part = part.filter(pl.col("region_id") != "all")
+    top = part.sort([p50, "region_id"], descending=[True, False]).head(20)
+    scale = WAN if p50.endswith("_cny") else 1.0
+    unit = label("wan_yuan", lang) if p50.endswith("_cny") else ""
+    return intervals([(names.get(r, r), a * scale, b * scale, c * scale) for r, a, b, c in
+                      top.select("region_id", p5, p50, p95).rows()], unit)
+
+
+def _tornado(sens: pl.DataFrame) -> tuple[Any, str]:
+    """One-at-a-time sensitivity of the first output: output at each coefficient's low/high."""
+    low = next((c for c in sens.columns if c.startswith("output_at_low")), None)
+    high = next((c for c in sens.columns if c.startswith("output_at_high")), None)
+    base = next((c for c in sens.columns if c.startswith("output_point")), None)
+    pname = next((c for c in ("coefficient", "parameter", "coefficient_id") if c in sens.columns),
+                 None)
+    if not (low and high and pname) or not (sens.schema[low].is_numeric()
+                                            and sens.schema[high].is_numeric()):
+        return None, ""
+    df = sens
+    if "analysis" in df.columns:
+        df = df.filter(pl.col("analysis") == "oat")
+    title = ""
+    if "output" in df.columns and df.height:
+        title = str(df.get_column("output").first())
+        df = df.filter(pl.col("output") == title)
+    df = df.filter(pl.col(low).is_not_null() & pl.col(high).is_not_null())
+    if df.height == 0:
+        return None, ""
+    b = float(df.get_column(base).first()) if base and df.get_column(base).first() is not None \
+        else 0.0
+    rows = df.select(pname, low, high).rows()
+    items = sorted(((str(p), float(a), float(c)) for p, a, c in rows),
+                   key=lambda t: (-abs(t[2] - t[1]), t[0]))[:15]
+    return tornado(items, b), title
+
+
 def _lbl(lang: str) -> Any:
     return lambda key, **kw: label(str(key), lang, **kw)
 
@@ -251,24 +311,16 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                                    "compensation_ledger")
     if net is not None:
         tables["compensation_net"] = make_table("t-net", net, lang, "compensation_net")
-    torn = None
+    torn, torn_title = None, ""
     sens = run.table("sensitivity")
     if sens is not None:
         tables["sensitivity"] = make_table("t-sens", sens, lang, "sensitivity")
-        low = next((c for c in sens.columns if "low" in c and sens.schema[c].is_numeric()), None)
-        high = next((c for c in sens.columns if "high" in c and sens.schema[c].is_numeric()),
-                    None)
-        base = next((c for c in sens.columns if "base" in c and sens.schema[c].is_numeric()),
-                    None)
-        pname = next((c for c in ("parameter", "coefficient_id", "name") if c in sens.columns),
-                     None)
-        if low and high and pname:
-            rows = sens.select(pname, low, high).head(15).rows()
-            b = float(sens.get_column(base).first()) if base else 0.0
-            torn = tornado([(str(p), float(a), float(c)) for p, a, c in rows], b)
+        torn, torn_title = _tornado(sens)
     unc = run.table("uncertainty")
+    interval_chart = None
     if unc is not None:
         tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty")
+        interval_chart = _interval_chart(unc, names, lang)
     n_unverified = 0
     if coeffs is not None:
         if "verification" in coeffs.columns:
@@ -291,7 +343,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "m": m, "synthetic": bool(m.get("synthetic")),
         "data_label": m.get("data_label") or "SYNTHETIC",
         "cards": cards, "charts": charts, "carbon_charts": carbon_charts, "flow": flow,
-        "tornado": torn, "tables": tables, "others": others, "map": map_ctx,
+        "tornado": torn, "tornado_title": torn_title, "intervals": interval_chart,
+        "tables": tables, "others": others, "map": map_ctx,
         "map_note": map_note, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,
         "method": method,

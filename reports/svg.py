@@ -273,3 +273,41 @@ def tornado(items: Sequence[tuple[str, float, float]], base: float, *, width: in
         bars.append(TornadoBar(name, x0, max(x1 - x0, 0.5), i * (bar_h + 6) + 4,
                                f"{fmt_num(a)} … {fmt_num(b)}"))
     return Tornado(width, len(bars) * (bar_h + 6) + 10, bars, px(base))
+
+
+@dataclass(frozen=True)
+class Interval:
+    label: str
+    x_lo: float
+    x_mid: float
+    x_hi: float
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    width: int
+    height: int
+    items: list[Interval]
+    unit: str
+
+
+def intervals(items: Sequence[tuple[str, float, float, float]], unit: str, *,
+              width: int = 720, label_w: int = 220, row_h: int = 20) -> IntervalChart:
+    """P5–P95 whiskers with a P50 mark per row (Monte Carlo uncertainty), in the given order."""
+    if not items:
+        return IntervalChart(width, 20, [], unit)
+    lo = min(min(a, b, c) for _, a, b, c in items)
+    hi = max(max(a, b, c) for _, a, b, c in items)
+    lo = min(lo, 0.0)
+    span = (hi - lo) or 1.0
+    plot_w = width - label_w - 150
+
+    def px(v: float) -> float:
+        return round(label_w + (v - lo) / span * plot_w, 1)
+
+    out = [Interval(name, px(p5), px(p50), px(p95), i * row_h + 10,
+                    f"P5 {fmt_num(p5)} · P50 {fmt_num(p50)} · P95 {fmt_num(p95)}")
+           for i, (name, p5, p50, p95) in enumerate(items)]
+    return IntervalChart(width, len(out) * row_h + 14, out, unit)

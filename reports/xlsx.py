@@ -553,7 +553,7 @@ def _table_sheet(book: _Book, run: RunData, name: str, key: str) -> None:
     first, last = _plain_table(book, ws, df, max_rows=DETAIL_MAX_ROWS, name=name)
     cols = [c for c in TOTAL_COLUMNS.get(name, ()) if c in df.columns
             and df.schema[c].is_numeric()]
-    if cols:
+    if cols and df.height <= DETAIL_MAX_ROWS:  # no misleading total of a shortened table
         _sum_row(book, ws, df, first, last, cols, last + 1)
 
 

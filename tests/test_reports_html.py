@@ -149,3 +149,35 @@ def test_missing_tables_and_no_boundaries(tmp_path: Path) -> None:
     assert 'id="synthetic-banner"' not in page
     assert "No region boundaries" in page
     assert "<h3>mystery</h3>" in page  # unknown tables are shown, not dropped
+
+
+def test_uncertainty_intervals_and_tornado(tmp_path: Path) -> None:
+    run, bounds, names = make_hand_run(tmp_path / "不确定性")
+    # shapes of gep/tuning: uncertainty (p5/p50/p95_cny per service, 'total', region 'all')
+    (run / "tables" / "uncertainty.csv").write_text(
+        "region_id,year,method,service,point_cny,p5_cny,p50_cny,p95_cny\n"
+        "510104,2020,function_value,total,6300000,5000000,6300000,8000000\n"
+        "510104,2020,function_value,recreation,300000,1,2,3\n"
+        "510105,2020,function_value,total,1200000,1000000,1200000,1500000\n"
+        "all,2020,function_value,total,7500000,6000000,7500000,9500000\n", encoding="utf-8")
+    (run / "tables" / "sensitivity.csv").write_text(
+        "output,analysis,coefficient,low,high,output_point_cny,output_at_low_cny,"
+        "output_at_high_cny\n"
+        "all/total,oat,fv.price_small,1,2,100,95,105\n"
+        "all/total,oat,fv.price_big,1,9,100,60,150\n"
+        "all/total,sobol,fv.price_big,1,9,100,,\n", encoding="utf-8")
+    (path,) = write_reports(run, formats=["html"], lang="en", boundaries=bounds,
+                            region_names=names)
+    page = path.read_text(encoding="utf-8")
+    svg = page[page.index('<svg id="intervals"'):]
+    svg = svg[:svg.index("</svg>")]
+    # 510104 first (larger P50), 510105 second; 'all' and per-service rows not drawn.
+    # 630 万元 = P50 of 6,300,000 CNY; P5 500, P95 800 万元
+    titles = re.findall(r"<title>(.*?)</title>", svg)
+    assert titles == ["Jinjiang: P5 500.00 · P50 630.00 · P95 800.00",
+                      '=HYPERLINK(&#34;http://x&#34;): P5 100.00 · P50 120.00 · P95 150.00']
+    torn = page[page.index('<svg id="tornado"'):]
+    torn = torn[:torn.index("</svg>")]
+    # widest swing first: price_big (60…150) before price_small (95…105)
+    assert re.findall(r"<title>(.*?):", torn) == ["fv.price_big", "fv.price_small"]
+    assert "all/total" in page

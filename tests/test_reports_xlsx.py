@@ -181,3 +181,23 @@ def test_empty_run_still_reports(tmp_path: Path) -> None:
     (path,) = write_reports(run, formats=["xlsx"])
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["01 封面 Cover"]
+
+
+def test_detail_sheets_shortened_with_notes(hand, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import gep.reports.xlsx as xlsx_mod
+
+    run, bounds, names = hand
+    other = tmp_path / "截断"
+    shutil.copytree(run, other)
+    monkeypatch.setattr(xlsx_mod, "DETAIL_MAX_ROWS", 1)
+    (path,) = write_reports(other, formats=["xlsx"], boundaries=bounds, region_names=names)
+    wb = openpyxl.load_workbook(path, data_only=True)
+    cover = [r[0] for r in _rows(wb["01 封面 Cover"]) if r[0]]
+    notes = [c for c in cover if "tables/services.csv" in c]
+    assert len(notes) == 1 and "共 6 行" in notes[0]  # services has 6 rows, 1 shown
+    ledger = _rows(_sheet(wb, "补偿台账"))
+    assert not [r for r in ledger if r[0] == "合计 / Total"]  # no total of a partial table
+    # the account sheet is never shortened: both GEP totals are there
+    acc = _rows(_sheet(wb, "核算总表"))
+    assert sum(r[4] == "GEP合计 / GEP total" for r in acc) == 2
