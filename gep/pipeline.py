@@ -29,8 +29,8 @@ from gep.errors import GepError, InputError, Problem
 
 # section name -> (module path, Config class name, run_step name); run in this order.
 STEPS: list[tuple[str, str]] = [
+    ("carbon", "gep.carbon.step"),  # before account: [account] carbon_link takes its quantities
     ("account", "gep.account.step"),
-    ("carbon", "gep.carbon.step"),
     ("compensation", "gep.compensation.step"),
     ("transfer", "gep.compensation.transfer_step"),
     ("uncertainty", "gep.tuning.uncertainty_step"),
