@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from gep.account._order import sort_by_keys
 from gep.account.catalog import ADJUSTMENT_GROUPS, EQUIVALENT_FACTOR_SERVICES, METHOD_EQUIVALENT_FACTOR, category_aliases
 from gep.account.identities import AccountIdentityError
 from gep.units import conversion_factor
@@ -40,10 +41,7 @@ XIE2015_STANDARD_PRICE_YEAR = 2010
 
 def conform_services(df: pl.DataFrame) -> pl.DataFrame:
     """Select, cast and stably sort the canonical services columns (byte-identical output)."""
-    return (
-        df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()])
-        .sort(SERVICES_SORT, nulls_last=True, maintain_order=True)
-    )
+    return sort_by_keys(df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()]), SERVICES_SORT)
 
 
 def standard_value_one_seventh(grain: pl.DataFrame, keys: list[str] | None = None) -> pl.DataFrame:
