@@ -7,7 +7,13 @@ from decimal import Decimal
 import polars as pl
 
 from gep.compensation.monitoring import aggregate_monitoring, validate_monitoring
-from gep.compensation.periods import months_of_period, period_expr, periods_in, previous_year, seconds_in_months
+from gep.compensation.periods import (
+    months_of_period,
+    period_expr,
+    periods_in,
+    previous_year,
+    seconds_in_months,
+)
 
 
 def test_period_keys_and_seconds() -> None:
@@ -28,6 +34,6 @@ def test_quarter_means_are_exact() -> None:
     agg = aggregate_monitoring(validate_monitoring(raw, "q.csv"), period_expr("month", "quarter"))
     q1 = agg.filter(pl.col("period") == "2024-Q1").row(0, named=True)
     # Σ C = 0.6 over 3 samples (exact 0.2 mean); Σ C·Q over samples with flow = 0.1·10 + 0.2·20 = 5.0; Σ Q = 30
-    assert q1["n_samples"] == 3 and q1["conc_sum"] == Decimal("0.6") and q1["flux_sum"] == Decimal("5")
-    assert q1["flow_sum"] == Decimal("30") and q1["n_flow"] == 2
+    assert q1["n_samples"] == 3 and q1["conc_sum"] == Decimal("0.6") and q1["flux_sum"] == Decimal(5)
+    assert q1["flow_sum"] == Decimal(30) and q1["n_flow"] == 2
     assert q1["months"] == ["2024-01", "2024-02", "2024-03"] and q1["flow_months"] == ["2024-01", "2024-02"]

@@ -7,6 +7,7 @@ compensation_assessment (period means vs standards) and compensation_agreements
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -93,10 +94,18 @@ def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
     return mon
 
 
-def settle_files(agreement_paths: list[str], monitoring_paths: list[tuple[str, str]],
+def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_paths: list[tuple[str, str]],
                  known_regions: set[str] | None = None) -> tuple[list[Agreement], Settlement]:
-    """Load, validate and settle; the pure core of the step and of `gep compensate`."""
-    agreements = load_agreements(list(agreement_paths), known_regions)
+    """Load, validate and settle; the pure core of the step and of `gep compensate`.
+
+    Paths may be (label, path) pairs: the label (e.g. ``demo:compensation/x.toml``) is what
+    tables and messages show, so run outputs do not depend on where gep is installed.
+    """
+    pairs = [(p, p) if isinstance(p, str) else p for p in agreement_paths]
+    agreements = [
+        dataclasses.replace(a, file=label)
+        for a, (label, _) in zip(load_agreements([path for _, path in pairs], known_regions), pairs, strict=True)
+    ]
     mon = read_all_monitoring(monitoring_paths)
     label = ", ".join(lbl for lbl, _ in monitoring_paths)
     return agreements, settle(agreements, mon, label)
@@ -104,7 +113,7 @@ def settle_files(agreement_paths: list[str], monitoring_paths: list[tuple[str, s
 
 def run_step(cfg: Config, ctx: RunContext) -> None:
     """Settle every agreement of the config and add the compensation tables to the run."""
-    agreement_paths = [str(ctx.read_input(p, "compensation_agreement")) for p in cfg.agreements]
+    agreement_paths = [(p, str(ctx.read_input(p, "compensation_agreement"))) for p in cfg.agreements]
     monitoring = [(p, str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
     known = None
     if cfg.check_regions and ctx.registry is not None:
