@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from gep.validation import crosswalk_lookup
-
 EXTENT_COLUMNS = ["region_id", "year", "class", "ecosystem_type", "area_ha"]
 
 
@@ -31,14 +29,18 @@ def build_extent(landcover: pl.DataFrame, crosswalk: pl.DataFrame | None) -> pl.
     Without a crosswalk, a class that is itself an ecosystem type (Chinese name
     or English code of Xie 2015) keeps that type; any other class gets a null type.
     """
-    lookup = crosswalk_lookup(crosswalk) if crosswalk is not None else _known_types()
-    lookup = lookup.with_columns(
+    if crosswalk is not None:
+        from gep.coefficients import match_classes
+
+        out = match_classes(landcover.drop("ecosystem_type", strict=False), crosswalk).drop("crosswalk_class")
+    else:
+        out = landcover.join(_known_types(), left_on="class", right_on="key", how="left")
+    out = out.with_columns(
         pl.when(pl.col("ecosystem_type").cast(pl.Utf8).str.strip_chars() == "")
         .then(None)
         .otherwise(pl.col("ecosystem_type").cast(pl.Utf8))
         .alias("ecosystem_type")
     )
-    out = landcover.join(lookup, left_on="class", right_on="key", how="left")
     return (
         out.select(
             pl.col("region_id").cast(pl.Utf8),

@@ -139,13 +139,16 @@ class RunContext:
                 entry[extra] = val if isinstance(val, (str, int, float, list, dict)) else str(val)
         self.coefficient_sets.append(entry)
         for tname, table in sorted(cset.tables.items()):
-            self.coefficient_rows.append(coefficient_rows_table(m.id, m.version, tname, table))
+            keys = cset.keys(tname) if hasattr(cset, "keys") else None
+            self.coefficient_rows.append(coefficient_rows_table(m.id, m.version, tname, table, keys))
 
 
-def coefficient_rows_table(set_id: str, version: str, table_name: str, table: pl.DataFrame) -> pl.DataFrame:
+def coefficient_rows_table(set_id: str, version: str, table_name: str, table: pl.DataFrame,
+                           keys: list[str] | None = None) -> pl.DataFrame:
     """Rows of one coefficient table in the uniform shape of ``coefficients_used.csv``."""
     meta = {"value", "unit", "price_year", "source", "verification", "low", "high", "distribution", "note"}
-    keys = [c for c in table.columns if c not in meta]
+    if keys is None:
+        keys = [c for c in table.columns if c not in meta]
     key_expr = (pl.concat_str([pl.col(k).cast(pl.Utf8).fill_null("") for k in keys], separator=" | ")
                 if keys else pl.lit(""))
 

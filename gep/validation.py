@@ -60,12 +60,19 @@ def crosswalk_lookup(crosswalk: pl.DataFrame) -> pl.DataFrame:
 
 def check_classes(df: pl.DataFrame, file: str, crosswalk: pl.DataFrame | None,
                   crosswalk_name: str | None = None) -> list[Problem]:
-    """UNKNOWN_CLASS for every class absent from the crosswalk (all listed, each with its rows)."""
+    """UNKNOWN_CLASS for every class absent from the crosswalk (all listed, each with its rows).
+
+    Classes match by name, code (leading zeros ignored) or alias
+    (:func:`gep.coefficients.match_classes`).
+    """
     if crosswalk is None:
         return []
-    keys = crosswalk_lookup(crosswalk)["key"].to_list()
+    from gep.coefficients import match_classes
+
+    keys = crosswalk["class"].cast(pl.Utf8).to_list()
     bad = (
-        df.filter(~pl.col("class").is_in(keys))
+        match_classes(df, crosswalk)
+        .filter(pl.col("crosswalk_class").is_null())
         .group_by("class", maintain_order=True)
         .agg(pl.col(ROW).sort())
         .sort(pl.col(ROW).list.first())

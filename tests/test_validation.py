@@ -57,3 +57,17 @@ def test_classes_absent_from_crosswalk_all_listed(tmp_path: Path) -> None:
     probs = err.value.problems
     assert [(x.code, x.value, x.row) for x in probs] == [("UNKNOWN_CLASS", "有林地", 3), ("UNKNOWN_CLASS", "草地X", 4)]
     assert "有林地, 草地X" in probs[0].message and "rows 3, 5" in probs[0].message
+
+
+def test_crosswalk_matches_codes_with_leading_zeros(tmp_path: Path) -> None:
+    from gep.coefficients import load_crosswalk
+    from gep.extent import build_extent
+
+    cw = load_crosswalk("cnlucc")
+    p = _write(tmp_path / "lc.csv", ["C1,2020,11,5", "C1,2020,21,7", "C1,2020,51,1"])
+    lc = load_landcover(p, crosswalk=cw)
+    ext = build_extent(lc, cw)
+    # CNLUCC 11 水田 → 水田, 51 城镇用地 → no service value
+    types = dict(zip(ext["class"].to_list(), ext["ecosystem_type"].to_list()))
+    assert types["11"] == "水田" and types["51"] is None and types["21"] is not None
+    assert ext["area_ha"].sum() == 13.0  # built-up still counts in the extent
