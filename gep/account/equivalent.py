@@ -13,6 +13,7 @@ import polars as pl
 from gep.account._order import sort_by_keys
 from gep.account.catalog import ADJUSTMENT_GROUPS, EQUIVALENT_FACTOR_SERVICES, METHOD_EQUIVALENT_FACTOR, category_aliases
 from gep.account.identities import AccountIdentityError
+from gep.errors import ProblemCollector
 from gep.units import conversion_factor
 
 SERVICES_SCHEMA: dict[str, pl.DataType] = {
@@ -164,6 +165,13 @@ def equivalent_factor_services(
         # a standard value derived per year from that year's grain statistics is in that year's prices
         (pl.col("year") if "year" in sv_keys else pl.lit(price_year)).alias("price_year"),
     )
-    if df.filter(pl.col("price").is_null()).height:
-        raise AccountIdentityError("standard value missing for some region/year after join")
+    missing = df.filter(pl.col("price").is_null()).select("region_id", "year").unique().sort(["region_id", "year"])
+    if missing.height:
+        problems = ProblemCollector()
+        for r in missing.iter_rows(named=True):
+            problems.add("MISSING_COEFFICIENT",
+                         f"no standard equivalent value for region '{r['region_id']}' in {r['year']}: the grain "
+                         "statistics (or standard value table) do not cover it",
+                         column="region_id", value=r["region_id"], expected="a row for every region and year valued")
+        problems.raise_if_any()
     return conform_services(df)
