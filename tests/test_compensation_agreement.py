@@ -199,3 +199,25 @@ def test_per_indicator_shares_only_for_load_price() -> None:
     ).split("[load_price]")[0] + "[fixed_per_section]\namount_not_met_cny = 1\n"
     e = errors(bad)
     assert e.codes == ["INVALID_VALUE"] and e.problems[0].row == 17 and "per indicator" in e.problems[0].message
+
+
+def test_monitoring_from_xlsx_with_date_cells(tmp_path: Path) -> None:
+    import datetime
+
+    import openpyxl
+
+    p = tmp_path / "监测 表.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["断面", "日期", "指标", "浓度(mg/L)", "流量(m3/s)"])
+    ws.append(["TJ01", datetime.datetime(2024, 3, 15), "总磷", 0.21, 120.5])
+    ws.append(["TJ01", datetime.datetime(2024, 4, 15), "总磷", -0.1, 80])
+    wb.save(p)
+    with pytest.raises(InputError) as exc:
+        read_monitoring(p)
+    assert [(x.code, x.row) for x in exc.value.problems] == [("NEGATIVE_VALUE", 3)]
+    ws.delete_rows(3)
+    wb.save(p)
+    ok = read_monitoring(p)
+    assert ok.select("date", "month", "indicator").row(0) == ("2024-03-15", "2024-03", "TP")
+    assert ok["flow_m3s"][0] == Decimal("120.5")

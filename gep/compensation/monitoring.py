@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from gep.errors import InputError, ProblemCollector
+from gep.loaders import read_raw
 
 CONC_DTYPE = pl.Decimal(38, 6)
 FLUX_DTYPE = pl.Decimal(38, 12)
@@ -34,43 +35,18 @@ INDICATOR_ALIASES: dict[str, str] = {
 }
 
 
-def read_monitoring(path: str | Path) -> pl.DataFrame:
-    """Read a monitoring file (CSV UTF-8/GBK, XLSX or Parquet) and validate it (see validate_monitoring)."""
-    p = Path(path)
-    pc = ProblemCollector()
-    if not p.is_file():
-        pc.add("FILE_NOT_FOUND", "the monitoring data file does not exist", file=str(p), expected="an existing CSV/XLSX/Parquet file")
-        pc.raise_if_any()
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            raw = pl.read_parquet(p)
-            raw = raw.with_columns(pl.all().cast(pl.Utf8))
-        elif suffix in (".xlsx", ".xlsm"):
-            raw = pl.read_excel(p, infer_schema_length=0)
-        else:
-            data = p.read_bytes()
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = data.decode("gb18030")
-            raw = pl.read_csv(text.encode("utf-8"), infer_schema=False)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is an unreadable input
-        pc.add("UNREADABLE_FILE", f"the monitoring file could not be read ({type(exc).__name__})", file=str(p),
-               expected="a CSV, XLSX or Parquet table with a header row")
-        pc.raise_if_any()
-    if raw.height == 0:
-        pc.add("EMPTY_FILE", "the monitoring file has no data rows", file=str(p), expected="one row per sample")
-        pc.raise_if_any()
-    return validate_monitoring(raw, str(p))
+def read_monitoring(path: str | Path, sheet: str | None = None, display_name: str | None = None) -> pl.DataFrame:
+    """Read a monitoring file (CSV UTF-8/GBK, XLSX or Parquet, via gep.loaders.read_raw) and validate it."""
+    raw = read_raw(path, sheet=sheet, display_name=display_name)
+    return validate_monitoring(raw.df, raw.file, rows=raw.rows)
 
 
-def validate_monitoring(raw: pl.DataFrame, file: str = "<monitoring>") -> pl.DataFrame:
+def validate_monitoring(raw: pl.DataFrame, file: str = "<monitoring>", rows: pl.Series | None = None) -> pl.DataFrame:
     """Validate a text table of samples; return section_id, date, month, indicator, concentration_mg_l, flow_m3s, row.
 
     Problems (all collected): MISSING_COLUMN, MISSING_VALUE, WRONG_TYPE (bad date or number),
     NEGATIVE_VALUE, DUPLICATE_KEY (same section, date and indicator twice). ``row`` is the
-    spreadsheet row (header = 1).
+    spreadsheet row (header = 1); ``rows`` gives it per data row when the reader skipped blank lines.
     """
     pc = ProblemCollector()
     lower = {c.strip().lower(): c for c in raw.columns}
@@ -89,13 +65,18 @@ def validate_monitoring(raw: pl.DataFrame, file: str = "<monitoring>") -> pl.Dat
     df = df.with_columns(pl.all().cast(pl.Utf8).str.strip_chars())
     if "flow_m3s" not in df.columns:
         df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("flow_m3s"))
-    df = df.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
+    if rows is not None and rows.len() == df.height:
+        df = df.with_columns(rows.cast(pl.Int64).alias("row"))
+    else:
+        df = df.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
     df = df.with_columns(
         pl.col("indicator")
         .str.to_lowercase()
         .replace_strict(INDICATOR_ALIASES | {k.lower(): v for k, v in INDICATOR_ALIASES.items()},
                         default=pl.col("indicator"), return_dtype=pl.Utf8)
         .alias("indicator"),
+        # spreadsheet date cells arrive as "2024-01-05 00:00:00"
+        pl.col("date").str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "$1").alias("date"),
     )
     parsed = df.with_columns(
         pl.col("date").str.to_date("%Y-%m-%d", strict=False).alias("_d"),
