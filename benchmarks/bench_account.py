@@ -24,9 +24,9 @@ import importlib.util
 import json
 import os
 import resource
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,8 +128,8 @@ def case_pandas(kind: str, extent: pl.DataFrame, stats: pl.DataFrame) -> dict[st
                         st[["region_id", "year", "category", "value_cny"]]])
     gep = df.groupby(["region_id", "year", "category"], sort=True)["value_cny"].sum().unstack(fill_value=0.0)
     gep["total_cny"] = gep.sum(axis=1)
-    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0, "service_rows": int(len(df)),
-            "gep_rows": int(len(gep)),
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0, "service_rows": len(df),
+            "gep_rows": len(gep),
             "total_cny": float(gep["total_cny"].sum())}
 
 
@@ -164,10 +164,10 @@ def main() -> None:
     cases = ["polars-equivalent", "polars-function"]
     cases += ["pandas-equivalent", "pandas-function"] if have_pandas else []
     # baseline: the memory of building the input alone
-    base = subprocess.run([sys.executable, "-c", (
-        "import resource,sys; sys.path.insert(0, %r); from bench_account import make_input; "
-        "make_input(%d, %d); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"
-    ) % (str(Path(__file__).parent), args.counties, args.years)], capture_output=True, text=True, check=True)
+    code = (f"import resource,sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"from bench_account import make_input; make_input({args.counties}, {args.years}); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)")
+    base = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     print(f"input: {args.counties} counties × {args.years} years × {len(TYPES)} classes; "
           f"peak RSS of building the input alone: {float(base.stdout):.0f} MB")
     print(f"{'case':<20}{'wall s':>10}{'CPU s':>8}{'peak RSS MB':>14}{'service rows':>15}{'GEP rows':>10}{'Σ total (1e12 CNY)':>20}")

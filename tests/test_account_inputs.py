@@ -8,8 +8,15 @@ import polars as pl
 import pytest
 
 from gep.account import inputs as I
-from gep.account.catalog import EQUIVALENT_FACTOR_SERVICES, FUNCTION_VALUE_SERVICES, service_aliases
-from gep.account.equivalent import equivalent_factor_services, standard_value_one_seventh
+from gep.account.catalog import (
+    EQUIVALENT_FACTOR_SERVICES,
+    FUNCTION_VALUE_SERVICES,
+    service_aliases,
+)
+from gep.account.equivalent import (
+    equivalent_factor_services,
+    standard_value_one_seventh,
+)
 from gep.errors import InputError
 
 

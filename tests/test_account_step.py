@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from gep.cli.main import main
 
 from gep.account.step import Config
-from gep.cli.main import main
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.errors import InputError
 from gep.pipeline import demo_config, execute

@@ -11,7 +11,12 @@ from __future__ import annotations
 import polars as pl
 
 from gep.account._order import sort_by_keys
-from gep.account.catalog import ADJUSTMENT_GROUPS, EQUIVALENT_FACTOR_SERVICES, METHOD_EQUIVALENT_FACTOR, category_aliases
+from gep.account.catalog import (
+    ADJUSTMENT_GROUPS,
+    EQUIVALENT_FACTOR_SERVICES,
+    METHOD_EQUIVALENT_FACTOR,
+    category_aliases,
+)
 from gep.account.identities import AccountIdentityError
 from gep.errors import ProblemCollector
 from gep.units import conversion_factor

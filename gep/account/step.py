@@ -42,13 +42,17 @@ from gep.errors import InputError, Problem
 Method = Literal["equivalent_factor", "function_value"]
 
 
+def _default_methods() -> list[Method]:
+    return ["function_value"]
+
+
 class Config(BaseModel):
     """``[account]`` section: which methods, which coefficient sets, which county tables."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     methods: list[Method] = Field(
-        default_factory=lambda: [METHOD_FUNCTION_VALUE],
+        default_factory=lambda: _default_methods(),
         description="accounting methods, each giving its own totals: function_value, equivalent_factor",
     )
     level: Literal["county", "prefecture", "province"] = Field(
