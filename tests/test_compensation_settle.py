@@ -424,3 +424,21 @@ def test_pairwise_netting_of_a_chain(cdir: Path) -> None:
     assert [net_of(r, p) for p in ("A", "B", "C", "PROV")] == [
         D("2600000.00"), D("-4500000.00"), D("1000000.00"), D("900000.00")
     ]
+
+
+def test_m4_sichuan_exceedance_multiple(cdir: Path) -> None:
+    # Sichuan 2011–2016 扣缴 (ref §3.1): deduction = (C − Cs)/Cs × base, single factor, no flow, penalties only.
+    # JIULI NH3-N 1.3 vs 1.0 → multiple 0.3 × base 1,000,000 = 300,000 split 0.8445 / 0.1555 → 253,350 / 46,650;
+    # CODMn 7.0 vs 6.0 → 1/6 × 600,000 = 100,000 → 85,780 / 14,220; TP 0.25 vs 0.2 → 0.25 × 0 base → nothing.
+    # S0: NH3-N 1.2 → 0.2 × 1,000,000 = 200,000 from UP to 丹阳/丹徒 100,000 each.
+    toml = M4.replace("ATTR", "own_outflow").replace(
+        'penalty_prices_cny_per_t = { CODMn = 15000, "NH3-N" = 100000, TP = 100000 }',
+        'mode = "exceedance_multiple"\nexceedance_base_cny = { CODMn = 600000, "NH3-N" = 1000000 }')
+    data = "\n".join(line.rsplit(",", 1)[0] + "," for line in M4_DATA.splitlines()) + "\n"  # no flows at all
+    r = run(cdir, toml, data.replace("flow_m3s,", "flow_m3s"))
+    assert set(r.ledger["rule"].to_list()) == {"M4_exceedance"}
+    jl = r.ledger.filter(pl.col("section_id") == "JIULI").group_by("payer").agg(pl.col("amount_cny").sum()).sort("payer")
+    assert jl.rows() == [("DANTU", D("60870.00")), ("DANYANG", D("339130.00"))]
+    s0 = r.ledger.filter(pl.col("section_id") == "S0")["amount_cny"].to_list()
+    assert s0 == [D("100000.00"), D("100000.00")]
+    assert_balanced(r)

@@ -154,6 +154,8 @@ class LoadPriceParams:
     penalty_prices: tuple[tuple[str, Decimal], ...]
     improvement_prices: tuple[tuple[str, Decimal], ...]
     improvement_payer: str
+    mode: str = "load"  # "load" (t × CNY/t) | "exceedance_multiple" (Sichuan 2011–2016 扣缴: (C−Cs)/Cs × base)
+    exceedance_base_cny: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -649,9 +651,11 @@ def _parse_load_price(v: _V, data: Mapping[str, Any], party_ids: set[str], inds:
     t = v.table(data, "load_price", ())
     if t is None:
         return LoadPriceParams((), (), "downstream")
-    pen = v.number_map(t, "penalty_prices_cny_per_t", path)
+    mode = v.text(t, "mode", path, required=False, default="load", choices=("load", "exceedance_multiple")) or "load"
+    pen = v.number_map(t, "penalty_prices_cny_per_t", path, required=mode == "load")
     imp = v.number_map(t, "improvement_prices_cny_per_t", path, required=False)
-    for key, m in (("penalty_prices_cny_per_t", pen), ("improvement_prices_cny_per_t", imp)):
+    base = v.number_map(t, "exceedance_base_cny", path, required=mode == "exceedance_multiple")
+    for key, m in (("penalty_prices_cny_per_t", pen), ("improvement_prices_cny_per_t", imp), ("exceedance_base_cny", base)):
         for name, _ in m:
             if name not in inds:
                 v.add("UNKNOWN_INDICATOR", f"load_price.{key} names an indicator not in [[indicators]]", path + (key, name),
@@ -660,7 +664,7 @@ def _parse_load_price(v: _V, data: Mapping[str, Any], party_ids: set[str], inds:
     if payer != "downstream" and payer not in party_ids:
         v.add("UNKNOWN_PARTY", "load_price.improvement_payer must be 'downstream' or a party id", path + ("improvement_payer",),
               value=payer, expected="downstream or an id under [[parties]]")
-    return LoadPriceParams(pen, imp, payer)
+    return LoadPriceParams(pen, imp, payer, mode, base)
 
 
 def load_agreements(paths: list[str | Path], known_regions: set[str] | None = None) -> list[Agreement]:

@@ -341,6 +341,8 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
     std = {i.name: i.standard_mg_l for i in a.indicators}
     pen = dict(p.penalty_prices)
     imp = dict(p.improvement_prices)
+    base = dict(p.exceedance_base_cny)
+    by_multiple = p.mode == "exceedance_multiple"
     for period, months in d.periods.items():
         seconds = Decimal(seconds_in_months(months))
         for s in a.sections:
@@ -349,8 +351,23 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
             for ind in a.indicators:
                 ref = std[ind.name]
                 assert ref is not None
-                v, ceff, cin = _assessed(d, a, s, ind.name, period, months, ref, need_flow=True)
-                if v is None or ceff is None or v.flux is None or v.flow_m3s is None:
+                v, ceff, cin = _assessed(d, a, s, ind.name, period, months, ref, need_flow=not by_multiple)
+                if v is None or ceff is None:
+                    ok = False
+                    continue
+                if by_multiple:
+                    # Sichuan 2011–2016 扣缴 (ref §3.1): deduction = exceedance multiple (C − Cs)/Cs × base; penalties only
+                    multiple = C.divide(C.subtract(ceff, ref), ref)
+                    rows.append(_arow(a, period, s.id, ind.name, v, ceff, ref, f"exceedance multiple {fmt(multiple, 6)}"))
+                    if multiple > 0 and base.get(ind.name):
+                        amt = C.multiply(multiple, base[ind.name])
+                        pending.append(Leg(a.id, period, s.id, "M4_exceedance", amt, _shares(s, "upstream", ind.name),
+                                           _shares(s, "downstream", ind.name),
+                                           f"{ind.name}: C {fmt(ceff, 6)} vs standard {fmt(ref)} mg/L → exceedance multiple "
+                                           f"{fmt(multiple, 6)} × base {fmt(base[ind.name])} CNY = {fmt(amt, 4)} CNY (扣缴)"
+                                           f"{_flag(a, 'load_price.exceedance', 'indicators', 'sections')}"))
+                    continue
+                if v.flux is None or v.flow_m3s is None:
                     ok = False
                     continue
                 cref = cin if cin is not None else ref
@@ -364,12 +381,14 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
                     amt = C.multiply(excess_t, pen[ind.name])
                     pending.append(Leg(a.id, period, s.id, "M4_penalty", amt, _shares(s, "upstream", ind.name),
                                        _shares(s, "downstream", ind.name),
-                                       f"{head} × {fmt(pen[ind.name])} CNY/t = {fmt(amt, 4)} CNY (赔偿金){_flag(a, 'load_price.penalty', 'indicators', 'sections')}"))
+                                       f"{head} × {fmt(pen[ind.name])} CNY/t = {fmt(amt, 4)} CNY (赔偿金)"
+                                       f"{_flag(a, 'load_price.penalty', 'indicators', 'sections')}"))
                 elif excess_t < 0 and imp.get(ind.name):
                     amt = C.multiply(-excess_t, imp[ind.name])
                     pending.append(Leg(a.id, period, s.id, "M4_improvement", amt, _resolve(a, s, p.improvement_payer, ind.name),
                                        _shares(s, "upstream", ind.name),
-                                       f"{head} × {fmt(imp[ind.name])} CNY/t = {fmt(amt, 4)} CNY (改善金){_flag(a, 'load_price.improvement', 'indicators', 'sections')}"))
+                                       f"{head} × {fmt(imp[ind.name])} CNY/t = {fmt(amt, 4)} CNY (改善金)"
+                                       f"{_flag(a, 'load_price.improvement', 'indicators', 'sections')}"))
             if ok and (s.id, period) not in d.skipped:
                 legs.extend(pending)
 
