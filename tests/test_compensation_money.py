@@ -106,8 +106,11 @@ def scenario(draw: st.DrawFn) -> tuple[str, pl.DataFrame]:
                      f'amount_not_met_cny = 10000.01\nper_pp_improvement_cny = 40000\nper_pp_deterioration_cny = 50000\n'
                      f'pp_counterparty = "PROV"')
     else:
-        lines.append('[load_price]\npenalty_prices_cny_per_t = { CODMn = 15000, "NH3-N" = 100000, TP = 100000 }\n'
+        mode = draw(st.sampled_from(["load", "exceedance_multiple"]))
+        lines.append(f'[load_price]\nmode = "{mode}"\n'
+                     'penalty_prices_cny_per_t = { CODMn = 15000, "NH3-N" = 100000, TP = 100000 }\n'
                      'improvement_prices_cny_per_t = { CODMn = 1500, "NH3-N" = 10000, TP = 10000.01 }\n'
+                     'exceedance_base_cny = { CODMn = 333333.33, TP = 1000000 }\n'
                      'improvement_payer = "' + draw(st.sampled_from(["downstream", "PROV"])) + '"')
     rows = []
     rng = random.Random(draw(st.integers(min_value=0, max_value=2**32)))  # data from one drawn seed (fast)
