@@ -47,11 +47,20 @@ def cell_deltas(model: LinearModel, spec: pl.DataFrame, n_draws: int, seed: int,
 
 
 def _stats(delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """mean, sd (ddof 1) and percentiles along the last axis."""
+    """mean, sd (ddof 1) and percentiles along the last axis; ``delta`` is partitioned in place (overwritten)."""
     mean = delta.mean(axis=-1)
     sd = delta.std(axis=-1, ddof=1) if delta.shape[-1] > 1 else np.zeros(delta.shape[:-1])
-    pct = np.percentile(delta, PERCENTILES, axis=-1)
+    pct = np.percentile(delta, PERCENTILES, axis=-1, overwrite_input=True)
     return mean, sd, pct
+
+
+def _block_stats(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Statistics of each output (rb × S × N) and of their sum over S, as (rb × (S+1)) arrays (pct: 3 × rb × (S+1))."""
+    total = d.sum(axis=1)
+    m1, s1, p1 = _stats(d)
+    m2, s2, p2 = _stats(total)
+    return (np.concatenate([m1, m2[:, None]], axis=1), np.concatenate([s1, s2[:, None]], axis=1),
+            np.concatenate([p1, p2[:, :, None]], axis=2))
 
 
 def _frame(model: LinearModel, region: list[str], year: list[int], output: list[str], point: np.ndarray,
@@ -83,7 +92,7 @@ def monte_carlo(
     """
     wd = cell_deltas(model, spec, n_draws, seed, chunk_draws)
     n_out = len(model.outputs) + 1
-    per_row_bytes = n_out * n_draws * 8 * 3  # delta + percentile workspace
+    per_row_bytes = n_out * n_draws * 8 * 2  # outputs + one temporary (std); percentiles partition in place
     block = max(1, int(memory_mb * 2**20 // max(per_row_bytes, 1)))
     regions = model.rows["region_id"].to_list()
     years = model.rows["year"].to_list()
@@ -101,9 +110,7 @@ def monte_carlo(
                                  n_draws, seed))
     for b0 in range(0, model.rows.height, block):
         rows = np.arange(b0, min(b0 + block, model.rows.height))
-        d = model.apply(wd, rows)
-        d = np.concatenate([d, d.sum(axis=1, keepdims=True)], axis=1)
-        mean, sd, pct = _stats(d)
+        mean, sd, pct = _block_stats(model.apply(wd, rows))
         point = np.concatenate([model.point[rows], model.point_total[rows, None]], axis=1)
         frames.append(_frame(
             model, np.repeat(np.asarray(regions, dtype=object)[rows], n_out).tolist(),
