@@ -34,7 +34,8 @@ from .views import (
     sum_by,
 )
 
-HTML_MAX_ROWS = 3000
+HTML_MAX_ROWS = 3000  # GEP, account, compensation and coefficient tables
+HTML_DETAIL_ROWS = 500  # extent, carbon and other detail tables (complete in report.xlsx / CSV)
 WAN = conversion_factor("CNY", "万CNY")
 YI = conversion_factor("CNY", "亿CNY")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -207,6 +208,34 @@ def _tornado(sens: pl.DataFrame) -> tuple[Any, str]:
     return tornado(items, b), title
 
 
+def _money_unit(values_cny: list[Any], lang: str) -> tuple[float, str]:
+    """万元 for county-sized numbers, 亿元 once the largest reaches 10⁴ 万元 (1 亿元)."""
+    peak = max([abs(float(v)) for v in values_cny if v is not None] or [0.0])
+    return (YI, label("yi_yuan", lang)) if peak >= 1e8 else (WAN, label("wan_yuan", lang))
+
+
+def _carbon_cards(summary: pl.DataFrame | None, flux: pl.DataFrame,
+                  lang: str) -> list[tuple[str, str, str]]:
+    """Net CO₂e per method for its latest period (engine summary, group 'all', if written)."""
+    src = flux
+    if summary is not None and {"method", "co2e_t", "year_to"} <= set(summary.columns):
+        src = summary.filter(pl.col("group") == "all") if "group" in summary.columns \
+            else summary
+    if not {"method", "year_to"} <= set(src.columns):
+        return [(label("card_carbon", lang), fmt_num(float(src.get_column("co2e_t").sum()), 0),
+                 label("t_co2e", lang))]
+    cards = []
+    for mth in src.get_column("method").unique(maintain_order=True).to_list():
+        part = src.filter(pl.col("method") == mth)
+        part = part.filter(pl.col("year_to") == part.get_column("year_to").max())
+        period = (f"{part.get_column('year_from').min()}–{part.get_column('year_to').max()}"
+                  if "year_from" in part.columns else str(part.get_column("year_to").max()))
+        cards.append((f"{label('card_carbon', lang)} {period} · {mth}",
+                      fmt_num(float(part.get_column("co2e_t").sum() or 0), 0),
+                      label("t_co2e", lang)))
+    return cards
+
+
 def _lbl(lang: str) -> Any:
     return lambda key, **kw: label(str(key), lang, **kw)
 
@@ -225,9 +254,14 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     if gep is not None:
         year, method = latest_year(gep), primary(gep, "method")
         part = select_slice(gep, year, method)
-        if "total_cny" in part.columns:
-            cards.append((label("card_gep", lang) + f" {year}",
-                          fmt_num(float(part.get_column("total_cny").sum()) * YI), yi))
+        if "total_cny" in gep.columns:
+            methods = (gep.get_column("method").unique(maintain_order=True).to_list()
+                       if "method" in gep.columns else [None])
+            for mth in methods:
+                total = select_slice(gep, year, mth).get_column("total_cny").sum()
+                suffix = f" · {label(mth, lang)}" if mth else ""
+                cards.append((label("card_gep", lang) + f" {year}{suffix}",
+                              fmt_num(float(total or 0) * YI), yi))
         cards.append((label("card_regions", lang), str(gep.get_column("region_id").n_unique()),
                       ""))
         cats = category_columns(gep)
@@ -243,9 +277,10 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                            "chart": hbar([(str(y), v * YI) for y, v in by_year.rows()], yi)})
         if "total_cny" in part.columns:
             top = part.sort(["total_cny", "region_id"], descending=[True, False]).head(15)
-            charts.append({"title": label("top_regions", lang), "unit": wan,
-                           "chart": hbar([(names.get(r, r), v * WAN) for r, v in
-                                          top.select("region_id", "total_cny").rows()], wan)})
+            rows = top.select("region_id", "total_cny").rows()
+            f, unit = _money_unit([v for _, v in rows], lang)
+            charts.append({"title": label("top_regions", lang), "unit": unit,
+                           "chart": hbar([(names.get(r, r), v * f) for r, v in rows], unit)})
         money = money_columns(gep)
         shown = _with_names(gep.with_columns([pl.col(c) * WAN for c in money]), names)
         heads = [f"{label(c[:-4], lang)} ({wan})" if c in money else
@@ -255,13 +290,15 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     if services is not None and "value_cny" in services.columns:
         y = year if year is not None else latest_year(services)
         sv = select_slice(services, y, method)
-        charts.append({"title": label("by_service", lang), "unit": wan, "chart": hbar(
-            [(label(s, lang), v * WAN) for s, v in sum_by(sv, "service").head(20).rows()],
-            wan)})
+        rows = sum_by(sv, "service").head(20).rows()
+        f, unit = _money_unit([v for _, v in rows], lang)
+        charts.append({"title": label("by_service", lang), "unit": unit, "chart": hbar(
+            [(label(s, lang), v * f) for s, v in rows], unit)})
         if "ecosystem_type" in sv.columns:
-            charts.append({"title": label("by_ecosystem", lang), "unit": wan, "chart": hbar(
-                [(label(str(s), lang), v * WAN) for s, v in
-                 sum_by(sv, "ecosystem_type").rows()], wan)})
+            rows = sum_by(sv, "ecosystem_type").rows()
+            f, unit = _money_unit([v for _, v in rows], lang)
+            charts.append({"title": label("by_ecosystem", lang), "unit": unit, "chart": hbar(
+                [(label(str(s), lang), v * f) for s, v in rows], unit)})
         items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
         acc = items.select(
             pl.col("category").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
@@ -286,26 +323,37 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                    sum_by(select_slice(stock, sy, None), "pool", "c_t").rows()],
                                   "t C")})
         tables["carbon_stock"] = make_table("t-stock", _with_names(stock, names), lang,
-                                            "carbon_stock")
+                                            "carbon_stock", max_rows=HTML_DETAIL_ROWS)
     if flux is not None and "co2e_t" in flux.columns:
-        if {"class_from", "class_to"} <= set(flux.columns):
-            tr = flux.with_columns((pl.col("class_from") + " → " + pl.col("class_to"))
-                                   .alias("transition"))
+        # one period and one method at a time: methods are alternatives, periods differ
+        last = flux.filter(pl.col("year_to") == pl.col("year_to").max()) \
+            if "year_to" in flux.columns else flux
+        fm = primary(last, "method")
+        one = select_slice(last, None, fm)
+        period = (f"{one.get_column('year_from').min()}–{one.get_column('year_to').max()}"
+                  if "year_from" in one.columns else "")
+        if {"class_from", "class_to"} <= set(one.columns):
+            tr = one.with_columns((pl.col("class_from") + " → " + pl.col("class_to"))
+                                  .alias("transition"))
             items = sum_by(tr, "transition", "co2e_t").head(15).rows()
-            carbon_charts.append({"title": label("flux_by_transition", lang) + " (t CO₂e)",
+            carbon_charts.append({"title": f"{label('flux_by_transition', lang)} {period}"
+                                           f"{' · ' + str(fm) if fm else ''} (t CO₂e)",
                                   "unit": "t CO₂e", "chart": hbar(items, "t CO₂e")})
-        cards.append((label("card_carbon", lang),
-                      fmt_num(float(flux.get_column("co2e_t").sum() or 0), 0),
-                      label("t_co2e", lang)))
+        cards.extend(_carbon_cards(run.table("carbon_flux_summary"), flux, lang))
         tables["carbon_flux"] = make_table("t-flux", _with_names(flux, names), lang,
-                                           "carbon_flux")
+                                           "carbon_flux", max_rows=HTML_DETAIL_ROWS)
     ledger, net = run.table("compensation_ledger"), run.table("compensation_net")
     flow = None
     if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
         f = flows(ledger)
         flow = flow_diagram([(a, b, float(v)) for a, b, v in f.rows()], names,
                             label("yuan", lang))
-        cards.append((label("card_compensation", lang),
+        span = ""
+        if "period" in ledger.columns and ledger.get_column("period").drop_nulls().len():
+            periods = ledger.get_column("period").drop_nulls().cast(pl.Utf8)
+            span = f" {periods.min()}–{periods.max()}" if periods.n_unique() > 1 \
+                else f" {periods.min()}"
+        cards.append((label("card_compensation", lang) + span,
                       fmt_num(float(ledger.get_column("amount_cny").sum()) * WAN), wan))
         tables["compensation_ledger"] = make_table("t-ledger", ledger, lang,
                                                    "compensation_ledger")
@@ -329,11 +377,11 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     cards.append((label("card_unverified", lang), str(n_unverified), ""))
     extent = run.table("extent")
     if extent is not None:
-        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent")
+        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent", max_rows=HTML_DETAIL_ROWS)
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
                    "extent"}
-    others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n))
+    others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n, max_rows=HTML_DETAIL_ROWS))
               for i, n in enumerate(sorted(run.tables))
               if n not in shown_names and run.tables[n].height > 0]
     map_ctx, map_note = _map(run, lang, names)

@@ -169,6 +169,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "below": ("地下生物量", "Below-ground biomass"),
     "soil": ("土壤", "Soil"),
     "dead": ("死有机质", "Dead organic matter"),
+    "c_above": ("地上生物量", "Above-ground biomass"),
+    "c_below": ("地下生物量", "Below-ground biomass"),
+    "c_soil": ("土壤有机碳", "Soil organic carbon"),
+    "c_dead": ("死有机质", "Dead organic matter"),
 }
 
 

@@ -33,13 +33,52 @@ def category_rank(expr: pl.Expr) -> pl.Expr:
     return expr.replace_strict(CATEGORY_ORDER, default=9, return_dtype=pl.Int32)
 
 
-def coefficient_flags(coefficients: pl.DataFrame | None) -> pl.DataFrame | None:
-    """coefficient_id → source, verification (one row per id) when the table carries ids."""
-    if coefficients is None or "coefficient_id" not in coefficients.columns:
+VERIFICATION_RANK: dict[str, int] = {"verified": 0, "secondary": 1, "unverified": 2}
+
+
+def _worst_verification() -> pl.Expr:
+    rank = pl.col("verification").replace_strict(VERIFICATION_RANK, default=None,
+                                                 return_dtype=pl.Int32)
+    inv = {v: k for k, v in VERIFICATION_RANK.items()}
+    return rank.max().replace_strict(inv, default=None, return_dtype=pl.Utf8).alias(
+        "verification")
+
+
+def coefficient_flags(coefficients: pl.DataFrame | None,
+                      ids: pl.Series | None = None) -> pl.DataFrame | None:
+    """coefficient_id → source, verification (worst of the rows it cites), one row per id.
+
+    Either the coefficient table has a ``coefficient_id`` column, or it is the engine's
+    coefficients_used (set_id, table, key "v1 | v2 | …") and ``ids`` are the services'
+    references "set:table:v1/v2[|set:table:…]" whose key values are a prefix of ``key``.
+    """
+    if coefficients is None:
         return None
     cols = [c for c in ("source", "verification") if c in coefficients.columns]
-    return (coefficients.select(["coefficient_id", *cols])
-            .unique("coefficient_id", keep="first", maintain_order=True))
+    if "coefficient_id" in coefficients.columns:
+        return (coefficients.select(["coefficient_id", *cols])
+                .unique("coefficient_id", keep="first", maintain_order=True))
+    if ids is None or not {"set_id", "table", "key", "source", "verification"} <= set(
+            coefficients.columns):
+        return None
+    refs = (pl.DataFrame({"coefficient_id": ids.drop_nulls().unique().sort()})
+            .with_columns(pl.col("coefficient_id").str.split("|").alias("ref")).explode("ref")
+            .filter(pl.col("ref").str.contains(":"))
+            .with_columns(pl.col("ref").str.splitn(":", 3).struct.rename_fields(
+                ["set_id", "table", "keys"])).unnest("ref")
+            .with_columns(pl.col("keys").str.split("/").list.len().alias("n")))
+    if refs.height == 0:
+        return None
+    coef = coefficients.select("set_id", "table", pl.col("key").cast(pl.Utf8).str.split(" | ")
+                               .alias("kp"), "source", "verification")
+    ns = sorted(set(refs.get_column("n").to_list()))
+    long = pl.concat([coef.with_columns(pl.lit(n, dtype=pl.UInt32).alias("n"),
+                                        pl.col("kp").list.head(n).list.join("/").alias("keys"))
+                      for n in ns]).drop("kp")
+    matched = refs.with_columns(pl.col("n").cast(pl.UInt32)).join(
+        long, on=["set_id", "table", "n", "keys"], how="inner")
+    return matched.group_by("coefficient_id").agg(
+        pl.col("source").drop_nulls().unique().sort().str.join("; "), _worst_verification())
 
 
 def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -60,7 +99,7 @@ def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = No
         pl.coalesce([pl.col(c) for c in PRICING_COLUMNS if c in services.columns]
                     + [pl.lit(None, dtype=pl.Utf8)]).alias("pricing_method"),
     )
-    flags = coefficient_flags(coefficients)
+    flags = coefficient_flags(coefficients, df.get_column("coefficient_id"))
     if flags is not None:
         df = df.join(flags, on="coefficient_id", how="left")
     df = df.with_columns(
@@ -76,8 +115,8 @@ def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = No
         _unique_or_null("price"),
         _unique_or_null("price_unit"),
         pl.col("value_cny").sum().alias("value_cny"),
-        pl.concat_str([pl.col("coefficient_id"), pl.col("source")], separator=": ",
-                      ignore_nulls=True).drop_nulls().unique().sort().str.join("; ").alias("source"),
+        pl.coalesce("source", "coefficient_id").drop_nulls().unique().sort().str.join("; ")
+        .alias("source"),
         pl.col("_unverified").any().alias("unverified"),
     )
     return out.sort(["region_id", "year", "method", category_rank(pl.col("category")),

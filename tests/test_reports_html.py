@@ -111,11 +111,12 @@ def test_map_one_shape_per_region_coloured_by_value(hand) -> None:  # type: igno
 
 def test_summary_numbers(hand) -> None:  # type: ignore[no-untyped-def]
     page = _html(hand, "zh")
-    # GEP 2020 = 7,500,000 CNY = 0.075 亿元 → "0.07"/"0.08" rounding: shown with 2 decimals
-    assert re.search(r'<div class="k">GEP总值 2020</div><div class="v">0\.07</div>', page) \
-        or re.search(r'<div class="k">GEP总值 2020</div><div class="v">0\.08</div>', page)
+    # GEP 2020 = 6,300,000 + 1,200,000 = 7,500,000 CNY = 0.075 亿元, shown to 2 decimals
+    card = re.search(r'<div class="k">GEP总值 2020 · 功能价值法</div><div class="v">([0-9.]+)<',
+                     page)
+    assert card and card.group(1) == f"{7_500_000 * 1e-8:.2f}"
     # compensation paid Σ ledger = 1,250,000 CNY = 125 万元
-    assert '<div class="k">补偿资金</div><div class="v">125.00</div>' in page
+    assert '<div class="k">补偿资金 2020</div><div class="v">125.00</div>' in page
 
 
 @pytest.mark.parametrize(("lang", "present", "absent"), [

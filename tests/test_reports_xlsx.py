@@ -201,3 +201,31 @@ def test_detail_sheets_shortened_with_notes(hand, tmp_path: Path,
     # the account sheet is never shortened: both GEP totals are there
     acc = _rows(_sheet(wb, "核算总表"))
     assert sum(r[4] == "GEP合计 / GEP total" for r in acc) == 2
+
+
+def test_coefficient_flags_from_engine_coefficients_used() -> None:
+    import polars as pl
+
+    from gep.reports.views import coefficient_flags
+
+    # coefficients_used as the engine writes it: key values " | "-joined over key_columns;
+    # services cite "set:table:v1/v2" (a prefix of the key) and may cite several with "|".
+    coef = pl.DataFrame({
+        "set_id": ["xie2015", "xie2015", "fv"], "table": ["equivalents"] * 2 + ["prices"],
+        "key": ["旱地 | food_production | 食物生产", "水田 | food_production | 食物生产",
+                "soil_retention | nitrogen"],
+        "source": ["Xie 2015 表2", "Xie 2015 表2", "price list"],
+        "verification": ["secondary", "unverified", "verified"]})
+    ids = pl.Series(["xie2015:equivalents:旱地/food_production",
+                     "xie2015:equivalents:水田/food_production|fv:prices:soil_retention/nitrogen",
+                     "quantities|fv:prices:soil_retention/nitrogen", None, "unknown:t:x"])
+    flags = coefficient_flags(coef, ids)
+    assert flags is not None
+    got = dict(flags.select("coefficient_id", "verification").rows())
+    assert got == {
+        "xie2015:equivalents:旱地/food_production": "secondary",
+        # worst of the two cited rows
+        "xie2015:equivalents:水田/food_production|fv:prices:soil_retention/nitrogen":
+            "unverified",
+        "quantities|fv:prices:soil_retention/nitrogen": "verified",
+    }
