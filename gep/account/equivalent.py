@@ -139,6 +139,10 @@ def equivalent_factor_services(
         )
         .fill_null(pl.col("service").replace_strict(default_cat, default=None))
         .alias("category"),
+        # built on the small coefficient table, dictionary-encoded until the output cast
+        pl.format("{}:equivalents:{}/{}", pl.lit(set_id), pl.col("ecosystem_type"), pl.col("service"))
+        .cast(pl.Categorical)
+        .alias("coefficient_id"),
     )
     if eq.filter(pl.col("category").is_null()).height:
         raise AccountIdentityError("equivalent table has services without a category")
@@ -164,9 +168,6 @@ def equivalent_factor_services(
         pl.lit("hm2").alias("quantity_unit"),
         pl.lit("CNY/hm2").alias("price_unit"),
         pl.lit(METHOD_EQUIVALENT_FACTOR).alias("method"),
-        pl.format("{}:equivalents:{}/{}", pl.lit(set_id), pl.col("ecosystem_type"), pl.col("service")).alias(
-            "coefficient_id"
-        ),
         # a standard value derived per year from that year's grain statistics is in that year's prices
         (pl.col("year") if "year" in sv_keys else pl.lit(price_year)).alias("price_year"),
     )

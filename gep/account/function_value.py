@@ -95,7 +95,7 @@ def rate_quantities(extent: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
         *keys,
         (pl.col("area_ha") * pl.col("_af") * pl.col("rate")).alias("quantity"),
         "quantity_unit",
-        pl.col("coefficient_id").alias("rate_id"),
+        pl.col("coefficient_id").cast(pl.Categorical).alias("rate_id"),  # long ids: dictionary-encoded
     )
 
 
@@ -105,41 +105,65 @@ def _drop_covered(df: pl.DataFrame, covered: pl.DataFrame) -> pl.DataFrame:
     return df.join(covered.select(_REGION_KEYS).unique(), on=_REGION_KEYS, how="anti")
 
 
-def match_prices(quantities: pl.DataFrame, prices: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
-    """Attach a unit price to every quantity row; a component without a price is a MISSING_COEFFICIENT problem.
+def price_map(keys: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Resolve prices for distinct quantity keys (service, component) → rows (service, component, price_component, …).
 
     Order: exact (service, component) price; a service-level price (empty component)
     for a named component; a quantity without component is valued once per priced
     component of its service (shared basis, e.g. soil retained × sediment, N, P prices).
+    Keys without any price are absent from the result.
     """
-    p = prices.select("service", "component", "price", "price_unit", "price_year", pl.col("coefficient_id").alias("price_id"))
-    q = quantities.with_row_index("_q")
-    exact = q.join(p, on=["service", "component"], how="inner")
-    rest = q.join(exact.select("_q"), on="_q", how="anti")
-    fallback = rest.filter(pl.col("component") != "").join(
-        p.filter(pl.col("component") == "").drop("component"), on="service", how="inner"
+    p = prices.select("service", "component", "price", "price_unit", "price_year",
+                      pl.col("coefficient_id").cast(pl.Categorical).alias("price_id"))
+    exact = keys.join(p, on=["service", "component"], how="inner").with_columns(
+        pl.col("component").alias("price_component"))
+    rest = keys.join(exact.select("service", "component"), on=["service", "component"], how="anti")
+    fallback = (
+        rest.filter(pl.col("component") != "")
+        .join(p.filter(pl.col("component") == "").drop("component"), on="service", how="inner")
+        .with_columns(pl.col("component").alias("price_component"))
     )
-    rest = rest.join(fallback.select("_q"), on="_q", how="anti")
+    rest = rest.join(fallback.select("service", "component"), on=["service", "component"], how="anti")
     expanded = (
         rest.filter(pl.col("component") == "")
-        .drop("component")
-        .join(p.filter(pl.col("component") != ""), on="service", how="inner")
+        .join(p.filter(pl.col("component") != "").rename({"component": "price_component"}), on="service", how="inner")
     )
-    rest = rest.join(expanded.select("_q").unique(), on="_q", how="anti")
-    for r in rest.sort("_q").iter_rows(named=True):
-        comp = f", component '{r['component']}'" if r["component"] else ""
-        problems.add(
-            "MISSING_COEFFICIENT",
-            f"no unit price for service '{r['service']}'{comp}: add a row to the prices table "
-            "(service, component, price, unit) or use a coefficient set that prices it",
-            file=r.get("source_file"),
-            row=r.get("source_row"),
-            column="component" if r["component"] else "service",
-            value=f"{r['service']}/{r['component']}" if r["component"] else r["service"],
-            expected="a price in the prices table or the coefficient set",
+    cols = ["service", "component", "price_component", "price", "price_unit", "price_year", "price_id"]
+    return pl.concat([exact.select(cols), fallback.select(cols), expanded.select(cols)], how="vertical")
+
+
+def match_prices(quantities: pl.DataFrame, prices: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
+    """Attach a unit price to every quantity row (rules of :func:`price_map`, resolved on distinct keys, then one join).
+
+    A component without a price is a MISSING_COEFFICIENT problem naming it (first row where it occurs).
+    """
+    keys = quantities.select("service", "component").unique()
+    pm = price_map(keys, prices)
+    missing = keys.join(pm.select("service", "component").unique(), on=["service", "component"], how="anti")
+    if missing.height:
+        firsts = (
+            quantities.join(missing, on=["service", "component"], how="semi")
+            .group_by(["service", "component", "source_file"])
+            .agg(pl.col("source_row").min())
+            .sort(["source_file", "source_row", "service", "component"], nulls_last=True)
         )
-    cols = [*q.columns, "price", "price_unit", "price_year", "price_id"]
-    return pl.concat([exact.select(cols), fallback.select(cols), expanded.select(cols)], how="vertical").drop("_q")
+        for r in firsts.iter_rows(named=True):
+            comp = f", component '{r['component']}'" if r["component"] else ""
+            problems.add(
+                "MISSING_COEFFICIENT",
+                f"no unit price for service '{r['service']}'{comp}: add a row to the prices table "
+                "(service, component, price, unit) or use a coefficient set that prices it",
+                file=r.get("source_file"),
+                row=r.get("source_row"),
+                column="component" if r["component"] else "service",
+                value=f"{r['service']}/{r['component']}" if r["component"] else r["service"],
+                expected="a price in the prices table or the coefficient set",
+            )
+    return (
+        quantities.join(pm, on=["service", "component"], how="inner")
+        .drop("component")
+        .rename({"price_component": "component"})
+    )
 
 
 def apply_unit_factors(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
@@ -221,7 +245,7 @@ def function_value_services(
         parts.append(stats)
     if quantities is not None and quantities.height:
         quant = _with_location(quantities).rename({"unit": "quantity_unit"}).with_columns(
-            _opt(quantities, "ecosystem_type", pl.Utf8()), pl.lit("quantities").alias("rate_id")
+            _opt(quantities, "ecosystem_type", pl.Utf8()), pl.lit("quantities").cast(pl.Categorical).alias("rate_id")
         )
         quant = _category_of(quant, indicators, problems, "quantities table").select(_QCOLS)
         if stats is not None:
@@ -233,20 +257,29 @@ def function_value_services(
             if covered is not None:
                 rq = _drop_covered(rq, covered)
         quant = rq.select(_QCOLS) if quant is None else pl.concat([quant, rq.select(_QCOLS)], how="vertical")
+        del rq
     if quant is not None and quant.height:
         priced = match_prices(quant, prices, problems)
-        valued = apply_unit_factors(priced, problems).with_columns(
-            pl.format("{}|{}", pl.col("rate_id"), pl.col("price_id")).alias("coefficient_id"),
+        del quant
+        valued = apply_unit_factors(priced, problems)
+        del priced
+        # coefficient ids built once per distinct (rate, price) pair, joined back dictionary-encoded
+        ids = valued.select("rate_id", "price_id").unique().with_columns(
+            pl.format("{}|{}", pl.col("rate_id"), pl.col("price_id")).cast(pl.Categorical).alias("coefficient_id")
+        )
+        valued = valued.join(ids, on=["rate_id", "price_id"], how="left").with_columns(
             # a user price without a price year is taken to be at the prices of the accounting year
             pl.col("price_year").fill_null(pl.col("year")),
         )
-        parts.append(valued)
+        parts.append(valued.select([c for c in valued.columns if c in _CAST]))
+        del valued
     problems.raise_if_any()
     if not parts:
         return pl.DataFrame(schema=SERVICES_SCHEMA)
     cols = ["region_id", "year", "ecosystem_type", "category", "service", "component", "quantity", "quantity_unit",
             "price", "price_unit", "value_cny", "coefficient_id", "price_year"]
     out = pl.concat([p.select([pl.col(c).cast(t) for c, t in _CAST.items() if c in cols]) for p in parts], how="vertical")
+    parts.clear()
     return conform_services(out.with_columns(pl.lit(METHOD_FUNCTION_VALUE).alias("method")))
 
 
