@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from gep.errors import InputError, Problem
+from gep.errors import GepError, InputError, Problem
 
 # Columns that are identifiers or free text even when every value looks like a number
 # (region ids are GB/T 2260 codes: "510104" must stay a string).
@@ -48,7 +48,7 @@ class RunData:
 
 
 def _is_text(name: str) -> bool:
-    return name in TEXT_COLUMNS or name.endswith("_id") or name.endswith("_unit")
+    return name in TEXT_COLUMNS or name.endswith(("_id", "_unit"))
 
 
 def type_columns(df: pl.DataFrame) -> pl.DataFrame:
@@ -104,7 +104,7 @@ def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
         from gep.regions import load_registry  # type: ignore[attr-defined]
 
         reg = load_registry(regions)
-    except Exception as exc:  # registry missing or not built yet: report without names/map
+    except (GepError, OSError, ValueError, KeyError) as exc:  # no registry: no names/map
         notes.append(f"regions registry {regions!r} not available: {exc}")
         return None, None
     names: pl.DataFrame | None = None
@@ -121,7 +121,7 @@ def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
                                                       maintain_order=True)
     try:
         boundaries = reg.boundaries()
-    except Exception as exc:
+    except (GepError, OSError, ValueError, KeyError) as exc:
         notes.append(f"region boundaries not available: {exc}")
         boundaries = None
     return names, boundaries
@@ -166,7 +166,7 @@ def coefficients_table(run: RunData) -> pl.DataFrame | None:
         set_id = entry.get("id") if isinstance(entry, dict) else entry
         try:
             cset = load_set(set_id)
-        except Exception as exc:
+        except (GepError, OSError, ValueError, KeyError) as exc:
             run.notes.append(f"coefficient set {set_id!r} could not be loaded: {exc}")
             continue
         tables = getattr(cset, "tables", {}) or {}

@@ -200,12 +200,18 @@ def _tornado(sens: pl.DataFrame) -> tuple[Any, str]:
     df = df.filter(pl.col(low).is_not_null() & pl.col(high).is_not_null())
     if df.height == 0:
         return None, ""
-    b = float(df.get_column(base).first()) if base and df.get_column(base).first() is not None \
-        else 0.0
+    first = df.get_column(base).first() if base else None
+    b = float(first) if isinstance(first, int | float) else 0.0
     rows = df.select(pname, low, high).rows()
     items = sorted(((str(p), float(a), float(c)) for p, a, c in rows),
                    key=lambda t: (-abs(t[2] - t[1]), t[0]))[:15]
     return tornado(items, b), title
+
+
+def _period(df: pl.DataFrame) -> str:
+    """'year_from–year_to' of a flux table slice (or the last year_to)."""
+    to = str(df.get_column("year_to").max())
+    return f"{df.get_column('year_from').min()!s}–{to}" if "year_from" in df.columns else to
 
 
 def _money_unit(values_cny: list[Any], lang: str) -> tuple[float, str]:
@@ -228,8 +234,7 @@ def _carbon_cards(summary: pl.DataFrame | None, flux: pl.DataFrame,
     for mth in src.get_column("method").unique(maintain_order=True).to_list():
         part = src.filter(pl.col("method") == mth)
         part = part.filter(pl.col("year_to") == part.get_column("year_to").max())
-        period = (f"{part.get_column('year_from').min()}–{part.get_column('year_to').max()}"
-                  if "year_from" in part.columns else str(part.get_column("year_to").max()))
+        period = _period(part)
         cards.append((f"{label('card_carbon', lang)} {period} · {mth}",
                       fmt_num(float(part.get_column("co2e_t").sum() or 0), 0),
                       label("t_co2e", lang)))
@@ -299,8 +304,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             f, unit = _money_unit([v for _, v in rows], lang)
             charts.append({"title": label("by_ecosystem", lang), "unit": unit, "chart": hbar(
                 [(label(str(s), lang), v * f) for s, v in rows], unit)})
-        items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
-        acc = items.select(
+        acc_items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
+        acc = acc_items.select(
             pl.col("category").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
             pl.col("service").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
             "quantity", "quantity_unit", "pricing_method", (pl.col("value_cny") * WAN),
@@ -330,8 +335,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             if "year_to" in flux.columns else flux
         fm = primary(last, "method")
         one = select_slice(last, None, fm)
-        period = (f"{one.get_column('year_from').min()}–{one.get_column('year_to').max()}"
-                  if "year_from" in one.columns else "")
+        period = _period(one) if "year_to" in one.columns else ""
         if {"class_from", "class_to"} <= set(one.columns):
             tr = one.with_columns((pl.col("class_from") + " → " + pl.col("class_to"))
                                   .alias("transition"))
@@ -345,14 +349,14 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     ledger, net = run.table("compensation_ledger"), run.table("compensation_net")
     flow = None
     if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
-        f = flows(ledger)
-        flow = flow_diagram([(a, b, float(v)) for a, b, v in f.rows()], names,
+        flow_rows = flows(ledger)
+        flow = flow_diagram([(a, b, float(v)) for a, b, v in flow_rows.rows()], names,
                             label("yuan", lang))
         span = ""
         if "period" in ledger.columns and ledger.get_column("period").drop_nulls().len():
             periods = ledger.get_column("period").drop_nulls().cast(pl.Utf8)
-            span = f" {periods.min()}–{periods.max()}" if periods.n_unique() > 1 \
-                else f" {periods.min()}"
+            p_first, p_last = str(periods.min()), str(periods.max())
+            span = f" {p_first}–{p_last}" if p_first != p_last else f" {p_first}"
         cards.append((label("card_compensation", lang) + span,
                       fmt_num(float(ledger.get_column("amount_cny").sum()) * WAN), wan))
         tables["compensation_ledger"] = make_table("t-ledger", ledger, lang,

@@ -79,8 +79,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "unverified_count": ("未核实参数个数", "Unverified coefficients"),
     "unverified_flag": ("⚠ 未核实", "⚠ unverified"),
     "unverified_note": ("标记为“未核实”的参数尚未与原始文献核对，结果仅供参考",
-                        "Coefficients flagged 'unverified' have not been checked against "
-                        "the original source; treat results that use them as indicative"),
+                        ("Coefficients flagged 'unverified' have not been checked against "
+                         "the original source; treat results that use them as indicative")),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     # account columns (Chinese county layout)
@@ -214,4 +214,7 @@ def label(key: str, lang: str, **fmt: object) -> str:
 
 def sheet_label(key: str, lang: str) -> str:
     """A short label for an Excel sheet name (no '/', at most 31 characters with its number)."""
-    return label(key, lang).replace(" / ", " ").replace("/", " ").replace("×", "x")[:27]
+    text = label(key, lang)
+    if lang == "zh-en" and len(text) > 27 and key in LABELS:
+        text = LABELS[key][0]  # bilingual name would be cut: the Chinese name alone
+    return text.replace(" / ", " ").replace("/", " ").replace("×", "x")[:27]

@@ -116,7 +116,7 @@ def class_breaks(values: np.ndarray, n: int = len(PALETTE)) -> list[float]:
     if finite.size == 0:
         return []
     qs = np.quantile(finite, np.linspace(0, 1, n + 1)[1:-1])
-    return sorted(set(float(q) for q in qs))
+    return sorted({float(q) for q in qs})
 
 
 def choropleth(boundaries: dict[str, Any], values: dict[str, float], titles: dict[str, str],
@@ -140,7 +140,7 @@ def choropleth(boundaries: dict[str, Any], values: dict[str, float], titles: dic
     span_x = max((lon_max - lon_min) * k, 1e-9)
     span_y = max(lat_max - lat_min, 1e-9)
     s = (width - 10) / span_x
-    height = int(math.ceil(span_y * s)) + 10
+    height = math.ceil(span_y * s) + 10
     vals = np.array([values.get(rid, np.nan) for rid, _ in rings_by], dtype=float)
     breaks = class_breaks(vals)
     shapes = []
@@ -260,8 +260,8 @@ def tornado(items: Sequence[tuple[str, float, float]], base: float, *, width: in
     """Tornado geometry: one bar per parameter from its low to its high result, widest first."""
     if not items:
         return Tornado(width, 20, [], 0)
-    lo = min(min(a, b) for _, a, b in items + [("", base, base)])
-    hi = max(max(a, b) for _, a, b in items + [("", base, base)])
+    ends = [base, *(v for _, a, b in items for v in (a, b))]
+    lo, hi = min(ends), max(ends)
     span = (hi - lo) or 1.0
     plot_w = width - label_w - 20
     def px(v: float) -> float:

@@ -394,7 +394,8 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
         region_name = names.get(key[0])
         subtotal_rows: list[int] = []
 
-        def ident(row: int, bold: bool = False) -> None:
+        def ident(row: int, bold: bool = False, key: tuple[Any, ...] = key,
+                  region_name: str | None = region_name) -> None:
             book.text(ws, row, 0, key[0], bold=bold)
             book.text(ws, row, 1, region_name, bold=bold)
             book.number(ws, row, 2, key[1], "int", bold=bold)

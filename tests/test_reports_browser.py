@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from gep.reports import write_reports
 from gep.reports.sample import make_sample_run
 

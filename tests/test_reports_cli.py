@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from gep.cli.main import main
 from gep.reports.sample import make_hand_run
 

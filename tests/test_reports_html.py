@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from gep.reports import write_reports
 from gep.reports.html import safe_json
 from gep.reports.sample import SAMPLE_LABEL, SCRIPT_CLASS, make_hand_run

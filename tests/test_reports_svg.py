@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from gep.reports.svg import (
     NO_DATA,
     PALETTE,

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.worksheet.worksheet import Worksheet
-
 from gep.reports import write_reports
 from gep.reports.sample import HAND_NAMES, SCRIPT_CLASS, make_hand_run
+from openpyxl.worksheet.worksheet import Worksheet
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +204,6 @@ def test_detail_sheets_shortened_with_notes(hand, tmp_path: Path,
 
 def test_coefficient_flags_from_engine_coefficients_used() -> None:
     import polars as pl
-
     from gep.reports.views import coefficient_flags
 
     # coefficients_used as the engine writes it: key values " | "-joined over key_columns;
