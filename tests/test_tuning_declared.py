@@ -20,7 +20,8 @@ def test_good_table_with_chinese_headers_aliases_and_percent(tmp_path: Path) -> 
         "系数集,表,生态系统类型,服务,键,下限,上限,分布,幅度%\n"
         "tiny,equivalents,broadleaf,food_production,,0.4,0.6,triangular,\n"
         "tiny,standard_value,,,standard_equivalent_value,,,normal,15\n"
-        "tiny,equivalents,旱地,climate_regulation,,0,0.3,,\n",
+        "tiny,equivalents,旱地,climate_regulation,,0,0.3,,\n"
+        "tiny,equivalents,,,旱地 | food_production,,,,20\n",
         encoding="utf-8",
     )
     out = load_declared(f, {"tiny": tiny})
@@ -31,6 +32,9 @@ def test_good_table_with_chinese_headers_aliases_and_percent(tmp_path: Path) -> 
     sv = rows["tiny:standard_value:standard_equivalent_value"]
     assert (sv["low"], sv["high"], sv["distribution"]) == pytest.approx((850.0, 1150.0, "normal"))
     assert rows["tiny:equivalents:旱地/climate_regulation"]["distribution"] is None
+    # key column on a row with empty key columns: 1.0 ± 20 %
+    assert (rows["tiny:equivalents:旱地/food_production"]["low"], rows["tiny:equivalents:旱地/food_production"]["high"]) \
+        == pytest.approx((0.8, 1.2))
 
 
 def test_every_problem_is_reported_with_its_row(tmp_path: Path) -> None:

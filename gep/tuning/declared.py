@@ -109,10 +109,13 @@ def load_declared(path: str | Path, sets: Mapping[str, object], display_name: st
 
             g = g.with_columns(pl.coalesce(normalize_ecosystem_type(pl.col("ecosystem_type")),
                                            pl.col("ecosystem_type")).alias("ecosystem_type"))
-        if len(key_cols) == len(keys):
-            key = pl.concat_str([pl.col(k).fill_null("") for k in keys], separator="/")
+        from_key = pl.col("key").str.replace_all(r"\s*\|\s*", "/")
+        if len(key_cols) == len(keys):  # key columns, or the `key` column on rows that leave them empty
+            empty = pl.all_horizontal([pl.col(k).is_null() | (pl.col(k) == "") for k in keys])
+            key = pl.when(empty & pl.col("key").is_not_null()).then(from_key).otherwise(
+                pl.concat_str([pl.col(k).fill_null("") for k in keys], separator="/"))
         else:
-            key = pl.col("key").str.replace_all(r"\s*\|\s*", "/")
+            key = from_key
         g = g.with_columns(pl.format("{}:{}:{}", pl.lit(sid), pl.lit(table), key).alias("coefficient"))
         from gep.tuning.distributions import set_coefficients
 
