@@ -314,7 +314,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             .otherwise(pl.lit(None, pl.Utf8)).alias("verification"))
         heads = [label(k, lang) for k in ("category", "service", "quantity", "unit",
                                            "pricing_method")]
-        heads += [label("value_wan", lang), label("share", lang), label("source", lang),
+        heads += [label("value_wan", lang), label("share", lang) + " (%)", label("source", lang),
                   label("verification", lang)]
         tables["account"] = make_table("t-account", acc.with_columns(
             (pl.col("share") * 100).round(2)), lang, "services", heads)

@@ -177,14 +177,24 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
 
 
 def _add_catalog_names() -> None:
-    """Add the account catalog's Chinese service names for codes not listed above."""
+    """Add the catalog's service names and the ecosystem types' English names (not above)."""
     try:
         from gep.account import catalog
     except ImportError:  # account package not installed: the dictionary above suffices
-        return
+        catalog = None
     for table_name in ("FUNCTION_VALUE_SERVICES", "EQUIVALENT_FACTOR_SERVICES"):
         for code, (zh, _category) in getattr(catalog, table_name, {}).items():
             LABELS.setdefault(code, (zh, code.replace("_", " ").capitalize()))
+    try:
+        from gep.coefficients import ecosystem_types
+
+        types = ecosystem_types()
+    except (ImportError, OSError, ValueError):
+        return
+    if {"ecosystem_type", "name_en"} <= set(types.columns):
+        for zh, en in types.select("ecosystem_type", "name_en").rows():
+            if zh and en:
+                LABELS.setdefault(str(zh), (str(zh), str(en)))
 
 
 _add_catalog_names()

@@ -480,7 +480,7 @@ def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     wide = _with_names(wide.with_columns([pl.col(t) * WAN for t in types]), run, lang)
     ws = book.sheet("gep_by_ecosystem")
     headers = [label(c, lang) for c in ("region_id", "region_name", "year", "method")]
-    headers += [f"{t} ({label('wan_yuan', lang)})" for t in types]
+    headers += [f"{label(t, lang)} ({label('wan_yuan', lang)})" for t in types]
     headers.append(f"{label('total', lang)} ({label('wan_yuan', lang)})")
     first, last = _plain_table(book, ws, wide, headers=headers[:-1])
     tc = len(wide.columns)
