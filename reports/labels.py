@@ -180,10 +180,12 @@ def _add_catalog_names() -> None:
     """Add the catalog's service names and the ecosystem types' English names (not above)."""
     try:
         from gep.account import catalog
-    except ImportError:  # account package not installed: the dictionary above suffices
-        catalog = None
-    for table_name in ("FUNCTION_VALUE_SERVICES", "EQUIVALENT_FACTOR_SERVICES"):
-        for code, (zh, _category) in getattr(catalog, table_name, {}).items():
+
+        tables = [catalog.FUNCTION_VALUE_SERVICES, catalog.EQUIVALENT_FACTOR_SERVICES]
+    except (ImportError, AttributeError):  # no catalog: the dictionary above suffices
+        tables = []
+    for table in tables:
+        for code, (zh, _category) in table.items():
             LABELS.setdefault(code, (zh, code.replace("_", " ").capitalize()))
     try:
         from gep.coefficients import ecosystem_types

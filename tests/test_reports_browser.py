@@ -30,7 +30,7 @@ def _driver(tmp: Path):  # type: ignore[no-untyped-def]
         pytest.skip("headless Chromium not found: install the Debian packages "
                     "`chromium chromium-driver` (apt-get install -y chromium chromium-driver)")
     if os.environ.get("GEP_REQUIRE_BROWSER") == "1":
-        import selenium.webdriver as webdriver  # CI: a missing selenium is a failure
+        from selenium import webdriver  # CI: a missing selenium is a failure
     else:
         webdriver = pytest.importorskip(
             "selenium.webdriver", reason="selenium not installed (pip install selenium)")
@@ -129,9 +129,8 @@ def test_clicking_a_header_sorts(opened) -> None:  # type: ignore[no-untyped-def
 
 def test_sichuan_registry_map_in_browser(tmp_path: Path) -> None:
     """Real county boundaries from gep.regions (183 counties): one shape each, no errors."""
-    from selenium.webdriver.common.by import By
-
     from gep.regions import load_registry
+    from selenium.webdriver.common.by import By
 
     reg = load_registry("sichuan")
     bounds = reg.boundaries()
