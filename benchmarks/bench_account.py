@@ -154,7 +154,7 @@ def main() -> None:
         return
     env = dict(os.environ)
     have_pandas = importlib.util.find_spec("pandas") is not None
-    if not have_pandas and args.install_pandas:
+    if not have_pandas and args.install_pandas and not PANDAS_DIR.exists():
         # a private target folder, so the project's environment is left untouched
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(PANDAS_DIR), "pandas"], check=True)
         have_pandas = True

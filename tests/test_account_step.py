@@ -158,3 +158,24 @@ def test_demo_fragment_covers_2015_2020_2025_by_both_methods(tmp_path: Path) -> 
     assert g["region_id"].n_unique() == 183
     assert g["gep_per_capita_cny"].null_count() == 0
     assert (out / "tables" / "gep_constant.csv").exists()
+
+
+def test_carbon_step_quantities_and_registry_area(county_files: Path) -> None:
+    from gep.regions import load_registry
+
+    from gep.account.step import run_step
+    from gep.pipeline import RunContext
+
+    cfg = RunConfig(run=RunSection(title="t", report=False), steps={})
+    ctx = RunContext(config=cfg, registry=load_registry("sichuan"))
+    # carbon step output in the quantities shape (t CO2), e.g. gep.carbon's carbon_gep_quantities
+    ctx.tables["carbon_gep_quantities"] = pl.DataFrame({
+        "region_id": ["510104", "510104"], "year": [2020, 2020], "service": ["carbon_sequestration"] * 2,
+        "component": ["forest", "grassland"], "quantity": [1000.0, 10.0], "unit": ["t CO2", "t CO2"]})
+    run_step(Config(methods=["function_value"], statistics=[str(county_files / "统计.csv")]), ctx)
+    s = ctx.tables["services"].filter(pl.col("service") == "carbon_sequestration")
+    # 1010 t CO2 × 380 CNY/t (Garzê 2010 afforestation cost) = 383 800 CNY
+    assert s["value_cny"].sum() == pytest.approx(383_800.0)
+    g = ctx.tables["gep"].filter(pl.col("region_id") == "510104", pl.col("year") == 2020)
+    reg_area = ctx.registry.counties.filter(pl.col("region_id") == "510104")["area_km2"][0]
+    assert g["area_km2"][0] == pytest.approx(reg_area)  # no land cover: area from the registry

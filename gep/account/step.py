@@ -74,6 +74,9 @@ class Config(BaseModel):
     prices: str | None = Field(None, description="prices table; replaces set prices for the same service/component")
     rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates")
     use_set_rates: bool = Field(True, description="value area × the set's per-area rates where nothing else is given")
+    use_carbon_quantities: bool = Field(
+        True, description="use the carbon step's carbon_gep_quantities (if that step ran first) as quantities"
+    )
     price_index: str | None = Field(None, description="price index table for constant prices ([run] price_base_year)")
     socio: str | None = Field(None, description="population and GDP table (per-capita GEP, GEP/GDP)")
 
@@ -216,6 +219,15 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
             rates = pl.concat([rates, user_rates.filter(pl.col("region_id").is_not_null()).select(rates.columns)],
                               how="vertical_relaxed")
         quantities = _read_all(cfg.quantities, I.read_quantities, "quantities", ctx)
+        carbon_q = ctx.tables.get("carbon_gep_quantities") if cfg.use_carbon_quantities else None
+        if carbon_q is not None and carbon_q.height:
+            cq = carbon_q.select("region_id", pl.col("year").cast(pl.Int32), "service",
+                                 pl.col("component").fill_null(""), "quantity", "unit").with_columns(
+                pl.lit("carbon step").alias("source_file"))
+            if quantities is not None:  # county quantities of the same service win over the carbon step
+                cq = cq.join(quantities.select("region_id", "year", "service").unique(),
+                             on=["region_id", "year", "service"], how="anti")
+            quantities = cq if quantities is None else pl.concat([quantities, cq], how="diagonal_relaxed")
         statistics = _read_all(cfg.statistics, I.read_statistics, "statistics", ctx)
         if extent is None and quantities is None and statistics is None:
             raise InputError([Problem("MISSING_INPUT", "the function-value method needs a land-cover table, "
@@ -249,9 +261,17 @@ def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: Any) -> None:
         ))
 
 
-def _area_km2(extent: pl.DataFrame | None) -> pl.DataFrame | None:
+def _area_km2(extent: pl.DataFrame | None, registry: Any = None, level: str = "county") -> pl.DataFrame | None:
+    """Region area (km2) from the extent, else from the region registry."""
     if extent is None:
-        return None
+        if registry is None:
+            return None
+        if level == "county":
+            return registry.counties.select("region_id", pl.col("area_km2").cast(pl.Float64))
+        parents = region_parents(registry, level)
+        return (registry.counties.join(parents, on="region_id").sort(["parent_id", "region_id"])
+                .group_by("parent_id").agg(pl.col("area_km2").cast(pl.Float64).sum())
+                .rename({"parent_id": "region_id"}))
     return extent.group_by(["region_id", pl.col("year").cast(pl.Int32)]).agg(
         (pl.col("area_ha").sum() / 100.0).alias("area_km2")  # 1 km2 = 100 ha
     )
@@ -279,7 +299,7 @@ def run_step(cfg: Config, ctx: Any) -> None:
                      .group_by(["parent_id", "year"])
                      .agg(pl.col("population").sum(), pl.col("gdp_cny").sum())
                      .rename({"parent_id": "region_id"}))
-    area = _area_km2(extent)
+    area = _area_km2(extent, ctx.registry, cfg.level)
     ctx.tables["services"] = services
     ctx.tables["gep"] = gep_totals(services, area_km2=area, socio=socio)
     physical, monetary = seea_supply_tables(services)
