@@ -115,7 +115,14 @@ def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = No
         _unique_or_null("price"),
         _unique_or_null("price_unit"),
         pl.col("value_cny").sum().alias("value_cny"),
-        pl.coalesce("source", "coefficient_id").drop_nulls().unique().sort().str.join("; ")
+        # one source: show it; several (one per ecosystem type, say): name the coefficient
+        # tables they come from; the full texts are on the coefficients sheet
+        pl.when(pl.col("source").drop_nulls().n_unique() <= 1)
+        .then(pl.coalesce(pl.col("source").drop_nulls().first(),
+                          pl.col("coefficient_id").drop_nulls().unique().sort().str.join("; ")))
+        .otherwise(pl.col("coefficient_id").str.split("|").explode()
+                   .str.extract(r"^([^:]+:[^:]+):", 1).drop_nulls().unique().sort()
+                   .str.join("; "))
         .alias("source"),
         pl.col("_unverified").any().alias("unverified"),
     )

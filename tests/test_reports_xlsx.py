@@ -71,6 +71,7 @@ def test_account_layout_totals_and_cached_formulas(book) -> None:  # type: ignor
     assert wc[6] == 80 and wc[7] == "万m3" and wc[9] == 5 and wc[11] == pytest.approx(400)
     assert wc[12] == pytest.approx(400 / 630)
     assert "未核实" in wc[14]
+    assert wc[13] == "影子工程 库容造价 (placeholder)"  # one source for both rows: shown as is
     subtotals = [r[11] for r in rows if r[0] == "510104" and r[5] == "小计 / Subtotal"]
     assert subtotals == pytest.approx([200.0, 400.0, 30.0])
     assert ws.freeze_panes == "C2"
@@ -228,3 +229,26 @@ def test_coefficient_flags_from_engine_coefficients_used() -> None:
             "unverified",
         "quantities|fv:prices:soil_retention/nitrogen": "verified",
     }
+
+
+def test_account_source_names_tables_when_rows_cite_several() -> None:
+    import polars as pl
+
+    from gep.reports.views import account_items
+
+    services = pl.DataFrame({
+        "region_id": ["1", "1"], "year": [2020, 2020], "method": ["equivalent_factor"] * 2,
+        "ecosystem_type": ["旱地", "水田"], "category": ["provisioning"] * 2,
+        "service": ["food_production"] * 2, "quantity": [1.0, 2.0],
+        "quantity_unit": ["hm2", "hm2"], "price": [10.0, 10.0], "price_unit": ["元/hm2"] * 2,
+        "value_cny": [10.0, 20.0],
+        "coefficient_id": ["xie2015:equivalents:旱地/food_production",
+                           "xie2015:equivalents:水田/food_production"]})
+    coef = pl.DataFrame({"set_id": ["xie2015"] * 2, "table": ["equivalents"] * 2,
+                         "key": ["旱地 | food_production", "水田 | food_production"],
+                         "source": ["Xie 2015, row 旱地", "Xie 2015, row 水田"],
+                         "verification": ["secondary", "secondary"]})
+    (row,) = account_items(services, coef).rows(named=True)
+    # 10 + 20 = 30 CNY; quantities 1 + 2 = 3 hm2 (one unit); one price 10 元/hm2
+    assert (row["value_cny"], row["quantity"], row["price"]) == (30.0, 3.0, 10.0)
+    assert row["source"] == "xie2015:equivalents" and row["unverified"] is False
