@@ -23,7 +23,7 @@ def _inputs_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--out", "out", required=True, type=click.Path(file_okay=False),
                      help="Output directory (a new run directory; never RUN_DIR's tables alone)."),
         click.option("--model", "models", multiple=True,
-                     type=click.Choice(["auto", "equivalent_factor", "carbon_stock"]),
+                     type=click.Choice(["auto", "equivalent_factor", "function_value", "carbon_stock"]),
                      help="Accounts to analyse (repeatable; default: what the run computes)."),
         click.option("--uncertainty-table", default=None, type=click.Path(dir_okay=False),
                      help="Declared ranges: set_id, table, key columns, low, high | range_pct, distribution."),

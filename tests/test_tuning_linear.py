@@ -149,3 +149,67 @@ def test_triangular_set_range_mean(tiny) -> None:  # type: ignore[no-untyped-def
     sd = 100 * 1000 * np.sqrt((1.5**2 + 2.5**2 + 2.0**2 - 1.5 * 2.5 - 1.5 * 2.0 - 2.5 * 2.0) / 18)
     assert row["mean_cny"] == pytest.approx(200_000.0, abs=4 * sd / np.sqrt(50_000))
     assert row["sd_cny"] == pytest.approx(sd, rel=0.02)
+
+
+# ---------------------------------------------------------------------------
+# function value: rates × prices (+ statistics as constants), built from two engine runs
+
+STATS = pl.DataFrame({"region_id": ["510001"], "year": [2020], "service": ["agricultural_products"],
+                      "component": [""], "value": [100.0], "unit": ["万元"]},
+                     schema_overrides={"year": pl.Int32})
+
+
+def test_function_value_form_hand_checked_and_equal_to_engine() -> None:
+    """510002 2020 water_conservation = 200 ha × 600 m3/hm2 × 7.06 CNY/m3 = 847 200 CNY (function_value_cn rows).
+
+    510001 2020 = (100 × 3000 + 50 × 600) × 7.06 = 2 329 800; its agricultural statistics 100 万元 = 1 000 000 CNY.
+    """
+    from gep.account.function_value import function_value_services
+    from gep.coefficients import load_set
+    from gep.tuning.linear import function_value_model_from, function_value_parameters
+
+    cset = load_set("function_value_cn")
+    m = function_value_model_from(cset, extent=EXTENT, statistics=STATS)
+    assert m.method == "function_value" and m.driver_output is not None
+    wc = m.outputs.index("water_conservation")
+    assert m.point[2, wc] == pytest.approx(847_200.0, rel=1e-12)
+    assert m.point[0, wc] == pytest.approx(2_329_800.0, rel=1e-12)
+    assert m.point[0, m.outputs.index("agricultural_products")] == 1_000_000.0
+    assert check_against_engine(m) < 1e-12
+
+    # away from the point: water-conservation price 7.06 → 9, 旱地 rate 600 → 750; rerun the engine
+    new = {"function_value_cn:prices:water_conservation/": 9.0, "function_value_cn:rates:旱地/water_conservation/": 750.0}
+    x = m.coefficients.select(pl.col("coefficient").replace_strict(new, default=pl.col("value"), return_dtype=pl.Float64))
+    mine = m.evaluate(x.to_numpy())[:, :, 0]
+    ind, prices, rates = function_value_parameters(cset)
+    prices = prices.with_columns(pl.col("coefficient_id").replace_strict(new, default=pl.col("price"),
+                                                                         return_dtype=pl.Float64).alias("price"))
+    rates = rates.with_columns(pl.col("coefficient_id").replace_strict(new, default=pl.col("rate"),
+                                                                       return_dtype=pl.Float64).alias("rate"))
+    svc = function_value_services(ind, prices, extent=EXTENT, rates=rates, statistics=STATS)
+    eng = svc.group_by("region_id", "year", "service").agg(pl.col("value_cny").sum())
+    for (rid, year), r in zip(m.rows.rows(), range(m.rows.height), strict=True):
+        ref = dict(eng.filter((pl.col("region_id") == rid) & (pl.col("year") == year)).select("service", "value_cny").rows())
+        got = {s: mine[r, k] for k, s in enumerate(m.outputs) if s in ref}
+        assert got == pytest.approx(ref, rel=1e-12)
+    assert mine[2, wc] == pytest.approx(200 * 750 * 9.0, rel=1e-12)
+
+
+def test_function_value_zero_width_exact_and_statistics_fixed() -> None:
+    from gep.account.function_value import function_value_services
+    from gep.coefficients import load_set
+    from gep.tuning.linear import function_value_model_from, function_value_parameters
+
+    cset = load_set("function_value_cn")
+    m = function_value_model_from(cset, extent=EXTENT, statistics=STATS)
+    fixed = monte_carlo(m, declare_uncertainty(set_coefficients(cset, ["prices", "rates"])), 8, seed=1)
+    ind, prices, rates = function_value_parameters(cset)
+    ref = gep_totals(function_value_services(ind, prices, extent=EXTENT, rates=rates, statistics=STATS))
+    got = fixed.filter((pl.col("service") == "total") & (pl.col("region_id") != "all")).sort("region_id", "year")
+    assert got["p50_cny"].to_list() == ref.sort("region_id", "year")["total_cny"].to_list()
+    wide = monte_carlo(m, declare_uncertainty(set_coefficients(cset, ["prices", "rates"]), default_range_pct=30,
+                                              default_for=["all"]), 200, seed=1)
+    agri = wide.filter((pl.col("service") == "agricultural_products") & (pl.col("region_id") == "510001"))
+    assert agri.select("p5_cny", "p95_cny", "sd_cny").row(0) == (1_000_000.0, 1_000_000.0, 0.0)
+    wcs = wide.filter((pl.col("service") == "water_conservation") & (pl.col("region_id") == "510002"))
+    assert wcs["p5_cny"].item() < 847_200.0 < wcs["p95_cny"].item()

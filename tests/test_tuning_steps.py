@@ -145,3 +145,18 @@ def test_cli_coefficients_effect(tmp_path: Path) -> None:
     row = by_out.filter((pl.col("region_id") == "all") & (pl.col("year") == 2020) & (pl.col("service") == "total"))
     assert row["change_cny"].item() == pytest.approx(50_000.0)  # 100 ha × 0.5 × 1000
     assert row["value_b_cny"].item() == pytest.approx(550_000.0)
+
+
+def test_both_account_methods_get_intervals(tmp_path: Path) -> None:
+    root = tmp_path / "两种方法"
+    cfg = make_config(root, "[uncertainty]\ndraws = 50\ndefault_range_pct = 10\ndefault_range_for = [\"all\"]\n")
+    text = cfg.read_text(encoding="utf-8").replace('methods = ["equivalent_factor"]',
+                                                    'methods = ["equivalent_factor", "function_value"]')
+    cfg.write_text(text, encoding="utf-8")
+    out = execute(load_config(cfg), tmp_path / "out", "test")
+    u = pl.read_csv(out / "tables" / "uncertainty.csv", infer_schema=False)
+    assert set(u["method"].to_list()) == {"equivalent_factor", "function_value"}
+    gep = pl.read_csv(out / "tables" / "gep.csv", infer_schema=False).filter(pl.col("method") == "function_value")
+    mine = u.filter((pl.col("method") == "function_value") & (pl.col("service") == "total")
+                    & (pl.col("region_id") != "all")).sort("region_id", "year")
+    assert mine["point_cny"].to_list() == gep.sort("region_id", "year")["total_cny"].to_list()

@@ -16,9 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from gep.errors import InputError, Problem
 from gep.tuning.declared import load_declared
 from gep.tuning.distributions import declare_uncertainty, set_coefficients
-from gep.tuning.linear import LinearModel, carbon_stock_model, check_against_engine, equivalent_factor_model
+from gep.tuning.linear import (
+    LinearModel,
+    carbon_stock_model,
+    check_against_engine,
+    equivalent_factor_model,
+    function_value_model_from,
+)
 
-ModelName = Literal["auto", "equivalent_factor", "carbon_stock"]
+ModelName = Literal["auto", "equivalent_factor", "function_value", "carbon_stock"]
 Verification = Literal["verified", "secondary", "unverified", "all"]
 Distribution = Literal["uniform", "triangular", "normal", "lognormal"]
 
@@ -33,9 +39,11 @@ class UncertaintyInputs(BaseModel):
 
     models: list[ModelName] = Field(
         default_factory=lambda: ["auto"],
-        description="accounts to analyse: equivalent_factor (GEP by 谢高地 2015 equivalents), carbon_stock; "
-        "auto = those the run computes ([account] equivalent_factor, [carbon] with a coefficient set)")
+        description="accounts to analyse: equivalent_factor (谢高地 2015 equivalents), function_value (rates × "
+        "prices), carbon_stock; auto = those the run computes ([account] methods, [carbon] with a coefficient set)")
     equivalent_set: str | None = Field(None, description="equivalent-factor set (default: [account] equivalent_set)")
+    function_value_set: str | None = Field(
+        None, description="function-value set (default: [account] function_value_set)")
     carbon_set: str | None = Field(None, description="carbon set with a pools table (default: [carbon] coefficients)")
     uncertainty_table: str | None = Field(
         None, description="declared uncertainty: set_id, table, key columns, low, high | range_pct, distribution")
@@ -60,9 +68,6 @@ def load_set_for(spec: str, ctx: Any) -> Any:
 
 def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], dict[str, Any]]:
     """The linear forms of the accounts to analyse, each checked against the engine, and the sets by id."""
-    if ctx.extent is None:
-        raise InputError([Problem("BAD_CONFIG", "uncertainty and sensitivity analysis need land cover: set "
-                                  "[inputs] landcover", column="inputs.landcover", expected="a land-cover table")])
     steps = ctx.config.steps
     account = steps.get("account")
     carbon = steps.get("carbon")
@@ -72,6 +77,9 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
     if "equivalent_factor" in wanted or ("auto" in wanted and account is not None
                                          and "equivalent_factor" in getattr(account, "methods", [])):
         names.append("equivalent_factor")
+    if "function_value" in wanted or ("auto" in wanted and account is not None
+                                      and "function_value" in getattr(account, "methods", [])):
+        names.append("function_value")
     carbon_spec = cfg.carbon_set or (getattr(carbon, "coefficients", None) if carbon is not None else None)
     if "carbon_stock" in wanted or ("auto" in wanted and carbon is not None):
         if carbon_spec and _is_path(carbon_spec) and ctx.resolve(carbon_spec).is_file():
@@ -90,8 +98,16 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
         raise InputError(problems)
     models: list[LinearModel] = []
     sets: dict[str, Any] = {}
+    if ctx.extent is None and any(n != "function_value" for n in names):
+        raise InputError([Problem("BAD_CONFIG", "uncertainty and sensitivity analysis of equivalent-factor and "
+                                  "carbon accounts need land cover: set [inputs] landcover",
+                                  column="inputs.landcover", expected="a land-cover table")])
     for name in names:
-        if name == "equivalent_factor":
+        if name == "function_value":
+            spec = cfg.function_value_set or getattr(account, "function_value_set", None) or "function_value_cn"
+            cset = load_set_for(spec, ctx)
+            model = function_value_model_from(cset, extent=ctx.extent, **_account_tables(account, ctx))
+        elif name == "equivalent_factor":
             spec = cfg.equivalent_set or getattr(account, "equivalent_set", None) or "xie2015"
             cset = load_set_for(spec, ctx)
             adjustments = None
@@ -120,11 +136,33 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
     return models, sets
 
 
+def _account_tables(account: Any, ctx: Any) -> dict[str, Any]:
+    """The county tables of the [account] step (user prices and rates, quantities, statistics), read as it reads them."""
+    if account is None:
+        return {}
+    from gep.account import inputs as account_inputs
+
+    def one(path: str | None, reader: Any, role: str) -> Any:
+        return reader(ctx.read_input(path, role), path) if path else None
+
+    def many(paths: list[str], reader: Any, role: str) -> Any:
+        frames = [reader(ctx.read_input(p, role), p) for p in paths]
+        return pl.concat(frames, how="vertical_relaxed") if frames else None
+
+    return {
+        "user_prices": one(getattr(account, "prices", None), account_inputs.read_prices, "prices"),
+        "user_rates": one(getattr(account, "rates", None), account_inputs.read_rates, "rates"),
+        "use_set_rates": bool(getattr(account, "use_set_rates", True)),
+        "quantities": many(list(getattr(account, "quantities", [])), account_inputs.read_quantities, "quantities"),
+        "statistics": many(list(getattr(account, "statistics", [])), account_inputs.read_statistics, "statistics"),
+    }
+
+
 def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
     """Warn (UNCERTAINTY_BASIS_DIFFERS) when a model's point totals differ from the run's own county tables."""
     for m in models:
-        if m.method == "equivalent_factor" and "gep" in ctx.tables:
-            run = ctx.tables["gep"].filter(pl.col("method") == "equivalent_factor").select(
+        if m.method in ("equivalent_factor", "function_value") and "gep" in ctx.tables:
+            run = ctx.tables["gep"].filter(pl.col("method") == m.method).select(
                 "region_id", pl.col("year").cast(pl.Int32), pl.col("total_cny").alias("_run"))
             ref = m.rows.with_columns(pl.Series("_mine", m.point_total))
         elif m.method == "carbon_stock" and "carbon_stock" in ctx.tables:

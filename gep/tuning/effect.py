@@ -13,7 +13,7 @@ import polars as pl
 
 from gep.tuning.distributions import set_coefficients
 from gep.tuning.linear import LinearModel
-from gep.tuning.montecarlo import ALL_REGIONS, TOTAL, region_weights
+from gep.tuning.montecarlo import ALL_REGIONS, TOTAL
 
 
 def _strip_set(expr: pl.Expr) -> pl.Expr:
@@ -41,7 +41,7 @@ def effect_by_output(model: LinearModel, values: pl.DataFrame) -> pl.DataFrame:
     frames = []
     for y in sorted(set(years.tolist())):
         sel = np.flatnonzero(years == y)
-        wy = (region_weights(model, sel) * dw[:, 0].reshape(len(model.drivers), len(model.outputs))).sum(axis=0)
+        wy = np.asarray(model.output_matrix(model.cell_weights(sel)) @ dw)[:, 0]
         pa = np.concatenate([model.point[sel].sum(axis=0), [model.point_total[sel].sum()]])
         frames.append(pl.DataFrame({"region_id": [ALL_REGIONS] * len(outs), "year": [int(y)] * len(outs),
                                     model.output_column: outs, f"value_a_{u}": pa,
@@ -71,7 +71,7 @@ def effect_by_coefficient(model: LinearModel, values: pl.DataFrame, year: int | 
     years = model.rows["year"].to_numpy()
     y = int(years.max()) if year is None else int(year)
     sel = np.flatnonzero(years == y)
-    w = region_weights(model, sel).ravel()
+    w = model.cell_weights(sel)
     changed = np.flatnonzero((values["value_b"] != values["value_a"]).to_numpy())
     xa = model.point_x()[:, 0]
     x = np.repeat(xa[:, None], len(changed), axis=1)

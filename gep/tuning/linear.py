@@ -54,10 +54,39 @@ class LinearModel:
     """R × S engine point estimate."""
     point_total: np.ndarray
     """R engine totals (Σ over s as the engine reports it)."""
+    driver_output: np.ndarray | None = None
+    """compact form: driver j feeds only output driver_output[j]; then W has one cell per driver (J × D)."""
 
     @property
     def n_cells(self) -> int:
-        return len(self.drivers) * len(self.outputs)
+        return len(self.drivers) if self.driver_output is not None else len(self.drivers) * len(self.outputs)
+
+    @property
+    def cell_driver(self) -> np.ndarray:
+        """Driver index of each cell."""
+        j, s = len(self.drivers), len(self.outputs)
+        return np.arange(j) if self.driver_output is not None else np.repeat(np.arange(j), s)
+
+    @property
+    def cell_output(self) -> np.ndarray:
+        """Output index of each cell."""
+        j, s = len(self.drivers), len(self.outputs)
+        return self.driver_output if self.driver_output is not None else np.tile(np.arange(s), j)
+
+    def cell_weights(self, rows: np.ndarray) -> np.ndarray:
+        """Weight of each cell in the sum over ``rows``: Σ_r scale[r, s(c)] × area[r, j(c)] → (n_cells,).
+
+        The sum over ``rows`` of output s is Σ_{c: s(c) = s} weight[c] × W[c].
+        """
+        area = self.area[rows][:, self.cell_driver]
+        if self.scale is not None:
+            area = area * self.scale[rows][:, self.cell_output]
+        return area.sum(axis=0)
+
+    def output_matrix(self, weights: np.ndarray) -> sp.csr_matrix:
+        """Sparse (S × n_cells) matrix M with M[s(c), c] = weights[c]: outputs = M @ W."""
+        n = self.n_cells
+        return sp.csr_matrix((weights, (self.cell_output, np.arange(n))), shape=(len(self.outputs), n))
 
     def cell_matrix(self) -> sp.csr_matrix:
         """Sparse (J·S × monomials) 0/1 matrix adding monomials into their cell."""
@@ -83,7 +112,14 @@ class LinearModel:
         """scale ⊙ (area @ W) for cell values ``w`` (J·S × D) → (R' × S × D)."""
         j, s, d = len(self.drivers), len(self.outputs), w.shape[1]
         area = self.area if rows is None else self.area[rows]
-        out = (area @ w.reshape(j, s * d)).reshape(area.shape[0], s, d)
+        if self.driver_output is not None:  # one matmul per output over its own drivers
+            out = np.zeros((area.shape[0], s, d))
+            for k in range(s):  # loop over outputs (services), not rows
+                js = np.flatnonzero(self.driver_output == k)
+                if len(js):
+                    out[:, k, :] = area[:, js] @ w[js]
+        else:
+            out = (area @ w.reshape(j, s * d)).reshape(area.shape[0], s, d)
         if self.scale is not None:
             sc = self.scale if rows is None else self.scale[rows]
             out *= sc[:, :, None]
@@ -250,3 +286,112 @@ def carbon_stock_model(extent: pl.DataFrame, cset: object) -> LinearModel:
         mono_c1=cell["c1"].to_numpy(), mono_c2=np.full(m, coefs.height, dtype=np.int64),
         coefficients=coefs, point=point, point_total=point_total,
     )
+
+
+# ---------------------------------------------------------------------------
+# function value (欧阳志云 2013; rates × prices, quantities × prices, statistics)
+
+
+def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFrame, coefficients: pl.DataFrame) -> LinearModel:
+    """Function-value GEP (CNY) as Σ_rows base × rate × price, from two runs of gep.account's engine.
+
+    ``point_services``: :func:`gep.account.function_value.function_value_services` with the set's
+    values; ``unit_services``: the same call with every *set* rate and price replaced by 1 (user
+    rates/prices and statistics unchanged), so that each row's value is its base
+    (area × unit factors, or quantity × unit factor). Rows are matched in the engine's stable order.
+    A row's rate and price are coefficients when their ``coefficient_id`` (``rate_id|price_id``) names
+    a row of ``coefficients`` (coefficient, unit, verification, value); anything else is fixed.
+    Form: B[r, m] = Σ base over the rows of region-year r in slot m = (service, rate, price).
+    """
+    keys = ["region_id", "year", "service", "component", "ecosystem_type", "coefficient_id"]
+    a = point_services.select(keys)
+    b = unit_services.select(keys)
+    if not a.equals(b):
+        raise GepError("function-value rows differ between the point and unit runs of the engine (gep.tuning bug)")
+    coefs = coefficients.sort("coefficient")
+    idx = _index(coefs["coefficient"].to_list())
+    const = coefs.height
+    parts = point_services.select(
+        "region_id", pl.col("year").cast(pl.Int32), "service",
+        pl.col("coefficient_id").str.split("|").list.get(0, null_on_oob=True).alias("_rate"),
+        pl.col("coefficient_id").str.split("|").list.get(1, null_on_oob=True).alias("_price"),
+        pl.Series("base", unit_services["value_cny"].to_numpy()),
+    ).with_columns(
+        pl.col("_rate").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c1"),
+        pl.col("_price").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c2"),
+    )
+    totals = point_services.group_by("region_id", pl.col("year").cast(pl.Int32)).agg(pl.col("value_cny").sum())
+    rows = totals.select("region_id", "year").sort(["region_id", "year"])
+    outputs = sorted(set(point_services["service"].to_list()))
+    slots = parts.select("service", "c1", "c2").unique().sort(["service", "c1", "c2"]).with_row_index("m")
+    slot_names = slots.select(pl.format("{}|{}|{}", "service", "c1", "c2")).to_series().to_list()
+    b_long = parts.join(slots, on=["service", "c1", "c2"], how="inner").group_by("region_id", "year", "m").agg(
+        pl.col("base").sum())
+    r = rows.with_row_index("_r").join(b_long, on=["region_id", "year"], how="inner")
+    area = np.zeros((rows.height, slots.height))
+    area[r["_r"].to_numpy(), r["m"].to_numpy().astype(np.int64)] = r["base"].to_numpy()
+    point = _grid(point_services.group_by("region_id", "year", "service").agg(pl.col("value_cny").sum()), rows,
+                  "service", outputs, "value_cny")
+    from gep.account.tables import gep_totals
+
+    gt = gep_totals(point_services)
+    point_total = rows.join(gt.select("region_id", pl.col("year").cast(pl.Int32), "total_cny"),
+                            on=["region_id", "year"], how="left")["total_cny"].to_numpy()
+    m = slots.height
+    return LinearModel(
+        method="function_value", unit="cny", output_column="service", rows=rows, drivers=slot_names,
+        outputs=outputs, area=area, scale=None,
+        mono_cell=np.arange(m), mono_const=np.ones(m),
+        mono_c1=slots["c1"].to_numpy().astype(np.int64), mono_c2=slots["c2"].to_numpy().astype(np.int64),
+        coefficients=coefs.select("coefficient", "unit", "verification", "value"), point=point,
+        point_total=point_total,
+        driver_output=slots.select(pl.col("service").replace_strict(_index(outputs), return_dtype=pl.Int64))
+        .to_series().to_numpy(),
+    )
+
+
+def function_value_parameters(
+    cset: object,
+    user_prices: pl.DataFrame | None = None,
+    user_rates: pl.DataFrame | None = None,
+    use_set_rates: bool = True,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(indicators, prices, rates) exactly as the [account] step assembles them (gep.account.step)."""
+    from gep.account.step import fv_parameters, merge_override
+
+    ind, prices, rates = fv_parameters(cset)
+    prices = merge_override(prices, user_prices, ["service", "component"])
+    rates = rates if use_set_rates else rates.clear()
+    rates = merge_override(rates, user_rates.filter(pl.col("region_id").is_null()) if user_rates is not None else None,
+                           ["ecosystem_type", "service", "component"])
+    if user_rates is not None:
+        rates = pl.concat([rates, user_rates.filter(pl.col("region_id").is_not_null()).select(rates.columns)],
+                          how="vertical_relaxed")
+    return ind, prices, rates
+
+
+def function_value_model_from(
+    cset: object,
+    *,
+    extent: pl.DataFrame | None = None,
+    user_prices: pl.DataFrame | None = None,
+    user_rates: pl.DataFrame | None = None,
+    use_set_rates: bool = True,
+    quantities: pl.DataFrame | None = None,
+    statistics: pl.DataFrame | None = None,
+) -> LinearModel:
+    """Function-value form of a set and the run's county tables: two engine runs (set values, set values = 1)."""
+    from gep.account.function_value import function_value_services
+    from gep.tuning.distributions import set_coefficients
+
+    sid = str(cset.manifest.id)  # type: ignore[attr-defined]
+    ind, prices, rates = function_value_parameters(cset, user_prices, user_rates, use_set_rates)
+    own = pl.col("coefficient_id").str.starts_with(f"{sid}:")
+    point = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
+                                    statistics=statistics)
+    unit = function_value_services(
+        ind, prices.with_columns(pl.when(own).then(1.0).otherwise(pl.col("price")).alias("price")),
+        extent=extent, rates=rates.with_columns(pl.when(own).then(1.0).otherwise(pl.col("rate")).alias("rate")),
+        quantities=quantities, statistics=statistics)
+    coefs = set_coefficients(cset, ["prices", "rates"]).select("coefficient", "unit", "verification", "value")
+    return function_value_model(point, unit, coefs)

@@ -101,8 +101,7 @@ def monte_carlo(
     if all_regions:
         for y in sorted(set(years)):
             sel = np.flatnonzero(np.asarray(years) == y)
-            weights = region_weights(model, sel)
-            d = np.einsum("js,jsd->sd", weights, wd.reshape(len(model.drivers), len(model.outputs), n_draws))
+            d = np.asarray(model.output_matrix(model.cell_weights(sel)) @ wd)
             d = np.concatenate([d, d.sum(axis=0, keepdims=True)], axis=0)
             mean, sd, pct = _stats(d)
             point = np.concatenate([model.point[sel].sum(axis=0), [model.point_total[sel].sum()]])
@@ -118,10 +117,3 @@ def monte_carlo(
             point.ravel(), mean.ravel(), sd.ravel(), pct.reshape(3, -1), n_draws, seed))
     return pl.concat(frames, how="vertical")
 
-
-def region_weights(model: LinearModel, rows: np.ndarray) -> np.ndarray:
-    """B[j, s] = Σ_{r in rows} scale[r, s] × area[r, j]: the form of the sum over ``rows`` is Σ B ⊙ W."""
-    area = model.area[rows]
-    if model.scale is None:
-        return np.repeat(area.sum(axis=0)[:, None], len(model.outputs), axis=1)
-    return area.T @ model.scale[rows]

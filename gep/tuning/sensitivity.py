@@ -23,7 +23,7 @@ from scipy.stats import qmc
 from gep.errors import InputError, Problem
 from gep.tuning.distributions import inverse_cdf
 from gep.tuning.linear import LinearModel
-from gep.tuning.montecarlo import ALL_REGIONS, TOTAL, align_spec, region_weights
+from gep.tuning.montecarlo import ALL_REGIONS, TOTAL, align_spec
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class OutputSelector:
 
 @dataclass(frozen=True)
 class OutputForm:
-    """y(x) = y_point + Σ_{j,s} B[j, s] × (W(x) − W(x_point))[j, s] for one chosen output."""
+    """y(x) = y_point + Σ_c weights[c] × (W(x) − W(x_point))[c] for one chosen output (c = cells of the form)."""
 
     label: str
     weights: np.ndarray
@@ -78,14 +78,12 @@ def output_form(model: LinearModel, sel: OutputSelector, children: dict[str, lis
     if probs:
         raise InputError(probs)
     rows = np.flatnonzero((years == year) & np.isin(regions, list(members)))
-    w = region_weights(model, rows)
+    w = model.cell_weights(rows)
     if sel.output == TOTAL:
         point = float(model.point_total[rows].sum())
     else:
         s = model.outputs.index(sel.output)
-        mask = np.zeros(len(model.outputs))
-        mask[s] = 1.0
-        w = w * mask[None, :]
+        w = np.where(model.cell_output == s, w, 0.0)
         point = float(model.point[rows, s].sum())
     label = f"{model.method}/{sel.region}/{year}/{sel.output}"
     return OutputForm(label, w, point)
@@ -94,7 +92,7 @@ def output_form(model: LinearModel, sel: OutputSelector, children: dict[str, lis
 def evaluate_output(model: LinearModel, form: OutputForm, x: np.ndarray) -> np.ndarray:
     """y for coefficient columns ``x`` (n_coef × D), anchored on the engine point: (D,)."""
     dw = model.cells(x) - model.cells(model.point_x())
-    return form.point + form.weights.ravel() @ dw
+    return form.point + form.weights @ dw
 
 
 def one_at_a_time(model: LinearModel, form: OutputForm, spec: pl.DataFrame) -> pl.DataFrame:
