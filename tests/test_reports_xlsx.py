@@ -233,7 +233,6 @@ def test_coefficient_flags_from_engine_coefficients_used() -> None:
 
 def test_account_source_names_tables_when_rows_cite_several() -> None:
     import polars as pl
-
     from gep.reports.views import account_items
 
     services = pl.DataFrame({
