@@ -155,7 +155,12 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     from gep.pipeline import prepare
     from gep.tuning.common import load_set_for
     from gep.tuning.effect import b_values, effect_by_coefficient, effect_by_output
-    from gep.tuning.linear import carbon_stock_model, check_against_engine, equivalent_factor_model
+    from gep.tuning.linear import (
+        carbon_stock_model,
+        check_against_engine,
+        equivalent_factor_model,
+        function_value_model_from,
+    )
 
     toml = Path(run_dir) / "run.toml"
     if not toml.exists():
@@ -179,9 +184,14 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
         model = equivalent_factor_model(ctx.extent, a)
     elif family == "carbon":
         model = carbon_stock_model(ctx.extent, a)
+    elif family == "function_value":
+        from gep.tuning.common import account_tables
+
+        model = function_value_model_from(a, extent=ctx.extent, **account_tables(ctx.config.steps.get("account"), ctx))
     else:
-        raise InputError([Problem("NOT_SUPPORTED", f"effects are computed for equivalent_factor and carbon sets, "
-                                  f"not '{family}'", value=set_a, expected="a set like xie2015 or carbon_default")])
+        raise InputError([Problem("NOT_SUPPORTED", f"effects are computed for equivalent_factor, function_value and "
+                                  f"carbon sets, not '{family}'", value=set_a,
+                                  expected="a set like xie2015, function_value_cn or carbon_default")])
     check_against_engine(model)
     values = b_values(model, b)
     by_out = effect_by_output(model, values)

@@ -106,7 +106,7 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
         if name == "function_value":
             spec = cfg.function_value_set or getattr(account, "function_value_set", None) or "function_value_cn"
             cset = load_set_for(spec, ctx)
-            model = function_value_model_from(cset, extent=ctx.extent, **_account_tables(account, ctx))
+            model = function_value_model_from(cset, extent=ctx.extent, **account_tables(account, ctx))
         elif name == "equivalent_factor":
             spec = cfg.equivalent_set or getattr(account, "equivalent_set", None) or "xie2015"
             cset = load_set_for(spec, ctx)
@@ -136,7 +136,7 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
     return models, sets
 
 
-def _account_tables(account: Any, ctx: Any) -> dict[str, Any]:
+def account_tables(account: Any, ctx: Any) -> dict[str, Any]:
     """The county tables of the [account] step (user prices and rates, quantities, statistics), read as it reads them."""
     if account is None:
         return {}
