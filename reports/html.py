@@ -403,10 +403,15 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     }
 
 
+def _blank_none(value: Any) -> Any:
+    """Missing manifest fields print as nothing, not as 'None'."""
+    return "" if value is None else value
+
+
 def render_html(run: RunData, lang: str) -> str:
     """The report as one HTML string."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True,
+                      trim_blocks=True, lstrip_blocks=True, finalize=_blank_none,
                       keep_trailing_newline=True)
     return env.get_template("report.html.j2").render(**build_context(run, lang))
 

@@ -74,6 +74,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "command": ("命令", "Command"),
     "regions": ("区域", "Regions"),
     "price_base_year": ("价格基准年", "Price base year"),
+    "price_year": ("价格年份", "Price year"),
     "synthetic": ("合成数据", "Synthetic data"),
     "data_label": ("数据说明", "Data label"),
     "unverified_count": ("未核实参数个数", "Unverified coefficients"),

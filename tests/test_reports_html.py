@@ -181,3 +181,16 @@ def test_uncertainty_intervals_and_tornado(tmp_path: Path) -> None:
     # widest swing first: price_big (60…150) before price_small (95…105)
     assert re.findall(r"<title>(.*?):", torn) == ["fv.price_big", "fv.price_small"]
     assert "all/total" in page
+
+
+def test_missing_manifest_fields_print_blank(tmp_path: Path) -> None:
+    run = tmp_path / "空字段"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({
+        "title": None, "price_base_year": None,
+        "coefficient_sets": [{"id": "c", "price_year": None, "verification": "verified"}],
+        "warnings": [{"code": "X", "message": "m", "file": None, "row": None}]}),
+        encoding="utf-8")
+    (path,) = write_reports(run, formats=["html"], lang="en")
+    body = path.read_text(encoding="utf-8").split("<main>")[1].split('<script type=')[0]
+    assert ">None<" not in body
