@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from gep.account.catalog import CATEGORIES
+from gep.account.catalog import CATEGORIES, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import SERVICES_SCHEMA, conform_services
 from gep.account.identities import (
     assert_row_sum,
@@ -140,13 +140,14 @@ def seea_supply_tables(services: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     """SEEA EA physical and monetary ecosystem-services supply tables (service × ecosystem type), long format.
 
     Physical: region_id, year, method, category, service, component, ecosystem_type,
-    quantity, quantity_unit (rows with a physical quantity only). Monetary: region_id,
+    quantity, quantity_unit (function-value rows with a physical quantity only: the
+    equivalent-factor "quantity" is an equivalent-weighted area, not a service flow). Monetary: region_id,
     year, method, category, service, ecosystem_type, value_cny. Values given without an
     ecosystem type supply from the column ``(unattributed)``. Pivot service × ecosystem_type for the SEEA layout.
     """
     svc = services.with_columns(pl.col("ecosystem_type").fill_null(UNATTRIBUTED))
     physical = (
-        svc.filter(pl.col("quantity").is_not_null())
+        svc.filter(pl.col("quantity").is_not_null(), pl.col("method") == METHOD_FUNCTION_VALUE)
         .group_by([*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity_unit"])
         .agg(pl.col("quantity").sum())
         .select(*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity", "quantity_unit")
