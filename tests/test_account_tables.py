@@ -90,7 +90,7 @@ def test_seea_supply_tables_sum_to_gep() -> None:
     assert physical.height == 0  # equivalent-weighted areas are not physical service flows
     fv = s.with_columns(pl.lit("function_value").alias("method"))
     physical, _ = seea_supply_tables(fv)
-    # 水田 food: 100 ha × 1.36 (2015) + 90 × 1.36 (2020) … summed per region, year, service, type
+    # 510104, 2015, 水田 food: 100 ha × 1.36 = 136 (quantity summed per region, year, service, type)
     row = physical.filter(pl.col("region_id") == "510104", pl.col("year") == 2015, pl.col("service") == "food_production",
                           pl.col("ecosystem_type") == "水田")
     assert row["quantity"][0] == pytest.approx(136.0)
