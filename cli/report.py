@@ -13,7 +13,10 @@ import click
               help="Comma-separated report formats: xlsx, html.")
 @click.option("--lang", type=click.Choice(["zh", "en", "zh-en"]), default="zh-en",
               show_default=True, help="Label language: Chinese, English or both.")
-def report(run_dir: Path, formats: str, lang: str) -> None:
+@click.option("--detail-rows", default="25000", show_default=True,
+              help="Rows kept per detail sheet of report.xlsx (services, carbon stocks, SEEA "
+                   "supply, ...); 'all' keeps every row. Full tables are always in tables/*.csv.")
+def report(run_dir: Path, formats: str, lang: str, detail_rows: str) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
 
     RUN_DIR is the output folder of `gep run` or `gep demo` (it holds manifest.json and
@@ -31,7 +34,14 @@ def report(run_dir: Path, formats: str, lang: str) -> None:
     if not run_dir.is_dir():
         raise InputError([Problem("FILE_NOT_FOUND", "The run directory does not exist.",
                                   file=str(run_dir), expected="the --out folder of gep run/demo")])
-    for path in write_reports(run_dir, formats=wanted, lang=lang):
+    if detail_rows.strip().lower() == "all":
+        rows = 0
+    elif detail_rows.strip().isdigit() and int(detail_rows) > 0:
+        rows = int(detail_rows)
+    else:
+        raise click.BadParameter(f"a positive number of rows or 'all'; got {detail_rows!r}",
+                                 param_hint="--detail-rows")
+    for path in write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows):
         click.echo(f"wrote {path}")
 
 

@@ -545,21 +545,27 @@ def _warnings(book: _Book, run: RunData) -> None:
     _plain_table(book, ws, df, headers=[label(c, book.lang) for c in cols])
 
 
-def _table_sheet(book: _Book, run: RunData, name: str, key: str) -> None:
+def _table_sheet(book: _Book, run: RunData, name: str, key: str, max_rows: int) -> None:
     df = run.table(name)
     if df is None:
         return
     df = _with_names(df, run, book.lang)
     ws = book.sheet(key)
-    first, last = _plain_table(book, ws, df, max_rows=DETAIL_MAX_ROWS, name=name)
+    first, last = _plain_table(book, ws, df, max_rows=max_rows, name=name)
     cols = [c for c in TOTAL_COLUMNS.get(name, ()) if c in df.columns
             and df.schema[c].is_numeric()]
-    if cols and df.height <= DETAIL_MAX_ROWS:  # no misleading total of a shortened table
+    if cols and df.height <= max_rows:  # no misleading total of a shortened table
         _sum_row(book, ws, df, first, last, cols, last + 1)
 
 
-def write_xlsx(run: RunData, path: Path, lang: str) -> Path:
-    """Write the workbook for ``run`` to ``path``; returns ``path``."""
+def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = None) -> Path:
+    """Write the workbook for ``run`` to ``path``; returns ``path``.
+
+    ``detail_rows``: rows kept per detail sheet (None: DETAIL_MAX_ROWS; 0: all, up to
+    Excel's limit of 1,048,576 rows).
+    """
+    limit = DETAIL_MAX_ROWS if detail_rows is None else (detail_rows or MAX_DATA_ROWS)
+    limit = min(limit, MAX_DATA_ROWS)
     coeffs = coefficients_table(run)
     book = _Book(path, lang)
     cover, cover_row = _cover(book, run, coeffs)
@@ -568,7 +574,7 @@ def write_xlsx(run: RunData, path: Path, lang: str) -> Path:
     _gep_by_ecosystem(book, run)
     done = set(SPECIAL)
     for name, key in KNOWN_SHEETS:
-        _table_sheet(book, run, name, key)
+        _table_sheet(book, run, name, key, limit)
         done.add(name)
         if name == "compensation_net":
             _matrix(book, run)
@@ -576,7 +582,7 @@ def write_xlsx(run: RunData, path: Path, lang: str) -> Path:
     _warnings(book, run)
     for name in sorted(run.tables):
         if name not in done:
-            _table_sheet(book, run, name, name)
+            _table_sheet(book, run, name, name, limit)
     for note in book.truncated:
         book.text(cover, cover_row, 0, note, warn=True)
         cover_row += 1

@@ -40,3 +40,26 @@ def test_bad_format_and_lang_are_usage_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(run), "--lang", "fr"])
     assert result.exit_code == 2
     assert not (run / "report.xlsx").exists()
+
+
+def test_detail_rows_option(tmp_path: Path) -> None:
+    import openpyxl
+
+    run, _, _ = make_hand_run(tmp_path / "明细")
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "xlsx",
+                                       "--detail-rows", "2"])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(run / "report.xlsx", read_only=True)
+    (name,) = [n for n in wb.sheetnames if "服务明细" in n]
+    # services has 6 rows; 2 kept + header; the note names the CSV
+    rows = list(wb[name].iter_rows(values_only=True))
+    assert sum(1 for r in rows if r[0] in ("510104", "510105")) == 2
+    assert any(r[0] and "tables/services.csv" in str(r[0]) for r in rows)
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "xlsx",
+                                       "--detail-rows", "all"])
+    assert result.exit_code == 0
+    wb = openpyxl.load_workbook(run / "report.xlsx", read_only=True)
+    rows = list(wb[name].iter_rows(values_only=True))
+    assert sum(1 for r in rows if r[0] in ("510104", "510105")) == 6
+    result = CliRunner().invoke(main, ["report", str(run), "--detail-rows", "-1"])
+    assert result.exit_code == 2 and "--detail-rows" in result.output
