@@ -8,6 +8,8 @@ Cases (each in its own subprocess so that the peak resident memory, ru_maxrss, i
 
 * ``mc-equivalent``: linear form from the engine + 10,000 draws → uncertainty table
   (2,844 × 12 outputs + region 'all'), exact percentiles;
+* ``mc-function``: the same for function value from area × the function_value_cn rates × prices
+  (no county statistics or quantities; 78 rates + 20 prices);
 * ``mc-carbon``: the same for carbon stock by pool (5 outputs);
 * ``sensitivity``: OAT tornado + Sobol (N = 1024, 155 inputs → 160k evaluations) of the national total.
 
@@ -46,15 +48,28 @@ def make_extent(counties: int, years: int) -> pl.DataFrame:
 
 def run_case(case: str, counties: int, years: int, draws: int, memory_mb: float) -> dict[str, object]:
     from gep.coefficients import load_set
+
     from gep.tuning.distributions import declare_uncertainty, set_coefficients
-    from gep.tuning.linear import carbon_stock_model, check_against_engine, equivalent_factor_model
+    from gep.tuning.linear import (
+        carbon_stock_model,
+        check_against_engine,
+        equivalent_factor_model,
+        function_value_model_from,
+    )
     from gep.tuning.montecarlo import monte_carlo
     from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, sobol
 
     extent = make_extent(counties, years)
     t0 = time.perf_counter()
-    cset = load_set("carbon_default" if case == "mc-carbon" else "xie2015")
-    model = carbon_stock_model(extent, cset) if case == "mc-carbon" else equivalent_factor_model(extent, cset)
+    if case == "mc-carbon":
+        cset = load_set("carbon_default")
+        model = carbon_stock_model(extent, cset)
+    elif case == "mc-function":
+        cset = load_set("function_value_cn")
+        model = function_value_model_from(cset, extent=extent)
+    else:
+        cset = load_set("xie2015")
+        model = equivalent_factor_model(extent, cset)
     check_against_engine(model)
     spec = declare_uncertainty(set_coefficients(cset), default_range_pct=20, default_for=["all"])
     t1 = time.perf_counter()
@@ -84,7 +99,7 @@ def main() -> None:
         print(json.dumps(run_case(args.case, args.counties, args.years, args.draws, args.memory_mb)))
         return
     results = []
-    for case in ("mc-equivalent", "mc-carbon", "sensitivity"):
+    for case in ("mc-equivalent", "mc-function", "mc-carbon", "sensitivity"):
         out = subprocess.run([sys.executable, __file__, "--case", case, "--counties", str(args.counties),
                               "--years", str(args.years), "--draws", str(args.draws),
                               "--memory-mb", str(args.memory_mb)], check=True, capture_output=True, text=True)

@@ -12,7 +12,11 @@ from _tuning_fixtures import EXTENT, load_tiny, load_tiny_carbon
 from gep.account.equivalent import adjustment_table, equivalent_factor_services
 from gep.account.tables import gep_totals
 from gep.tuning.distributions import declare_uncertainty, set_coefficients
-from gep.tuning.linear import carbon_stock_model, check_against_engine, equivalent_factor_model
+from gep.tuning.linear import (
+    carbon_stock_model,
+    check_against_engine,
+    equivalent_factor_model,
+)
 from gep.tuning.montecarlo import monte_carlo
 
 
@@ -74,9 +78,10 @@ def test_zero_width_reproduces_engine_exactly(tiny) -> None:  # type: ignore[no-
 
 def test_zero_width_on_national_sets_and_demo_extent() -> None:
     """xie2015 and carbon_default on the 183-county synthetic demo: every statistic == the engine, bit for bit."""
+    from gep.coefficients import load_set
+
     from gep.carbon.params import load_carbon_set, set_densities
     from gep.carbon.stock import carbon_stock, stock_totals
-    from gep.coefficients import load_set
     from gep.pipeline import demo_config, prepare
 
     extent = prepare(demo_config()).extent
@@ -164,8 +169,9 @@ def test_function_value_form_hand_checked_and_equal_to_engine() -> None:
 
     510001 2020 = (100 × 3000 + 50 × 600) × 7.06 = 2 329 800; its agricultural statistics 100 万元 = 1 000 000 CNY.
     """
-    from gep.account.function_value import function_value_services
     from gep.coefficients import load_set
+
+    from gep.account.function_value import function_value_services
     from gep.tuning.linear import function_value_model_from, function_value_parameters
 
     cset = load_set("function_value_cn")
@@ -196,8 +202,9 @@ def test_function_value_form_hand_checked_and_equal_to_engine() -> None:
 
 
 def test_function_value_zero_width_exact_and_statistics_fixed() -> None:
-    from gep.account.function_value import function_value_services
     from gep.coefficients import load_set
+
+    from gep.account.function_value import function_value_services
     from gep.tuning.linear import function_value_model_from, function_value_parameters
 
     cset = load_set("function_value_cn")

@@ -12,7 +12,13 @@ from _tuning_fixtures import EXTENT, load_tiny
 from gep.errors import InputError
 from gep.tuning.distributions import declare_uncertainty, set_coefficients
 from gep.tuning.linear import equivalent_factor_model
-from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, sobol, sobol_indices
+from gep.tuning.sensitivity import (
+    OutputSelector,
+    one_at_a_time,
+    output_form,
+    sobol,
+    sobol_indices,
+)
 
 
 @pytest.fixture()

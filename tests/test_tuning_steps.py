@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from _tuning_fixtures import write_set
 from click.testing import CliRunner
-
 from gep.cli.main import main
+
 from gep.config import load_config
 from gep.errors import InputError
 from gep.pipeline import execute

@@ -28,6 +28,14 @@ ModelName = Literal["auto", "equivalent_factor", "function_value", "carbon_stock
 Verification = Literal["verified", "secondary", "unverified", "all"]
 Distribution = Literal["uniform", "triangular", "normal", "lognormal"]
 
+def _auto() -> list[ModelName]:
+    return ["auto"]
+
+
+def _unverified() -> list[Verification]:
+    return ["unverified"]
+
+
 TABLE_SUFFIX: dict[str, str] = {"cny": "", "c_t": "_carbon"}
 """Output table name suffix by value unit: money → uncertainty.csv, carbon stock (t C) → uncertainty_carbon.csv."""
 
@@ -38,7 +46,7 @@ class UncertaintyInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     models: list[ModelName] = Field(
-        default_factory=lambda: ["auto"],
+        default_factory=_auto,
         description="accounts to analyse: equivalent_factor (谢高地 2015 equivalents), function_value (rates × "
         "prices), carbon_stock; auto = those the run computes ([account] methods, [carbon] with a coefficient set)")
     equivalent_set: str | None = Field(None, description="equivalent-factor set (default: [account] equivalent_set)")
@@ -50,7 +58,7 @@ class UncertaintyInputs(BaseModel):
     default_range_pct: float | None = Field(
         None, ge=0, description="± percent range for coefficients without low/high (see default_range_for)")
     default_range_for: list[Verification] = Field(
-        default_factory=lambda: ["unverified"],
+        default_factory=_unverified,
         description="verification statuses the ± default applies to (all = every coefficient)")
     default_distribution: Distribution = Field("uniform", description="distribution of the ± default ranges")
 
