@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from gep.cli.common import command_line
 
 VERIFICATION = ["verified", "secondary", "unverified", "all"]

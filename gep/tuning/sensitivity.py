@@ -36,7 +36,7 @@ class OutputSelector:
     output: str = TOTAL
 
     @classmethod
-    def parse(cls, text: str, default_method: str) -> "OutputSelector":
+    def parse(cls, text: str, default_method: str) -> OutputSelector:
         """``METHOD/REGION/YEAR/OUTPUT``; empty parts, ``auto`` and ``latest`` take the defaults."""
         parts = [p.strip() for p in text.split("/")] + [""] * 4
         method = parts[0] if parts[0] not in ("", "auto") else default_method

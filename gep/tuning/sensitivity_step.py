@@ -14,7 +14,13 @@ import polars as pl
 from pydantic import Field
 
 from gep.errors import InputError, Problem
-from gep.tuning.common import TABLE_SUFFIX, UncertaintyInputs, build_models, coefficient_spec, region_children
+from gep.tuning.common import (
+    TABLE_SUFFIX,
+    UncertaintyInputs,
+    build_models,
+    coefficient_spec,
+    region_children,
+)
 from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, sobol
 
 COLUMNS = ["output", "analysis", "rank", "coefficient", "coefficient_unit", "verification", "distribution",

@@ -14,7 +14,13 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from gep.tuning.common import TABLE_SUFFIX, UncertaintyInputs, build_models, coefficient_spec, used_spec
+from gep.tuning.common import (
+    TABLE_SUFFIX,
+    UncertaintyInputs,
+    build_models,
+    coefficient_spec,
+    used_spec,
+)
 from gep.tuning.montecarlo import monte_carlo
 
 
