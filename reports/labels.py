@@ -120,6 +120,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "version": ("版本", "Version"),
     "verification": ("核实状态", "Verification"),
     "overrides": ("覆盖", "Overrides"),
+    "citation": ("引用文献", "Citation"),
     # cards
     "card_gep": ("GEP总值", "Total GEP"),
     "card_regions": ("区域数", "Regions"),

@@ -344,7 +344,7 @@ def _cover(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> tuple[Work
         r += 2
 
     block("coefficient_sets", list(m.get("coefficient_sets") or []),
-          ["id", "version", "title", "price_year", "verification", "overrides"])
+          ["id", "version", "title", "price_year", "verification", "citation", "overrides"])
     block("inputs", list(m.get("inputs") or []), ["role", "path", "sha256", "bytes"])
     block("tables", list(m.get("tables") or []), ["name", "rows", "sha256"])
     if run.notes:
