@@ -228,7 +228,8 @@ def make_hand_run(out: Path | str, title: str = "手算样例 hand-computed samp
         "price_base_year": 2020,
         "inputs": [{"role": "landcover", "path": "hand.csv", "sha256": "0" * 64, "bytes": 10}],
         "coefficient_sets": [{"id": "hand", "version": "1", "title": "hand", "price_year": 2020,
-                              "verification": "unverified", "overrides": []}],
+                              "verification": "unverified", "overrides": [],
+                              "citation": "手算样例 (hand-computed), this docstring"}],
         "steps": ["account", "compensation"], "tables": [],
         "warnings": [{"code": "NEGATIVE_VALUE", "message": "=cmd|' /C calc'!A0", "file": "x.csv",
                       "row": 3, "column": "area_ha"}]}

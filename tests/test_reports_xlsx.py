@@ -126,6 +126,8 @@ def test_cover_has_synthetic_label_and_unverified_count(book) -> None:  # type: 
     rows = _rows(values["01 封面 Cover"])
     assert rows[1][1].startswith("SYNTHETIC")
     fields = {r[0]: r[1] for r in rows if r[0]}
+    (set_row,) = [r for r in rows if r[0] == "hand"]
+    assert "手算样例 (hand-computed), this docstring" in set_row
     assert fields["未核实参数个数 / Unverified coefficients"] == 1
     assert fields["价格基准年 / Price base year"] == 2020
     coef = _rows(_sheet(values, "参数与来源"))
