@@ -220,3 +220,35 @@ def test_function_value_zero_width_exact_and_statistics_fixed() -> None:
     assert agri.select("p5_cny", "p95_cny", "sd_cny").row(0) == (1_000_000.0, 1_000_000.0, 0.0)
     wcs = wide.filter((pl.col("service") == "water_conservation") & (pl.col("region_id") == "510002"))
     assert wcs["p5_cny"].item() < 847_200.0 < wcs["p95_cny"].item()
+
+
+# ---------------------------------------------------------------------------
+# property: for any areas and any coefficient vector, the form equals a fresh engine run
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_AREAS = st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=6, max_size=6)
+_COEFS = st.lists(st.floats(-5.0, 50.0, allow_nan=False), min_size=5, max_size=5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(areas=_AREAS, coefs=_COEFS)
+def test_equivalent_form_equals_engine_for_any_input(tmp_path_factory: pytest.TempPathFactory, areas: list[float],
+                                                     coefs: list[float]) -> None:
+    tiny = load_tiny(tmp_path_factory.mktemp("性质"))
+    extent = EXTENT.with_columns(pl.Series("area_ha", areas))
+    m = equivalent_factor_model(extent, tiny)
+    x = np.array(coefs)[:, None] * np.array([1, 1, 1, 1, 100.0])[:, None]  # 4 equivalents, then D
+    names = m.coefficients["coefficient"].to_list()
+    eq = tiny.tables["equivalents"].with_columns(
+        pl.format("tiny:equivalents:{}/{}", "ecosystem_type", "service")
+        .replace_strict(dict(zip(names, x[:, 0].tolist(), strict=True)), return_dtype=pl.Float64).alias("value"))
+    d = float(x[names.index("tiny:standard_value:standard_equivalent_value"), 0])
+    svc = equivalent_factor_services(extent, eq, d, set_id="tiny")
+    ref = svc.group_by("region_id", "year", "service").agg(pl.col("value_cny").sum())
+    mine = m.evaluate(x)[:, :, 0]
+    scale = max(1.0, float(np.abs(mine).max()))
+    for rid, year, service, value in ref.iter_rows():
+        r = m.rows.rows().index((rid, year))
+        assert abs(mine[r, m.outputs.index(service)] - value) <= 1e-12 * scale

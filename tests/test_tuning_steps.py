@@ -160,3 +160,20 @@ def test_both_account_methods_get_intervals(tmp_path: Path) -> None:
     mine = u.filter((pl.col("method") == "function_value") & (pl.col("service") == "total")
                     & (pl.col("region_id") != "all")).sort("region_id", "year")
     assert mine["point_cny"].to_list() == gep.sort("region_id", "year")["total_cny"].to_list()
+
+
+def test_no_ranges_warns_and_intervals_collapse(tmp_path: Path) -> None:
+    import json
+
+    cfg = make_config(tmp_path / "无范围", "[uncertainty]\ndraws = 20\ndefault_range_for = [\"all\"]\n")
+    text = cfg.read_text(encoding="utf-8")
+    # the tiny set has one range (阔叶 climate 1.5–2.5); remove it
+    set_dir = tmp_path / "无范围" / "系数集_tiny"
+    eq = (set_dir / "equivalents.csv").read_text(encoding="utf-8").replace("1.5,2.5,triangular", ",,")
+    (set_dir / "equivalents.csv").write_text(eq, encoding="utf-8")
+    cfg.write_text(text, encoding="utf-8")
+    out = execute(load_config(cfg), tmp_path / "out", "test")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "NO_UNCERTAINTY_DECLARED" in [w["code"] for w in manifest["warnings"]]
+    u = pl.read_csv(out / "tables" / "uncertainty.csv", infer_schema=False)
+    assert (u["p5_cny"] == u["point_cny"]).all() and (u["p95_cny"] == u["point_cny"]).all()

@@ -202,6 +202,17 @@ def coefficient_spec(cfg: UncertaintyInputs, ctx: Any, sets: dict[str, Any]) -> 
                                cfg.default_distribution)
 
 
+def warn_if_certain(models: list[LinearModel], spec: pl.DataFrame, ctx: Any, section: str) -> None:
+    """NO_UNCERTAINTY_DECLARED warning when no coefficient of the analysed accounts has a range."""
+    used = used_spec(models, spec)
+    if used.filter(pl.col("high") > pl.col("low")).height == 0:
+        ctx.warnings.append(Problem(
+            "NO_UNCERTAINTY_DECLARED",
+            f"[{section}]: no coefficient of the analysed accounts has a range, so every interval equals the point "
+            "estimate; declare ranges with uncertainty_table (--uncertainty-table) or default_range_pct (--range-pct)",
+            column=f"{section}.default_range_pct"))
+
+
 def used_spec(models: list[LinearModel], spec: pl.DataFrame) -> pl.DataFrame:
     """The ranges of the coefficients the models use (table ``uncertainty_coefficients``), sorted."""
     used = pl.concat([m.coefficients.select("coefficient", pl.lit(m.method).alias("method")) for m in models])

@@ -20,6 +20,7 @@ from gep.tuning.common import (
     build_models,
     coefficient_spec,
     region_children,
+    warn_if_certain,
 )
 from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, sobol
 
@@ -55,6 +56,7 @@ def run_step(cfg: Config, ctx: Any) -> None:
     """Add the sensitivity tables to ``ctx.tables`` (see module docstring)."""
     models, sets = build_models(cfg, ctx)
     spec = coefficient_spec(cfg, ctx, sets)
+    warn_if_certain(models, spec, ctx, "sensitivity")
     by_method = {m.method: m for m in models}
     children = region_children(ctx)
     problems: list[Problem] = []

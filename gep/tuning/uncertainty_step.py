@@ -20,6 +20,7 @@ from gep.tuning.common import (
     build_models,
     coefficient_spec,
     used_spec,
+    warn_if_certain,
 )
 from gep.tuning.montecarlo import monte_carlo
 
@@ -38,6 +39,7 @@ def run_step(cfg: Config, ctx: Any) -> None:
     """Add the uncertainty tables to ``ctx.tables`` (see module docstring)."""
     models, sets = build_models(cfg, ctx)
     spec = coefficient_spec(cfg, ctx, sets)
+    warn_if_certain(models, spec, ctx, "uncertainty")
     by_table: dict[str, list[pl.DataFrame]] = {}
     for m in models:
         t = monte_carlo(m, spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws, memory_mb=cfg.memory_mb,
