@@ -26,7 +26,7 @@ from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, s
 
 COLUMNS = ["output", "analysis", "rank", "coefficient", "coefficient_unit", "verification", "distribution",
            "range_source", "value", "low", "high", "output_point_{u}", "output_at_low_{u}", "output_at_high_{u}",
-           "swing_{u}", "elasticity", "s1", "st", "samples", "seed"]
+           "swing_{u}", "elasticity", "s1", "s1_conf", "st", "st_conf", "samples", "seed"]
 
 
 class Config(UncertaintyInputs):
