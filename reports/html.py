@@ -23,6 +23,7 @@ from .data import RunData, coefficients_table
 from .labels import label
 from .svg import choropleth, flow_diagram, fmt_num, hbar, intervals, tornado
 from .views import (
+    ACCOUNT_COLUMNS,
     account_items,
     category_columns,
     flows,
@@ -120,7 +121,7 @@ def _with_names(df: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
 
 def _map(run: RunData, lang: str, names: dict[str, str]) -> tuple[Any, str | None]:
     gep = run.table("gep")
-    if run.boundaries is None or gep is None:
+    if run.boundaries is None or gep is None or "region_id" not in gep.columns:
         return None, label("no_map", lang)
     year, method = latest_year(gep), primary(gep, "method")
     part = select_slice(gep, year, method)
@@ -256,6 +257,11 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     cards: list[tuple[str, str, str]] = []
     gep, services = run.table("gep"), run.table("services")
     year = method = None
+    if gep is not None and "region_id" not in gep.columns:
+        gep = None  # not the engine's gep table: shown under other tables
+        others_extra = ["gep"]
+    else:
+        others_extra = []
     if gep is not None:
         year, method = latest_year(gep), primary(gep, "method")
         part = select_slice(gep, year, method)
@@ -275,7 +281,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                      for c in cats]
             charts.append({"title": label("by_category", lang), "unit": yi,
                            "chart": hbar(items, yi)})
-        if "total_cny" in gep.columns and gep.get_column("year").n_unique() > 1:
+        if {"total_cny", "year"} <= set(gep.columns) and gep.get_column("year").n_unique() > 1:
             by_year = select_slice(gep, None, method).group_by("year").agg(
                 pl.col("total_cny").sum()).sort("year")
             charts.append({"title": label("by_year", lang), "unit": yi,
@@ -292,7 +298,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                  (label(c, lang) if c in ("region_id", "region_name", "year", "method") else c)
                  for c in shown.columns]
         tables["gep"] = make_table("t-gep", shown, lang, "gep", heads)
-    if services is not None and "value_cny" in services.columns:
+    if services is not None and {"service", "value_cny"} <= set(services.columns):
         y = year if year is not None else latest_year(services)
         sv = select_slice(services, y, method)
         rows = sum_by(sv, "service").head(20).rows()
@@ -304,6 +310,9 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             f, unit = _money_unit([v for _, v in rows], lang)
             charts.append({"title": label("by_ecosystem", lang), "unit": unit, "chart": hbar(
                 [(label(str(s), lang), v * f) for s, v in rows], unit)})
+    if services is not None and ACCOUNT_COLUMNS <= set(services.columns):
+        y = year if year is not None else latest_year(services)
+        sv = select_slice(services, y, method)
         acc_items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
         acc = acc_items.select(
             pl.col("category").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
@@ -381,11 +390,13 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     cards.append((label("card_unverified", lang), str(n_unverified), ""))
     extent = run.table("extent")
     if extent is not None:
-        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent", max_rows=HTML_DETAIL_ROWS)
+        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent",
+                                      max_rows=HTML_DETAIL_ROWS)
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
-                   "extent"}
-    others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n, max_rows=HTML_DETAIL_ROWS))
+                   "extent"} - set(others_extra)
+    others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
+                             max_rows=HTML_DETAIL_ROWS))
               for i, n in enumerate(sorted(run.tables))
               if n not in shown_names and run.tables[n].height > 0]
     map_ctx, map_note = _map(run, lang, names)

@@ -16,6 +16,9 @@ CATEGORY_ORDER: dict[str, int] = {
     "cultural": 2, "文化服务": 2, "supporting": 3, "支持服务": 3,
 }
 PRICING_COLUMNS = ("pricing_method", "valuation_method", "price_method")
+# services columns the county account layout needs (others are optional)
+ACCOUNT_COLUMNS = frozenset({"region_id", "year", "category", "service", "value_cny"})
+PIVOT_COLUMNS = frozenset({"region_id", "year", "ecosystem_type", "value_cny"})
 
 
 def _col_or_null(df: pl.DataFrame, name: str, dtype: Any = pl.Utf8) -> pl.Expr:

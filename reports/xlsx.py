@@ -27,7 +27,14 @@ from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
 from .labels import label, sheet_label
-from .views import account_items, ecosystem_pivot, money_columns, payer_payee_matrix
+from .views import (
+    ACCOUNT_COLUMNS,
+    PIVOT_COLUMNS,
+    account_items,
+    ecosystem_pivot,
+    money_columns,
+    payer_payee_matrix,
+)
 
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 FONT = "微软雅黑"
@@ -356,7 +363,7 @@ def _cover(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> tuple[Work
 
 def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
     services = run.table("services")
-    if services is None or "value_cny" not in services.columns:
+    if services is None or not ACCOUNT_COLUMNS <= set(services.columns):
         return
     lang = book.lang
     items = account_items(services, coeffs)
@@ -473,7 +480,7 @@ def _gep_by_region(book: _Book, run: RunData) -> None:
 
 def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     services = run.table("services")
-    if services is None or "ecosystem_type" not in services.columns:
+    if services is None or not PIVOT_COLUMNS <= set(services.columns):
         return
     lang = book.lang
     wide, types = ecosystem_pivot(services)

@@ -194,3 +194,21 @@ def test_missing_manifest_fields_print_blank(tmp_path: Path) -> None:
     (path,) = write_reports(run, formats=["html"], lang="en")
     body = path.read_text(encoding="utf-8").split("<main>")[1].split('<script type=')[0]
     assert ">None<" not in body
+
+
+KNOWN_TABLES = ["gep", "services", "extent", "carbon_stock", "carbon_flux",
+                "carbon_flux_summary", "compensation_ledger", "compensation_net",
+                "coefficients_used", "uncertainty", "sensitivity", "extent_account"]
+
+
+@pytest.mark.parametrize("name", KNOWN_TABLES)
+@pytest.mark.parametrize("header", ["foo,bar\n1,x\n", "region_id,year\n510104,2020\n",
+                                    "region_id,value_cny,co2e_t,amount_cny\n1,2,3,4\n"])
+def test_known_table_with_unexpected_columns_does_not_crash(tmp_path: Path, name: str,
+                                                            header: str) -> None:
+    run = tmp_path / "r"
+    (run / "tables").mkdir(parents=True)
+    (run / "manifest.json").write_text('{"synthetic": true}', encoding="utf-8")
+    (run / "tables" / f"{name}.csv").write_text(header, encoding="utf-8")
+    paths = write_reports(run, formats=["xlsx", "html"], lang="zh")
+    assert [p.name for p in paths] == ["report.xlsx", "report.html"]
