@@ -49,19 +49,25 @@ def _driver(tmp: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def opened(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def browser(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    driver = _driver(tmp_path_factory.mktemp("chrome"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def opened(browser, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("浏览器报告")
     names = {"510101": "<script>alert(1)</script>", "510102": '=HYPERLINK("http://x")'}
     run, bounds, region_names = make_sample_run(tmp / "运行", n_regions=30, names=names)
     write_reports(run, formats=["html"], lang="zh-en", boundaries=bounds,
                   region_names=region_names)
-    driver = _driver(tmp)
-    try:
-        driver.get_log("performance")  # drop the start-up tab's own chrome:// requests
-        driver.get((run / "report.html").as_uri())
-        yield driver, tmp, len(bounds["features"])
-    finally:
-        driver.quit()
+    browser.get_log("performance")  # drop the start-up tab's own chrome:// requests
+    browser.get_log("browser")
+    browser.get((run / "report.html").as_uri())
+    return browser, tmp, len(bounds["features"])
 
 
 def test_no_console_errors_and_no_network(opened) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +133,8 @@ def test_clicking_a_header_sorts(opened) -> None:  # type: ignore[no-untyped-def
     shutil.copyfile(shot, SCREENSHOT_COPY)
 
 
-def test_sichuan_registry_map_in_browser(tmp_path: Path) -> None:
+def test_sichuan_registry_map_in_browser(
+        browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Real county boundaries from gep.regions (183 counties): one shape each, no errors."""
     from gep.regions import load_registry
     from selenium.webdriver.common.by import By
@@ -139,20 +146,18 @@ def test_sichuan_registry_map_in_browser(tmp_path: Path) -> None:
     ids = reg.counties.get_column("region_id").to_list()
     run, _, _ = make_sample_run(tmp_path / "四川", region_ids=ids, regions="sichuan")
     write_reports(run, formats=["html"], lang="zh-en")  # names and map from the registry
-    driver = _driver(tmp_path)
-    try:
-        driver.get((run / "report.html").as_uri())
-        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
-        shapes = driver.find_elements(By.CSS_SELECTOR, "svg#gep-map path.region")
-        assert len(shapes) == len(bounds["features"]) == len(ids)
-        jinjiang = driver.find_element(
-            By.CSS_SELECTOR, 'svg#gep-map path[data-region-id="510104"] title')
-        assert jinjiang.get_attribute("textContent").startswith("锦江区 (510104): ")
-        box = driver.find_element(By.ID, "gep-map").rect
-        assert box["width"] > 500 and box["height"] > 300  # drawn, not collapsed
-        driver.execute_script("document.getElementById('map').scrollIntoView()")
-        shot = tmp_path / "sichuan.png"
-        assert driver.save_screenshot(str(shot))
-        shutil.copyfile(shot, SCREENSHOT_COPY.with_name("gep_report_screenshot_sichuan.png"))
-    finally:
-        driver.quit()
+    driver = browser
+    driver.get_log("browser")
+    driver.get((run / "report.html").as_uri())
+    assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+    shapes = driver.find_elements(By.CSS_SELECTOR, "svg#gep-map path.region")
+    assert len(shapes) == len(bounds["features"]) == len(ids)
+    jinjiang = driver.find_element(
+        By.CSS_SELECTOR, 'svg#gep-map path[data-region-id="510104"] title')
+    assert jinjiang.get_attribute("textContent").startswith("锦江区 (510104): ")
+    box = driver.find_element(By.ID, "gep-map").rect
+    assert box["width"] > 500 and box["height"] > 300  # drawn, not collapsed
+    driver.execute_script("document.getElementById('map').scrollIntoView()")
+    shot = tmp_path / "sichuan.png"
+    assert driver.save_screenshot(str(shot))
+    shutil.copyfile(shot, SCREENSHOT_COPY.with_name("gep_report_screenshot_sichuan.png"))
