@@ -10,7 +10,8 @@ tracemalloc cannot see) belongs to that case alone:
 
 * ``polars-equivalent``: gep.account equivalent_factor_services + gep_totals (xie2015 set)
 * ``polars-function``: gep.account function_value_services (set rates and prices + statistics) + gep_totals
-* ``pandas-equivalent`` / ``pandas-function``: the same arithmetic written plainly in pandas
+* ``plain-equivalent`` / ``plain-function``: only the arithmetic (values and totals), written plainly in Polars
+* ``pandas-equivalent`` / ``pandas-function``: the same plain arithmetic in pandas
   (merge + groupby). pandas is not a dependency: it is used if importable, otherwise
   ``--install-pandas`` installs it with pip into a private folder (``$TMPDIR/gep-bench-pandas``) first, else those cases are skipped.
 
@@ -133,10 +134,39 @@ def case_pandas(kind: str, extent: pl.DataFrame, stats: pl.DataFrame) -> dict[st
             "total_cny": float(gep["total_cny"].sum())}
 
 
+def case_plain(kind: str, extent: pl.DataFrame, stats: pl.DataFrame) -> dict[str, float]:
+    """The pandas arithmetic written the same plain way in Polars (no provenance ids, sort or identity checks)."""
+    eq, ind, prices, rates = _sets()
+    c0 = _cpu()
+    t0 = time.perf_counter()
+    if kind == "equivalent":
+        e = eq.select("ecosystem_type", "service", "category", pl.col("value").cast(pl.Float64))
+        df = extent.join(e, on="ecosystem_type").with_columns(
+            (pl.col("area_ha") * pl.col("value") * 3406.5).alias("value_cny"))
+    else:
+        r = rates.select("ecosystem_type", "service", "component", "rate")
+        p = prices.select("service", "component", "price")
+        q = extent.join(r, on="ecosystem_type").with_columns((pl.col("area_ha") * pl.col("rate")).alias("quantity"))
+        exact = q.join(p, on=["service", "component"])
+        generic = p.filter(pl.col("component") == "").select("service").unique()
+        shared = (q.filter(pl.col("component") == "").drop("component")
+                  .join(p.join(generic, on="service", how="anti"), on="service"))
+        df = pl.concat([exact, shared.select(exact.columns)]).join(ind, on="service").with_columns(
+            (pl.col("quantity") * pl.col("price")).alias("value_cny"))
+        st = stats.join(ind, on="service").with_columns((pl.col("value") * 1e4).alias("value_cny"))
+        df = pl.concat([df.select("region_id", "year", "category", "value_cny"),
+                        st.select("region_id", "year", "category", "value_cny")])
+    gep = (df.group_by(["region_id", "year", "category"]).agg(pl.col("value_cny").sum())
+           .pivot(on="category", index=["region_id", "year"], values="value_cny").fill_null(0.0))
+    gep = gep.with_columns(pl.sum_horizontal(pl.exclude("region_id", "year")).alias("total_cny"))
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0, "service_rows": df.height,
+            "gep_rows": gep.height, "total_cny": float(gep["total_cny"].sum())}
+
+
 def run_case(name: str, counties: int, years: int) -> dict[str, float]:
     extent, stats = make_input(counties, years)
     engine, kind = name.split("-")
-    res = (case_polars if engine == "polars" else case_pandas)(kind, extent, stats)
+    res = {"polars": case_polars, "plain": case_plain, "pandas": case_pandas}[engine](kind, extent, stats)
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
     res["extent_rows"] = extent.height
     return res
@@ -161,7 +191,7 @@ def main() -> None:
     if PANDAS_DIR.exists():
         env["PYTHONPATH"] = os.pathsep.join([p for p in (env.get("PYTHONPATH"), str(PANDAS_DIR)) if p])
         have_pandas = True
-    cases = ["polars-equivalent", "polars-function"]
+    cases = ["polars-equivalent", "polars-function", "plain-equivalent", "plain-function"]
     cases += ["pandas-equivalent", "pandas-function"] if have_pandas else []
     # baseline: the memory of building the input alone
     code = (f"import resource,sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
