@@ -119,9 +119,25 @@ def _with_names(df: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
         [*cols[:i], "region_name", *cols[i:]])
 
 
+def _feature_ids(fc: dict[str, Any]) -> set[str]:
+    return {str((f.get("properties") or {}).get("region_id", ""))
+            for f in fc.get("features", []) if isinstance(f, dict)}
+
+
+def _best_boundaries(run: RunData, ids: set[str]) -> dict[str, Any] | None:
+    """County boundaries, or prefecture boundaries when the run is rolled up to prefectures."""
+    candidates = [fc for fc in (run.boundaries, run.prefecture_boundaries) if fc]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda fc: len(_feature_ids(fc) & ids))
+
+
 def _map(run: RunData, lang: str, names: dict[str, str]) -> tuple[Any, str | None]:
     gep = run.table("gep")
-    if run.boundaries is None or gep is None or "region_id" not in gep.columns:
+    if gep is None or "region_id" not in gep.columns:
+        return None, label("no_map", lang)
+    boundaries = _best_boundaries(run, set(gep.get_column("region_id").to_list()))
+    if boundaries is None:
         return None, label("no_map", lang)
     year, method = latest_year(gep), primary(gep, "method")
     part = select_slice(gep, year, method)
@@ -142,10 +158,10 @@ def _map(run: RunData, lang: str, names: dict[str, str]) -> tuple[Any, str | Non
     unit = label("wan_yuan_per_km2", lang)
     titles = {rid: f"{names.get(rid, rid)} ({rid}): {fmt_num(v)} {unit}"
               for rid, v in values.items()}
-    for f in run.boundaries.get("features", []):
+    for f in boundaries.get("features", []):
         rid = str((f.get("properties") or {}).get("region_id", ""))
         titles.setdefault(rid, f"{names.get(rid, rid)} ({rid}): {label('no_data', lang)}")
-    chart = choropleth(run.boundaries, values, titles, unit, label("no_data", lang))
+    chart = choropleth(boundaries, values, titles, unit, label("no_data", lang))
     caption = f"{year} · {method}" if method else f"{year}"
     return {"chart": chart, "caption": caption}, note
 

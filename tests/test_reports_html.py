@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 from gep.reports import write_reports
 from gep.reports.html import safe_json
-from gep.reports.sample import SAMPLE_LABEL, SCRIPT_CLASS, make_hand_run
+from gep.reports.sample import (
+    SAMPLE_LABEL,
+    SCRIPT_CLASS,
+    make_hand_run,
+    make_sample_run,
+)
 
 EVIL_TITLE = "</script><script>alert(2)</script>"
 
@@ -212,3 +217,19 @@ def test_known_table_with_unexpected_columns_does_not_crash(tmp_path: Path, name
     (run / "tables" / f"{name}.csv").write_text(header, encoding="utf-8")
     paths = write_reports(run, formats=["xlsx", "html"], lang="zh")
     assert [p.name for p in paths] == ["report.xlsx", "report.html"]
+
+
+def test_prefecture_run_maps_prefecture_boundaries(tmp_path: Path) -> None:
+    from gep.regions import load_registry
+
+    reg = load_registry("sichuan")
+    if reg.prefecture_boundaries() is None:
+        pytest.skip("the sichuan registry has no prefecture boundaries")
+    ids = reg.prefectures.get_column("region_id").to_list()  # a run rolled up to 21 prefectures
+    run, _, _ = make_sample_run(tmp_path / "市级", region_ids=ids, regions="sichuan")
+    (path,) = write_reports(run, formats=["html"], lang="zh")
+    page = path.read_text(encoding="utf-8")
+    shapes = re.findall(r'<path class="region" data-region-id="(\d+)" fill="(#[0-9a-f]+)"', page)
+    assert sorted(s[0] for s in shapes) == sorted(ids)
+    assert "#d9d9d9" not in {s[1] for s in shapes}  # every prefecture has a value
+    assert "成都市 (510100): " in page
