@@ -184,9 +184,14 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     elif family == "carbon":
         model = carbon_stock_model(ctx.extent, a)
     elif family == "function_value":
-        from gep.tuning.common import account_tables
+        from gep.tuning.common import function_value_model_of_run
 
-        model = function_value_model_from(a, extent=ctx.extent, **account_tables(ctx.config.steps.get("account"), ctx))
+        account = ctx.config.steps.get("account")
+        if account is not None:  # the run's own county tables; carbon-step quantities are not recomputed here
+            a, model = function_value_model_of_run(account, set_a if not Path(set_a).exists() else
+                                                   str(Path(set_a).resolve()), ctx)
+        else:
+            model = function_value_model_from(a, extent=ctx.extent)
     else:
         raise InputError([Problem("NOT_SUPPORTED", f"effects are computed for equivalent_factor, function_value and "
                                   f"carbon sets, not '{family}'", value=set_a,

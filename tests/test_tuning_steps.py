@@ -177,3 +177,28 @@ def test_no_ranges_warns_and_intervals_collapse(tmp_path: Path) -> None:
     assert "NO_UNCERTAINTY_DECLARED" in [w["code"] for w in manifest["warnings"]]
     u = pl.read_csv(out / "tables" / "uncertainty.csv", infer_schema=False)
     assert (u["p5_cny"] == u["point_cny"]).all() and (u["p95_cny"] == u["point_cny"]).all()
+
+
+def test_demo_point_values_equal_the_run_tables(tmp_path: Path) -> None:
+    """On the synthetic Sichuan demo (both account methods, carbon-step quantities, statistics), the uncertainty
+    point values are the run's own gep / carbon_stock numbers, bit for bit, and no basis warning is raised."""
+    import json
+
+    from gep.config import merge_tomls, parse_config
+    from gep.pipeline import demo_data_dir
+
+    files = sorted((demo_data_dir() / "config").glob("*.toml"))
+    data, text = merge_tomls(files)
+    data["run"]["report"] = False
+    data["uncertainty"] = {"draws": 20, "default_range_pct": 10.0, "default_range_for": ["all"]}
+    data.pop("sensitivity", None)
+    out = execute(parse_config(data, source=str(demo_data_dir() / "config" / "demo.toml"), text=text),
+                  tmp_path / "演示", "test")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "UNCERTAINTY_BASIS_DIFFERS" not in [w["code"] for w in manifest["warnings"]]
+    u = pl.read_csv(out / "tables" / "uncertainty.csv", infer_schema=False)
+    gep = pl.read_csv(out / "tables" / "gep.csv", infer_schema=False)
+    for method in ("equivalent_factor", "function_value"):
+        mine = u.filter((pl.col("method") == method) & (pl.col("service") == "total") & (pl.col("region_id") != "all"))
+        ref = gep.filter(pl.col("method") == method).sort("region_id", "year")
+        assert mine.sort("region_id", "year")["point_cny"].to_list() == ref["total_cny"].to_list()

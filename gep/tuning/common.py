@@ -113,8 +113,11 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
     for name in names:
         if name == "function_value":
             spec = cfg.function_value_set or getattr(account, "function_value_set", None) or "function_value_cn"
-            cset = load_set_for(spec, ctx)
-            model = function_value_model_from(cset, extent=ctx.extent, **account_tables(account, ctx))
+            if account is not None:
+                cset, model = function_value_model_of_run(account, spec, ctx)
+            else:
+                cset = load_set_for(spec, ctx)
+                model = function_value_model_from(cset, extent=ctx.extent)
         elif name == "equivalent_factor":
             spec = cfg.equivalent_set or getattr(account, "equivalent_set", None) or "xie2015"
             cset = load_set_for(spec, ctx)
@@ -144,26 +147,71 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
     return models, sets
 
 
-def account_tables(account: Any, ctx: Any) -> dict[str, Any]:
-    """The county tables of the [account] step (user prices and rates, quantities, statistics), read as it reads them."""
-    if account is None:
-        return {}
-    from gep.account import inputs as account_inputs
+class _ShadowContext:
+    """The run context as the [account] step sees it, minus side effects (no sets recorded, warnings dropped)."""
 
-    def one(path: str | None, reader: Any, role: str) -> Any:
-        return reader(ctx.read_input(path, role), path) if path else None
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self.config = ctx.config
+        self.registry = ctx.registry
+        self.extent = ctx.extent
+        self.tables = ctx.tables
+        self.warnings: list[Problem] = []
+        self.price_base_year = ctx.price_base_year
+        self.synthetic = ctx.synthetic
 
-    def many(paths: list[str], reader: Any, role: str) -> Any:
-        frames = [reader(ctx.read_input(p, role), p) for p in paths]
-        return pl.concat(frames, how="vertical_relaxed") if frames else None
+    def resolve(self, path: str) -> Path:
+        return Path(self._ctx.resolve(path))
 
-    return {
-        "user_prices": one(getattr(account, "prices", None), account_inputs.read_prices, "prices"),
-        "user_rates": one(getattr(account, "rates", None), account_inputs.read_rates, "rates"),
-        "use_set_rates": bool(getattr(account, "use_set_rates", True)),
-        "quantities": many(list(getattr(account, "quantities", [])), account_inputs.read_quantities, "quantities"),
-        "statistics": many(list(getattr(account, "statistics", [])), account_inputs.read_statistics, "statistics"),
-    }
+    def read_input(self, path: str, role: str) -> Path:
+        return Path(self._ctx.read_input(path, role))
+
+    def record_coefficient_set(self, cset: Any) -> None:
+        return None
+
+
+def unit_set_copy(cset: Any, folder: Path, tables: tuple[str, ...] = ("prices", "rates")) -> Path:
+    """A copy of a set folder whose ``tables`` have every value 1 (same id and keys), for reading bases off the engine."""
+    import shutil
+
+    src = getattr(cset, "path", None)
+    if not src or not Path(src).is_dir():
+        raise InputError([Problem("NOT_SUPPORTED", f"uncertainty analysis needs coefficient set '{cset.manifest.id}' "
+                                  "as a folder (set.toml + tables)", value=str(cset.manifest.id))])
+    dst = folder / Path(src).name
+    shutil.copytree(src, dst)
+    for decl in cset.manifest.tables:
+        if decl.name in tables:
+            f = dst / decl.file
+            if f.suffix.lower() != ".csv":
+                raise InputError([Problem("NOT_SUPPORTED", f"table '{decl.name}' of set '{cset.manifest.id}' is not "
+                                          "a CSV file", file=str(f), expected="a .csv table")])
+            raw = pl.read_csv(f, infer_schema=False)
+            raw.with_columns(pl.lit("1").alias("value")).write_csv(f)
+    return dst
+
+
+def function_value_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any, LinearModel]:
+    """Function-value form of the run's own [account] step: gep.account.step.compute_services run twice.
+
+    Once as the run did it, once with the set's rates and prices all 1 (a temporary copy of the set),
+    so quantities from county tables and from the carbon step, user prices/rates and statistics enter
+    exactly as the account step assembles them.
+    """
+    import tempfile
+
+    from gep.account.step import compute_services, load_coefficient_set
+    from gep.tuning.linear import function_value_model
+
+    cfg_fv = account.model_copy(update={"methods": ["function_value"], "function_value_set": spec})
+    shadow = _ShadowContext(ctx)
+    cset = load_coefficient_set(spec, shadow)
+    point = compute_services(cfg_fv, shadow)
+    with tempfile.TemporaryDirectory(prefix="gep-unit-set-") as tmp:
+        unit_dir = unit_set_copy(cset, Path(tmp))
+        unit = compute_services(cfg_fv.model_copy(update={"function_value_set": str(unit_dir)}), shadow)
+    coefs = set_coefficients(cset, ["prices", "rates"]).select("coefficient", "unit", "verification", "value")
+    return cset, function_value_model(point, unit, coefs)
 
 
 def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
