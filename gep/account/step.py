@@ -11,6 +11,7 @@ Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GE
 from __future__ import annotations
 
 import tomllib
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -329,4 +330,10 @@ def run_step(cfg: Config, ctx: Any) -> None:
         years = sorted(extent["year"].unique().to_list())
         if len(years) >= 2:
             ctx.tables["extent_account"] = extent_account(extent)
-            ctx.tables["change_decomposition"] = change_decomposition(valued, extent, years[0], years[-1])
+            # consecutive periods, plus first → last year when there are more than two years
+            pairs = list(pairwise(years))
+            if len(years) > 2:
+                pairs.append((years[0], years[-1]))
+            ctx.tables["change_decomposition"] = pl.concat(
+                [change_decomposition(valued, extent, a, b) for a, b in pairs], how="vertical"
+            ).sort(["region_id", "method", "year_from", "year_to"])
