@@ -158,6 +158,17 @@ def test_demo_fragment_covers_2015_2020_2025_by_both_methods(tmp_path: Path) -> 
     assert g["region_id"].n_unique() == 183
     assert g["gep_per_capita_cny"].null_count() == 0
     assert (out / "tables" / "gep_constant.csv").exists()
+    d = pl.read_csv(out / "tables" / "change_decomposition.csv", schema_overrides={"region_id": pl.Utf8})
+    assert sorted(set(zip(d["year_from"], d["year_to"], strict=True))) == [(2015, 2020), (2015, 2025), (2020, 2025)]
+    # periods chain: Δ(2015→2020) + Δ(2020→2025) = Δ(2015→2025) for every region and method
+    def period(a: int, b: int) -> pl.DataFrame:
+        return d.filter(pl.col("year_from") == a, pl.col("year_to") == b).select(
+            "region_id", "method", pl.col("total_change_cny").alias(f"d{a}_{b}"))
+
+    chain = period(2015, 2020).join(period(2020, 2025), on=["region_id", "method"]).join(
+        period(2015, 2025), on=["region_id", "method"])
+    assert chain.height == 183 * 2
+    assert (chain["d2015_2020"] + chain["d2020_2025"] - chain["d2015_2025"]).abs().max() < 1e-3
 
 
 def test_carbon_step_quantities_and_registry_area(county_files: Path) -> None:
