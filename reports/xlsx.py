@@ -31,6 +31,7 @@ from .views import (
     ACCOUNT_COLUMNS,
     PIVOT_COLUMNS,
     account_items,
+    category_columns,
     ecosystem_pivot,
     money_columns,
     payer_payee_matrix,
@@ -475,7 +476,35 @@ def _gep_by_region(book: _Book, run: RunData) -> None:
     ws = book.sheet("gep_by_region")
     first, last = _plain_table(book, ws, df, headers=headers)
     ws.freeze_panes(1, 2)
-    _sumifs_rows(book, ws, df, first, last, money, last + 2)
+    end = _sumifs_rows(book, ws, df, first, last, money, last + 2)
+    cats = sorted(df.columns.index(c) for c in category_columns(df))
+    if cats and cats == list(range(cats[0], cats[0] + len(cats))) and end > last + 2:
+        keys = [k for k in ("year", "method") if k in df.columns]
+        combos = df.select(keys).unique(maintain_order=True).sort(keys, nulls_last=True).rows()
+        names = [" ".join(label(str(v), lang) for v in combo if v is not None)
+                 for combo in combos]  # the same order as the SUMIFS rows
+        _category_chart(book, ws, (cats[0], cats[-1]),
+                        list(zip(range(last + 2, end), names, strict=True)), end + 1)
+
+
+def _category_chart(book: _Book, ws: Worksheet, cols: tuple[int, int],
+                    rows: list[tuple[int, str]], at_row: int) -> None:
+    """Column chart of the per-(year, method) category totals; its data are the SUMIFS cells."""
+    chart = book.wb.add_chart({"type": "column"})
+    for r, name in rows:
+        chart.add_series({
+            "name": name,
+            "categories": [ws.name, 0, cols[0], 0, cols[1]],
+            "values": [ws.name, r, cols[0], r, cols[1]],
+        })
+    chart.set_title({"name": label("by_category", book.lang),
+                     "name_font": {"name": FONT, "size": 12}})
+    chart.set_y_axis({"name": label("wan_yuan", book.lang), "num_format": "#,##0",
+                      "num_font": {"name": FONT}, "name_font": {"name": FONT}})
+    chart.set_x_axis({"num_font": {"name": FONT}})
+    chart.set_legend({"position": "bottom", "font": {"name": FONT}})
+    chart.set_size({"width": 720, "height": 360})
+    ws.insert_chart(at_row, 4, chart)
 
 
 def _gep_by_ecosystem(book: _Book, run: RunData) -> None:

@@ -95,6 +95,15 @@ def test_gep_by_region_sumifs_equals_engine_total(book) -> None:  # type: ignore
     assert "gep_gdp_ratio" in header
 
 
+def test_category_chart_reads_the_total_row(hand, book) -> None:  # type: ignore[no-untyped-def]
+    run = hand[0]
+    with zipfile.ZipFile(run / "report.xlsx") as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    # header row 1, data rows 2-3, blank row 4, the SUMIFS total row 5; category columns E:H
+    assert "'03 分区域GEP GEP by region'!$E$5:$H$5" in chart
+    assert "2020 功能价值法 / Function-value method" in chart
+
+
 def test_ecosystem_pivot_rows_sum_to_gep(book) -> None:  # type: ignore[no-untyped-def]
     values, _ = book
     rows = _rows(_sheet(values, "分生态系统GEP"))
