@@ -202,3 +202,28 @@ def test_demo_point_values_equal_the_run_tables(tmp_path: Path) -> None:
         mine = u.filter((pl.col("method") == method) & (pl.col("service") == "total") & (pl.col("region_id") != "all"))
         ref = gep.filter(pl.col("method") == method).sort("region_id", "year")
         assert mine.sort("region_id", "year")["point_cny"].to_list() == ref["total_cny"].to_list()
+
+
+def test_grain_standard_value_is_fixed_and_adjustments_apply(tmp_path: Path) -> None:
+    """D from grain statistics per region (1/7 rule: 510001 = 6000 kg/ha × 2.8 CNY/kg / 7 = 2400 CNY/hm2) is not a
+    coefficient; the equivalents still vary; adjustments scale the rows; points equal the run's gep table."""
+    root = tmp_path / "粮食"
+    cfg = make_config(root, "[uncertainty]\ndraws = 100\ndefault_range_pct = 10\ndefault_range_for = [\"all\"]\n")
+    (root / "粮食.csv").write_text("region_id,crop,sown_area_ha,yield_kg_per_ha,price_cny_per_kg\n"
+                                   "510001,rice,100,6000,2.8\n510002,rice,100,7000,2.8\n", encoding="utf-8")
+    (root / "调整.csv").write_text("region_id,factor,ratio\n510001,npp,1.2\n", encoding="utf-8")
+    text = cfg.read_text(encoding="utf-8").replace(
+        'methods = ["equivalent_factor"]', 'methods = ["equivalent_factor"]\ngrain = "粮食.csv"\nadjustments = "调整.csv"')
+    cfg.write_text(text, encoding="utf-8")
+    out = execute(load_config(cfg), tmp_path / "out", "test")
+    coefs = pl.read_csv(out / "tables" / "uncertainty_coefficients.csv")
+    assert "tiny:standard_value:standard_equivalent_value" not in coefs["coefficient"].to_list()
+    assert coefs.height == 4  # the four equivalents
+    u = pl.read_csv(out / "tables" / "uncertainty.csv", infer_schema=False)
+    gep = pl.read_csv(out / "tables" / "gep.csv", infer_schema=False).sort("region_id", "year")
+    mine = u.filter((pl.col("service") == "total") & (pl.col("region_id") != "all")).sort("region_id", "year")
+    assert mine["point_cny"].to_list() == gep["total_cny"].to_list()
+    # 510001 2020: climate 100 ha × 2.0 × 2400 × 1.2 (npp) = 576 000; food (100·0.5 + 50·1.0) × 2400 × 1.2 = 288 000
+    climate = u.filter((pl.col("region_id") == "510001") & (pl.col("year") == "2020")
+                       & (pl.col("service") == "climate_regulation"))
+    assert float(climate["point_cny"].item()) == pytest.approx(576_000.0)

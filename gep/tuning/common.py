@@ -118,8 +118,11 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
             else:
                 cset = load_set_for(spec, ctx)
                 model = function_value_model_from(cset, extent=ctx.extent)
-        elif name == "equivalent_factor":
+        elif name == "equivalent_factor" and account is not None:
             spec = cfg.equivalent_set or getattr(account, "equivalent_set", None) or "xie2015"
+            cset, model = equivalent_factor_model_of_run(account, spec, ctx)
+        elif name == "equivalent_factor":
+            spec = cfg.equivalent_set or "xie2015"
             cset = load_set_for(spec, ctx)
             adjustments = None
             if account is not None and getattr(account, "grain", None):
@@ -187,8 +190,39 @@ def unit_set_copy(cset: Any, folder: Path, tables: tuple[str, ...] = ("prices", 
                 raise InputError([Problem("NOT_SUPPORTED", f"table '{decl.name}' of set '{cset.manifest.id}' is not "
                                           "a CSV file", file=str(f), expected="a .csv table")])
             raw = pl.read_csv(f, infer_schema=False)
-            raw.with_columns(pl.lit("1").alias("value")).write_csv(f)
+            blank = [pl.lit(None, dtype=pl.Utf8).alias(c) for c in ("low", "high", "distribution") if c in raw.columns]
+            raw.with_columns(pl.lit("1").alias("value"), *blank).write_csv(f)
     return dst
+
+
+def equivalent_factor_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any, LinearModel]:
+    """Equivalent-factor form of the run's own [account] step (compute_services with the set, and with a unit copy).
+
+    Rows are area × adjustment × E × D (谢高地 2015). D is a coefficient of the set unless the account gives
+    ``standard_value`` or derives it from grain statistics (then it is fixed, inside each row's base).
+    """
+    import tempfile
+
+    from gep.account.step import compute_services, load_coefficient_set
+    from gep.tuning.distributions import coefficient_id
+    from gep.tuning.linear import function_value_model
+
+    cfg_ef = account.model_copy(update={"methods": ["equivalent_factor"], "equivalent_set": spec})
+    shadow = _ShadowContext(ctx)
+    cset = load_coefficient_set(spec, shadow)
+    point = compute_services(cfg_ef, shadow)
+    with tempfile.TemporaryDirectory(prefix="gep-unit-set-") as tmp:
+        unit_dir = unit_set_copy(cset, Path(tmp), ("equivalents", "standard_value"))
+        unit = compute_services(cfg_ef.model_copy(update={"equivalent_set": str(unit_dir)}), shadow)
+    sid = str(cset.manifest.id)
+    d_id = None
+    if getattr(account, "grain", None) is None and getattr(account, "standard_value", None) is None \
+            and "standard_value" in cset.tables and cset.tables["standard_value"].height:
+        d_id = cset.tables["standard_value"].head(1).select(
+            coefficient_id(sid, "standard_value", list(cset.keys("standard_value")))).item()
+    coefs = set_coefficients(cset, ["equivalents", "standard_value"]).select(
+        "coefficient", "unit", "verification", "value")
+    return cset, function_value_model(point, unit, coefs, method="equivalent_factor", every_row=d_id)
 
 
 def function_value_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any, LinearModel]:

@@ -292,7 +292,8 @@ def carbon_stock_model(extent: pl.DataFrame, cset: object) -> LinearModel:
 # function value (欧阳志云 2013; rates × prices, quantities × prices, statistics)
 
 
-def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFrame, coefficients: pl.DataFrame) -> LinearModel:
+def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFrame, coefficients: pl.DataFrame,
+                         method: str = "function_value", every_row: str | None = None) -> LinearModel:
     """Function-value GEP (CNY) as Σ_rows base × rate × price, from two runs of gep.account's engine.
 
     ``point_services``: :func:`gep.account.function_value.function_value_services` with the set's
@@ -302,19 +303,28 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
     A row's rate and price are coefficients when their ``coefficient_id`` (``rate_id|price_id``) names
     a row of ``coefficients`` (coefficient, unit, verification, value); anything else is fixed.
     Form: B[r, m] = Σ base over the rows of region-year r in slot m = (service, rate, price).
+    ``every_row``: a coefficient that multiplies rows without a price part (equivalent factor: the
+    standard value D, rows ``set:equivalents:k/f``); ``method`` labels the outputs.
     """
     keys = ["region_id", "year", "service", "component", "ecosystem_type", "coefficient_id"]
     a = point_services.select(keys)
     b = unit_services.select(keys)
     if not a.equals(b):
         raise GepError("function-value rows differ between the point and unit runs of the engine (gep.tuning bug)")
-    coefs = coefficients.sort("coefficient")
+    ids = point_services.select(
+        pl.col("coefficient_id").str.split("|").list.get(0, null_on_oob=True).alias("_rate"),
+        pl.coalesce(pl.col("coefficient_id").str.split("|").list.get(1, null_on_oob=True),
+                    pl.lit(every_row, dtype=pl.Utf8)).alias("_price"),
+    )
+    used = set(ids["_rate"].drop_nulls().to_list()) | set(ids["_price"].drop_nulls().to_list())
+    coefs = coefficients.filter(pl.col("coefficient").is_in(sorted(used))).sort("coefficient")
     idx = _index(coefs["coefficient"].to_list())
     const = coefs.height
     parts = point_services.select(
         "region_id", pl.col("year").cast(pl.Int32), "service",
         pl.col("coefficient_id").str.split("|").list.get(0, null_on_oob=True).alias("_rate"),
-        pl.col("coefficient_id").str.split("|").list.get(1, null_on_oob=True).alias("_price"),
+        pl.coalesce(pl.col("coefficient_id").str.split("|").list.get(1, null_on_oob=True),
+                    pl.lit(every_row, dtype=pl.Utf8)).alias("_price"),
         pl.Series("base", unit_services["value_cny"].to_numpy()),
     ).with_columns(
         pl.col("_rate").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c1"),
@@ -339,7 +349,7 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
                             on=["region_id", "year"], how="left")["total_cny"].to_numpy()
     m = slots.height
     return LinearModel(
-        method="function_value", unit="cny", output_column="service", rows=rows, drivers=slot_names,
+        method=method, unit="cny", output_column="service", rows=rows, drivers=slot_names,
         outputs=outputs, area=area, scale=None,
         mono_cell=np.arange(m), mono_const=np.ones(m),
         mono_c1=slots["c1"].to_numpy().astype(np.int64), mono_c2=slots["c2"].to_numpy().astype(np.int64),
