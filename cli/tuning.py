@@ -20,7 +20,7 @@ VERIFICATION = ["verified", "secondary", "unverified", "all"]
 def _inputs_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--out", "out", required=True, type=click.Path(file_okay=False),
-                     help="Output directory (a new run directory; never RUN_DIR's tables alone)."),
+                     help="Output run directory (a complete run: tables, manifest, run.toml, reports; may be RUN_DIR itself)."),
         click.option("--model", "models", multiple=True,
                      type=click.Choice(["auto", "equivalent_factor", "function_value", "carbon_stock"]),
                      help="Accounts to analyse (repeatable; default: what the run computes)."),
