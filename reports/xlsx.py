@@ -390,6 +390,8 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
     write_string, write_number = ws.write_string, ws.write_number
     f_text, f_q = book.fmt("text"), book.fmt("text", quote=True)
     f_num, f_pct = book.fmt("num"), book.fmt("pct")
+    fb_text, fb_q = book.fmt("text", bold=True), book.fmt("text", bold=True, quote=True)
+    f_int, fb_int = book.fmt("int"), book.fmt("int", bold=True)
     unverified = label("unverified_flag", lang)
     r = 1
     for key, group_iter in groupby(items.rows(named=True), key=lambda d: (
@@ -402,12 +404,16 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
         region_name = names.get(key[0])
         subtotal_rows: list[int] = []
 
-        def ident(row: int, bold: bool = False, key: tuple[Any, ...] = key,
-                  region_name: str | None = region_name) -> None:
-            book.text(ws, row, 0, key[0], bold=bold)
-            book.text(ws, row, 1, region_name, bold=bold)
-            book.number(ws, row, 2, key[1], "int", bold=bold)
-            book.text(ws, row, 3, key[2], bold=bold)
+        id_cells = [(c, str(v)) for c, v in ((0, key[0]), (1, region_name), (3, key[2]))
+                    if v is not None]
+
+        def ident(row: int, bold: bool = False, id_cells: list[tuple[int, str]] = id_cells,
+                  year: Any = key[1]) -> None:
+            for c, t in id_cells:  # region code, name, method: direct writes (hot loop)
+                write_string(row, c, t, (fb_q if bold else f_q)
+                             if t.startswith(INJECTION_PREFIXES) else (fb_text if bold else f_text))
+            if year is not None:
+                write_number(row, 2, year, fb_int if bold else f_int)
 
         for cat, rows in cats:
             first = r
@@ -444,8 +450,7 @@ def _account(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
         book.text(ws, r, 4, label("gep_total", lang), bold=True)
         formula = "=" + "+".join(f"{vcol}{x + 1}" for x in subtotal_rows)
         book.formula(ws, r, V, formula, total_wan, bold=True)
-        book.formula(ws, r, S, f"=IF({vcol}{r + 1}=0,0,1)", 1.0 if total_wan else 0.0, "pct",
-                     bold=True)
+        book.number(ws, r, S, 1.0 if total_wan else 0.0, "pct", bold=True)
         engine = gep_totals.get(key)
         if engine is not None and not math.isclose(engine * WAN, total_wan, rel_tol=1e-9,
                                                    abs_tol=1e-6):
