@@ -537,6 +537,13 @@ def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     _sumifs_rows(book, ws, wide_t, first, last, [*types, "_total"], last + 2)
 
 
+def _region_names(run: RunData, lang: str) -> dict[str, str]:
+    col = "name_en" if lang == "en" else "name_zh"
+    if run.region_names is None or col not in run.region_names.columns:
+        return {}
+    return {k: v for k, v in run.region_names.select("region_id", col).rows() if v}
+
+
 def _matrix(book: _Book, run: RunData) -> None:
     ledger = run.table("compensation_ledger")
     if ledger is None or not {"payer", "payee", "amount_cny"} <= set(ledger.columns):
@@ -544,9 +551,15 @@ def _matrix(book: _Book, run: RunData) -> None:
     lang = book.lang
     wide, payees = payer_payee_matrix(ledger)
     ws = book.sheet("compensation_matrix")
+    names = _region_names(run, lang)
+
+    def party(x: str) -> str:
+        return f"{names[x]} ({x})" if x in names else x
+
     headers = [f"{label('payer', lang)} \\ {label('payee', lang)}",
-               *payees, f"{label('total', lang)} ({label('yuan', lang)})"]
-    first, last = _plain_table(book, ws, wide, headers=headers[:-1])
+               *[party(p) for p in payees], f"{label('total', lang)} ({label('yuan', lang)})"]
+    shown = wide.with_columns(pl.col("payer").map_elements(party, return_dtype=pl.Utf8))
+    first, last = _plain_table(book, ws, shown, headers=headers[:-1])
     book.text(ws, 0, len(payees) + 1, headers[-1], header=True)
     c0, c1 = xl_col_to_name(1), xl_col_to_name(len(payees))
     row_totals = wide.select(pl.sum_horizontal(payees)).to_series().to_list()

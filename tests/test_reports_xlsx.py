@@ -120,8 +120,9 @@ def test_compensation_matrix_and_net_conservation(book) -> None:  # type: ignore
     rows = _rows(_sheet(values, "支付方x受偿方"))
     header = rows[0]
     by_payer = {r[0]: r for r in rows[1:] if r[0]}
-    assert by_payer["510104"][header.index("510105")] == 1_000_000
-    assert by_payer["510105"][header.index("510104")] == 250_000
+    jinjiang, probe = "锦江区 (510104)", f'{HAND_NAMES["510105"]} (510105)'  # name (code)
+    assert by_payer[jinjiang][header.index(probe)] == 1_000_000
+    assert by_payer[probe][header.index(jinjiang)] == 250_000
     assert by_payer["合计 / Total"][-1] == pytest.approx(1_250_000)
     net = _rows(_sheet(values, "补偿净额"))
     (total,) = [r for r in net if r[0] == "合计 / Total"]
