@@ -287,7 +287,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             for mth in methods:
                 total = select_slice(gep, year, mth).get_column("total_cny").sum()
                 suffix = f" · {label(mth, lang)}" if mth else ""
-                cards.append((label("card_gep", lang) + f" {year}{suffix}",
+                when = f" {year}" if year is not None else ""
+                cards.append((label("card_gep", lang) + f"{when}{suffix}",
                               fmt_num(float(total or 0) * YI), yi))
         cards.append((label("card_regions", lang), str(gep.get_column("region_id").n_unique()),
                       ""))
