@@ -252,3 +252,32 @@ def test_equivalent_form_equals_engine_for_any_input(tmp_path_factory: pytest.Te
     for rid, year, service, value in ref.iter_rows():
         r = m.rows.rows().index((rid, year))
         assert abs(mine[r, m.outputs.index(service)] - value) <= 1e-12 * scale
+
+
+def test_carbon_stock_change_hand_computed(tmp_path: Path) -> None:
+    """510001 2020 → 2025: 19 200 − 17 000 = 2 200 t C = 20 ha × (50 + 100) + (30 − 50) ha × 40 (see fixtures).
+
+    c_above(阔叶) ~ U(40, 60) from the set: change = 20·c_above + 2000 − 800 → P5/P95 = 1 200 + 20·(41, 59).
+    """
+    from gep.tuning.linear import stock_change_model
+    from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form
+
+    cset = load_tiny_carbon(tmp_path / "碳变化")
+    stock = carbon_stock_model(EXTENT, cset)
+    ch = stock_change_model(stock)
+    assert ch.method == "carbon_stock_change"
+    assert ch.rows.rows() == [("510001", 2025, 2020)]
+    assert ch.point_total.tolist() == [2_200.0]
+    assert ch.evaluate(ch.point_x())[:, :, 0].sum() == pytest.approx(2_200.0)
+    spec = declare_uncertainty(set_coefficients(cset))
+    u = monte_carlo(ch, spec, 20_000, seed=4)
+    assert u.columns[:3] == ["region_id", "year_from", "year"]
+    row = u.filter((pl.col("region_id") == "510001") & (pl.col("pool") == "total")).row(0, named=True)
+    assert (row["p5_c_t"], row["p95_c_t"]) == pytest.approx((1_200 + 20 * 41.0, 1_200 + 20 * 59.0), rel=2e-3)
+    fixed = monte_carlo(ch, declare_uncertainty(set_coefficients(cset).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("low"), pl.lit(None, dtype=pl.Float64).alias("high"))), 4, seed=4)
+    assert fixed.filter(pl.col("pool") == "total")["p50_c_t"].to_list() == [2_200.0, 2_200.0]
+    # elasticity of the change to c_above(阔叶) = 20 × 50 / 2 200
+    form = output_form(ch, OutputSelector("carbon_stock_change", "all", None, "total"))
+    t = one_at_a_time(ch, form, spec)
+    assert t["elasticity"].to_list() == pytest.approx([1000 / 2200])

@@ -22,6 +22,7 @@ from gep.tuning.linear import (
     check_against_engine,
     equivalent_factor_model,
     function_value_model_from,
+    stock_change_model,
 )
 
 ModelName = Literal["auto", "equivalent_factor", "function_value", "carbon_stock"]
@@ -146,6 +147,10 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
         ctx.record_coefficient_set(cset)
         sets[str(cset.manifest.id)] = cset
         models.append(model)
+        if name == "carbon_stock":
+            change = stock_change_model(model)
+            if change.rows.height:
+                models.append(change)
     compare_with_run(models, ctx)
     return models, sets
 
@@ -255,6 +260,18 @@ def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
             run = ctx.tables["gep"].filter(pl.col("method") == m.method).select(
                 "region_id", pl.col("year").cast(pl.Int32), pl.col("total_cny").alias("_run"))
             ref = m.rows.with_columns(pl.Series("_mine", m.point_total))
+        elif m.method == "carbon_stock_change" and "carbon_flux" in ctx.tables:
+            flux = ctx.tables["carbon_flux"].filter(pl.col("method") == "stock_difference")
+            run = flux.group_by("region_id", pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32)
+                                .alias("year")).agg(pl.col("delta_c_t").sum().alias("_run"))
+            ref = m.rows.with_columns(pl.Series("_mine", m.point_total))
+            j = ref.join(run, on=["region_id", "year_from", "year"], how="inner")
+            if j.height and float(((j["_mine"] - j["_run"]).abs()
+                                   / j["_run"].abs().clip(lower_bound=1.0)).max()) > 1e-6:  # type: ignore[arg-type]
+                ctx.warnings.append(Problem(
+                    "UNCERTAINTY_BASIS_DIFFERS", "the carbon stock changes of the uncertainty analysis differ from "
+                    "the run's stock-difference flux", column=m.method))
+            continue
         elif m.method == "carbon_stock" and "carbon_stock" in ctx.tables:
             run = ctx.tables["carbon_stock"].group_by("region_id", pl.col("year").cast(pl.Int32)).agg(
                 pl.col("c_t").sum().alias("_run"))

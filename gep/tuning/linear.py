@@ -405,3 +405,26 @@ def function_value_model_from(
         quantities=quantities, statistics=statistics)
     coefs = set_coefficients(cset, ["prices", "rates"]).select("coefficient", "unit", "verification", "value")
     return function_value_model(point, unit, coefs)
+
+
+def stock_change_model(stock: LinearModel) -> LinearModel:
+    """Carbon stock change (t C) between consecutive years of each region: stock(t2) − stock(t1), per pool.
+
+    = the stock-difference flux of gep.carbon (IPCC 2006 Vol 4 Eq 2.5; InVEST sequestration), as
+    (A[t2] − A[t1]) × density. Rows: region_id, year (= year_to), year_from. Point = difference of
+    the engine's stocks.
+    """
+    r = stock.rows.with_row_index("_i").sort(["region_id", "year"])
+    r = r.with_columns(pl.col("_i").shift(1).over("region_id").alias("_i0"),
+                       pl.col("year").shift(1).over("region_id").alias("year_from")).filter(pl.col("_i0").is_not_null())
+    i1 = r["_i"].to_numpy().astype(np.int64)
+    i0 = r["_i0"].to_numpy().astype(np.int64)
+    return LinearModel(
+        method=f"{stock.method}_change", unit=stock.unit, output_column=stock.output_column,
+        rows=r.select("region_id", "year", pl.col("year_from").cast(pl.Int32)),
+        drivers=stock.drivers, outputs=stock.outputs, area=stock.area[i1] - stock.area[i0],
+        scale=None if stock.scale is None else stock.scale[i1],
+        mono_cell=stock.mono_cell, mono_const=stock.mono_const, mono_c1=stock.mono_c1, mono_c2=stock.mono_c2,
+        coefficients=stock.coefficients, point=stock.point[i1] - stock.point[i0],
+        point_total=stock.point_total[i1] - stock.point_total[i0], driver_output=stock.driver_output,
+    )

@@ -64,10 +64,14 @@ def _block_stats(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _frame(model: LinearModel, region: list[str], year: list[int], output: list[str], point: np.ndarray,
-           mean: np.ndarray, sd: np.ndarray, pct: np.ndarray, n_draws: int, seed: int) -> pl.DataFrame:
+           mean: np.ndarray, sd: np.ndarray, pct: np.ndarray, n_draws: int, seed: int,
+           year_from: list[int] | None = None) -> pl.DataFrame:
     u = model.unit
+    first: dict[str, object] = {"region_id": region}
+    if year_from is not None:  # changes between two years
+        first["year_from"] = pl.Series(year_from, dtype=pl.Int32)
     return pl.DataFrame({
-        "region_id": region, "year": pl.Series(year, dtype=pl.Int32), "method": [model.method] * len(region),
+        **first, "year": pl.Series(year, dtype=pl.Int32), "method": [model.method] * len(region),
         model.output_column: output,
         f"point_{u}": point, f"mean_{u}": point + mean, f"sd_{u}": sd,
         f"p5_{u}": point + pct[0], f"p50_{u}": point + pct[1], f"p95_{u}": point + pct[2],
@@ -87,8 +91,8 @@ def monte_carlo(
 ) -> pl.DataFrame:
     """Uncertainty table of one model: per region, year and output (plus ``total``; plus region ``all``).
 
-    Columns: region_id, year, method, service|pool, point_U, mean_U, sd_U, p5_U, p50_U, p95_U,
-    draws, seed (U = cny or c_t). ``spec``: output of :func:`gep.tuning.distributions.declare_uncertainty`.
+    Columns: region_id, [year_from,] year, method, service|pool, point_U, mean_U, sd_U, p5_U, p50_U,
+    p95_U, draws, seed (U = cny or c_t; year_from for changes between two years). ``spec``: output of :func:`gep.tuning.distributions.declare_uncertainty`.
     """
     wd = cell_deltas(model, spec, n_draws, seed, chunk_draws)
     n_out = len(model.outputs) + 1
@@ -96,17 +100,19 @@ def monte_carlo(
     block = max(1, int(memory_mb * 2**20 // max(per_row_bytes, 1)))
     regions = model.rows["region_id"].to_list()
     years = model.rows["year"].to_list()
+    has_from = "year_from" in model.rows.columns
+    froms = model.rows["year_from"].to_list() if has_from else [0] * len(years)
     outputs = [*model.outputs, TOTAL]
     frames: list[pl.DataFrame] = []  # region 'all' first, then regions in (region_id, year) order
     if all_regions:
-        for y in sorted(set(years)):
-            sel = np.flatnonzero(np.asarray(years) == y)
+        for yf, y in sorted(set(zip(froms, years, strict=True))):
+            sel = np.flatnonzero((np.asarray(years) == y) & (np.asarray(froms) == yf))
             d = np.asarray(model.output_matrix(model.cell_weights(sel)) @ wd)
             d = np.concatenate([d, d.sum(axis=0, keepdims=True)], axis=0)
             mean, sd, pct = _stats(d)
             point = np.concatenate([model.point[sel].sum(axis=0), [model.point_total[sel].sum()]])
             frames.append(_frame(model, [ALL_REGIONS] * n_out, [int(y)] * n_out, outputs, point, mean, sd, pct,
-                                 n_draws, seed))
+                                 n_draws, seed, [int(yf)] * n_out if has_from else None))
     for b0 in range(0, model.rows.height, block):
         rows = np.arange(b0, min(b0 + block, model.rows.height))
         mean, sd, pct = _block_stats(model.apply(wd, rows))
@@ -114,6 +120,7 @@ def monte_carlo(
         frames.append(_frame(
             model, np.repeat(np.asarray(regions, dtype=object)[rows], n_out).tolist(),
             np.repeat(np.asarray(years)[rows], n_out).tolist(), outputs * len(rows),
-            point.ravel(), mean.ravel(), sd.ravel(), pct.reshape(3, -1), n_draws, seed))
+            point.ravel(), mean.ravel(), sd.ravel(), pct.reshape(3, -1), n_draws, seed,
+            np.repeat(np.asarray(froms)[rows], n_out).tolist() if has_from else None))
     return pl.concat(frames, how="vertical")
 

@@ -2,7 +2,8 @@
 
 Adds ``uncertainty`` (money accounts, CNY: region_id, year, method, service, point_cny, mean_cny,
 sd_cny, p5_cny, p50_cny, p95_cny, draws, seed), ``uncertainty_carbon`` (carbon stock, t C, per pool,
-``*_c_t`` columns) and ``uncertainty_coefficients`` (the range used for every coefficient).
+``*_c_t`` columns), ``uncertainty_carbon_change`` (stock change between consecutive years, with
+``year_from``) and ``uncertainty_coefficients`` (the range used for every coefficient).
 Region ``all`` = sum of every region of the year; service ``total`` = sum of the services.
 Method: Monte Carlo propagation, JCGM 101:2008 (GUM Supplement 1) §7, with seeded PCG64 draws.
 """
@@ -44,7 +45,8 @@ def run_step(cfg: Config, ctx: Any) -> None:
     for m in models:
         t = monte_carlo(m, spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws, memory_mb=cfg.memory_mb,
                         all_regions=cfg.all_regions)
-        by_table.setdefault("uncertainty" + TABLE_SUFFIX[m.unit], []).append(t)
+        name = "uncertainty" + TABLE_SUFFIX[m.unit] + ("_change" if "year_from" in m.rows.columns else "")
+        by_table.setdefault(name, []).append(t)
     for name, frames in by_table.items():
         ctx.tables[name] = pl.concat(frames, how="vertical")
     ctx.tables["uncertainty_coefficients"] = used_spec(models, spec)
