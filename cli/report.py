@@ -13,9 +13,10 @@ import click
               help="Comma-separated report formats: xlsx, html.")
 @click.option("--lang", type=click.Choice(["zh", "en", "zh-en"]), default="zh-en",
               show_default=True, help="Label language: Chinese, English or both.")
-@click.option("--detail-rows", default="25000", show_default=True,
+@click.option("--detail-rows", default="all", show_default=True,
               help="Rows kept per detail sheet of report.xlsx (services, carbon stocks, SEEA "
-                   "supply, ...); 'all' keeps every row. Full tables are always in tables/*.csv.")
+                   "supply, ...): 'all', or a number to cap large national runs (the cover and "
+                   "the sheet then say so). Full tables are always in tables/*.csv.")
 def report(run_dir: Path, formats: str, lang: str, detail_rows: str) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
 

@@ -38,6 +38,9 @@ class RunSection(BaseModel):
     out: str | None = Field(None, description="output directory (overridden by --out)")
     report: bool = Field(True, description="write report.xlsx and report.html")
     report_lang: str = Field("zh-en", description="report language: zh, en or zh-en")
+    report_detail_rows: int = Field(
+        0, ge=0, description="rows kept per detail sheet of report.xlsx; 0 = all (cap it for national runs)"
+    )
 
 
 class InputsSection(BaseModel):

@@ -299,10 +299,10 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         header += f"\n# {label}"
     (target / "run.toml").write_text(dumps_toml(resolved_config(ctx, out_dir), header), encoding="utf-8")
     if cfg.run.report:
-        write_reports_if_available(target, cfg.run.report_lang)
+        write_reports_if_available(target, cfg.run.report_lang, cfg.run.report_detail_rows)
 
 
-def write_reports_if_available(run_dir: Path, lang: str) -> list[Path]:
+def write_reports_if_available(run_dir: Path, lang: str, detail_rows: int = 0) -> list[Path]:
     try:
         reports = importlib.import_module("gep.reports")
     except ModuleNotFoundError as exc:  # pragma: no cover
@@ -312,7 +312,7 @@ def write_reports_if_available(run_dir: Path, lang: str) -> list[Path]:
     writer = getattr(reports, "write_reports", None)
     if writer is None:
         return []
-    return list(writer(run_dir, formats=("xlsx", "html"), lang=lang))
+    return list(writer(run_dir, formats=("xlsx", "html"), lang=lang, detail_rows=detail_rows))
 
 
 def check_out_dir(out_dir: Path) -> None:
