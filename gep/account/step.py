@@ -201,12 +201,11 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
             tab = cset.tables.get("standard_value")
             sv = float(tab["value"][0]) if tab is not None and tab.height else XIE2015_STANDARD_VALUE_CNY_PER_HM2
         adj = _opt_read(cfg.adjustments, I.read_adjustments, "adjustment factors", ctx)
-        parts.append(
+        parts.append(_with_pricing_method(
             equivalent_factor_services(
                 extent, cset.tables["equivalents"], sv, price_year=price_year,
                 adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
-            )
-        )
+            ), None))
     if METHOD_FUNCTION_VALUE in cfg.methods:
         cset = load_coefficient_set(cfg.function_value_set, ctx)
         ctx.record_coefficient_set(cset)
@@ -237,8 +236,21 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
         fv = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
                                      statistics=statistics)
         _warn_unverified(cset, fv, ctx)
-        parts.append(fv)
+        parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+
+
+EQUIVALENT_PRICING = "当量因子法 equivalent factor"
+
+
+def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None) -> pl.DataFrame:
+    """Add ``pricing_method`` (定价方法): from the indicator list of the set, or the equivalent-factor label."""
+    if indicators is None:
+        return services.with_columns(pl.lit(EQUIVALENT_PRICING).alias("pricing_method"))
+    if "pricing_method" not in indicators.columns:
+        return services.with_columns(pl.lit(None, pl.Utf8).alias("pricing_method"))
+    lut = indicators.select("service", pl.col("pricing_method").cast(pl.Utf8)).unique("service", keep="first")
+    return services.join(lut, on="service", how="left", maintain_order="left")
 
 
 def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: Any) -> None:
