@@ -227,3 +227,21 @@ def test_grain_standard_value_is_fixed_and_adjustments_apply(tmp_path: Path) -> 
     climate = u.filter((pl.col("region_id") == "510001") & (pl.col("year") == "2020")
                        & (pl.col("service") == "climate_regulation"))
     assert float(climate["point_cny"].item()) == pytest.approx(576_000.0)
+
+
+def test_rolled_up_accounts_warn_that_intervals_are_for_counties(tmp_path: Path) -> None:
+    import json
+
+    root = tmp_path / "汇总"
+    cfg = make_config(root, "[uncertainty]\ndraws = 10\ndefault_range_pct = 5\ndefault_range_for = [\"all\"]\n")
+    text = cfg.read_text(encoding="utf-8").replace('title = "tiny tuning run"', 'title = "tiny"\nregions = "sichuan"')
+    text = text.replace('methods = ["equivalent_factor"]', 'methods = ["equivalent_factor"]\nlevel = "prefecture"')
+    text = text.replace("510001", "510104").replace("510002", "510105")
+    cfg.write_text(text, encoding="utf-8")
+    lc = (root / "土地覆盖.csv").read_text(encoding="utf-8").replace("510001", "510104").replace("510002", "510105")
+    (root / "土地覆盖.csv").write_text(lc, encoding="utf-8")
+    out = execute(load_config(cfg), tmp_path / "out", "test")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "UNCERTAINTY_BASIS_DIFFERS" in [w["code"] for w in manifest["warnings"]]
+    u = pl.read_csv(out / "tables" / "uncertainty.csv", infer_schema=False)
+    assert {"510104", "510105", "all"} == set(u["region_id"].to_list())

@@ -278,10 +278,10 @@ def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
             ref = m.rows.with_columns(pl.Series("_mine", m.point_total))
         else:
             continue
-        j = ref.join(run, on=["region_id", "year"], how="inner")
-        if not j.height:
+        if not run.height:
             continue
-        rel = ((j["_mine"] - j["_run"]).abs() / j["_run"].abs().clip(lower_bound=1e-300)).max()
+        j = ref.join(run, on=["region_id", "year"], how="inner")
+        rel = ((j["_mine"] - j["_run"]).abs() / j["_run"].abs().clip(lower_bound=1e-300)).max() if j.height else None
         if j.height != ref.height or (rel is not None and float(rel) > 1e-9):  # type: ignore[arg-type]
             ctx.warnings.append(Problem(
                 "UNCERTAINTY_BASIS_DIFFERS",
