@@ -10,10 +10,8 @@ Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GE
 
 from __future__ import annotations
 
-import tomllib
 from itertools import pairwise
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Literal
 
 import polars as pl
@@ -61,6 +59,11 @@ class Config(BaseModel):
     )
     equivalent_set: str = Field("xie2015", description="equivalent-factor coefficient set (id or folder)")
     function_value_set: str = Field("function_value_cn", description="function-value coefficient set (id or folder)")
+    equivalent_overrides: str | None = Field(
+        None, description="override table for the equivalent-factor set (key columns + value; docs/coefficients.md); "
+        "the derived set '<id>+overrides' and every overridden row are recorded in the manifest")
+    function_value_overrides: str | None = Field(
+        None, description="override table for the function-value set (key columns + value; docs/coefficients.md)")
     standard_value: float | None = Field(
         None, description="standard equivalent value in CNY/hm2 (overrides the set's 3406.5 CNY/hm2, 2010)"
     )
@@ -97,24 +100,19 @@ class Config(BaseModel):
 # coefficient sets
 
 
-def load_coefficient_set(spec: str, ctx: Any | None = None) -> Any:
-    """Load a set through gep.coefficients.load_set (minimal reader of set.toml + CSVs while it is not available)."""
-    try:
-        from gep.coefficients import load_set  # type: ignore[attr-defined]
-    except ImportError:
-        load_set = None
-    if load_set is not None:
-        return load_set(spec)
-    here = Path(__file__).resolve().parents[2] / "coefficients" / "sets" / spec
-    folder = Path(spec) if Path(spec).is_dir() else here
-    manifest = tomllib.loads((folder / "set.toml").read_text(encoding="utf-8"))
-    tables = {
-        t["name"]: pl.read_csv(folder / t["file"], infer_schema_length=0).with_columns(
-            pl.col("value").cast(pl.Float64), pl.col("price_year").cast(pl.Int32, strict=False)
-        )
-        for t in manifest.get("tables", [])
-    }
-    return SimpleNamespace(manifest=SimpleNamespace(**{k: v for k, v in manifest.items() if k != "tables"}), tables=tables)
+def load_coefficient_set(spec: str, ctx: Any | None = None, overrides: str | None = None) -> Any:
+    """Load a coefficient set (id or folder) through gep.coefficients; apply an override table if given.
+
+    The override file is recorded as an input of the run (sha256 in the manifest) and the derived
+    set ``<id>+overrides`` carries its base id/version and every overridden row.
+    """
+    from gep.coefficients import apply_overrides, load_set
+
+    cset = load_set(spec)
+    if overrides:
+        path = ctx.read_input(overrides, "coefficient overrides") if ctx is not None else Path(overrides)
+        cset = apply_overrides(cset, path, file=overrides)
+    return cset
 
 
 def _set_id(cset: Any) -> str:
@@ -184,7 +182,7 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
         if extent is None:
             raise InputError([Problem("MISSING_INPUT", "the equivalent-factor method needs a land-cover table",
                                       column="landcover", expected="[inputs] landcover or --landcover FILE")])
-        cset = load_coefficient_set(cfg.equivalent_set, ctx)
+        cset = load_coefficient_set(cfg.equivalent_set, ctx, cfg.equivalent_overrides)
         ctx.record_coefficient_set(cset)
         price_year = int(getattr(cset.manifest, "price_year", None) or 2010)
         sv: float | pl.DataFrame
@@ -207,7 +205,7 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                 adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
             ), None))
     if METHOD_FUNCTION_VALUE in cfg.methods:
-        cset = load_coefficient_set(cfg.function_value_set, ctx)
+        cset = load_coefficient_set(cfg.function_value_set, ctx, cfg.function_value_overrides)
         ctx.record_coefficient_set(cset)
         ind, prices, rates = fv_parameters(cset)
         prices = merge_override(prices, _opt_read(cfg.prices, I.read_prices, "prices", ctx), ["service", "component"])

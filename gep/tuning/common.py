@@ -7,6 +7,8 @@ repeats exactly what RUN_DIR computed, with coefficients drawn from their ranges
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any, Literal
 
@@ -188,6 +190,13 @@ def unit_set_copy(cset: Any, folder: Path, tables: tuple[str, ...] = ("prices", 
                                   "as a folder (set.toml + tables)", value=str(cset.manifest.id))])
     dst = folder / Path(src).name
     shutil.copytree(src, dst)
+    # a derived set (base + overrides) keeps its own id, so coefficient ids match the run's
+    toml = dst / "set.toml"
+    text = toml.read_text(encoding="utf-8")
+    base_id = getattr(cset.manifest, "base_id", None)
+    if base_id and base_id != cset.manifest.id:
+        text = re.sub(r'(?m)^id\s*=\s*".*"$', f'id = "{cset.manifest.id}"', text, count=1)
+        toml.write_text(text, encoding="utf-8")
     for decl in cset.manifest.tables:
         if decl.name in tables:
             f = dst / decl.file
@@ -214,11 +223,12 @@ def equivalent_factor_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[A
 
     cfg_ef = account.model_copy(update={"methods": ["equivalent_factor"], "equivalent_set": spec})
     shadow = _ShadowContext(ctx)
-    cset = load_coefficient_set(spec, shadow)
+    cset = load_coefficient_set(spec, shadow, getattr(account, "equivalent_overrides", None))
     point = compute_services(cfg_ef, shadow)
     with tempfile.TemporaryDirectory(prefix="gep-unit-set-") as tmp:
         unit_dir = unit_set_copy(cset, Path(tmp), ("equivalents", "standard_value"))
-        unit = compute_services(cfg_ef.model_copy(update={"equivalent_set": str(unit_dir)}), shadow)
+        unit = compute_services(cfg_ef.model_copy(update={"equivalent_set": str(unit_dir),
+                                                          "equivalent_overrides": None}), shadow)
     sid = str(cset.manifest.id)
     d_id = None
     if getattr(account, "grain", None) is None and getattr(account, "standard_value", None) is None \
@@ -244,11 +254,12 @@ def function_value_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any,
 
     cfg_fv = account.model_copy(update={"methods": ["function_value"], "function_value_set": spec})
     shadow = _ShadowContext(ctx)
-    cset = load_coefficient_set(spec, shadow)
+    cset = load_coefficient_set(spec, shadow, getattr(account, "function_value_overrides", None))
     point = compute_services(cfg_fv, shadow)
     with tempfile.TemporaryDirectory(prefix="gep-unit-set-") as tmp:
         unit_dir = unit_set_copy(cset, Path(tmp))
-        unit = compute_services(cfg_fv.model_copy(update={"function_value_set": str(unit_dir)}), shadow)
+        unit = compute_services(cfg_fv.model_copy(update={"function_value_set": str(unit_dir),
+                                                          "function_value_overrides": None}), shadow)
     coefs = set_coefficients(cset, ["prices", "rates"]).select("coefficient", "unit", "verification", "value")
     return cset, function_value_model(point, unit, coefs)
 
