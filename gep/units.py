@@ -314,38 +314,30 @@ def value_factor(quantity_unit: str, price_unit: str, context: str | None = None
     return q.factor / price.per.factor * price.money.factor
 
 
-def money_factor(unit: str, context: str | None = None) -> float:
-    """Factor to CNY for 元 / 万元 / 亿元 / CNY."""
+def _dimension_factor(unit: str, dimension: str, expected: str, context: str | None) -> float:
     u = parse_unit(unit, context)
-    if u.dimension != "money":
+    if u.dimension != dimension:
         raise UnitError(
             [
                 Problem(
                     code="UNIT_MISMATCH",
-                    message=f"'{unit}'" + (f" in {context}" if context else "") + " is not a money unit",
+                    message=f"'{unit}'" + (f" in {context}" if context else "") + f" is not a {dimension} unit",
                     value=str(unit),
-                    expected="元, 万元, 亿元 or CNY",
+                    expected=expected,
                 )
             ]
         )
     return u.factor
+
+
+def money_factor(unit: str, context: str | None = None) -> float:
+    """Factor to CNY for 元 / 万元 / 亿元 / CNY."""
+    return _dimension_factor(unit, "money", "元, 万元, 亿元 or CNY", context)
 
 
 def area_factor(unit: str, context: str | None = None) -> float:
     """Factor to hectares for any area unit (亩 → 1/15, km2 → 100, 万亩 → 666.67)."""
-    u = parse_unit(unit, context)
-    if u.dimension != "area":
-        raise UnitError(
-            [
-                Problem(
-                    code="UNIT_MISMATCH",
-                    message=f"'{unit}'" + (f" in {context}" if context else "") + " is not an area unit",
-                    value=str(unit),
-                    expected="ha, hm2, 公顷, km2, 平方公里, 亩, m2 (optionally with 万/亿)",
-                )
-            ]
-        )
-    return u.factor
+    return _dimension_factor(unit, "area", "ha, hm2, 公顷, km2, 平方公里, 亩, m2 (optionally with 万/亿)", context)
 
 
 def is_unit(text: str) -> bool:

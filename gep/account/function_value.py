@@ -283,18 +283,5 @@ def function_value_services(
     return conform_services(out.with_columns(pl.lit(METHOD_FUNCTION_VALUE).alias("method")))
 
 
-_CAST: dict[str, pl.DataType] = {
-    "region_id": pl.Utf8(),
-    "year": pl.Int32(),
-    "ecosystem_type": pl.Utf8(),
-    "category": pl.Utf8(),
-    "service": pl.Utf8(),
-    "component": pl.Utf8(),
-    "quantity": pl.Float64(),
-    "quantity_unit": pl.Utf8(),
-    "price": pl.Float64(),
-    "price_unit": pl.Utf8(),
-    "value_cny": pl.Float64(),
-    "coefficient_id": pl.Utf8(),
-    "price_year": pl.Int32(),
-}
+_CAST: dict[str, pl.DataType] = {c: t for c, t in SERVICES_SCHEMA.items() if c != "method"}
+"""Columns (and types) of the per-source parts before the method column is added."""
