@@ -41,6 +41,7 @@ class RunData:
     boundaries: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     prefecture_boundaries: dict[str, Any] | None = None  # for runs rolled up to prefectures
+    map_caveat: str = ""  # the registry's note on its boundaries (审图号), printed under the map
 
     def table(self, name: str) -> pl.DataFrame | None:
         """The table ``name`` if the run wrote it and it has rows, else None."""
@@ -97,17 +98,17 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
-        pl.DataFrame | None, dict[str, Any] | None, dict[str, Any] | None]:
+        pl.DataFrame | None, dict[str, Any] | None, dict[str, Any] | None, str]:
     regions = manifest.get("regions")
     if not regions:
-        return None, None, None
+        return None, None, None, ""
     try:
         from gep.regions import load_registry  # type: ignore[attr-defined]
 
         reg = load_registry(regions)
     except (GepError, OSError, ValueError, KeyError) as exc:  # no registry: no names/map
         notes.append(f"regions registry {regions!r} not available: {exc}")
-        return None, None, None
+        return None, None, None, ""
     names: pl.DataFrame | None = None
     counties = getattr(reg, "counties", None)
     if isinstance(counties, pl.DataFrame) and "region_id" in counties.columns:
@@ -131,7 +132,7 @@ def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
             prefectures_fc = reg.prefecture_boundaries()
         except (GepError, OSError, ValueError, KeyError):
             prefectures_fc = None
-    return names, boundaries, prefectures_fc
+    return names, boundaries, prefectures_fc, str(getattr(reg, "map_caveat", "") or "")
 
 
 def load_run(run_dir: Path | str, *, boundaries: dict[str, Any] | None = None,
@@ -146,11 +147,12 @@ def load_run(run_dir: Path | str, *, boundaries: dict[str, Any] | None = None,
             tables[path.stem] = read_table_csv(path)
     notes: list[str] = []
     prefectures_fc = None
+    caveat = ""
     if boundaries is None and region_names is None:
-        region_names, boundaries, prefectures_fc = _load_registry(manifest, notes)
+        region_names, boundaries, prefectures_fc, caveat = _load_registry(manifest, notes)
     return RunData(run_dir=run_dir, manifest=manifest, tables=tables,
                    region_names=region_names, boundaries=boundaries, notes=notes,
-                   prefecture_boundaries=prefectures_fc)
+                   prefecture_boundaries=prefectures_fc, map_caveat=caveat)
 
 
 def coefficients_table(run: RunData) -> pl.DataFrame | None:

@@ -425,7 +425,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "cards": cards, "charts": charts, "carbon_charts": carbon_charts, "flow": flow,
         "tornado": torn, "tornado_title": torn_title, "intervals": interval_chart,
         "tables": tables, "others": others, "map": map_ctx,
-        "map_note": map_note, "warnings": warnings, "notes": list(run.notes),
+        "map_note": map_note, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,
         "method": method,
     }

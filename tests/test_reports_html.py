@@ -233,3 +233,20 @@ def test_prefecture_run_maps_prefecture_boundaries(tmp_path: Path) -> None:
     assert sorted(s[0] for s in shapes) == sorted(ids)
     assert "#d9d9d9" not in {s[1] for s in shapes}  # every prefecture has a value
     assert "成都市 (510100): " in page
+
+
+def test_map_carries_the_registry_caveat(tmp_path) -> None:
+    """The 审图号 note of the registry is printed under the map of a Sichuan run."""
+    import json
+
+    from gep.regions import load_registry
+    from gep.reports import write_reports
+
+    run = tmp_path / "审图"
+    (run / "tables").mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"regions": "sichuan", "title": "t"}), encoding="utf-8")
+    (run / "tables" / "gep.csv").write_text(
+        "region_id,year,method,total_cny\n510104,2020,equivalent_factor,1000000\n", encoding="utf-8")
+    (html,) = write_reports(run, formats=("html",))
+    caveat = load_registry("sichuan").map_caveat
+    assert caveat and caveat in html.read_text(encoding="utf-8").replace("&#39;", "'").replace("&#34;", '"')
