@@ -13,6 +13,9 @@ from gep.cli.common import command_line
               help="Transition table: region_id, year_from, year_to, class_from, class_to, area (unchanged rows included).")
 @click.option("--coefficients", default="carbon_default", show_default=True,
               help="Carbon coefficient set id or folder, or an InVEST carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead).")
+@click.option("--overrides", type=click.Path(dir_okay=False), default=None,
+              help="Override table (table, key columns, value[, unit, source, verification]) applied to the set; "
+              "the derived set <id>+overrides and every overridden row are recorded in manifest.json.")
 @click.option("--crosswalk", default=None, help="Crosswalk of land-cover classes to ecosystem types (id or path), e.g. tnls.")
 @click.option("--method", type=click.Choice(["stock-difference", "gain-loss", "both"]), default="stock-difference",
               show_default=True, help="Stock difference (transitions/extent), gain-loss (area × rate, IPCC inputs), or both.")
@@ -31,7 +34,8 @@ from gep.cli.common import command_line
 @click.option("--regions", default=None, help="Region registry: sichuan or a path (empty: any region id).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
-def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: str, crosswalk: str | None, method: str,
+def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: str, overrides: str | None,
+           crosswalk: str | None, method: str,
            price_per_tc: float | None, price_per_tco2: float | None, price_market: str, price_year: int | None,
            discount_rate: float, price_change: float, rates: str | None, forest_inventory: str | None,
            grassland_management: str | None, wetland_ch4_ef: str | None, gwp: str, regions: str | None,
@@ -51,7 +55,7 @@ def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: st
         raise InputError([Problem("BAD_OPTION", "give --price-per-tc or --price-per-tco2, not both",
                                   column="--price-per-tc", expected="one price option")])
     try:
-        step = Config(coefficients=coefficients, method=method, transitions=transitions, rates=rates,  # type: ignore[arg-type]
+        step = Config(coefficients=coefficients, overrides=overrides, method=method, transitions=transitions, rates=rates,  # type: ignore[arg-type]
                       forest_inventory=forest_inventory, grassland_management=grassland_management,
                       wetland_ch4_ef=wetland_ch4_ef, gwp=gwp, price_per_tc=price_per_tc, price_per_tco2=price_per_tco2,
                       price_market=price_market, price_year=price_year, discount_rate=discount_rate,

@@ -8,21 +8,18 @@ pools (above-ground, below-ground, soil organic, dead organic matter).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from gep.errors import InputError, Problem, ProblemCollector
+from gep.errors import InputError, Problem
 
 POOLS: tuple[str, ...] = ("c_above", "c_below", "c_soil", "c_dead")
 """The four InVEST / IPCC carbon pools, all in t C/ha."""
 
 DEFAULT_SET = "carbon_default"
-
-ROW_COLUMNS: tuple[str, ...] = ("value", "unit", "price_year", "source", "verification")
 
 # Fallback when coefficients/ecosystem_types.csv cannot be read (same content, docs/contracts.md §6).
 _GROUPS_FALLBACK: dict[str, str] = {
@@ -34,13 +31,19 @@ _GROUPS_FALLBACK: dict[str, str] = {
 
 @dataclass(frozen=True)
 class CarbonSet:
-    """A loaded carbon coefficient set: manifest (set.toml) and its tables (long format, §6)."""
+    """A carbon coefficient set in the shapes the carbon engine reads: manifest as a dict
+    (set.toml fields), tables in the long format of docs/contracts.md §6 (keys, value, unit, ...).
+
+    Built from a validated :class:`gep.coefficients.CoefficientSet` by :func:`from_coefficient_set`
+    (``raw`` keeps that object, which is what a run records); gep.tuning builds one directly from
+    a pools table.
+    """
 
     manifest: dict[str, Any]
     tables: dict[str, pl.DataFrame]
     path: str
     raw: Any = field(default=None, compare=False)
-    """The object returned by :func:`gep.coefficients.load_set`, when that loader was used."""
+    """The :class:`gep.coefficients.CoefficientSet` this view was made from (None when built by hand)."""
 
     @property
     def id(self) -> str:
@@ -50,78 +53,18 @@ class CarbonSet:
         return self.tables.get(name)
 
 
-def _sets_root() -> Path:
-    return Path(__file__).resolve().parents[2] / "coefficients" / "sets"
+def from_coefficient_set(cs: Any) -> CarbonSet:
+    """The carbon view of a loaded (possibly derived, ``<id>+overrides``) gep.coefficients set."""
+    manifest = cs.manifest.model_dump(mode="json")
+    return CarbonSet(manifest=manifest, tables=dict(cs.tables), path=str(cs.path or cs.id), raw=cs)
 
 
-def _locate_set(id_or_path: str) -> Path | None:
-    p = Path(id_or_path)
-    if p.is_dir() and (p / "set.toml").exists():
-        return p
-    if p.name == "set.toml" and p.exists():
-        return p.parent
-    try:  # installed package data
-        import gep.coefficients as gc
+def load_carbon_set(id_or_path: str | Path = DEFAULT_SET) -> CarbonSet:
+    """Load a carbon coefficient set (built-in id or folder with set.toml) through
+    :func:`gep.coefficients.load_set`, the validated loader; InputError with every problem otherwise."""
+    from gep.coefficients import load_set
 
-        q = Path(gc.__file__).resolve().parent / "sets" / id_or_path
-        if (q / "set.toml").exists():
-            return q
-    except ImportError:  # pragma: no cover - coefficients package missing
-        pass
-    q = _sets_root() / id_or_path
-    return q if (q / "set.toml").exists() else None
-
-
-def _read_set_dir(folder: Path) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
-    manifest = tomllib.loads((folder / "set.toml").read_text(encoding="utf-8"))
-    tables: dict[str, pl.DataFrame] = {}
-    problems = ProblemCollector()
-    for spec in manifest.get("tables", []):
-        f = folder / spec["file"]
-        if not f.exists():
-            problems.add("FILE_NOT_FOUND", f"coefficient table '{spec.get('name')}' is listed in set.toml but its file "
-                         "is missing", file=str(f), expected="the CSV file next to set.toml")
-            continue
-        from gep.loaders import read_raw
-
-        df = read_raw(f).df  # UTF-8 / BOM / GBK, all cells as text
-        missing = [c for c in (*spec.get("keys", []), *ROW_COLUMNS) if c not in df.columns]
-        for c in missing:
-            problems.add("MISSING_COLUMN", f"coefficient table '{spec['name']}' has no column '{c}'",
-                         file=str(f), row=1, column=c, expected="key columns plus value, unit, price_year, source, verification")
-        if missing:
-            continue
-        value = df["value"].cast(pl.Float64, strict=False)
-        bad = df.with_row_index("_i").filter(value.is_null())
-        for rec in bad.iter_rows(named=True):
-            problems.add("WRONG_TYPE", "coefficient value is not a number", file=str(f), row=int(rec["_i"]) + 2,
-                         column="value", value=rec["value"], expected="a number")
-        df = df.with_columns(value.alias("value"), pl.col("price_year").cast(pl.Int64, strict=False))
-        for c in ("low", "high"):
-            if c in df.columns:
-                df = df.with_columns(pl.col(c).cast(pl.Float64, strict=False))
-        tables[spec["name"]] = df
-    problems.raise_if_any()
-    return manifest, tables
-
-
-def load_carbon_set(id_or_path: str = DEFAULT_SET) -> CarbonSet:
-    """Load a carbon coefficient set (built-in id or folder with set.toml); tables in long format."""
-    folder = _locate_set(id_or_path)
-    if folder is None:
-        raise InputError([Problem(
-            "UNKNOWN_COEFFICIENT_SET", f"no carbon coefficient set '{id_or_path}' was found",
-            value=id_or_path, expected=f"a built-in set id such as '{DEFAULT_SET}', a folder with set.toml, "
-            "or an InVEST carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead)")])
-    manifest, tables = _read_set_dir(folder)
-    raw = None
-    try:  # record the set the way the coefficients package does, when available
-        from gep.coefficients import load_set  # type: ignore[attr-defined]
-
-        raw = load_set(str(folder))
-    except Exception:  # noqa: BLE001 - the loader is optional here; our reader already validated
-        raw = None
-    return CarbonSet(manifest=manifest, tables=tables, path=str(folder), raw=raw)
+    return from_coefficient_set(load_set(id_or_path))
 
 
 def ecosystem_groups() -> pl.DataFrame:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Literal
 
 import polars as pl
@@ -37,6 +36,9 @@ class Config(BaseModel):
 
     coefficients: str = Field(params.DEFAULT_SET, description="carbon coefficient set id or folder, or an InVEST "
                               "carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead[, lulc_name]) for the pools")
+    overrides: str | None = Field(None, description="override table (CSV/XLSX: table, key columns, value[, unit, "
+                                  "source, verification]) applied to the set; the derived set '<id>+overrides' and "
+                                  "every overridden row are recorded in the manifest")
     method: Method = Field("stock-difference", description="stock-difference (from transitions or extent), "
                            "gain-loss (area × rate, IPCC where inputs exist), or both")
     transitions: str | None = Field(None, description="transition table (region_id, year_from, year_to, class_from, "
@@ -160,14 +162,18 @@ def invest_pool_densities(extent: pl.DataFrame, invest: pl.DataFrame, file: str)
     return dens.sort("class")
 
 
-def _recordable(cset: params.CarbonSet) -> Any:
-    if cset.raw is not None:
-        return cset.raw
-    m = cset.manifest
-    man = SimpleNamespace(id=m.get("id"), version=m.get("version"), title=m.get("title"),
-                          method_family=m.get("method_family"), price_year=m.get("price_year"),
-                          verification=m.get("verification"), citation=m.get("citation"))
-    return SimpleNamespace(manifest=man, tables=cset.tables)
+def load_coefficients(spec: str, ctx: Any | None = None, overrides: str | None = None) -> params.CarbonSet:
+    """The carbon set of a run: loaded through gep.coefficients.load_set (id or folder), with an
+    override table applied when given (derived set ``<id>+overrides``, base id/version and every
+    overridden row in its manifest). The override file is read through ``ctx.read_input`` so its
+    sha256 is in the run manifest."""
+    from gep.coefficients import apply_overrides, load_set
+
+    cs = load_set(spec)
+    if overrides:
+        path = ctx.read_input(overrides, "coefficient overrides") if ctx is not None else Path(overrides)
+        cs = apply_overrides(cs, path, file=overrides)
+    return params.from_coefficient_set(cs)
 
 
 def run_step(cfg: Config, ctx: Any) -> None:
@@ -193,12 +199,12 @@ def run_step(cfg: Config, ctx: Any) -> None:
             set_ref = str(p)
             if hasattr(ctx, "resolved_paths") and not coef.startswith("demo:"):
                 ctx.resolved_paths[coef] = str(p.resolve())  # run.toml repeats the run from anywhere
-    cset = params.load_carbon_set(set_ref)
+    cset = load_coefficients(set_ref, ctx, cfg.overrides)
     if invest_path is not None:
         densities = invest_pool_densities(extent, params.load_invest_table(invest_path, display_name=coef), coef)
     else:
         densities = params.set_densities(extent, cset, ctx.warnings)
-    ctx.record_coefficient_set(_recordable(cset))
+    ctx.record_coefficient_set(cset.raw)
 
     problems: list[Problem] = []
 
@@ -237,17 +243,19 @@ def run_step(cfg: Config, ctx: Any) -> None:
                   transitions_file=cfg.transitions or "transitions", user_rates=user_rates, forest=forest,
                   grassland=grass, ch4=ch4, ch4_groups=tuple(cfg.ch4_groups), discount_rate=cfg.discount_rate,
                   price_change=cfg.price_change)
+    types_used = pl.col("ecosystem_type").is_in(extent["ecosystem_type"].drop_nulls().unique().to_list())
+    unverified = pl.col("verification") == "unverified"
     placeholder = []
-    if set_ref == params.DEFAULT_SET:
-        if invest_path is None:
-            placeholder.append("pools")
-        if cfg.method in ("gain-loss", "both"):
-            placeholder.append("rates")
+    if invest_path is None and params.set_rows_used(cset, "pools", types_used & unverified).height:
+        placeholder.append("pools")
+    if cfg.method in ("gain-loss", "both") and params.set_rows_used(cset, "rates", types_used & unverified).height:
+        placeholder.append("rates")
     if placeholder:
         ctx.warnings.append(Problem(
             "UNVERIFIED_COEFFICIENT",
-            f"carbon set '{cset.id}': the {' and '.join(placeholder)} used are unverified placeholders; "
-            "results are illustrative (give checked values before official use)", column="coefficients", value=cset.id))
+            f"carbon set '{cset.id}': the {' and '.join(placeholder)} used include unverified values (placeholders "
+            "in carbon_default); results are illustrative (give checked values before official use)",
+            column="coefficients", value=cset.id))
     ctx.tables["carbon_stock"] = res.stock
     ctx.tables["carbon_flux"] = res.flux
     ctx.tables["carbon_flux_summary"] = res.summary
