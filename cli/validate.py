@@ -1,61 +1,114 @@
-"""`gep validate`: check input tables without computing anything."""
+"""`gep validate`: check input files of every kind gep reads, without computing anything."""
 
 from __future__ import annotations
 
 import click
-import polars as pl
 
 from gep.errors import InputError, Problem
+from gep.inputs_catalog import AUTO, KIND_NAMES
+
+_HELP = """Check input files and report every problem with file, row and column.
+
+\b
+Kinds (--kind, default auto):
+  landcover            land cover: region_id, year, class, area (地区代码, 年份, 地类, 面积)
+  transitions          land-cover transitions (class_from → class_to); with
+                       --landcover, opening and closing areas must reconcile
+  quantities           physical quantities 功能量 (service, quantity, unit)
+  statistics           values 价值量 (service, value, unit in 元/万元/亿元)
+  prices               unit prices (service, price, unit)
+  rates                per-area rates by ecosystem type (account)
+  grain                grain statistics for the standard equivalent value
+  adjustments          regional ratios npp / precipitation / soil
+  price-index          price index by year
+  socio                population and GDP
+  carbon-pools         InVEST carbon pool table (lucode, c_above ... c_dead, t C/ha)
+  carbon-rates, forest-inventory, grassland-management   carbon step tables
+  monitoring           water-quality samples (断面, 日期, 指标, 浓度)
+  agreement            compensation agreement TOML (problems name the line)
+  config               run configuration TOML (gep run)
+  coefficients         coefficient set: folder, set.toml or one table
+  crosswalk            land-cover class → ecosystem type
+  regions              custom region table or registry folder
+  rivers               river graph edges (upstream_id → downstream_id)
+
+\b
+auto: a .toml is an agreement, a run config or a set.toml by its keys; a
+table is recognised by its header (English names or Chinese aliases). The
+OK line says what was detected and from which columns; when the columns fit
+several kinds, gep names them and asks for --kind.
+
+Every problem of every file is listed before gep stops (exit status 2).
+With --regions, region ids (and agreement parties) must be in the registry;
+with --crosswalk, classes must be in the crosswalk; with --landcover,
+transitions must reconcile with it and an InVEST pool table must cover its
+classes.
+"""
 
 
-@click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.command("validate", help=_HELP)
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--kind", "kind", default=AUTO, show_default=True,
+              type=click.Choice([AUTO, *KIND_NAMES]), help="What the files are; auto detects each file.")
 @click.option("--regions", "regions", default=None,
               help="Region registry to check ids against (e.g. sichuan) or a region table; omit to accept any id.")
 @click.option("--crosswalk", default=None,
               help="Crosswalk id (clcd, cnlucc, tnls, worldcover) or file; every class must be in it.")
-@click.option("--sheet", default=None, help="XLSX sheet name (default: first sheet).")
-def validate(files: tuple[str, ...], regions: str | None, crosswalk: str | None, sheet: str | None) -> None:
-    """Check land-cover tables and report every problem with file, row and column.
+@click.option("--landcover", "landcover", multiple=True, type=click.Path(dir_okay=False),
+              help="Land-cover table(s) to reconcile transitions against (repeatable).")
+@click.option("--sheet", default=None, help="XLSX sheet name (default: first sheet) for land cover, monitoring, regions.")
+@click.option("--list-kinds", is_flag=True, help="List the input kinds with their required columns and exit.")
+def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: str | None,
+             landcover: tuple[str, ...], sheet: str | None, list_kinds: bool) -> None:
+    from gep.inputs_catalog import Options, describe_kinds, validate_files
 
-    Checks: columns (English or Chinese names, misspellings suggested), types,
-    negative or non-finite areas, units (ha, km2, 亩, 万亩 ...), duplicate
-    region+year+class, unknown region ids (with --regions), classes missing from
-    the crosswalk (with --crosswalk), and classes of a region adding up to more
-    than its official area by over 1 %. Exit status 2 when anything is wrong.
-    """
-    from gep.loaders import load_landcover
+    if list_kinds:
+        for rec in describe_kinds().iter_rows(named=True):
+            click.echo(f"{rec['kind']:<22}{rec['title']}  [{rec['documented_in']}]")
+            click.echo(f"{'':<22}columns: {rec['columns']}")
+        return
+    if not files:
+        raise click.UsageError("give at least one FILE to check (or --list-kinds)")
 
+    problems: list[Problem] = []
     registry = None
     if regions:
         from gep.regions import load_registry
 
-        registry = load_registry(regions)
+        try:
+            registry = load_registry(regions)
+        except InputError as exc:
+            problems.extend(exc.problems)
     cw = None
     if crosswalk:
         from gep.coefficients import load_crosswalk
 
-        cw = load_crosswalk(crosswalk)
-    problems: list[Problem] = []
-    summaries = []
-    for f in files:
         try:
-            df = load_landcover(f, registry=registry, crosswalk=cw, sheet=sheet)
+            cw = load_crosswalk(crosswalk)
         except InputError as exc:
             problems.extend(exc.problems)
-            continue
-        summaries.append((f, df))
-    if problems:
+    extent = None
+    if landcover:
+        from gep.loaders import load_landcover
+
+        try:
+            extent = load_landcover(list(landcover), registry=registry, crosswalk=cw, sheet=sheet)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:  # the reference inputs themselves are broken: nothing can be checked against them
         raise InputError(problems)
-    for f, df in summaries:
-        years = ", ".join(str(y) for y in df["year"].unique().sort().to_list())
-        click.echo(
-            f"OK {f}: {df.height} rows, {df['region_id'].n_unique()} regions, years {years}, "
-            f"{df['class'].n_unique()} classes, {df['area_ha'].sum():,.2f} ha"
-        )
+
+    opts = Options(registry=registry, crosswalk=cw, crosswalk_name=crosswalk, landcover=extent,
+                   landcover_files=tuple(landcover), sheet=sheet)
+    report = validate_files(files, kind=kind, opts=opts)
+    for c in report.checked:
+        click.echo(c.line())
+    if report.problems:
+        for file, how, n in report.failed:
+            click.echo(f"FAILED {file} ({how}): {n} problem{'s' if n != 1 else ''}", err=True)
+        raise InputError(report.problems)
     if len(files) > 1:
-        total = pl.concat([d for _, d in summaries])
-        click.echo(f"all {len(files)} files valid: {total.height} rows")
+        click.echo(f"all {len(files)} files valid")
 
 
 COMMANDS = [validate]
