@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from gep.cli.common import command_line
 
-CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
+CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa", "incentive")
+DEFAULT_CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
 
 
 @click.command("compensate")
@@ -59,23 +60,64 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
 @click.option("--river", default=None, help="Restrict the spillover to one river of the graph, e.g. 沱江干流.")
 @click.option("--edges", default=None, type=click.Path(dir_okay=False), help="Custom river edges table (upstream_id, downstream_id).")
 @click.option("--efa-total", type=float, default=1.0e9, show_default=True, help="Key-ecological-function-area pot to allocate (CNY).")
+@click.option("--incentive-total", default=None,
+              help="Run the 2023 incentive-policy allocation (Sichuan 激励政策, ref §3.4) of this reward pot in CNY "
+                   "(exact decimal, e.g. 100000000).")
+@click.option("--incentive-weight", "incentive_weights", multiple=True, metavar="FACTOR=W",
+              help="Factor weight of the incentive allocation, repeatable: gep_<column> of the GEP results or a socio "
+                   "column (default gep_regulating_cny=0.5, agreed_fund_cny=0.5; unverified).")
+@click.option("--incentive-level", default="prefecture", show_default=True, type=click.Choice(["prefecture", "county"]),
+              help="Allocate to prefectures (county factors summed) or counties.")
+@click.option("--incentive-river", default=None, help="Only counties on this river are eligible, e.g. 沱江干流.")
+@click.option("--incentive-region", "incentive_regions", multiple=True, help="Eligible region id (repeatable; default all).")
+@click.option("--incentive-verified", is_flag=True, default=False,
+              help="The weights come from the policy text (otherwise every line is flagged UNVERIFIED).")
+@click.option("--incentive-source", default="", help="Where the weights come from (shown in the table).")
 @click.option("--regions", default="sichuan", show_default=True, help="Region registry (river graph for the spillover).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
 def transfer(accounts: str, socio: str | None, calculators: tuple[str, ...], method: str, year: int | None,
-             river: str | None, edges: str | None, efa_total: float, regions: str, synthetic: bool, out: str) -> None:
-    """Transfer calculators on GEP results: spillover ceiling, opportunity-cost floor, priority ranking, EFA allocation.
+             river: str | None, edges: str | None, efa_total: float, incentive_total: str | None,
+             incentive_weights: tuple[str, ...], incentive_level: str, incentive_river: str | None,
+             incentive_regions: tuple[str, ...], incentive_verified: bool, incentive_source: str,
+             regions: str, synthetic: bool, out: str) -> None:
+    """Transfer calculators on GEP results: spillover ceiling, opportunity-cost floor, priority ranking, EFA allocation,
+    incentive-policy factor allocation.
 
-    Writes tables/transfer_spillover.csv, transfer_opportunity_cost.csv, transfer_priority.csv and
-    transfer_efa_allocation.csv (whichever were asked for) with manifest.json and run.toml.
+    Writes tables/transfer_spillover.csv, transfer_opportunity_cost.csv, transfer_priority.csv,
+    transfer_efa_allocation.csv and transfer_incentive_allocation.csv (whichever were asked for) with
+    manifest.json and run.toml. The incentive allocation runs with --calculator incentive or --incentive-total;
+    its allocation_cny (fen) adds up exactly to the pot.
     """
     from gep.compensation.transfer_step import Config
     from gep.config import RunConfig, RunSection
     from gep.pipeline import execute
 
-    calcs = list(calculators) if calculators else (list(CALCULATORS) if socio else ["priority"])
+    calcs = list(calculators) if calculators else (list(DEFAULT_CALCULATORS) if socio else ["priority"])
+    if incentive_total is not None and "incentive" not in calcs:
+        calcs.append("incentive")
+    extra: dict[str, object] = {}
+    if incentive_total is not None:
+        extra["incentive_total_cny"] = incentive_total
+    if incentive_weights:
+        weights: dict[str, float] = {}
+        for item in incentive_weights:
+            name, sep, value = item.partition("=")
+            try:
+                weights[name.strip()] = float(value)
+            except ValueError:
+                sep = ""
+            if not sep or not name.strip():
+                raise click.BadParameter(f"'{item}' is not FACTOR=WEIGHT (e.g. agreed_fund_cny=0.5)",
+                                         param_hint="--incentive-weight")
+        extra["incentive_weights"] = weights
+    if incentive_regions:
+        extra["incentive_regions"] = list(incentive_regions)
     step = Config(accounts=accounts, socio=socio, calculators=calcs, method=method, year=year,  # type: ignore[arg-type]
-                  river=river, edges=edges, efa_total_cny=efa_total)
+                  river=river, edges=edges, efa_total_cny=efa_total, incentive_level=incentive_level,
+                  incentive_river=incentive_river,
+                  incentive_weights_verification="verified" if incentive_verified else "unverified",
+                  incentive_weights_source=incentive_source, **extra)  # type: ignore[arg-type]
     cfg = RunConfig(run=RunSection(title="gep transfer", regions=regions or None, synthetic=synthetic),
                     steps={"transfer": step})
     path = execute(cfg, out, command_line())

@@ -202,6 +202,10 @@ def socioeconomic(reg) -> pl.DataFrame:  # type: ignore[no-untyped-def]
     protected = area * np.clip(0.08 + 0.06 * rng.standard_normal(n), 0.0, 0.6)
     gap = np.clip(pop * 2500 * (1 + 0.4 * rng.standard_normal(n)) * np.where(urbanish, 0.2, 1.0), 0, None)
     score = np.clip(np.round(80 + 8 * rng.standard_normal(n)), 50, 100)
+    # fund each county signed into horizontal compensation agreements (2023 incentive-policy factor, ref §3.4);
+    # own generator so the columns above keep their values
+    rng2 = np.random.default_rng(SEED + 2)
+    fund = np.where(rng2.random(n) < 0.25, 0.0, pop * 20 * np.exp(0.5 * rng2.standard_normal(n)))
     return pl.DataFrame(
         {
             "region_id": c["region_id"],
@@ -217,6 +221,7 @@ def socioeconomic(reg) -> pl.DataFrame:  # type: ignore[no-untyped-def]
             "protected_area_km2": np.round(protected, 1),
             "fiscal_gap_cny": np.round(gap, -4),
             "assessment_score": score,
+            "agreed_fund_cny": np.round(fund, -4),
             "data_status": [LABEL] * n,
         }
     )

@@ -15,11 +15,11 @@ allocation returns exact fen amounts in Decimal that add up to the pot):
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import polars as pl
 
-from gep.compensation.money import MONEY_DTYPE, dec, split_to_fen, to_fen
+from gep.compensation.money import CONTEXT, MONEY_DTYPE, dec, fmt, split_to_fen, to_fen
 from gep.errors import InputError, Problem
 
 # Default λ (share of a service's benefit that leaves the county downstream) — design values, UNVERIFIED (§5.5).
@@ -240,18 +240,101 @@ def efa_allocation(
     ).with_columns(pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE))
 
 
-def factor_allocation(factors: pl.DataFrame, total_cny: Decimal | float | str, weights: dict[str, float]) -> pl.DataFrame:
-    """Split a fixed pot by weighted factor shares: R_c = R · Σ_f w_f · x_{c,f}/Σ_c x_{c,f} (exact fen, sums to R).
+INCENTIVE_RULE = "INCENTIVE_factor"
+INCENTIVE_UNVERIFIED = "incentive formula shape R·Σ w_f·x_f/Σx_f (ref §3.4 [U])"
+
+
+def _factor_problems(df: pl.DataFrame, weights: dict[str, Decimal], table: str) -> list[Problem]:
+    """Missing, negative or all-zero factor values (every problem, by region)."""
+    problems: list[Problem] = []
+    for f, w in weights.items():
+        bad_null = df.filter(pl.col(f).is_null())["region_id"].to_list()
+        bad_neg = df.filter(pl.col(f) < 0).select("region_id", f).rows()
+        problems += [Problem("MISSING_VALUE", f"region {r} has no value for factor '{f}'", file=table, column=f, value=r,
+                             expected="a number ≥ 0 for every eligible region") for r in bad_null]
+        problems += [Problem("NEGATIVE_VALUE", f"region {r} has a negative value for factor '{f}'", file=table, column=f,
+                             value=f"{r}: {x}", expected="a number ≥ 0") for r, x in bad_neg]
+        if w > 0 and not bad_null and not bad_neg and df.height and float(df[f].sum()) == 0.0:
+            problems.append(Problem("INVALID_VALUE", f"factor '{f}' is zero for every region, so it cannot share out money",
+                                    file=table, column=f, expected="at least one region with a value > 0, or weight 0"))
+    return problems
+
+
+def factor_allocation(
+    factors: pl.DataFrame,
+    total_cny: Decimal | float | str,
+    weights: dict[str, float] | dict[str, Decimal],
+    *,
+    payer: str = "PROVINCE",
+    verification: str = "unverified",
+    unverified: tuple[str, ...] = ("incentive_weights",),
+    table: str = "factors",
+) -> pl.DataFrame:
+    """Split a fixed pot by weighted factor shares, R_c = R · Σ_f (w_f/Σw) · x_{c,f}/Σ_c x_{c,f}, in exact fen (CNY).
 
     Shape of Sichuan's 2023 激励政策 provincial reward ("结合流域生态功能重要程度、协议签订的资金规模",
-    ref §3.4 [V]); e.g. weights {"importance_score": 0.5, "agreed_fund_cny": 0.5} — the weights are not
-    published ([U]). Columns: region_id, share, allocation_cny (Decimal).
+    ref §3.4: factors [V], formula and weights [U]); e.g. weights {"gep_regulating_cny": 0.5,
+    "agreed_fund_cny": 0.5}. Shares and exact amounts are computed in Decimal (factor values enter by
+    their shortest float repr); allocation_cny is the largest-remainder split of R to the fen (money.py
+    rule 3), so Σ allocation_cny = R exactly. One row per region, a ledger line payer → region_id:
+    region_id, <factors>, share_<factor> (x/Σx), share, exact_cny (6 places), allocation_cny,
+    rounding_cny (= allocation − exact), payer, rule, basis, verification. Input problems raise InputError.
     """
-    _require(factors, ["region_id", *weights], "factors")
-    wsum = sum(weights.values())
-    df = factors.with_columns(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in weights).sort("region_id")
-    df = df.with_columns(pl.sum_horizontal([(pl.col(f) / pl.col(f).sum()) * (w / wsum) for f, w in weights.items()]).alias("share"))
-    shares = [Decimal(repr(float(x))) for x in df["share"].to_list()]
-    denom = sum(shares, Decimal(0))
-    alloc = split_to_fen(to_fen(dec(total_cny)), [s / denom for s in shares])
-    return df.select("region_id", "share").with_columns(pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE))
+    wdec = {f: dec(w) for f, w in weights.items()}
+    problems: list[Problem] = []
+    if not wdec or any(w < 0 for w in wdec.values()) or sum(wdec.values(), Decimal(0)) <= 0:
+        problems.append(Problem("INVALID_VALUE", "the factor weights must be ≥ 0 and add up to more than 0",
+                                column="weights", value=str(dict(weights)), expected="e.g. {importance = 0.5, fund = 0.5}"))
+    total = dec(total_cny)
+    if total < 0 or not total.is_finite():
+        problems.append(Problem("NEGATIVE_VALUE", "the pot to allocate must be a positive amount", column="total_cny",
+                                value=str(total_cny), expected="an amount ≥ 0 in CNY"))
+    if problems:
+        raise InputError(problems)
+    _require(factors, ["region_id", *wdec], table)
+    df = factors.with_columns(pl.col(c).cast(pl.Float64) for c in wdec).sort("region_id")
+    if df.height == 0:
+        raise InputError([Problem("INVALID_VALUE", "no region is eligible for the allocation", file=table,
+                                  expected="at least one region")])
+    problems = _factor_problems(df, wdec, table)
+    if df["region_id"].is_duplicated().any():
+        problems += [Problem("DUPLICATE_KEY", f"region {r} appears more than once", file=table, column="region_id", value=r,
+                             expected="one row per region") for r in df.filter(pl.col("region_id").is_duplicated())["region_id"].unique().sort()]
+    if problems:
+        raise InputError(problems)
+    total = to_fen(total)
+    wsum = sum(wdec.values(), Decimal(0))
+    used = [f for f, w in wdec.items() if w > 0]
+    vals = {f: [dec(float(x)) for x in df[f].to_list()] for f in used}
+    sums = {f: sum(vals[f], Decimal(0)) for f in used}
+    wn = {f: CONTEXT.divide(wdec[f], wsum) for f in used}
+    n = df.height
+    shares = [sum((CONTEXT.multiply(wn[f], CONTEXT.divide(vals[f][i], sums[f])) for f in used), Decimal(0)) for i in range(n)]
+    exact = [CONTEXT.multiply(total, s) for s in shares]
+    alloc = split_to_fen(total, shares)
+    flag = ""
+    if verification != "verified":
+        flag = "; UNVERIFIED parameters: " + ", ".join((INCENTIVE_UNVERIFIED, *unverified))
+    bases = []
+    for i in range(n):
+        terms = " + ".join(f"{fmt(wn[f], 6)}×{fmt(vals[f][i])}/{fmt(sums[f])}" for f in used)
+        floor = exact[i].quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        cut = f"cut to {floor}" + ("; +0.01 largest remainder" if alloc[i] != floor else "")
+        bases.append(f"R {fmt(total)} CNY × ({terms}) = R × {fmt(shares[i], 10)} = {fmt(exact[i], 6)} CNY → "
+                     f"{cut} → {alloc[i]}{flag}")
+    exact6 = [e.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP) for e in exact]
+    return df.select(
+        "region_id",
+        *[pl.col(f) for f in wdec],
+        *[(pl.col(f) / pl.col(f).sum()).alias(f"share_{f}") for f in wdec],
+    ).with_columns(
+        pl.Series("share", [float(s) for s in shares], dtype=pl.Float64),
+        pl.Series("exact_cny", exact6, dtype=pl.Decimal(38, 6)),
+        pl.Series("allocation_cny", alloc, dtype=MONEY_DTYPE),
+    ).with_columns(
+        (pl.col("allocation_cny").cast(pl.Decimal(38, 6)) - pl.col("exact_cny")).cast(pl.Decimal(38, 6)).alias("rounding_cny"),
+        pl.lit(payer).alias("payer"),
+        pl.lit(INCENTIVE_RULE).alias("rule"),
+        pl.Series("basis", bases, dtype=pl.Utf8),
+        pl.lit(verification).alias("verification"),
+    )

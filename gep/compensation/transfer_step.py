@@ -2,9 +2,11 @@
 
 Takes the GEP tables of this run (``[account]``) or of an earlier run directory
 (``accounts = "RUN_DIR"``), a socio-economic table, and the region river graph;
-writes transfer_spillover, transfer_opportunity_cost, transfer_priority and
-transfer_efa_allocation. Default λ, reward rate and factor weights are design
-values flagged unverified (reference compensation.md §4.6, §5.5).
+writes transfer_spillover, transfer_opportunity_cost, transfer_priority,
+transfer_efa_allocation and (calculator ``incentive``) transfer_incentive_allocation,
+Sichuan's 2023 incentive-policy factor allocation of a provincial reward pot.
+Default λ, reward rate and factor weights are design values flagged unverified
+(reference compensation.md §3.4, §4.6, §5.5).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gep.compensation.transfer import (
     DEFAULT_LAMBDAS,
     efa_allocation,
+    factor_allocation,
     opportunity_cost_floor,
     priority_ranking,
     spillover_ceiling,
@@ -27,8 +30,10 @@ from gep.errors import InputError, Problem
 if TYPE_CHECKING:  # pragma: no cover
     from gep.pipeline import RunContext
 
-Calculator = Literal["spillover", "opportunity_cost", "priority", "efa"]
+Calculator = Literal["spillover", "opportunity_cost", "priority", "efa", "incentive"]
+# default set (the incentive allocation needs its own factors, so it runs only when listed)
 ALL_CALCULATORS: list[Calculator] = ["spillover", "opportunity_cost", "priority", "efa"]
+Verification = Literal["verified", "secondary", "unverified"]
 
 
 class Config(BaseModel):
@@ -63,6 +68,26 @@ class Config(BaseModel):
     efa_guidance: dict[str, float] = Field(default_factory=dict, description="fixed guidance amounts per region id (CNY)")
     efa_reward_rate: float = Field(0.1, description="reward/penalty rate applied to the base component by assessment score")
     efa_regions: list[str] | None = Field(None, description="regions eligible for the EFA allocation (default: all in socio)")
+    incentive_total_cny: str | int | float = Field(
+        "100000000", description="provincial reward pot of the 2023 incentive policy to allocate (CNY; exact decimal, ref §3.4)"
+    )
+    incentive_weights: dict[str, float] = Field(
+        default_factory=lambda: {"gep_regulating_cny": 0.5, "agreed_fund_cny": 0.5},
+        description="factor weights: gep_<column> takes a column of the GEP table (ecological importance), other names "
+        "a socio column (agreed_fund_cny = fund size the region signed in horizontal agreements); UNVERIFIED defaults",
+    )
+    incentive_weights_verification: Verification = Field(
+        "unverified", description="verification of the weights and formula (ref §3.4: not published → unverified)"
+    )
+    incentive_weights_source: str = Field("", description="where the weights come from (document, article)")
+    incentive_level: Literal["county", "prefecture"] = Field(
+        "prefecture", description="allocate to prefectures (市级为主, ref §3.4) or counties; county factors are summed"
+    )
+    incentive_river: str | None = Field(
+        None, description="only counties on this river of the graph are eligible (and summed into their prefectures)"
+    )
+    incentive_regions: list[str] | None = Field(None, description="eligible region ids at the chosen level (default: all)")
+    incentive_payer: str = Field("SC_PROVINCE_TREASURY", description="party that pays the pot (ledger payer)")
 
 
 def _read_table(path: Path) -> pl.DataFrame:
@@ -149,9 +174,114 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
             f, cfg.efa_total_cny, component_shares=cfg.efa_component_shares, base_weights=cfg.efa_base_weights,
             guidance=cfg.efa_guidance, reward_rate=cfg.efa_reward_rate,
         ).with_columns(pl.lit(year).cast(pl.Int32).alias("year"))
+    if "incentive" in cfg.calculators:
+        ctx.tables["transfer_incentive_allocation"] = incentive_allocation(cfg, ctx, gep, socio, year)
+        if cfg.incentive_weights_verification != "verified":
+            ctx.warnings.append(Problem(
+                "UNVERIFIED_PARAMETER",
+                "the 2023 incentive-policy allocation uses a formula shape and factor weights that are not published "
+                f"(reference compensation.md §3.4 [U]): weights {dict(cfg.incentive_weights)}",
+                column="transfer.incentive_weights",
+            ))
     ctx.warnings.append(Problem(
         "UNVERIFIED_PARAMETER",
         "transfer calculators use design defaults not verified against a primary source (λ shares, factor weights, "
         "reward rate, opportunity-cost reference); see docs/compensation.md",
         column="transfer",
     ))
+
+
+def incentive_factors(
+    gep: pl.DataFrame,
+    socio: pl.DataFrame | None,
+    weights: dict[str, float],
+    counties: pl.DataFrame | None = None,
+    level: str = "county",
+    river_counties: set[str] | None = None,
+    regions: list[str] | None = None,
+) -> pl.DataFrame:
+    """County factor table for the incentive allocation, optionally summed to prefectures.
+
+    A factor ``gep_<col>`` is column <col> of the GEP table (CNY); any other factor is a socio column.
+    ``counties`` (registry: region_id, parent_id) maps counties to prefectures when level = prefecture;
+    the output then has n_counties and counties (the summed county ids). Missing factors raise InputError.
+    """
+    problems: list[Problem] = []
+    g_cols = {f: f[4:] for f in weights if f.startswith("gep_") and f[4:] in gep.columns}
+    s_cols = [f for f in weights if f not in g_cols and socio is not None and f in socio.columns]
+    for f in weights:
+        if f not in g_cols and f not in s_cols:
+            problems.append(Problem(
+                "MISSING_COLUMN", f"factor '{f}' of [transfer] incentive_weights is neither gep_<column> of the GEP "
+                "results nor a column of the socio table", column="transfer.incentive_weights", value=f,
+                expected="gep_" + "/gep_".join(c for c in gep.columns if c.endswith("_cny")) + " or a socio column",
+            ))
+    if problems:
+        raise InputError(problems)
+    df = gep.select(pl.col("region_id").cast(pl.Utf8), *[pl.col(c).cast(pl.Float64).alias(f) for f, c in g_cols.items()])
+    if s_cols:
+        assert socio is not None
+        df = df.join(socio.select(pl.col("region_id").cast(pl.Utf8), *[pl.col(f).cast(pl.Float64) for f in s_cols]),
+                     on="region_id", how="left")
+    if river_counties is not None:
+        df = df.filter(pl.col("region_id").is_in(sorted(river_counties)))
+    factors = list(weights)
+    nulls = df.filter(pl.any_horizontal(pl.col(f).is_null() for f in factors))
+    for row in nulls.iter_rows(named=True):
+        for f in factors:
+            if row[f] is None:
+                problems.append(Problem("MISSING_VALUE", f"county {row['region_id']} has no value for factor '{f}'",
+                                        column=f, value=row["region_id"], expected="a number ≥ 0 for every eligible county"))
+    if problems:
+        raise InputError(problems)
+    if level == "prefecture":
+        if counties is None:
+            raise InputError([Problem("BAD_CONFIG", "incentive_level = prefecture needs a region registry ([run] regions)",
+                                      column="transfer.incentive_level", expected="[run] regions = \"sichuan\" or level county")])
+        df = (
+            df.join(counties.select("region_id", "parent_id"), on="region_id", how="left")
+            .with_columns(pl.coalesce("parent_id", "region_id").alias("parent_id"))
+            .group_by("parent_id")
+            .agg(pl.len().cast(pl.Int64).alias("n_counties"), pl.col("region_id").sort().str.join(" ").alias("counties"),
+                 *[pl.col(f).sum() for f in factors])
+            .rename({"parent_id": "region_id"})
+        )
+    else:
+        df = df.with_columns(pl.lit(1, dtype=pl.Int64).alias("n_counties"), pl.col("region_id").alias("counties"))
+    if regions:
+        df = df.filter(pl.col("region_id").is_in(regions))
+    return df.sort("region_id")
+
+
+def incentive_allocation(cfg: Config, ctx: RunContext, gep: pl.DataFrame, socio: pl.DataFrame | None, year: int) -> pl.DataFrame:
+    """transfer_incentive_allocation: the 2023 incentive-policy factor allocation (ref §3.4) as ledger lines."""
+    river_counties: set[str] | None = None
+    if cfg.incentive_river:
+        if cfg.edges:
+            edges = _read_table(ctx.read_input(cfg.edges, "transfer_edges"))
+            if "river" in edges.columns:
+                edges = edges.filter(pl.col("river") == cfg.incentive_river)
+        elif ctx.registry is not None:
+            edges = ctx.registry.river_edges(river=cfg.incentive_river)
+        else:
+            raise InputError([Problem("BAD_CONFIG", "incentive_river needs a river graph: [run] regions or [transfer] edges",
+                                      column="transfer.incentive_river", expected="a region registry or an edges table")])
+        river_counties = set(edges["upstream_id"].to_list()) | set(edges["downstream_id"].to_list())
+        if not river_counties:
+            raise InputError([Problem("INVALID_VALUE", f"the river graph has no river '{cfg.incentive_river}'",
+                                      column="transfer.incentive_river", value=cfg.incentive_river,
+                                      expected="a river name of `gep regions rivers`, e.g. 沱江干流")])
+    counties = ctx.registry.counties if ctx.registry is not None else None
+    f = incentive_factors(gep, socio, cfg.incentive_weights, counties, cfg.incentive_level, river_counties,
+                          cfg.incentive_regions)
+    out = factor_allocation(f, cfg.incentive_total_cny, cfg.incentive_weights, payer=cfg.incentive_payer,
+                            verification=cfg.incentive_weights_verification, table="transfer.incentive factors")
+    extra = f.select("region_id", "n_counties", "counties")
+    return (
+        out.join(extra, on="region_id", how="left")
+        .with_columns(pl.lit(year).cast(pl.Int32).alias("year"), pl.lit(cfg.incentive_level).alias("level"),
+                      pl.lit(cfg.incentive_weights_source).alias("weights_source"))
+        .select("year", "level", "payer", "region_id", "n_counties", "counties",
+                *[c for c in out.columns if c not in ("region_id", "payer")], "weights_source")
+        .sort("region_id")
+    )
