@@ -176,12 +176,40 @@ def _check_transitions(path: Path, file: str, opts: Options) -> tuple[str, pl.Da
     return summary, df
 
 
-def _account_checker(reader_name: str, what: str) -> Checker:
+def _null_key_duplicates(path: Path, file: str, spec: TableSpec) -> list[Problem]:
+    """DUPLICATE_KEY for rows equal on every key where some optional key cell is empty.
+
+    The loader skips keys with an empty cell; an empty optional key (no region, no component)
+    is still a key, so two such rows say the same thing twice (e.g. two price indices for 2010).
+    """
+    optional = [k for k in spec.keys if not spec.column(k).required]
+    if not optional:
+        return []
+    from gep.loaders import load_table
+
+    df = load_table(path, spec, keep_rows=True, display_name=file)
+    keys = list(spec.keys)
+    dup = (df.group_by(keys, maintain_order=True).agg(pl.col(ROW).sort().alias("rows"), pl.len().alias("n"))
+           .filter((pl.col("n") > 1) & pl.any_horizontal([pl.col(k).is_null() for k in keys]))
+           .sort(pl.col("rows").list.first()))
+    problems = []
+    for rec in dup.head(50).iter_rows(named=True):
+        rows = rec["rows"]
+        shown = ", ".join(f"{k}={rec[k] if rec[k] is not None else '(empty)'}" for k in keys)
+        problems.append(Problem(
+            "DUPLICATE_KEY", f"the same {' + '.join(keys)} appears {rec['n']} times (rows "
+            + ", ".join(str(r) for r in rows[:10]) + "); empty cells count as a value",
+            file=file, row=rows[1], column=keys[0], value=shown, expected=f"one row per {' + '.join(keys)}"))
+    return problems
+
+
+def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
     def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
         from gep.account import inputs as I
 
         reader = getattr(I, reader_name)
         df = reader(path, file)
+        _raise(_null_key_duplicates(path, file, spec))
         if "source_row" in df.columns:
             _raise(_region_problems(df, file, opts, rows="source_row"))
         extra = ""
@@ -383,19 +411,19 @@ def _kinds() -> dict[str, InputKind]:
         InputKind("transitions", "land-cover transitions (class_from → class_to, area)", "docs/carbon.md",
                   _check_transitions, TRANSITIONS_SPEC),
         InputKind("quantities", "physical quantities (功能量)", "docs/account.md",
-                  _account_checker("read_quantities", "quantity rows"), AI.QUANTITIES_SPEC),
+                  _account_checker("read_quantities", "quantity rows", AI.QUANTITIES_SPEC), AI.QUANTITIES_SPEC),
         InputKind("statistics", "values given directly (价值量)", "docs/account.md",
-                  _account_checker("read_statistics", "value rows"), AI.STATISTICS_SPEC),
+                  _account_checker("read_statistics", "value rows", AI.STATISTICS_SPEC), AI.STATISTICS_SPEC),
         InputKind("prices", "unit prices (价格)", "docs/account.md",
-                  _account_checker("read_prices", "prices"), AI.PRICES_SPEC),
+                  _account_checker("read_prices", "prices", AI.PRICES_SPEC), AI.PRICES_SPEC),
         InputKind("rates", "per-area rates by ecosystem type (account)", "docs/account.md",
-                  _account_checker("read_rates", "rates"), AI.RATES_SPEC),
+                  _account_checker("read_rates", "rates", AI.RATES_SPEC), AI.RATES_SPEC),
         InputKind("grain", "grain statistics for the standard equivalent", "docs/account.md",
-                  _account_checker("read_grain", "crop rows"), AI.GRAIN_SPEC),
+                  _account_checker("read_grain", "crop rows", AI.GRAIN_SPEC), AI.GRAIN_SPEC),
         InputKind("adjustments", "regional adjustment ratios (npp, precipitation, soil)", "docs/account.md",
-                  _account_checker("read_adjustments", "ratios"), AI.ADJUSTMENTS_SPEC),
+                  _account_checker("read_adjustments", "ratios", AI.ADJUSTMENTS_SPEC), AI.ADJUSTMENTS_SPEC),
         InputKind("price-index", "price index by year", "docs/account.md",
-                  _account_checker("read_price_index", "index rows"), AI.PRICE_INDEX_SPEC),
+                  _account_checker("read_price_index", "index rows", AI.PRICE_INDEX_SPEC), AI.PRICE_INDEX_SPEC),
         InputKind("socio", "population and GDP", "docs/account.md", _check_socio, AI.SOCIO_SPEC,
                   signature=("population", "gdp_cny")),
         InputKind("carbon-pools", "InVEST carbon pool table (lucode, c_above, c_below, c_soil, c_dead)",
@@ -481,7 +509,7 @@ def detect_header(headers: Sequence[str]) -> tuple[list[HeaderMatch], list[Heade
     matches = [match_header(headers, k) for k in table_kinds]
     complete = [m for m in matches if m.complete]
     if not complete:
-        ranked = sorted(matches, key=lambda m: (len(m.missing), -len(m.found)))
+        ranked = sorted(matches, key=lambda m: (-len(m.found), len(m.missing) + (not m.signature_ok)))
         return [], ranked
     top = max(len(m.found) for m in complete)
     best = [m for m in complete if len(m.found) == top]
@@ -562,7 +590,9 @@ def detect(path: Path, file: str, sheet: str | None = None) -> Detection:
             "AMBIGUOUS_KIND", f"the columns fit more than one kind of input: {detail}", file=raw.file, row=1,
             value=", ".join(names), expected="--kind " + " or --kind ".join(names))])
     near = [m for m in ranked if m.found][:3]
-    hint = "; ".join(f"{m.kind} lacks {', '.join(m.missing) or 'its signature column'}" for m in near)
+    cat = kinds()
+    hint = "; ".join(f"{m.kind} lacks {', '.join(m.missing) or 'one of ' + ', '.join(cat[m.kind].signature)}"
+                     for m in near)
     shown = ", ".join(h for h in headers if h.strip().lower() not in METADATA_COLUMNS)
     raise InputError([Problem(
         "UNKNOWN_KIND", "cannot tell which input this is from its columns" + (f" (closest: {hint})" if hint else ""),
