@@ -207,7 +207,8 @@ class _V:
             code,
             message,
             file=self.file,
-            row=self.loc.line(*path),
+            # missing top-level keys have no line of their own: reported at line 1 (the top of the file)
+            row=self.loc.line(*path) or 1,
             column=".".join(str(p) for p in path if not isinstance(p, int)) or None,
             value=value,
             expected=expected,
@@ -305,13 +306,15 @@ def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = None
+        line: int | None = None
         msg = str(exc)
         if "line" in msg:
             try:
                 line = int(msg.split("line")[1].split(",")[0].strip())
             except (ValueError, IndexError):
                 line = None
+        if line is None:  # "(at end of document)": the last line
+            line = max(1, len(text.splitlines()))
         pc.add("UNREADABLE_FILE", f"the agreement is not valid TOML: {msg}", file=file, row=line,
                expected="TOML syntax: key = value, [table], [[array]]")
         pc.raise_if_any()
@@ -680,8 +683,12 @@ def load_agreements(paths: list[str | Path], known_regions: set[str] | None = No
     for a in out:
         if a.id in ids:
             pc = ProblemCollector()
-            pc.add("DUPLICATE_KEY", f"agreement id '{a.id}' is also used by {ids[a.id]}", file=a.file, column="id",
-                   value=a.id, expected="a different id per agreement")
+            try:
+                line = TomlLocator(Path(a.file).read_text(encoding="utf-8-sig", errors="replace")).line("id")
+            except OSError:
+                line = None
+            pc.add("DUPLICATE_KEY", f"agreement id '{a.id}' is also used by {ids[a.id]}", file=a.file, row=line,
+                   column="id", value=a.id, expected="a different id per agreement")
             problems.extend(pc.problems)
         ids[a.id] = a.file
     if problems:
