@@ -33,6 +33,16 @@ from gep.cli.common import command_line
               help="Statistics table(s) of direct values: region_id, year, service, component, value, unit (元/万元/亿元).")
 @click.option("--rates", type=click.Path(dir_okay=False), default=None,
               help="Per-area rates (ecosystem_type, service, component, rate, unit such as t/hm2; optional region_id).")
+@click.option("--imported", multiple=True, type=click.Path(dir_okay=False),
+              help="Imported ecosystem products deducted from function-value GEP (GB/T 46869-2025): region_id, year, "
+                   "service, component, value (元/万元/亿元) or quantity, unit.")
+@click.option("--transitions", type=click.Path(dir_okay=False), default=None,
+              help="Land-cover transitions (region_id, year_from, year_to, class_from, class_to, area) for gross "
+                   "additions/reductions in the extent account and the ecosystem type change matrix.")
+@click.option("--equivalent-overrides", type=click.Path(dir_okay=False), default=None,
+              help="Override table for the equivalent-factor set (key columns + value; docs/coefficients.md).")
+@click.option("--function-value-overrides", type=click.Path(dir_okay=False), default=None,
+              help="Override table for the function-value set (key columns + value; docs/coefficients.md).")
 @click.option("--socio", type=click.Path(dir_okay=False), default=None,
               help="Population and GDP table (region_id, year, population, gdp) for per-capita GEP and GEP/GDP.")
 @click.option("--price-index", type=click.Path(dir_okay=False), default=None,
@@ -46,15 +56,18 @@ from gep.cli.common import command_line
 def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
             adjustments: str | None, quantities: tuple[str, ...], prices: str | None, statistics: tuple[str, ...],
-            rates: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
+            rates: str | None, imported: tuple[str, ...], transitions: str | None,
+            equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
             regions: str | None, synthetic: bool, out: str) -> None:
     """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
 
     Writes DIR/tables/services.csv (one row per region, year, ecosystem type, service and
     component: quantity × price = value_cny), DIR/tables/gep.csv (region_id, year, method,
-    provisioning/regulating/supporting/cultural_cny, total_cny, per km2, per capita, GEP/GDP),
+    provisioning/regulating/supporting/cultural_cny, imported_deduction_cny, total_cny, per km2, per capita, GEP/GDP),
     seea_physical_supply.csv, seea_monetary_supply.csv, and with two or more years
-    extent_account.csv and change_decomposition.csv; with --price-base-year gep_constant.csv.
+    extent_account.csv and change_decomposition.csv (with --transitions: gross flows and
+    extent_change_matrix.csv); with --price-base-year gep_constant.csv. With --imported,
+    gep.csv deducts imported_deduction_cny from total_cny (GB/T 46869-2025).
     """
     from gep.account.step import Config
     from gep.config import InputsSection, RunConfig, RunSection
@@ -69,6 +82,18 @@ def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[st
     if price_base_year is not None and not price_index:
         problems.append(Problem("BAD_OPTION", "--price-base-year needs a price index table to convert values",
                                 column="--price-index", expected="--price-index FILE (year, index)"))
+    if imported and "function_value" not in method_codes:
+        problems.append(Problem("BAD_OPTION", "the imported-products deduction (GB/T 46869-2025) applies to "
+                                "function-value GEP", column="--imported", expected="--method function-value"))
+    if transitions and not landcover:
+        problems.append(Problem("BAD_OPTION", "a transition table needs the land-cover table it reconciles with",
+                                column="--transitions", expected="--landcover FILE"))
+    if equivalent_overrides and "equivalent_factor" not in method_codes:
+        problems.append(Problem("BAD_OPTION", "--equivalent-overrides changes the equivalent-factor set, which is "
+                                "not used", column="--equivalent-overrides", expected="--method equivalent-factor"))
+    if function_value_overrides and "function_value" not in method_codes:
+        problems.append(Problem("BAD_OPTION", "--function-value-overrides changes the function-value set, which is "
+                                "not used", column="--function-value-overrides", expected="--method function-value"))
     if not landcover and "equivalent_factor" in method_codes:
         problems.append(Problem("BAD_OPTION", "the equivalent-factor method needs a land-cover table",
                                 column="--landcover", expected="--landcover FILE"))
@@ -89,6 +114,10 @@ def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[st
         statistics=list(statistics),
         prices=prices,
         rates=rates,
+        imported=list(imported),
+        transitions=transitions,
+        equivalent_overrides=equivalent_overrides,
+        function_value_overrides=function_value_overrides,
         socio=socio,
         price_index=price_index,
         **kwargs,  # type: ignore[arg-type]

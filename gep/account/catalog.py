@@ -25,6 +25,11 @@ CATEGORIES: Final[dict[str, str]] = {
     "cultural": "文化服务",
 }
 
+# Category of the imported-products deduction rows (GB/T 46869-2025: GEP = supplied − from outside the region).
+# Not a category of GEP itself: gep.csv shows it as the positive column ``imported_deduction_cny`` and
+# total_cny = Σ category columns − imported_deduction_cny.
+IMPORTED_DEDUCTION: Final = "imported_deduction"
+
 # Function-value indicators (national list): code -> (Chinese name, default category).
 FUNCTION_VALUE_SERVICES: Final[dict[str, tuple[str, str]]] = {
     "agricultural_products": ("农业产品", "provisioning"),

@@ -53,6 +53,20 @@ STATISTICS_SPEC = TableSpec(
              UNIT, ECOSYSTEM),
     keys=("region_id", "year", "service", "component", "ecosystem_type"),
 )
+IMPORTED_SPEC = TableSpec(
+    name="imported ecosystem products",
+    description="ecosystem products that come from outside the region (区域外生态产品), deducted from GEP as in "
+                "GB/T 46869-2025: either a money value (元/万元/亿元) or a quantity priced like other quantities",
+    columns=(REGION_ID, YEAR, SERVICE, COMPONENT,
+             ColumnSpec(name="value", dtype="float", required=False, allow_null=True, nonnegative=True,
+                        aliases=("价值", "价值量", "金额", "调入价值"),
+                        description="money value of the imported products in `unit` (元/万元/亿元/CNY)"),
+             ColumnSpec(name="quantity", dtype="float", required=False, allow_null=True, nonnegative=True,
+                        aliases=("功能量", "实物量", "数量", "调入量"),
+                        description="physical quantity in `unit`, priced with the prices of the function-value method"),
+             UNIT, ECOSYSTEM),
+    keys=("region_id", "year", "service", "component", "ecosystem_type"),
+)
 RATES_SPEC = TableSpec(
     name="rates",
     description="per-area rates (quantity per hm2 and year) by ecosystem type; optional region_id for region-specific rates",
@@ -140,6 +154,25 @@ def read_statistics(path: Path, display: str | None = None) -> pl.DataFrame:
     """Statistics table (direct values) → region_id, year, service, component, value, unit, ecosystem_type, source_row."""
     p = ProblemCollector()
     df = _norm_services(_read(path, STATISTICS_SPEC, display), p, display or str(path))
+    return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
+
+
+def read_imported(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Imported-products table → region_id, year, service, component, value, quantity, unit, ecosystem_type, source_row, source_file.
+
+    Each row gives exactly one of ``value`` (money) or ``quantity`` (physical); a row with
+    both or neither is an INVALID_VALUE / MISSING_VALUE problem naming the row.
+    """
+    p = ProblemCollector()
+    file = display or str(path)
+    df = _norm_services(_read(path, IMPORTED_SPEC, display), p, file)
+    for r in df.filter(pl.col("value").is_not_null() & pl.col("quantity").is_not_null()).iter_rows(named=True):
+        p.add("INVALID_VALUE", "the row gives both a value and a quantity; give one of them", file=file,
+              row=r["source_row"], column="quantity", value=r["quantity"],
+              expected="either value (元/万元/亿元) or quantity (with its unit), not both")
+    for r in df.filter(pl.col("value").is_null() & pl.col("quantity").is_null()).iter_rows(named=True):
+        p.add("MISSING_VALUE", "the row gives neither a value nor a quantity", file=file, row=r["source_row"],
+              column="value", expected="a money value (元/万元/亿元) or a quantity with its unit")
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
 
 

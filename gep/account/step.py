@@ -4,8 +4,9 @@ Reads the optional county tables named in :class:`Config`, computes the services
 table per method (never mixing methods in one total), rolls up to the requested
 level, and adds the tables ``services``, ``gep``, ``seea_physical_supply``,
 ``seea_monetary_supply``, ``extent_account`` and ``change_decomposition`` (≥ 2 years),
-``gep_constant`` (with ``[run] price_base_year`` and a price index) to the run.
-Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GEP); SEEA EA 2021.
+``extent_change_matrix`` (with a transition table), ``gep_constant`` (with ``[run] price_base_year`` and a price index) to the run.
+Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GEP); GB/T 46869-2025
+(imported-products deduction); SEEA EA 2021 (extent account, type change matrix, supply tables).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gep.account import inputs as I
 from gep.account.catalog import METHOD_EQUIVALENT_FACTOR, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import (
+    conform_services,
     XIE2015_STANDARD_VALUE_CNY_PER_HM2,
     adjustment_table,
     equivalent_factor_services,
@@ -27,6 +29,8 @@ from gep.account.equivalent import (
     standard_value_one_seventh,
 )
 from gep.account.function_value import function_value_services
+from gep.account.extent_flows import extent_change_matrix, rollup_flows, type_flows
+from gep.account.imported import deduction_without_account, imported_deduction_services
 from gep.account.tables import (
     change_decomposition,
     extent_account,
@@ -81,6 +85,15 @@ class Config(BaseModel):
     use_carbon_quantities: bool = Field(
         True, description="use the carbon step's carbon_gep_quantities (if that step ran first) as quantities"
     )
+    imported: list[str] = Field(
+        default_factory=list,
+        description="imported ecosystem products (区域外生态产品) deducted from function-value GEP, GB/T 46869-2025: "
+        "region_id, year, service, component, value (元/万元/亿元) or quantity, unit")
+    transitions: str | None = Field(
+        None, description="land-cover transition table (region_id, year_from, year_to, class_from, class_to, area) "
+        "for gross additions/reductions in the extent account; empty: [carbon] transitions if given, else net change")
+    use_carbon_transitions: bool = Field(
+        True, description="use the [carbon] transitions table for the extent account when [account] transitions is empty")
     price_index: str | None = Field(None, description="price index table for constant prices ([run] price_base_year)")
     socio: str | None = Field(None, description="population and GDP table (per-capita GEP, GEP/GDP)")
 
@@ -90,7 +103,7 @@ class Config(BaseModel):
         v = [v] if isinstance(v, str) else v
         return [str(m).replace("-", "_") for m in v] if isinstance(v, list) else v
 
-    @field_validator("quantities", "statistics", mode="before")
+    @field_validator("quantities", "statistics", "imported", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
@@ -233,8 +246,23 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                                       expected="--landcover, --quantities or --statistics")])
         fv = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
                                      statistics=statistics)
+        imported = _read_all(cfg.imported, I.read_imported, "imported products", ctx)
+        if imported is not None:
+            deduction = imported_deduction_services(imported, ind, prices)
+            for r in deduction_without_account(deduction, fv).iter_rows(named=True):
+                ctx.warnings.append(Problem(
+                    "DEDUCTION_WITHOUT_ACCOUNT",
+                    f"imported products are deducted for region {r['region_id']} in {r['year']}, which has no other "
+                    "function-value rows: its GEP is only the (negative) deduction — check region_id and year",
+                    column="region_id", value=r["region_id"], expected="a region and year of the account"))
+            fv = conform_services(pl.concat([fv, deduction], how="vertical"))
         _warn_unverified(cset, fv, ctx)
         parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
+    elif cfg.imported:
+        raise InputError([Problem(
+            "BAD_CONFIG", "the imported-products deduction (GB/T 46869-2025) applies to function-value GEP, "
+            "but the function-value method is not in the run", column="imported", value=", ".join(cfg.imported),
+            expected="methods including \"function_value\", or no imported table")])
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
 
 
@@ -288,10 +316,36 @@ def _area_km2(extent: pl.DataFrame | None, registry: Any = None, level: str = "c
     )
 
 
+def transitions_path(cfg: Config, ctx: Any) -> str | None:
+    """The transition table for the extent account: ``[account] transitions``, else ``[carbon] transitions``."""
+    if cfg.transitions:
+        return cfg.transitions
+    if not cfg.use_carbon_transitions:
+        return None
+    carbon = getattr(getattr(ctx, "config", None), "steps", {}).get("carbon")
+    return getattr(carbon, "transitions", None) if carbon is not None else None
+
+
+def extent_type_flows(cfg: Config, ctx: Any) -> pl.DataFrame | None:
+    """County type flows (ha) from the transition table, checked against the land cover; None without transitions."""
+    path = transitions_path(cfg, ctx)
+    if path is None:
+        return None
+    if ctx.extent is None:
+        raise InputError([Problem("MISSING_INPUT", "a transition table needs the land-cover table it reconciles with",
+                                  column="landcover", value=path, expected="[inputs] landcover or --landcover FILE")])
+    from gep.carbon.transitions import load_transitions, reconcile
+
+    tr = load_transitions(ctx.read_input(path, "transitions"), display_name=path)
+    reconcile(ctx.extent, tr, file=path)
+    return type_flows(ctx.extent, tr, file=path)
+
+
 def run_step(cfg: Config, ctx: Any) -> None:
     """Add the GEP account tables to ``ctx.tables`` (see module docstring)."""
     services = compute_services(cfg, ctx)
     extent = ctx.extent
+    flows = extent_type_flows(cfg, ctx)
     socio = _opt_read(cfg.socio, I.read_socio, "socio-economic statistics", ctx)
     if cfg.level != "county":
         if ctx.registry is None:
@@ -299,6 +353,8 @@ def run_step(cfg: Config, ctx: Any) -> None:
                                       column="level", value=cfg.level, expected="[run] regions = \"sichuan\"")])
         parents = region_parents(ctx.registry, cfg.level)
         services = rollup_services(services, parents)
+        if flows is not None:
+            flows = rollup_flows(flows, parents)
         if extent is not None:
             extent = (extent.join(parents, on="region_id", how="inner")
                       .sort(["parent_id", "year", "class", "region_id"]).drop("region_id")
@@ -339,7 +395,9 @@ def run_step(cfg: Config, ctx: Any) -> None:
     if extent is not None:
         years = sorted(extent["year"].unique().to_list())
         if len(years) >= 2:
-            ctx.tables["extent_account"] = extent_account(extent)
+            ctx.tables["extent_account"] = extent_account(extent, flows)
+            if flows is not None:
+                ctx.tables["extent_change_matrix"] = extent_change_matrix(flows, extent)
             # consecutive periods, plus first → last year when there are more than two years
             pairs = list(pairwise(years))
             if len(years) > 2:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from gep.account.catalog import CATEGORIES, METHOD_FUNCTION_VALUE
+from gep.account.catalog import CATEGORIES, IMPORTED_DEDUCTION, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import SERVICES_SCHEMA, conform_services
 from gep.account.identities import (
+    AccountIdentityError,
     assert_row_sum,
     assert_sums_equal,
     assert_unique,
@@ -20,6 +21,7 @@ from gep.account.identities import (
 from gep.errors import ProblemCollector
 
 CATEGORY_COLUMNS: list[str] = [f"{c}_cny" for c in CATEGORIES]
+DEDUCTION_COLUMN = f"{IMPORTED_DEDUCTION}_cny"  # GB/T 46869-2025: value of ecosystem products from outside the region
 GEP_KEYS: list[str] = ["region_id", "year", "method"]
 UNATTRIBUTED = "(unattributed)"  # ecosystem_type label for values given without an ecosystem type
 
@@ -30,24 +32,27 @@ def gep_totals(
     area_km2: pl.DataFrame | None = None,
     socio: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """GEP per region, year and method: one column per category (CNY) and total_cny; 欧阳志云 2013 GEP = EMV + ERV + ECV.
+    """GEP per region, year and method (CNY): one column per category, imported_deduction_cny and total_cny; 欧阳志云 2013 GEP = EMV + ERV + ECV, GB/T 46869-2025 minus products from outside.
 
     ``area_km2``: region_id [, year], area_km2 → gep_per_km2_cny. ``socio``: region_id,
     year, population (people) and/or gdp_cny → gep_per_capita_cny, gep_gdp_ratio.
-    Identities: Σ services = each category; Σ categories = total.
+    ``imported_deduction_cny`` (≥ 0, 0 when none) = −Σ value_cny of the services rows with
+    category ``imported_deduction``. Identities: Σ services = each category;
+    total = Σ categories − imported deduction.
     """
     wide = (
         services.group_by([*GEP_KEYS, "category"])
         .agg(pl.col("value_cny").sum())
         .pivot(on="category", index=GEP_KEYS, values="value_cny")
     )
-    for cat in CATEGORIES:
+    for cat in (*CATEGORIES, IMPORTED_DEDUCTION):
         if cat not in wide.columns:
             wide = wide.with_columns(pl.lit(0.0).alias(cat))
     out = wide.select(
         *GEP_KEYS,
         *[pl.col(c).fill_null(0.0).cast(pl.Float64).alias(f"{c}_cny") for c in CATEGORIES],
-    ).with_columns(pl.sum_horizontal(CATEGORY_COLUMNS).alias("total_cny"))
+        (-pl.col(IMPORTED_DEDUCTION).fill_null(0.0).cast(pl.Float64) + 0.0).alias(DEDUCTION_COLUMN),
+    ).with_columns((pl.sum_horizontal(CATEGORY_COLUMNS) - pl.col(DEDUCTION_COLUMN)).alias("total_cny"))
     out = out.with_columns(pl.col("year").cast(pl.Int32))
     if area_km2 is not None:
         keys = [k for k in ("region_id", "year") if k in area_km2.columns]
@@ -70,31 +75,53 @@ def gep_totals(
 
 
 def check_gep(services: pl.DataFrame, gep: pl.DataFrame) -> None:
-    """Identities: components → services → categories → total, and ecosystem attribution → total.
+    """Identities: components → services → categories; total = Σ categories − imported deduction; ecosystem attribution → total.
 
     The services table holds one row per component; a service's value is the sum of
     its components, which is summed to categories here independently of the pivot in
-    :func:`gep_totals` and compared with the GEP columns.
+    :func:`gep_totals` and compared with the GEP columns. Deduction rows are never
+    positive, and the deduction column equals minus their sum.
     """
+    known = [*CATEGORIES, IMPORTED_DEDUCTION]
+    other = services.filter(~pl.col("category").is_in(known))
+    if other.height:
+        raise AccountIdentityError(f"identity failed: services rows with an unknown category:\n{other.head(5)}")
+    positive = services.filter((pl.col("category") == IMPORTED_DEDUCTION) & (pl.col("value_cny") > 0))
+    if positive.height:
+        raise AccountIdentityError(f"identity failed: imported-deduction rows must be ≤ 0 CNY:\n{positive.head(5)}")
     long = gep.unpivot(index=GEP_KEYS, on=CATEGORY_COLUMNS, variable_name="cat", value_name="v").with_columns(
         pl.col("cat").str.strip_suffix("_cny").alias("category")
     )
-    by_service = services.group_by([*GEP_KEYS, "category", "service"]).agg(pl.col("value_cny").sum())
+    own = services.filter(pl.col("category") != IMPORTED_DEDUCTION)
+    by_service = own.group_by([*GEP_KEYS, "category", "service"]).agg(pl.col("value_cny").sum())
     assert_sums_equal(by_service, long, [*GEP_KEYS, "category"], "value_cny", "v",
                       "components and services sum to their category")
-    assert_row_sum(gep, CATEGORY_COLUMNS, "total_cny", "categories sum to the total")
+    deducted = services.filter(pl.col("category") == IMPORTED_DEDUCTION).with_columns(-pl.col("value_cny"))
+    assert_sums_equal(deducted, gep, GEP_KEYS, "value_cny", DEDUCTION_COLUMN,
+                      "imported_deduction_cny = − Σ imported-deduction rows")
+    assert_row_sum(gep.with_columns((-pl.col(DEDUCTION_COLUMN)).alias("_minus_deduction")),
+                   [*CATEGORY_COLUMNS, "_minus_deduction"], "total_cny",
+                   "total = Σ categories − imported deduction")
     by_eco = services.group_by([*GEP_KEYS, "ecosystem_type"]).agg(pl.col("value_cny").sum())
     assert_sums_equal(by_eco, gep, GEP_KEYS, "value_cny", "total_cny", "attribution by ecosystem type sums to the total")
     assert_unique(gep, GEP_KEYS, "one GEP row per region, year and method")
 
 
-def extent_account(extent: pl.DataFrame) -> pl.DataFrame:
-    """SEEA EA extent account (ha) per region and consecutive pair of years: opening, additions, reductions, net change, closing.
+def extent_account(extent: pl.DataFrame, flows: pl.DataFrame | None = None) -> pl.DataFrame:
+    """SEEA EA extent account (ha) per region, period and ecosystem type: opening, additions, reductions, net change, closing.
 
-    Additions/reductions are net changes per ecosystem type (gross flows need the
-    type-change matrix). Null ecosystem_type (no service value) is kept as its own row.
-    Identity: opening + additions − reductions = closing; Σ over types of closing = region area.
+    Periods: consecutive years of the extent, plus every period of ``flows``. ``flows``
+    (optional): type flows of :func:`gep.account.extent_flows.type_flows` (region_id,
+    year_from, year_to, ecosystem_type_from, ecosystem_type_to, area_ha). Where a period
+    has flows, additions and reductions are the gross flows between types
+    (``flow_basis = gross_transitions``); otherwise they are the net change split by sign
+    (``flow_basis = net_change``). Null ecosystem_type (no service value) is its own row.
+    Identities: opening + additions − reductions = closing (exact for net rows, within the
+    transitions' reconciliation tolerance for gross rows); gross additions ≥ net increase and
+    gross reductions ≥ net decrease. SEEA EA 2021 ch. 4 (gep_methods.md §4.1).
     """
+    from gep.account.extent_flows import _check, _classes_per_region, gross_additions_reductions
+
     by_type = (
         extent.group_by(["region_id", "year", "ecosystem_type"]).agg(pl.col("area_ha").sum()).with_columns(
             pl.col("year").cast(pl.Int32)
@@ -106,15 +133,23 @@ def extent_account(extent: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("year").shift(-1).over("region_id").alias("year_to"))
         .filter(pl.col("year_to").is_not_null())
         .rename({"year": "year_from"})
+        .select("region_id", pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32))
     )
+    gross = None
+    if flows is not None and flows.height:
+        gross = gross_additions_reductions(flows)
+        pairs = pl.concat([pairs, flows.select("region_id", pl.col("year_from").cast(pl.Int32),
+                                               pl.col("year_to").cast(pl.Int32))]).unique()
     if not pairs.height:
         return pl.DataFrame(
             schema={"region_id": pl.Utf8, "year_from": pl.Int32, "year_to": pl.Int32, "ecosystem_type": pl.Utf8,
                     "opening_ha": pl.Float64, "additions_ha": pl.Float64, "reductions_ha": pl.Float64,
-                    "net_change_ha": pl.Float64, "closing_ha": pl.Float64}
+                    "net_change_ha": pl.Float64, "closing_ha": pl.Float64, "flow_basis": pl.Utf8}
         )
-    types = by_type.select("region_id", "ecosystem_type").unique()
-    grid = pairs.join(types, on="region_id", how="inner")
+    types = by_type.select("region_id", "ecosystem_type")
+    if gross is not None:
+        types = pl.concat([types, gross.select("region_id", "ecosystem_type")])
+    grid = pairs.join(types.unique(), on="region_id", how="inner")
     opening = by_type.rename({"year": "year_from", "area_ha": "opening_ha"})
     closing = by_type.rename({"year": "year_to", "area_ha": "closing_ha"})
     acc = (
@@ -122,17 +157,40 @@ def extent_account(extent: pl.DataFrame) -> pl.DataFrame:
         .join(closing, on=["region_id", "year_to", "ecosystem_type"], how="left", nulls_equal=True)
         .with_columns(pl.col("opening_ha").fill_null(0.0), pl.col("closing_ha").fill_null(0.0))
         .with_columns((pl.col("closing_ha") - pl.col("opening_ha")).alias("net_change_ha"))
-        .with_columns(
-            pl.col("net_change_ha").clip(lower_bound=0.0).alias("additions_ha"),
-            (-pl.col("net_change_ha")).clip(lower_bound=0.0).alias("reductions_ha"),
-        )
-        .select("region_id", pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32), "ecosystem_type",
-                "opening_ha", "additions_ha", "reductions_ha", "net_change_ha", "closing_ha")
-        .sort(["region_id", "year_from", "ecosystem_type"], nulls_last=True)
+    )
+    net_add = pl.col("net_change_ha").clip(lower_bound=0.0)
+    net_red = (-pl.col("net_change_ha")).clip(lower_bound=0.0)
+    if gross is not None:
+        periods = gross.select("region_id", "year_from", "year_to").unique().with_columns(pl.lit(True).alias("_g"))
+        acc = (acc.join(periods, on=["region_id", "year_from", "year_to"], how="left")
+               .join(gross, on=["region_id", "year_from", "year_to", "ecosystem_type"], how="left", nulls_equal=True)
+               .with_columns(
+                   pl.when(pl.col("_g")).then(pl.col("additions_ha").fill_null(0.0)).otherwise(net_add)
+                   .alias("additions_ha"),
+                   pl.when(pl.col("_g")).then(pl.col("reductions_ha").fill_null(0.0)).otherwise(net_red)
+                   .alias("reductions_ha"),
+                   pl.when(pl.col("_g")).then(pl.lit("gross_transitions")).otherwise(pl.lit("net_change"))
+                   .alias("flow_basis")))
+    else:
+        acc = acc.with_columns(net_add.alias("additions_ha"), net_red.alias("reductions_ha"),
+                               pl.lit("net_change").alias("flow_basis"))
+    acc = (
+        acc.select("region_id", pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32), "ecosystem_type",
+                   "opening_ha", "additions_ha", "reductions_ha", "net_change_ha", "closing_ha", "flow_basis")
+        .sort(["region_id", "year_from", "year_to", "ecosystem_type"], nulls_last=True)
     )
     recon = acc.with_columns((pl.col("opening_ha") + pl.col("additions_ha") - pl.col("reductions_ha")).alias("_c"))
-    assert_sums_equal(recon, acc, ["region_id", "year_from", "ecosystem_type"], "_c", "closing_ha",
+    net_rows = recon.filter(pl.col("flow_basis") == "net_change")
+    assert_sums_equal(net_rows, net_rows, ["region_id", "year_from", "year_to", "ecosystem_type"], "_c", "closing_ha",
                       "opening + additions − reductions = closing")
+    gross_rows = recon.filter(pl.col("flow_basis") == "gross_transitions").join(_classes_per_region(extent),
+                                                                              on="region_id", how="left")
+    gross_rows = gross_rows.with_columns(pl.col("_ncls").fill_null(1.0))
+    _check(gross_rows, "_c", "closing_ha", "opening + gross additions − gross reductions = closing")
+    _check(gross_rows.with_columns(net_add.alias("_na")).filter(pl.col("additions_ha") < pl.col("_na")),
+           "additions_ha", "_na", "gross additions ≥ net increase")
+    _check(gross_rows.with_columns(net_red.alias("_nr")).filter(pl.col("reductions_ha") < pl.col("_nr")),
+           "reductions_ha", "_nr", "gross reductions ≥ net decrease")
     return acc
 
 
@@ -144,7 +202,10 @@ def seea_supply_tables(services: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     equivalent-factor "quantity" is an equivalent-weighted area, not a service flow). Monetary: region_id,
     year, method, category, service, ecosystem_type, value_cny. Values given without an
     ecosystem type supply from the column ``(unattributed)``. Pivot service × ecosystem_type for the SEEA layout.
+    Imported-deduction rows are not supply of the region's ecosystems and are left out, so the
+    monetary table sums to GEP before the deduction (Σ category columns of gep.csv).
     """
+    services = services.filter(pl.col("category") != IMPORTED_DEDUCTION)  # supply by the region's own ecosystems
     svc = services.with_columns(pl.col("ecosystem_type").fill_null(UNATTRIBUTED))
     physical = (
         svc.filter(pl.col("quantity").is_not_null(), pl.col("method") == METHOD_FUNCTION_VALUE)
