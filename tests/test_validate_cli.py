@@ -442,3 +442,13 @@ def _sichuan() -> object:
     from gep.regions import load_registry
 
     return load_registry("sichuan")
+
+
+def test_docs_and_help_list_every_kind() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "input_tables.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Checking inputs: `gep validate`"):]
+    listed = [line.split("|")[1].strip().strip("`") for line in section.splitlines()
+              if line.startswith("| `") and "`gep." in line]
+    assert listed == list(KIND_NAMES)
+    res = CliRunner().invoke(main, ["validate", "--help"])
+    assert res.exit_code == 0 and all(k in res.output for k in KIND_NAMES)
