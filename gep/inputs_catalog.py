@@ -285,14 +285,49 @@ def _check_agreement(path: Path, file: str, opts: Options) -> tuple[str, pl.Data
     return summary, pl.DataFrame({"agreement_id": [a.id], "file": [file]})
 
 
+_PATH_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".toml", ".json", ".geojson")
+
+
+def config_paths(data: dict[str, Any], section: str = "") -> list[tuple[str, str, str]]:
+    """(section, key, value) of every string in a config that names an input file: ``demo:NAME`` or a
+    value ending in a table/TOML suffix. ``[run] out`` (the output folder) is not an input."""
+    out: list[tuple[str, str, str]] = []
+    for key, v in data.items():
+        if isinstance(v, dict):
+            out += config_paths(v, f"{section}.{key}" if section else str(key))
+            continue
+        for item in v if isinstance(v, list) else [v]:
+            if not isinstance(item, str) or (section == "run" and key == "out"):
+                continue
+            if item.startswith("demo:") or item.lower().endswith(_PATH_SUFFIXES):
+                out.append((section, str(key), item))
+    return out
+
+
 def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.config import load_config
+    """The config schema (gep.config.load_config), then every input file it names must exist
+    (relative paths from the config's folder, ``demo:NAME`` from the embedded demo data)."""
+    from gep.config import _line_of, load_config
+    from gep.pipeline import demo_data_dir
 
     cfg = load_config(path)
+    text = path.read_text(encoding="utf-8-sig")
+    refs = config_paths(tomllib.loads(text))
+    problems = []
+    for section, key, value in refs:
+        target = demo_data_dir() / value[len("demo:"):] if value.startswith("demo:") else Path(value).expanduser()
+        if not target.is_absolute():
+            target = path.parent / target
+        if not target.exists():
+            problems.append(Problem(
+                "FILE_NOT_FOUND", f"[{section}] {key} names a file that does not exist", file=file,
+                row=_line_of(text, section or None, key), column=f"{section}.{key}" if section else key, value=value,
+                expected=f"an existing file (looked for {target}); relative paths start at the config's folder"))
+    _raise(problems)
     steps = ", ".join(cfg.steps) or "extent only"
     lc = len(cfg.inputs.landcover)
     return (f"run config '{cfg.run.title}', regions {cfg.run.regions or 'any id'}, {lc} land-cover file(s), "
-            f"steps: {steps}"), None
+            f"steps: {steps}; {len(refs)} input file(s) named, all present"), None
 
 
 def _check_coefficients(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
@@ -723,6 +758,7 @@ __all__ = [
     "InputKind",
     "Options",
     "Report",
+    "config_paths",
     "describe_kinds",
     "detect",
     "detect_header",

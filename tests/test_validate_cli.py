@@ -328,9 +328,15 @@ def test_config(d: Path) -> None:
     good = utf8(d / "run.toml", f'[run]\ntitle = "测试"\nregions = "sichuan"\n\n[inputs]\nlandcover = ["{lc.name}"]\n')
     code, out = cli(str(good))
     assert code == 0 and "detected: config from .toml keys sections [inputs], [run]" in out, out
+    assert "1 input file(s) named, all present" in out
     bad = utf8(d / "runb.toml", '[run]\ntitle = "测试"\nregion = "sichuan"\n')
     p = only(validate_files([bad]).problems)
     assert (p.code, p.row, p.column) == ("BAD_CONFIG", 3, "run.region")
+    # a named input that does not exist: reported with the line of its key (line 5)
+    gone = utf8(d / "runc.toml", '[run]\ntitle = "测试"\n\n[inputs]\nlandcover = ["缺失.csv"]\n'
+                                 'crosswalk = "tnls"\n')
+    p = only(validate_files([gone]).problems)
+    assert (p.code, p.row, p.column, p.value) == ("FILE_NOT_FOUND", 5, "inputs.landcover", "缺失.csv")
 
 
 def test_ambiguous_toml(d: Path) -> None:
