@@ -1,0 +1,178 @@
+"""End-to-end: a county statistician's files through the real `gep` CLI (GBK CSV in 亩/万亩, XLSX, Parquet).
+
+Every number is hand-computed from coefficients/sets/xie2015/equivalents.csv (Xie 2015; standard
+value 3406.5 CNY/hm2 at 2010 prices) and the tnls crosswalk (水田→水田, 旱地→旱地, 灌木林地→灌木,
+河流水面→水系, 城镇住宅用地→no service value). Input files live in tests/data/e2e/.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from gep.cli.main import main
+
+DATA = Path(__file__).parent / "data" / "e2e"
+COUNTY = DATA / "county"
+BAD = DATA / "bad"
+
+# Equivalent sums over the 11 services of Xie 2015 (equivalents.csv):
+#   水田 1.36+0.09−2.63+1.11+0.57+0.17+2.72+0.01+0.19+0.21+0.09 = 3.89
+#   旱地 0.85+0.40+0.02+0.67+0.36+0.10+0.27+1.03+0.12+0.13+0.06 = 4.01
+#   灌木 0.19+0.43+0.22+1.41+4.23+1.28+3.35+1.72+0.13+1.57+0.69 = 15.22
+#   水系 0.80+0.23+8.29+0.77+2.29+5.55+102.24+0.93+0.07+2.55+1.89 = 125.61
+D = 3406.5
+# 锦江区 510104: 15000 亩 水田 = 1000 ha, 3000 亩 旱地 = 200 ha, 30000 亩 城镇住宅用地 = 2000 ha (no value)
+#   1000 × 3.89 × 3406.5 + 200 × 4.01 × 3406.5 = 13 251 285 + 2 732 013 = 15 983 298 CNY
+JINJIANG_TOTAL = 15_983_298.0
+# 茂县 513223: 1.5 万亩 灌木林地 = 1000 ha, 0.3 万亩 河流水面 = 200 ha
+#   1000 × 15.22 × 3406.5 + 200 × 125.61 × 3406.5 = 51 846 930 + 85 578 093 = 137 425 023 CNY
+MAOXIAN_TOTAL = 137_425_023.0
+
+
+def gep(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def gep_rows(run_dir: Path) -> dict[tuple[str, str, str], dict[str, str]]:
+    return {(r["region_id"], r["year"], r["method"]): r for r in read_csv(run_dir / "tables" / "gep.csv")}
+
+
+def test_gbk_csv_mu_and_wanmu_equivalent_factor_by_hand(tmp_path: Path) -> None:
+    out = tmp_path / "县级核算" / "2020"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--landcover", COUNTY / "茂县2020_万亩.csv",
+              "--crosswalk", "tnls", "--method", "equivalent-factor", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    g = gep_rows(out)
+    assert set(g) == {("510104", "2020", "equivalent_factor"), ("513223", "2020", "equivalent_factor")}
+    assert float(g[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
+    assert float(g[("513223", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(MAOXIAN_TOTAL, abs=0.01)
+    # categories: provisioning of 锦江区 = (1000 × (1.36+0.09−2.63) + 200 × (0.85+0.40+0.02)) × 3406.5
+    #   = (−1180 + 254) × 3406.5 = −3 154 419 (the negative paddy water supply is kept)
+    assert float(g[("510104", "2020", "equivalent_factor")]["provisioning_cny"]) == pytest.approx(-3_154_419.0, abs=0.01)
+    # extent in ha: 亩 / 15 and 万亩 × 10 000 / 15, built-up land kept with no ecosystem type
+    ext = {(r["region_id"], r["class"]): r for r in read_csv(out / "tables" / "extent.csv")}
+    assert float(ext[("510104", "城镇住宅用地")]["area_ha"]) == pytest.approx(2000.0)
+    assert ext[("510104", "城镇住宅用地")]["ecosystem_type"] == ""
+    assert float(ext[("513223", "灌木林地")]["area_ha"]) == pytest.approx(1000.0)
+    # one service row: 水系 hydrological regulation = 200 ha × 102.24 × 3406.5 = 69 656 112
+    svc = [r for r in read_csv(out / "tables" / "services.csv")
+           if r["region_id"] == "513223" and r["ecosystem_type"] == "水系" and r["service"] == "hydrological_regulation"]
+    assert len(svc) == 1 and float(svc[0]["value_cny"]) == pytest.approx(69_656_112.0, abs=0.01)
+    assert svc[0]["coefficient_id"] == "xie2015:equivalents:水系/hydrological_regulation"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {Path(i["path"]).name for i in manifest["inputs"] if i["role"] == "landcover"} == {
+        "锦江区2020_亩.csv", "茂县2020_万亩.csv"}
+
+
+def test_validate_detects_gbk_chinese_headers() -> None:
+    res = gep("validate", COUNTY / "锦江区2020_亩.csv", COUNTY / "茂县2020_万亩.csv", "--regions", "sichuan",
+              "--crosswalk", "tnls")
+    assert res.exit_code == 0, res.output
+    # 15000 + 3000 + 30000 亩 = 48 000 亩 = 3 200 ha; 1.8 万亩 = 1 200 ha
+    assert "3,200.00 ha" in res.output and "1,200.00 ha" in res.output
+
+
+def test_parquet_in_km2(tmp_path: Path) -> None:
+    out = tmp_path / "parquet输出"
+    res = gep("account", "--landcover", COUNTY / "maoxian_2020.parquet", "--crosswalk", "tnls",
+              "--method", "equivalent-factor", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    # 10 km2 灌木林地 = 1000 ha, 2 km2 河流水面 = 200 ha: the same county total as the 万亩 file
+    assert float(gep_rows(out)[("513223", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(MAOXIAN_TOTAL, abs=0.01)
+
+
+def test_xlsx_named_sheet_through_run_config(tmp_path: Path) -> None:
+    out = tmp_path / "工作表"
+    res = gep("run", COUNTY / "xlsx_sheet_run.toml", "--out", out)
+    assert res.exit_code == 0, res.output
+    # 1000 ha 水田 + 200 ha 旱地 (公顷) = the same 15 983 298 CNY as the 亩 file
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
+
+
+def test_validate_xlsx_named_sheet() -> None:
+    res = gep("validate", COUNTY / "土地利用2020.xlsx", "--sheet", "土地利用", "--regions", "sichuan", "--crosswalk", "tnls")
+    assert res.exit_code == 0, res.output
+    assert "1,200.00 ha" in res.output
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: `gep account` has no --sheet option although docs/input_tables.md says "
+                   "XLSX is read from the first sheet 'or --sheet NAME'; a workbook whose land cover is not on the "
+                   "first sheet cannot be used with `gep account` (only via `gep run` [inputs] sheet)")
+def test_account_accepts_sheet_option(tmp_path: Path) -> None:
+    out = tmp_path / "sheet"
+    res = gep("account", "--landcover", COUNTY / "土地利用2020.xlsx", "--sheet", "土地利用", "--crosswalk", "tnls",
+              "--method", "equivalent-factor", "--out", out)
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: a workbook whose first sheet is a note gives only 'the sheet has a header "
+                   "but no data rows' [EMPTY_FILE]; the message names neither the other sheets nor how to choose one "
+                   "(--sheet / [inputs] sheet)")
+def test_first_sheet_empty_message_points_to_other_sheets(tmp_path: Path) -> None:
+    res = gep("validate", COUNTY / "土地利用2020.xlsx", "--regions", "sichuan")
+    assert res.exit_code == 2
+    assert "土地利用" in res.output.replace("土地利用2020.xlsx", "")
+
+
+def test_override_table_in_run_config(tmp_path: Path) -> None:
+    out = tmp_path / "覆盖系数"
+    res = gep("run", COUNTY / "override_run.toml", "--out", out)
+    assert res.exit_code == 0, res.output
+    g = gep_rows(out)
+    # overrides: standard value 240 元/亩 = 240 × 15 = 3600 CNY/hm2; 水系 水文调节 102.24 → 50.00
+    # 锦江区: (1000 × 3.89 + 200 × 4.01) × 3600 = 4692 × 3600 = 16 891 200
+    assert float(g[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(16_891_200.0, abs=0.01)
+    # 茂县: (1000 × 15.22 + 200 × (125.61 − 102.24 + 50.00)) × 3600 = (15 220 + 14 674) × 3600 = 107 618 400
+    assert float(g[("513223", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(107_618_400.0, abs=0.01)
+    sets = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["coefficient_sets"]
+    (derived,) = [s for s in sets if s["id"] == "xie2015+overrides"]
+    assert derived["base_id"] == "xie2015"
+    changed = {(o["table"], o["old_value"], o["new_value"]) for o in derived["overrides"]}
+    assert changed == {("standard_value", 3406.5, 3600.0), ("equivalents", 102.24, 50.0)}
+
+
+# --------------------------------------------------------------------------- bad inputs
+# Each must exit 2, name file, row (header = row 1) and column, and leave no output directory.
+
+@pytest.mark.parametrize(("name", "code", "row", "column", "found"), [
+    ("wrong_unit.csv", "UNKNOWN_UNIT", "row 3", "单位", "公里"),
+    ("misspelled_column.csv", "MISSING_COLUMN", "row 1", "year", "yaer"),
+    ("unknown_county.csv", "UNKNOWN_REGION", "row 3", "region_id", "519999"),
+    ("class_not_in_crosswalk.csv", "UNKNOWN_CLASS", "row 3", "class", "稻田"),
+    # 亩 figures under a 公顷 header: 48 000 "ha" in 锦江区 (registry 60.7 km2 = 6 070 ha)
+    ("mu_labelled_as_ha.csv", "AREA_EXCEEDS_REGION", "row 2", "area", "48000.00 ha"),
+])
+def test_bad_landcover_exits_2_names_location_writes_nothing(tmp_path: Path, name: str, code: str, row: str,
+                                                             column: str, found: str) -> None:
+    out = tmp_path / "不应存在"
+    res = gep("account", "--landcover", BAD / name, "--crosswalk", "tnls", "--method", "equivalent-factor",
+              "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 2, res.output
+    assert f"[{code}]" in res.output
+    assert name in res.output and row in res.output and f"'{column}'" in res.output and found in res.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no temp sibling left behind either
+
+
+def test_unknown_classes_all_listed() -> None:
+    res = gep("validate", BAD / "class_not_in_crosswalk.csv", "--crosswalk", "tnls")
+    assert res.exit_code == 2
+    # both unknown classes, each with its row (稻田 row 3, 果林 row 4)
+    assert "row 3" in res.output and "row 4" in res.output and "稻田" in res.output and "果林" in res.output
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: UNKNOWN_REGION does not suggest the closest codes although "
+                   "docs/input_tables.md says '(closest codes suggested)'")
+def test_unknown_region_suggests_closest() -> None:
+    res = gep("validate", BAD / "unknown_county.csv", "--regions", "sichuan")
+    assert res.exit_code == 2
+    assert "closest" in res.output or "did you mean" in res.output
