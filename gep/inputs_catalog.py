@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -373,7 +373,7 @@ def _check_rivers(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
 # detection specs for kinds whose modules use alias dictionaries instead of a TableSpec
 
 
-def _spec_from_aliases(name: str, aliases: dict[str, Sequence[str]], required: Sequence[str]) -> TableSpec:
+def _spec_from_aliases(name: str, aliases: Mapping[str, Sequence[str]], required: Sequence[str]) -> TableSpec:
     return TableSpec(name=name, columns=tuple(
         ColumnSpec(name=c, required=c in required, allow_null=True, aliases=tuple(a for a in names if a != c))
         for c, names in aliases.items()))
@@ -527,7 +527,9 @@ class HeaderMatch:
 
 def match_header(headers: Sequence[str], kind: InputKind) -> HeaderMatch:
     """Match a header against one kind with the same column matching the loaders use."""
-    from gep.loaders import _match_columns  # the loader's own matching, so detection and reading agree
+    from gep.loaders import (
+        _match_columns,  # the loader's own matching, so detection and reading agree
+    )
 
     assert kind.spec is not None
     pc = ProblemCollector()

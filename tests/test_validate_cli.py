@@ -14,8 +14,8 @@ import openpyxl
 import polars as pl
 import pytest
 from click.testing import CliRunner
-
 from gep.cli.main import main
+
 from gep.errors import Problem
 from gep.inputs_catalog import KIND_NAMES, Options, detect, kinds, validate_files
 from gep.pipeline import demo_data_dir
@@ -130,7 +130,7 @@ def test_transitions_not_reconciled(d: Path) -> None:
     f = _transitions(d / "转移.xlsx", 3)
     # opening 水田: land cover 10 ha, transitions move 8 + 3 = 11 ha out; closing 旱地: 7 ha vs 3 + 5 = 8 ha in
     code, out = cli(str(f), "--landcover", str(lc))
-    assert code == 2
+    assert code == 2 and out.count("NOT_RECONCILED") == 2
     from gep.loaders import load_landcover
 
     rep = validate_files([f], opts=Options(landcover=load_landcover(lc), landcover_files=(str(lc),)))
