@@ -355,10 +355,10 @@ def _check_crosswalk(path: Path, file: str, opts: Options) -> tuple[str, pl.Data
 def _check_regions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
     from gep.regions import load_registry
 
-    reg = load_registry(path, sheet=opts.sheet) if path.is_file() else load_registry(path)
+    reg = load_registry(path, sheet=opts.sheet) if path.is_file() else load_registry(str(path))
     area = reg.counties["area_km2"].sum() if "area_km2" in reg.counties.columns else None
     tail = f", {area:,.1f} km2" if area else ", no areas"
-    return f"{reg.counties.height} regions, {reg.prefectures.height} parents{tail}", reg.counties
+    return f"{reg.counties.height} regions, {reg.prefectures.height} prefectures{tail}", reg.counties
 
 
 def _check_rivers(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
@@ -593,8 +593,35 @@ def detect_toml(path: Path, text: str) -> Detection:
                      tuple(k for k, _ in hits))
 
 
+def _builtin_kind(path: Path) -> str | None:
+    """'coefficients', 'crosswalk' or 'regions' when ``path`` is not a file but the id of a built-in."""
+    if path.exists() or len(path.parts) != 1:
+        return None
+    from gep.coefficients import list_crosswalks, list_sets
+    from gep.regions import list_registries
+
+    name = str(path)
+    for kind, names in (("coefficients", list_sets()), ("crosswalk", list_crosswalks()), ("regions", list_registries())):
+        if name in names:
+            return kind
+    return None
+
+
+def resolve_input(name: str) -> Path:
+    """``demo:NAME`` → the embedded demo file (as in run configs); anything else unchanged."""
+    if name.startswith("demo:"):
+        from gep.pipeline import demo_data_dir
+
+        return demo_data_dir() / name[len("demo:"):]
+    return Path(name)
+
+
 def detect(path: Path, file: str, sheet: str | None = None) -> Detection:
     """Detect the kind of one input; raises InputError when it cannot be read or told apart."""
+    builtin = _builtin_kind(path)
+    if builtin is not None:
+        label = {"coefficients": "coefficient set", "crosswalk": "crosswalk", "regions": "region registry"}[builtin]
+        return Detection(builtin, f"detected: {builtin}, the name of a built-in {label}")
     if path.is_dir():
         if (path / "set.toml").is_file():
             return Detection("coefficients", "detected: coefficients from a folder with set.toml")
@@ -663,12 +690,12 @@ def validate_files(files: Sequence[str | Path], kind: str = AUTO, opts: Options 
     rep = Report()
     for f in files:
         file = str(f)
-        path = Path(f)
+        path = resolve_input(file)
         det = Detection(kind, f"kind: {kind}, as given by --kind") if kind != AUTO else Detection(None, "kind not detected")
         try:
             if kind == AUTO:
                 det = detect(path, file, opts.sheet)
-            elif not path.exists():
+            elif not path.exists() and _builtin_kind(path) != kind:
                 raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=file,
                                           expected="a path to an input file")])
             assert det.kind is not None
@@ -767,5 +794,6 @@ __all__ = [
     "detect_toml",
     "kinds",
     "match_header",
+    "resolve_input",
     "validate_files",
 ]

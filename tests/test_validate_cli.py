@@ -410,6 +410,16 @@ def test_every_demo_input_is_detected_and_valid() -> None:
                            "monitoring", "agreement", "agreement", "agreement", "agreement", "config"]
 
 
+def test_builtins_by_name_and_demo_files() -> None:
+    code, out = cli("xie2015", "tnls", "sichuan", "demo:sichuan_landcover_synthetic.csv")
+    assert code == 0, out
+    assert "OK xie2015 (detected: coefficients, the name of a built-in coefficient set)" in out
+    assert "OK tnls (detected: crosswalk, the name of a built-in crosswalk)" in out
+    assert "OK sichuan (detected: regions, the name of a built-in region registry): 183 regions, 21 prefectures" in out
+    assert "OK demo:sichuan_landcover_synthetic.csv (detected: landcover" in out
+    assert cli("no_such_set", "--kind", "coefficients")[0] == 2
+
+
 def test_ambiguous_header_names_both_kinds(d: Path) -> None:
     # monitoring (5 columns) and InVEST pools (5 columns) explain the same number of columns
     f = utf8(d / "odd.csv", "lucode,c_above,c_below,c_soil,c_dead,section_id,date,indicator,concentration_mg_l,"
