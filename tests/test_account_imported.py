@@ -79,6 +79,12 @@ def test_no_deduction_gives_a_zero_column_and_the_old_total() -> None:
     assert g["imported_deduction_cny"].to_list() == [0.0]
     assert g["total_cny"].to_list() == [1_300_000.0]
     assert str(g["imported_deduction_cny"][0]) == "0.0"  # not −0.0 in the CSV
+    # a second region with a deduction: the region without one still shows 0.0, not −0.0
+    imp = _imported([("R2", 2020, "agricultural_products", "", 1.0, None, "元")])
+    both = pl.concat([_own_services(), imported_deduction_services(imp, IND, PRICES)], how="vertical_relaxed")
+    g = gep_totals(both).sort("region_id")
+    assert [str(v) for v in g["imported_deduction_cny"]] == ["0.0", "1.0"]
+    assert g["total_cny"].to_list() == [1_300_000.0, -1.0]
 
 
 def test_identity_check_catches_a_total_that_ignores_the_deduction_or_a_positive_deduction() -> None:

@@ -51,7 +51,8 @@ def gep_totals(
     out = wide.select(
         *GEP_KEYS,
         *[pl.col(c).fill_null(0.0).cast(pl.Float64).alias(f"{c}_cny") for c in CATEGORIES],
-        (-pl.col(IMPORTED_DEDUCTION).fill_null(0.0).cast(pl.Float64) + 0.0).alias(DEDUCTION_COLUMN),
+        pl.when(pl.col(IMPORTED_DEDUCTION).fill_null(0.0) == 0.0).then(0.0)  # never −0.0 in the CSV
+        .otherwise(-pl.col(IMPORTED_DEDUCTION).cast(pl.Float64)).alias(DEDUCTION_COLUMN),
     ).with_columns((pl.sum_horizontal(CATEGORY_COLUMNS) - pl.col(DEDUCTION_COLUMN)).alias("total_cny"))
     out = out.with_columns(pl.col("year").cast(pl.Int32))
     if area_km2 is not None:
