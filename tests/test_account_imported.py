@@ -185,3 +185,24 @@ def test_config_imported_with_zero_width_monte_carlo_reproduces_the_net_total(tm
     unc = pl.read_csv(out / "tables" / "uncertainty.csv", schema_overrides={"region_id": pl.Utf8})
     tot = unc.filter(pl.col("service") == "total")
     assert tot["p50_cny"][0] == pytest.approx(13_780_000.0, rel=1e-12)
+
+
+def test_prefecture_rollup_sums_member_deductions(tmp_path: Path) -> None:
+    d = tmp_path / "地级 汇总"
+    d.mkdir()
+    (d / "统计.csv").write_text("region_id,year,service,component,value,unit\n"
+                               "510104,2020,agricultural_products,,200,万元\n"
+                               "510105,2020,agricultural_products,,100,万元\n", encoding="utf-8")
+    (d / "调入.csv").write_text("region_id,year,service,component,value,unit\n"
+                              "510104,2020,agricultural_products,,30,万元\n"
+                              "510105,2020,agricultural_products,,5,万元\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["account", "--method", "function-value", "--statistics", str(d / "统计.csv"),
+                                    "--imported", str(d / "调入.csv"), "--regions", "sichuan", "--level", "prefecture",
+                                    "--out", str(d / "输出")])
+    assert res.exit_code == 0, res.output
+    g = pl.read_csv(d / "输出" / "tables" / "gep.csv", schema_overrides={"region_id": pl.Utf8})
+    assert g["region_id"].to_list() == ["510100"]
+    # 成都市: own 300 万元, deducted 30 + 5 = 35 万元 → total 265 万元
+    assert g["provisioning_cny"][0] == pytest.approx(3_000_000.0)
+    assert g["imported_deduction_cny"][0] == pytest.approx(350_000.0)
+    assert g["total_cny"][0] == pytest.approx(2_650_000.0)
