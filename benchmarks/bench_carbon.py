@@ -25,6 +25,7 @@ Run: python benchmarks/bench_carbon.py [--counties 2844] [--density 0.3] [--json
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -55,7 +56,7 @@ def make_input(counties: int, density: float) -> dict[str, pl.DataFrame]:
     area = np.floor(rng.uniform(0.0, 5000.0, (counties, k)) * 100) / 100
     layers = [area]
     trans: list[pl.DataFrame] = []
-    for y0, y1 in zip(YEARS[:-1], YEARS[1:], strict=True):
+    for y0, y1 in itertools.pairwise(YEARS):
         mask = rng.random((counties, k, k)) < density
         mask[:, np.arange(k), np.arange(k)] = False
         flow = np.floor(area[:, :, None] * rng.uniform(0.0, 0.05, (counties, k, k)) * mask * 100) / 100
