@@ -21,15 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gep.account import inputs as I
 from gep.account.catalog import METHOD_EQUIVALENT_FACTOR, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import (
-    conform_services,
     XIE2015_STANDARD_VALUE_CNY_PER_HM2,
     adjustment_table,
+    conform_services,
     equivalent_factor_services,
     standard_value_net_profit,
     standard_value_one_seventh,
 )
-from gep.account.function_value import function_value_services
 from gep.account.extent_flows import extent_change_matrix, rollup_flows, type_flows
+from gep.account.function_value import function_value_services
 from gep.account.imported import deduction_without_account, imported_deduction_services
 from gep.account.tables import (
     change_decomposition,

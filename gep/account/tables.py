@@ -121,7 +121,11 @@ def extent_account(extent: pl.DataFrame, flows: pl.DataFrame | None = None) -> p
     transitions' reconciliation tolerance for gross rows); gross additions ≥ net increase and
     gross reductions ≥ net decrease. SEEA EA 2021 ch. 4 (gep_methods.md §4.1).
     """
-    from gep.account.extent_flows import _check, _classes_per_region, gross_additions_reductions
+    from gep.account.extent_flows import (
+        _check,
+        _classes_per_region,
+        gross_additions_reductions,
+    )
 
     by_type = (
         extent.group_by(["region_id", "year", "ecosystem_type"]).agg(pl.col("area_ha").sum()).with_columns(
