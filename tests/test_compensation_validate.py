@@ -24,7 +24,11 @@ id = "A"
 kind = "martian"
 [[sections]]
 id = "S1"
-upstream = [{ party = "A", share = 0.6 }, { party = "Z", share = 0.3 }]
+upstream = [{ party = "A", share = 0.6 }]
+downstream = "Z"
+[[sections]]
+id = "S2"
+upstream = "A"
 [[indicators]]
 name = "TP"
 target_class = "VI"
@@ -64,16 +68,16 @@ def test_every_agreement_problem_has_its_line(d: Path) -> None:
         (7, "UNKNOWN_REGION", "parties.id"),              # A is a county but not in the registry
         (10, "DUPLICATE_KEY", "parties.id"),              # A twice
         (11, "INVALID_VALUE", "parties.kind"),            # martian
-        (12, "MISSING_VALUE", "sections"),                # no downstream → the [[sections]] header
-        (14, "UNKNOWN_PARTY", "sections.upstream"),       # Z
-        (14, "SHARES_NOT_ONE", "sections.upstream"),      # 0.6 (Z dropped) ≠ 1
-        (15, "MISSING_VALUE", "indicators"),              # no standard (class VI unknown)
-        (17, "INVALID_VALUE", "indicators.target_class"),
-        (19, "UNKNOWN_PARTY", "pool.pool_party"),
-        (20, "NEGATIVE_VALUE", "pool.fund_cny"),
-        (21, "WRONG_TYPE", "pool.contributions.A"),
-        (22, "UNKNOWN_PARTY", "pool.allocations.B"),
-        (23, "UNKNOWN_SECTION", "pool.section_weights.S9"),
+        (14, "SHARES_NOT_ONE", "sections.upstream"),      # 0.6 ≠ 1
+        (15, "UNKNOWN_PARTY", "sections.downstream"),     # Z is not in [[parties]]
+        (16, "MISSING_VALUE", "sections"),                # S2 has no downstream → its [[sections]] header
+        (19, "MISSING_VALUE", "indicators"),              # no standard (class VI unknown)
+        (21, "INVALID_VALUE", "indicators.target_class"),
+        (23, "UNKNOWN_PARTY", "pool.pool_party"),
+        (24, "NEGATIVE_VALUE", "pool.fund_cny"),
+        (25, "WRONG_TYPE", "pool.contributions.A"),
+        (26, "UNKNOWN_PARTY", "pool.allocations.B"),
+        (27, "UNKNOWN_SECTION", "pool.section_weights.S9"),
     ])
     assert all(x.file == str(p) and x.row is not None and x.expected for x in problems)
 
