@@ -83,3 +83,18 @@ def test_set_with_a_missing_table_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as ei:
         params.load_carbon_set(str(folder))
     assert ei.value.codes == ["FILE_NOT_FOUND"] and ei.value.problems[0].file.endswith("rates.csv")
+
+
+def test_sets_are_checked_by_the_one_coefficient_loader(tmp_path: Path) -> None:
+    # the carbon step reads sets only through gep.coefficients.load_set: its unit and verification checks apply
+    folder = tmp_path / "单位错误"
+    shutil.copytree(CSET.path, folder)
+    text = (folder / "pools.csv").read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].replace("t C/ha", "t C/furlong")  # spreadsheet row 4: 旱地 c_soil
+    (folder / "pools.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        params.load_carbon_set(str(folder))
+    assert ei.value.codes == ["UNKNOWN_UNIT"] and ei.value.problems[0].row == 4
+    # the loaded view keeps the validated set, which is what a run records
+    assert CSET.raw is not None and CSET.raw.id == CSET.id == "carbon_default"
+    assert CSET.raw.record()["verification"] == "unverified"
