@@ -26,7 +26,9 @@ Kinds (--kind, default auto):
   carbon-rates, forest-inventory, grassland-management   carbon step tables
   monitoring           water-quality samples (断面, 日期, 指标, 浓度)
   agreement            compensation agreement TOML (problems name the line)
-  config               run configuration TOML (gep run)
+  config               run configuration TOML (gep run) and every input file
+                       it names, checked as its kind with the config's
+                       regions, crosswalk and land cover
   coefficients         coefficient set: folder, set.toml or one table
   crosswalk            land-cover class → ecosystem type
   regions              custom region table or registry folder
@@ -57,9 +59,11 @@ classes.
 @click.option("--landcover", "landcover", multiple=True, type=click.Path(dir_okay=False),
               help="Land-cover table(s) to reconcile transitions against (repeatable).")
 @click.option("--sheet", default=None, help="XLSX sheet name (default: first sheet) for land cover, monitoring, regions.")
+@click.option("--config-only", is_flag=True,
+              help="Run configs: check the config and that the files it names exist, not their contents.")
 @click.option("--list-kinds", is_flag=True, help="List the input kinds with their required columns and exit.")
 def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: str | None,
-             landcover: tuple[str, ...], sheet: str | None, list_kinds: bool) -> None:
+             landcover: tuple[str, ...], sheet: str | None, config_only: bool, list_kinds: bool) -> None:
     from gep.inputs_catalog import Options, describe_kinds, validate_files
 
     if list_kinds:
@@ -99,7 +103,7 @@ def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: 
         raise InputError(problems)
 
     opts = Options(registry=registry, crosswalk=cw, crosswalk_name=crosswalk, landcover=extent,
-                   landcover_files=tuple(landcover), sheet=sheet)
+                   landcover_files=tuple(landcover), sheet=sheet, deep_config=not config_only)
     report = validate_files(files, kind=kind, opts=opts)
     for c in report.checked:
         click.echo(c.line())

@@ -51,6 +51,8 @@ class Options:
     """Land cover from ``--landcover`` (region_id, year, class, area_ha) for transitions and carbon pools."""
     landcover_files: tuple[str, ...] = ()
     sheet: str | None = None
+    deep_config: bool = True
+    """Run configs: also check the contents of every input file they name (not only that it exists)."""
 
 
 @dataclass(frozen=True)
@@ -304,30 +306,120 @@ def config_paths(data: dict[str, Any], section: str = "") -> list[tuple[str, str
     return out
 
 
+CONFIG_INPUT_KINDS: dict[tuple[str, str], str] = {
+    ("run", "regions"): "regions",
+    ("inputs", "landcover"): "landcover",
+    ("inputs", "crosswalk"): "crosswalk",
+    ("account", "quantities"): "quantities",
+    ("account", "statistics"): "statistics",
+    ("account", "prices"): "prices",
+    ("account", "rates"): "rates",
+    ("account", "grain"): "grain",
+    ("account", "adjustments"): "adjustments",
+    ("account", "price_index"): "price-index",
+    ("account", "socio"): "socio",
+    ("carbon", "transitions"): "transitions",
+    ("carbon", "rates"): "carbon-rates",
+    ("carbon", "forest_inventory"): "forest-inventory",
+    ("carbon", "grassland_management"): "grassland-management",
+    ("compensation", "agreements"): "agreement",
+    ("compensation", "monitoring"): "monitoring",
+}
+"""Kind of each input a run config names (section, key); other named files are only checked to exist."""
+
+
+def _config_input_kind(section: str, key: str, value: str) -> str | None:
+    if (section, key) == ("carbon", "coefficients"):  # an InVEST pool table, or a set folder's set.toml
+        return "coefficients" if value.endswith("set.toml") else "carbon-pools"
+    return CONFIG_INPUT_KINDS.get((section, key))
+
+
+def _resolve_config_path(value: str, base: Path) -> Path:
+    target = resolve_input(value).expanduser()
+    return target if target.is_absolute() else base / target
+
+
 def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    """The config schema (gep.config.load_config), then every input file it names must exist
-    (relative paths from the config's folder, ``demo:NAME`` from the embedded demo data)."""
+    """The config schema (gep.config.load_config), then every input file it names: it must exist
+    (relative paths from the config's folder, ``demo:NAME`` from the embedded demo data) and pass the
+    checks of its kind (:data:`CONFIG_INPUT_KINDS`) with the config's registry, crosswalk and land cover."""
     from gep.config import _line_of, load_config
-    from gep.pipeline import demo_data_dir
 
     cfg = load_config(path)
     text = path.read_text(encoding="utf-8-sig")
     refs = config_paths(tomllib.loads(text))
-    problems = []
+    problems: list[Problem] = []
+    present: list[tuple[str, str, str, Path]] = []
     for section, key, value in refs:
-        target = demo_data_dir() / value[len("demo:"):] if value.startswith("demo:") else Path(value).expanduser()
-        if not target.is_absolute():
-            target = path.parent / target
+        target = _resolve_config_path(value, path.parent)
         if not target.exists():
             problems.append(Problem(
                 "FILE_NOT_FOUND", f"[{section}] {key} names a file that does not exist", file=file,
                 row=_line_of(text, section or None, key), column=f"{section}.{key}" if section else key, value=value,
                 expected=f"an existing file (looked for {target}); relative paths start at the config's folder"))
+        else:
+            present.append((section, key, value, target))
     _raise(problems)
     steps = ", ".join(cfg.steps) or "extent only"
     lc = len(cfg.inputs.landcover)
-    return (f"run config '{cfg.run.title}', regions {cfg.run.regions or 'any id'}, {lc} land-cover file(s), "
-            f"steps: {steps}; {len(refs)} input file(s) named, all present"), None
+    head = (f"run config '{cfg.run.title}', regions {cfg.run.regions or 'any id'}, {lc} land-cover file(s), "
+            f"steps: {steps}")
+    if not opts.deep_config:
+        return f"{head}; {len(refs)} input file(s) named, all present (contents not checked)", None
+    sub_opts, problems = _config_options(cfg, path.parent, opts)
+    _raise(problems)
+    items = []
+    unchecked = []
+    for section, key, value, target in present:
+        kind = _config_input_kind(section, key, value)
+        if kind is None:
+            unchecked.append(f"{section}.{key}")
+        else:
+            items.append((str(target), kind))
+    sub = validate_pairs(items, replace(sub_opts, deep_config=False))
+    _raise(sub.problems)
+    kinds_seen = sorted({c.kind for c in sub.checked})
+    tail = f"; {len(items)} input file(s) valid ({', '.join(kinds_seen)})" if items else "; no input files named"
+    if unchecked:
+        tail += f"; present but not checked here: {', '.join(sorted(set(unchecked)))}"
+    return head + tail, None
+
+
+def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[Problem]]:
+    """Registry, crosswalk and land cover of a run config (command-line options win), as a run would load them."""
+    problems: list[Problem] = []
+    registry = opts.registry
+    if registry is None and cfg.run.regions:
+        from gep.regions import list_registries, load_registry
+
+        name = cfg.run.regions
+        ref = name if name in list_registries() else str(_resolve_config_path(name, base))
+        try:
+            registry = load_registry(ref)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    crosswalk, cw_name = opts.crosswalk, opts.crosswalk_name
+    if crosswalk is None and cfg.inputs.crosswalk:
+        from gep.coefficients import list_crosswalks, load_crosswalk
+
+        name = cfg.inputs.crosswalk
+        cw_name = name
+        try:
+            crosswalk = load_crosswalk(name if name in list_crosswalks() else _resolve_config_path(name, base))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    landcover, lc_files = opts.landcover, opts.landcover_files
+    if landcover is None and cfg.inputs.landcover:
+        from gep.loaders import load_landcover
+
+        lc_files = tuple(cfg.inputs.landcover)
+        try:
+            landcover = load_landcover([_resolve_config_path(v, base) for v in lc_files], registry=registry,
+                                       crosswalk=crosswalk, sheet=cfg.inputs.sheet)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    return replace(opts, registry=registry, crosswalk=crosswalk, crosswalk_name=cw_name, landcover=landcover,
+                   landcover_files=lc_files, sheet=cfg.inputs.sheet), problems
 
 
 def _check_coefficients(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
@@ -683,13 +775,17 @@ def validate_files(files: Sequence[str | Path], kind: str = AUTO, opts: Options 
     Cross-file checks: a region + year + class in two land-cover files, an agreement id
     used by two agreement files (DUPLICATE_KEY).
     """
+    return validate_pairs([(str(f), kind) for f in files], opts)
+
+
+def validate_pairs(items: Sequence[tuple[str, str]], opts: Options | None = None) -> Report:
+    """Like :func:`validate_files` with a kind (or ``auto``) per file: ``[(file, kind), ...]``."""
     opts = opts or Options()
     catalogue = kinds()
-    if kind != AUTO and kind not in catalogue:
-        raise ValueError(f"unknown kind {kind!r}")
     rep = Report()
-    for f in files:
-        file = str(f)
+    for file, kind in items:
+        if kind != AUTO and kind not in catalogue:
+            raise ValueError(f"unknown kind {kind!r}")
         path = resolve_input(file)
         det = Detection(kind, f"kind: {kind}, as given by --kind") if kind != AUTO else Detection(None, "kind not detected")
         try:
@@ -780,6 +876,7 @@ def describe_kinds() -> pl.DataFrame:
 
 __all__ = [
     "AUTO",
+    "CONFIG_INPUT_KINDS",
     "KIND_NAMES",
     "Checked",
     "Detection",
@@ -796,4 +893,5 @@ __all__ = [
     "match_header",
     "resolve_input",
     "validate_files",
+    "validate_pairs",
 ]

@@ -328,7 +328,9 @@ def test_config(d: Path) -> None:
     good = utf8(d / "run.toml", f'[run]\ntitle = "测试"\nregions = "sichuan"\n\n[inputs]\nlandcover = ["{lc.name}"]\n')
     code, out = cli(str(good))
     assert code == 0 and "detected: config from .toml keys sections [inputs], [run]" in out, out
-    assert "1 input file(s) named, all present" in out
+    assert "1 input file(s) valid (landcover)" in out
+    code, out = cli(str(good), "--config-only")
+    assert code == 0 and "1 input file(s) named, all present (contents not checked)" in out
     bad = utf8(d / "runb.toml", '[run]\ntitle = "测试"\nregion = "sichuan"\n')
     p = only(validate_files([bad]).problems)
     assert (p.code, p.row, p.column) == ("BAD_CONFIG", 3, "run.region")
@@ -337,6 +339,30 @@ def test_config(d: Path) -> None:
                                  'crosswalk = "tnls"\n')
     p = only(validate_files([gone]).problems)
     assert (p.code, p.row, p.column, p.value) == ("FILE_NOT_FOUND", 5, "inputs.landcover", "缺失.csv")
+
+
+def test_config_checks_every_named_input(d: Path) -> None:
+    utf8(d / "lc.csv", LC)
+    _transitions(d / "转移.xlsx", 2)
+    utf8(d / "q.csv", "region_id,year,service,quantity,unit\n510104,2020,water_supply,1.5,万m3\n")
+    cfg = ('[run]\ntitle = "测试"\nregions = "sichuan"\n\n[inputs]\nlandcover = ["lc.csv"]\n\n'
+           '[carbon]\ntransitions = "转移.xlsx"\n\n[account]\nquantities = ["q.csv"]\n')
+    good = utf8(d / "run.toml", cfg)
+    code, out = cli(str(good))
+    assert code == 0, out
+    assert "3 input file(s) valid (landcover, quantities, transitions)" in out
+    # the quantities name a region outside the config's registry (sichuan), and the transitions
+    # move 3 ha instead of 2 out of 水田: both found through the config alone
+    utf8(d / "q.csv", "region_id,year,service,quantity,unit\n510104,2020,water_supply,1.5,万m3\n"
+                      "110101,2020,water_supply,1,万m3\n")
+    _transitions(d / "转移.xlsx", 3)
+    rep = validate_files([good])
+    found = sorted((Path(p.file or "").name, p.code, p.row) for p in rep.problems)
+    assert found == [("q.csv", "UNKNOWN_REGION", 3), ("转移.xlsx", "NOT_RECONCILED", 2),
+                     ("转移.xlsx", "NOT_RECONCILED", 3)]
+    assert rep.failed[0][0] == str(good)
+    shallow = validate_files([good], opts=Options(deep_config=False))
+    assert not shallow.problems and "contents not checked" in shallow.checked[0].summary
 
 
 def test_ambiguous_toml(d: Path) -> None:
