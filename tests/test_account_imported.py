@@ -206,3 +206,17 @@ def test_prefecture_rollup_sums_member_deductions(tmp_path: Path) -> None:
     assert g["provisioning_cny"][0] == pytest.approx(3_000_000.0)
     assert g["imported_deduction_cny"][0] == pytest.approx(350_000.0)
     assert g["total_cny"][0] == pytest.approx(2_650_000.0)
+
+
+def test_deduction_for_a_region_without_account_warns(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    (d / "调入_错.csv").write_text("region_id,year,service,component,value,unit\n"
+                                 "510104,2019,agricultural_products,,30,万元\n", encoding="utf-8")  # year typo
+    res = CliRunner().invoke(main, ["account", "--method", "function-value", "--statistics", str(d / "统计.csv"),
+                                    "--imported", str(d / "调入_错.csv"), "--out", str(d / "输出")])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((d / "输出" / "manifest.json").read_text(encoding="utf-8"))
+    (w,) = [w for w in manifest["warnings"] if w["code"] == "DEDUCTION_WITHOUT_ACCOUNT"]
+    assert "2019" in w["message"]
+    g = pl.read_csv(d / "输出" / "tables" / "gep.csv", schema_overrides={"region_id": pl.Utf8}).sort("year")
+    assert g["total_cny"].to_list() == [pytest.approx(-300_000.0), pytest.approx(12_000_000.0)]
