@@ -27,7 +27,8 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
         "parameter", "distribution", "status", "data_status", "code", "message",
     }
 )
-INT_COLUMNS: frozenset[str] = frozenset({"year", "year_from", "year_to", "price_year"})
+INT_COLUMNS: frozenset[str] = frozenset({"year", "year_from", "year_to", "price_year",
+                                         "price_base_year"})
 
 
 @dataclass(frozen=True)

@@ -21,18 +21,24 @@ from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
 from .labels import label
-from .svg import choropleth, flow_diagram, fmt_num, hbar, intervals, tornado
+import numpy as np
+
+from .svg import NO_DATA, PALETTE, choropleth, classify, flow_diagram, fmt_num, hbar, intervals, tornado
 from .views import (
     ACCOUNT_COLUMNS,
+    DECOMPOSITION_PARTS,
     account_items,
     category_columns,
+    decomposition_totals,
     flows,
+    growth,
     latest_year,
     money_columns,
     per_km2_column,
     primary,
     select_slice,
     sum_by,
+    with_intervals,
 )
 
 HTML_MAX_ROWS = 3000  # GEP, account, compensation and coefficient tables
@@ -132,38 +138,86 @@ def _best_boundaries(run: RunData, ids: set[str]) -> dict[str, Any] | None:
     return max(candidates, key=lambda fc: len(_feature_ids(fc) & ids))
 
 
+def _map_values(run: RunData, gep: pl.DataFrame, lang: str) -> tuple[pl.DataFrame | None,
+                                                                     str | None]:
+    """GEP per km² [万元/km²] per region, year, method (columns region_id, year, method, v)."""
+    method = pl.col("method") if "method" in gep.columns else pl.lit(None, pl.Utf8)
+    year = pl.col("year") if "year" in gep.columns else pl.lit(None, pl.Int64)
+    col = per_km2_column(gep)
+    if col is not None:
+        return gep.select("region_id", year.alias("year"), method.alias("method"),
+                          (pl.col(col) * WAN).alias("v")), None
+    if run.region_names is not None and "area_km2" in run.region_names.columns \
+            and "total_cny" in gep.columns:
+        return (gep.join(run.region_names.select("region_id", "area_km2"), on="region_id",
+                         how="left")
+                .select("region_id", year.alias("year"), method.alias("method"),
+                        (pl.col("total_cny") * WAN / pl.col("area_km2")).alias("v")),
+                label("display_ratio", lang))
+    return None, None
+
+
 def _map(run: RunData, lang: str, names: dict[str, str]) -> tuple[Any, str | None]:
+    """The choropleth of the latest year and first method, plus every year × method layer.
+
+    The SVG is drawn once (static fills = the default layer, so it prints and works without
+    JavaScript); the other layers are class indices and value texts in a JSON block that
+    a small inline script applies when the year or method selector changes.
+    """
     gep = run.table("gep")
     if gep is None or "region_id" not in gep.columns:
         return None, label("no_map", lang)
     boundaries = _best_boundaries(run, set(gep.get_column("region_id").to_list()))
     if boundaries is None:
         return None, label("no_map", lang)
-    year, method = latest_year(gep), primary(gep, "method")
-    part = select_slice(gep, year, method)
-    col = per_km2_column(gep)
-    note = None
-    if col is not None:
-        values = dict(part.select("region_id", pl.col(col) * WAN).rows())
-    elif run.region_names is not None and "area_km2" in run.region_names.columns \
-            and "total_cny" in part.columns:
-        values = dict(part.join(run.region_names.select("region_id", "area_km2"),
-                                on="region_id", how="left")
-                      .select("region_id", pl.col("total_cny") * WAN / pl.col("area_km2"))
-                      .rows())
-        note = label("display_ratio", lang)
-    else:
+    per, note = _map_values(run, gep, lang)
+    if per is None:
         return None, label("no_map", lang)
-    values = {k: v for k, v in values.items() if v is not None}
-    unit = label("wan_yuan_per_km2", lang)
+    year, method = latest_year(gep), primary(gep, "method")
+    unit, no_data = label("wan_yuan_per_km2", lang), label("no_data", lang)
+
+    def layer_values(y: Any, mth: Any) -> dict[str, float]:
+        part = select_slice(per, y, mth)
+        return {k: v for k, v in part.select("region_id", "v").rows() if v is not None}
+
+    values = layer_values(year, method)
     titles = {rid: f"{names.get(rid, rid)} ({rid}): {fmt_num(v)} {unit}"
               for rid, v in values.items()}
     for f in boundaries.get("features", []):
         rid = str((f.get("properties") or {}).get("region_id", ""))
-        titles.setdefault(rid, f"{names.get(rid, rid)} ({rid}): {label('no_data', lang)}")
-    chart = choropleth(boundaries, values, titles, unit, label("no_data", lang))
-    caption = f"{year} · {method}" if method else f"{year}"
-    return {"chart": chart, "caption": caption}, note
+        titles.setdefault(rid, f"{names.get(rid, rid)} ({rid}): {no_data}")
+    chart = choropleth(boundaries, values, titles, unit, no_data)
+    ids = [s.region_id for s in chart.shapes]
+    years = sorted({y for y in per.get_column("year").to_list() if y is not None})
+    methods = per.get_column("method").unique(maintain_order=True).to_list()
+    layers: dict[str, Any] = {}
+    for y in years or [None]:
+        for mth in methods:
+            vals = layer_values(y, mth)
+            arr = np.array([vals.get(r, np.nan) for r in ids], dtype=float)
+            cls = classify(arr, unit, no_data)
+            layers[f"{y}|{mth}"] = {
+                "c": "".join("n" if i < 0 else str(i) for i in cls.index),
+                "v": [None if not np.isfinite(x) else fmt_num(float(x)) for x in arr.tolist()],
+                "legend": [[item.color, item.text] for item in cls.legend],
+                "caption": _caption(y, mth, lang)}
+    data = {"ids": ids, "names": [names.get(r, r) for r in ids], "unit": unit,
+            "no_data": no_data, "palette": list(PALETTE), "nodata_color": NO_DATA,
+            "layers": layers, "default": f"{year}|{method}"}
+    selector = len(layers) > 1
+    return {"chart": chart, "caption": _caption(year, method, lang),
+            "years": [(str(y), str(y)) for y in years] if selector and len(years) > 1 else [],
+            "methods": [(str(mth), label(str(mth), lang)) for mth in methods]
+            if selector and len(methods) > 1 and methods != [None] else [],
+            "year": str(year), "method": str(method),
+            "json": safe_json(data) if selector else None}, note
+
+
+def _caption(year: Any, method: Any, lang: str) -> str:
+    parts = [str(year)] if year is not None else []
+    if method is not None:
+        parts.append(label(str(method), lang))
+    return " · ".join(parts)
 
 
 def percentile_columns(df: pl.DataFrame) -> tuple[str, str, str] | None:
@@ -181,7 +235,19 @@ def percentile_columns(df: pl.DataFrame) -> tuple[str, str, str] | None:
     return None
 
 
+def _unit_of(column: str, values: list[Any], lang: str) -> tuple[float, str]:
+    """Display factor and unit for a tuning column: *_cny → 万元/亿元, *_c_t → t C."""
+    if column.endswith("_cny"):
+        return _money_unit(values, lang)
+    if column.endswith("_co2e_t"):
+        return 1.0, "t CO₂e"
+    if column.endswith("_c_t"):
+        return 1.0, "t C"
+    return 1.0, ""
+
+
 def _interval_chart(unc: pl.DataFrame, names: dict[str, str], lang: str) -> Any:
+    """P5–P50–P95 of total GEP for the 20 regions with the largest P50 (latest year, first method)."""
     cols = percentile_columns(unc)
     if cols is None or "region_id" not in unc.columns:
         return None
@@ -191,13 +257,49 @@ def _interval_chart(unc: pl.DataFrame, names: dict[str, str], lang: str) -> Any:
         part = part.filter(pl.col("service") == "total")  # Σ services, per the tuning step
     part = part.filter(pl.col("region_id") != "all")
     top = part.sort([p50, "region_id"], descending=[True, False]).head(20)
-    scale = WAN if p50.endswith("_cny") else 1.0
-    unit = label("wan_yuan", lang) if p50.endswith("_cny") else ""
-    return intervals([(names.get(r, r), a * scale, b * scale, c * scale) for r, a, b, c in
-                      top.select("region_id", p5, p50, p95).rows()], unit)
+    rows = top.select("region_id", p5, p50, p95).rows()
+    scale, unit = _unit_of(p50, [r[3] for r in rows], lang)
+    chart = intervals([(names.get(r, r), a * scale, b * scale, c * scale)
+                       for r, a, b, c in rows], unit)
+    return {"chart": chart, "caption": _caption(latest_year(unc), primary(unc, "method"), lang)}
 
 
-def _tornado(sens: pl.DataFrame) -> tuple[Any, str]:
+def _pool_intervals(unc: pl.DataFrame, lang: str) -> Any:
+    """P5–P50–P95 per carbon pool for all regions (latest year, first method) [t C]."""
+    cols = percentile_columns(unc)
+    if cols is None or "pool" not in unc.columns:
+        return None
+    p5, p50, p95 = cols
+    part = select_slice(unc, latest_year(unc), primary(unc, "method"))
+    if "region_id" in part.columns:
+        part = part.filter(pl.col("region_id") == "all")
+    if part.height == 0:
+        return None
+    part = part.sort(["pool"])
+    scale, unit = _unit_of(p50, part.get_column(p50).to_list(), lang)
+    chart = intervals([(label(str(pool), lang), a * scale, b * scale, c * scale)
+                       for pool, a, b, c in part.select("pool", p5, p50, p95).rows()], unit,
+                      digits=0 if scale == 1.0 else 2)
+    return {"chart": chart, "caption": _caption(latest_year(unc), primary(unc, "method"), lang)}
+
+
+def _short_coefficient(name: str) -> str:
+    """'set:table:key' → 'key [table]' (the set is the same for every bar of a tornado)."""
+    parts = name.split(":")
+    return f"{parts[-1]} [{parts[-2]}]" if len(parts) >= 3 else name
+
+
+def _output_title(output: str, lang: str) -> str:
+    """'method/region/year/service' (the tuning step's output id) in words."""
+    parts = output.split("/")
+    if len(parts) != 4:
+        return output
+    mth, region, year, service = parts
+    return " · ".join([label(mth, lang), label("all_regions", lang) if region == "all"
+                       else region, year, label(service, lang)])
+
+
+def _tornado(sens: pl.DataFrame, lang: str = "zh-en") -> tuple[Any, str]:
     """One-at-a-time sensitivity of the first output: output at each coefficient's low/high."""
     low = next((c for c in sens.columns if c.startswith("output_at_low")), None)
     high = next((c for c in sens.columns if c.startswith("output_at_high")), None)
@@ -222,7 +324,97 @@ def _tornado(sens: pl.DataFrame) -> tuple[Any, str]:
     rows = df.select(pname, low, high).rows()
     items = sorted(((str(p), float(a), float(c)) for p, a, c in rows),
                    key=lambda t: (-abs(t[2] - t[1]), t[0]))[:15]
-    return tornado(items, b), title
+    scale, unit = _unit_of(low, [b, *(v for _, a, c in items for v in (a, c))], lang)
+    chart = tornado([(_short_coefficient(p), a * scale, c * scale) for p, a, c in items],
+                    b * scale, titles=[p for p, _, _ in items])
+    return {"chart": chart, "unit": unit, "output": title,
+            "title": _output_title(title, lang)}, title
+
+
+def _interval_cards(unc: pl.DataFrame, lang: str) -> list[tuple[str, str, str]]:
+    """Cards with the P5–P95 interval of total GEP, all regions, latest year, per method [亿元]."""
+    if not {"region_id", "service", "p5_cny", "p95_cny"} <= set(unc.columns):
+        return []
+    y = latest_year(unc)
+    part = select_slice(unc, y, None).filter((pl.col("region_id") == "all")
+                                             & (pl.col("service") == "total"))
+    method = pl.col("method") if "method" in part.columns else pl.lit(None, pl.Utf8)
+    cards = []
+    for mth, lo, hi in part.select(method, "p5_cny", "p95_cny").rows():
+        suffix = f" · {label(mth, lang)}" if mth else ""
+        cards.append((f"{label('card_interval', lang)} {y}{suffix}",
+                      f"{fmt_num(lo * YI)} – {fmt_num(hi * YI)}", label("yi_yuan", lang)))
+    return cards
+
+
+def _growth_context(run: RunData, names: dict[str, str], lang: str,
+                    tables: dict[str, Table]) -> dict[str, Any] | None:
+    """增长率: change between consecutive years (constant prices when gep_constant exists)."""
+    need = {"region_id", "year", "total_cny"}
+    src = run.table("gep_constant")
+    constant = src is not None and need <= set(src.columns)
+    if not constant:
+        src = run.table("gep")
+    if src is None or not need <= set(src.columns) or src.get_column("year").n_unique() < 2:
+        return None
+    if constant:
+        pby = primary(src, "price_base_year") or run.manifest.get("price_base_year")
+        basis = label("constant_prices", lang, year=pby)
+    else:
+        basis = label("current_prices", lang)
+    g = growth(src)
+    province = label("province_total", lang)
+    lookup = pl.DataFrame({"region_id": list(names), "region_name": list(names.values())},
+                          schema={"region_id": pl.Utf8, "region_name": pl.Utf8})
+    named = g.join(lookup, on="region_id", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("level") == "province")
+        .then(pl.coalesce(pl.col("region_name"), pl.lit(province)))
+        .otherwise(pl.col("region_name")).alias("region_name"))
+    shown = named.select(
+        pl.col("level").replace_strict({"province": province, "region": label("region", lang)},
+                                       return_dtype=pl.Utf8),
+        "region_id", "region_name",
+        pl.col("method").map_elements(lambda m: label(m, lang), return_dtype=pl.Utf8),
+        "year_from", "year_to", *(pl.col(c) * WAN for c in ("value_from_cny", "value_to_cny",
+                                                             "change_cny")),
+        "change_pct", "annual_pct")
+    wan = label("wan_yuan", lang)
+    heads = [label(k, lang) for k in ("level", "region_id", "region_name", "method",
+                                      "year_from", "year_to")]
+    heads += [f"{label(k, lang)} ({wan})" for k in ("value_from", "value_to", "change")]
+    heads += [f"{label('change_pct', lang)} (%)", f"{label('annual_pct', lang)} (%)"]
+    tables["growth"] = make_table("t-growth", shown, lang, "gep_constant" if constant else "gep",
+                                  heads)
+    prov = g.filter(pl.col("level") == "province")
+    several = prov.get_column("region_id").n_unique() > 1
+    charts = []
+    for mth in prov.get_column("method").unique(maintain_order=True).to_list():
+        part = prov.filter(pl.col("method") == mth) if mth is not None else prov
+        f, unit = _money_unit(part.get_column("change_cny").to_list(), lang)
+        items = [(f"{y0}–{y1}" + (f" · {rid}" if several else "")
+                  + (f" ({pct:+.2f} %)" if pct is not None else ""), v * f)
+                 for rid, y0, y1, v, pct in part.select(
+                     "region_id", "year_from", "year_to", "change_cny", "change_pct").rows()]
+        title = label("growth_total", lang) + (f" · {label(str(mth), lang)}" if mth else "")
+        charts.append({"title": title, "unit": unit, "chart": hbar(items, unit)})
+    n_growth = len(charts)
+    dec = run.table("change_decomposition")
+    if dec is not None and {"year_from", "year_to"} <= set(dec.columns) and any(
+            c in dec.columns for c in DECOMPOSITION_PARTS):
+        tot = decomposition_totals(dec)
+        parts = [c for c in ("total_change_cny", *DECOMPOSITION_PARTS) if c in tot.columns]
+        methods = tot.get_column("method").unique(maintain_order=True).to_list() \
+            if "method" in tot.columns else [None]
+        for mth in methods:
+            part = tot if mth is None else tot.filter(pl.col("method") == mth)
+            f, unit = _money_unit([v for c in parts for v in part.get_column(c).to_list()],
+                                  lang)
+            items = [(f"{row['year_from']}–{row['year_to']} · {label(c[:-4], lang)}",
+                      (row[c] or 0.0) * f) for row in part.iter_rows(named=True) for c in parts]
+            chart = hbar(items, unit, width=1000, label_w=420)
+            title = label("decomposition_chart", lang) + (f" · {label(mth, lang)}" if mth else "")
+            charts.append({"title": title, "unit": unit, "chart": chart})
+    return {"basis": basis, "charts": charts, "n_growth": n_growth}
 
 
 def _period(df: pl.DataFrame) -> str:
@@ -266,6 +458,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     """Everything the template shows, computed from the run's tables."""
     m = run.manifest
     names = _names(run, lang)
+    names.setdefault("all", label("all_regions", lang))  # the tuning tables' all-region rows
     coeffs = coefficients_table(run)
     wan, yi = label("wan_yuan", lang), label("yi_yuan", lang)
     charts: list[dict[str, Any]] = []
@@ -309,8 +502,9 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             f, unit = _money_unit([v for _, v in rows], lang)
             charts.append({"title": label("top_regions", lang), "unit": unit,
                            "chart": hbar([(names.get(r, r), v * f) for r, v in rows], unit)})
-        money = money_columns(gep)
-        shown = _with_names(gep.with_columns([pl.col(c) * WAN for c in money]), names)
+        gep_shown = with_intervals(gep, run.table("uncertainty"))
+        money = money_columns(gep_shown)
+        shown = _with_names(gep_shown.with_columns([pl.col(c) * WAN for c in money]), names)
         heads = [f"{label(c[:-4], lang)} ({wan})" if c in money else
                  (label(c, lang) if c in ("region_id", "region_name", "year", "method") else c)
                  for c in shown.columns]
@@ -389,16 +583,35 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                                    "compensation_ledger")
     if net is not None:
         tables["compensation_net"] = make_table("t-net", net, lang, "compensation_net")
-    torn, torn_title = None, ""
-    sens = run.table("sensitivity")
-    if sens is not None:
-        tables["sensitivity"] = make_table("t-sens", sens, lang, "sensitivity")
-        torn, torn_title = _tornado(sens)
+    tornados: list[dict[str, Any]] = []
+    interval_charts: list[dict[str, Any]] = []
+    for name in ("sensitivity", "sensitivity_carbon"):
+        sens = run.table(name)
+        if sens is None:
+            continue
+        tables[name] = make_table(f"t-{name}", sens, lang, name)
+        torn, _ = _tornado(sens, lang)
+        if torn is not None and torn["chart"].bars:
+            torn["id"] = "tornado" if not tornados else f"tornado-{len(tornados) + 1}"
+            tornados.append(torn)
     unc = run.table("uncertainty")
-    interval_chart = None
     if unc is not None:
-        tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty")
-        interval_chart = _interval_chart(unc, names, lang)
+        tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty",
+                                           max_rows=HTML_DETAIL_ROWS)
+        ic = _interval_chart(unc, names, lang)
+        if ic is not None and ic["chart"].items:
+            ic.update(id="intervals", title=label("interval_regions", lang))
+            interval_charts.append(ic)
+        cards.extend(_interval_cards(unc, lang))
+    unc_c = run.table("uncertainty_carbon")
+    if unc_c is not None:
+        tables["uncertainty_carbon"] = make_table("t-unc-carbon", _with_names(unc_c, names),
+                                                  lang, "uncertainty_carbon",
+                                                  max_rows=HTML_DETAIL_ROWS)
+        ic = _pool_intervals(unc_c, lang)
+        if ic is not None and ic["chart"].items:
+            ic.update(id="intervals-carbon", title=label("interval_pools", lang))
+            interval_charts.append(ic)
     n_unverified = 0
     if coeffs is not None:
         if "verification" in coeffs.columns:
@@ -409,9 +622,10 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     if extent is not None:
         tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent",
                                       max_rows=HTML_DETAIL_ROWS)
+    grow = _growth_context(run, names, lang, tables)
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
-                   "extent"} - set(others_extra)
+                   "extent", "sensitivity_carbon", "uncertainty_carbon"} - set(others_extra)
     others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
                              max_rows=HTML_DETAIL_ROWS))
               for i, n in enumerate(sorted(run.tables))
@@ -423,7 +637,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "m": m, "synthetic": bool(m.get("synthetic")),
         "data_label": m.get("data_label") or "SYNTHETIC",
         "cards": cards, "charts": charts, "carbon_charts": carbon_charts, "flow": flow,
-        "tornado": torn, "tornado_title": torn_title, "intervals": interval_chart,
+        "tornados": tornados, "interval_charts": interval_charts, "growth": grow,
         "tables": tables, "others": others, "map": map_ctx,
         "map_note": map_note, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,

@@ -48,9 +48,12 @@ def grid_boundaries(region_ids: list[str], lon0: float = 97.5, lat0: float = 26.
 
 def make_sample_run(out: Path | str, n_regions: int = 6, years: tuple[int, ...] = (2015, 2020),
                     seed: int = 7, names: dict[str, str] | None = None,
-                    region_ids: list[str] | None = None, regions: str = "sample"
+                    region_ids: list[str] | None = None, regions: str = "sample",
+                    methods: tuple[str, ...] = ("function_value",)
                     ) -> tuple[Path, dict[str, Any], pl.DataFrame]:
     """Write a synthetic run to ``out``; return (out, grid boundaries, region_names).
+
+    ``methods`` are the accounting methods written (each gets its own random values).
 
     ``region_ids``/``regions`` let the sample use a real registry's ids (e.g. "sichuan").
     """
@@ -69,12 +72,12 @@ def make_sample_run(out: Path | str, n_regions: int = 6, years: tuple[int, ...] 
         pl.DataFrame({"year": list(years)}, schema={"year": pl.Int32}), how="cross").join(
         pl.DataFrame({"ecosystem_type": ECOSYSTEMS}), how="cross").join(
         pl.DataFrame(SERVICES, schema=["category", "service", "quantity_unit", "price_unit",
-                                       "pricing_method"], orient="row"), how="cross")
+                                       "pricing_method"], orient="row"), how="cross").join(
+        pl.DataFrame({"method": list(methods)}), how="cross")
     n = grid.height
     quantity = np.round(rng.uniform(10, 5000, n), 2)
     price = np.round(rng.uniform(1, 400, n), 2)
     services = grid.with_columns(
-        pl.lit("function_value").alias("method"),
         pl.lit("total").alias("component"),
         pl.Series("quantity", quantity), pl.Series("price", price),
         pl.Series("value_cny", np.round(quantity * price * 100, 2)),

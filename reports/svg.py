@@ -17,13 +17,15 @@ import numpy as np
 PALETTE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
 NO_DATA = "#d9d9d9"
 POS, NEG = "#31a354", "#d95f0e"
+NEG_PAD = 100  # px for the value text of negative bars (left of the bars)
 
 
 def fmt_num(value: float | None, digits: int = 2) -> str:
     """Thousands-separated number text ('—' for missing)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.00"
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,17 @@ class BarChart:
 
 def hbar(items: Sequence[tuple[str, float]], unit: str, *, width: int = 720,
          label_w: int = 220, bar_h: int = 18, gap: int = 6, digits: int = 2) -> BarChart:
-    """Horizontal bar chart geometry; negative values extend left of a zero axis."""
+    """Horizontal bar chart geometry; negative values extend left of a zero axis.
+
+    When some value is negative, NEG_PAD px are kept between the label column and the
+    plot, so the value text of a negative bar never overlaps the row labels.
+    """
     vals = [float(v or 0.0) for _, v in items]
     lo, hi = min([0.0, *vals]), max([0.0, *vals])
     span = (hi - lo) or 1.0
-    plot_w = width - label_w - 110
-    zero_x = label_w + (0 - lo) / span * plot_w
+    pad = NEG_PAD if lo < 0 else 0
+    plot_w = width - label_w - 110 - pad
+    zero_x = label_w + pad + (0 - lo) / span * plot_w
     bars = []
     for i, ((name, _), v) in enumerate(zip(items, vals, strict=True)):
         w = abs(v) / span * plot_w
@@ -119,6 +126,44 @@ def class_breaks(values: np.ndarray, n: int = len(PALETTE)) -> list[float]:
     return sorted({float(q) for q in qs})
 
 
+@dataclass(frozen=True)
+class Classes:
+    """Quantile classes of one map layer: per-region class index (-1 = no data) and legend."""
+
+    index: list[int]
+    legend: list[LegendItem]
+
+
+def classify(vals: np.ndarray, unit: str, no_data: str) -> Classes:
+    """Class index of each value (quantile breaks, PALETTE order; -1 for NaN) and the legend."""
+    breaks = class_breaks(vals)
+    finite_mask = np.isfinite(vals)
+    if breaks:
+        idx = np.searchsorted(np.asarray(breaks), np.where(finite_mask, vals, 0.0), side="right")
+    else:
+        idx = np.full(vals.shape, len(PALETTE) - 1)
+    idx = np.where(finite_mask, idx, -1)
+    edges = [None, *breaks, None]
+    legend = []
+    finite = vals[finite_mask]
+    for i in range(len(breaks) + 1):
+        lo = edges[i] if edges[i] is not None else (float(finite.min()) if finite.size else 0)
+        hi = edges[i + 1] if edges[i + 1] is not None else (float(finite.max()) if finite.size
+                                                            else 0)
+        if not finite.size:
+            break
+        legend.append(LegendItem(PALETTE[i] if breaks else PALETTE[-1],
+                                 f"{fmt_num(lo)} – {fmt_num(hi)} {unit}"))
+    if not finite_mask.all():
+        legend.append(LegendItem(NO_DATA, no_data))
+    return Classes([int(i) for i in idx.tolist()], legend)
+
+
+def fill_of(index: int) -> str:
+    """Fill colour of a class index from :func:`classify` (-1 → no-data grey)."""
+    return NO_DATA if index < 0 else PALETTE[index]
+
+
 def choropleth(boundaries: dict[str, Any], values: dict[str, float], titles: dict[str, str],
                unit: str, no_data: str, *, width: int = 760) -> Choropleth:
     """One path per feature (property region_id), filled by quantile class of ``values``."""
@@ -142,33 +187,17 @@ def choropleth(boundaries: dict[str, Any], values: dict[str, float], titles: dic
     s = (width - 10) / span_x
     height = math.ceil(span_y * s) + 10
     vals = np.array([values.get(rid, np.nan) for rid, _ in rings_by], dtype=float)
-    breaks = class_breaks(vals)
+    classes = classify(vals, unit, no_data)
     shapes = []
-    for (rid, rings), v in zip(rings_by, vals, strict=True):
+    for (rid, rings), ci in zip(rings_by, classes.index, strict=True):
         parts = []
         for ring in rings:
             xy = np.empty_like(ring)
             xy[:, 0] = np.round((ring[:, 0] - lon_min) * k * s + 5, 1)
             xy[:, 1] = np.round((lat_max - ring[:, 1]) * s + 5, 1)
             parts.append(_ring_path(xy))
-        if np.isfinite(v):
-            fill = PALETTE[int(np.searchsorted(breaks, v, side="right"))] if breaks \
-                else PALETTE[-1]
-        else:
-            fill = NO_DATA
-        shapes.append(MapShape(rid, "".join(parts), fill, titles.get(rid, rid)))
-    edges = [None, *breaks, None]
-    legend = []
-    finite = vals[np.isfinite(vals)]
-    for i in range(len(breaks) + 1):
-        lo = edges[i] if edges[i] is not None else (float(finite.min()) if finite.size else 0)
-        hi = edges[i + 1] if edges[i + 1] is not None else (float(finite.max()) if finite.size
-                                                            else 0)
-        legend.append(LegendItem(PALETTE[i] if breaks else PALETTE[-1],
-                                 f"{fmt_num(lo)} – {fmt_num(hi)} {unit}"))
-    if np.isnan(vals).any():
-        legend.append(LegendItem(NO_DATA, no_data))
-    return Choropleth(width, height, shapes, legend)
+        shapes.append(MapShape(rid, "".join(parts), fill_of(ci), titles.get(rid, rid)))
+    return Choropleth(width, height, shapes, classes.legend)
 
 
 @dataclass(frozen=True)
@@ -241,10 +270,15 @@ def flow_diagram(flows: Sequence[tuple[str, str, float]], names: dict[str, str],
 @dataclass(frozen=True)
 class TornadoBar:
     label: str
-    x: float
+    x: float  # the whole bar: from the lower to the higher output
     w: float
     y: float
     text: str
+    lo_x: float  # the part from the output at the coefficient's low value to the base
+    lo_w: float
+    hi_x: float  # the part from the base to the output at the coefficient's high value
+    hi_w: float
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,26 +287,47 @@ class Tornado:
     height: int
     bars: list[TornadoBar]
     base_x: float
+    label_w: int = 300
+    text_x: float = 0.0
+    ticks: list[tuple[float, str]] = field(default_factory=list)
+    axis_y: float = 0.0
 
 
-def tornado(items: Sequence[tuple[str, float, float]], base: float, *, width: int = 720,
-            label_w: int = 220, bar_h: int = 18) -> Tornado:
-    """Tornado geometry: one bar per parameter from its low to its high result, widest first."""
+def tornado(items: Sequence[tuple[str, float, float]], base: float, *, width: int = 1000,
+            label_w: int = 300, bar_h: int = 18, text_w: int = 220,
+            titles: Sequence[str] | None = None) -> Tornado:
+    """Tornado geometry: one bar per coefficient from its low to its high result, widest first.
+
+    ``items`` are (name, output at the coefficient's low value, output at its high value);
+    each bar is split at ``base`` (the point estimate) into a low part and a high part.
+    Three axis ticks (lowest output, base, highest output) go under the bars.
+    """
     if not items:
-        return Tornado(width, 20, [], 0)
+        return Tornado(width, 20, [], 0, label_w)
     ends = [base, *(v for _, a, b in items for v in (a, b))]
     lo, hi = min(ends), max(ends)
     span = (hi - lo) or 1.0
-    plot_w = width - label_w - 20
+    plot_w = width - label_w - text_w - 20
+
     def px(v: float) -> float:
-        return round(label_w + (v - lo) / span * plot_w, 1)
+        return round(label_w + 10 + (v - lo) / span * plot_w, 1)
+
+    bx = px(base)
     bars = []
-    ordered = sorted(items, key=lambda t: (-abs(t[2] - t[1]), t[0]))
-    for i, (name, a, b) in enumerate(ordered):
+    order = sorted(range(len(items)), key=lambda i: (-abs(items[i][2] - items[i][1]),
+                                                     items[i][0]))
+    for row, i in enumerate(order):
+        name, a, b = items[i]
         x0, x1 = px(min(a, b)), px(max(a, b))
-        bars.append(TornadoBar(name, x0, max(x1 - x0, 0.5), i * (bar_h + 6) + 4,
-                               f"{fmt_num(a)} … {fmt_num(b)}"))
-    return Tornado(width, len(bars) * (bar_h + 6) + 10, bars, px(base))
+        xa, xb = px(a), px(b)
+        bars.append(TornadoBar(
+            name, x0, max(x1 - x0, 0.5), row * (bar_h + 6) + 4,
+            f"{fmt_num(a)} … {fmt_num(b)}", min(xa, bx), max(abs(xa - bx), 0.5),
+            min(xb, bx), max(abs(xb - bx), 0.5), (titles[i] if titles else name)))
+    axis_y = len(bars) * (bar_h + 6) + 8
+    ticks = [(px(lo), fmt_num(lo)), (bx, fmt_num(base)), (px(hi), fmt_num(hi))]
+    return Tornado(width, int(axis_y + 22), bars, bx, label_w,
+                   label_w + 10 + plot_w + 10, ticks, axis_y)
 
 
 @dataclass(frozen=True)
@@ -291,23 +346,32 @@ class IntervalChart:
     height: int
     items: list[Interval]
     unit: str
+    label_w: int = 220
+    text_x: float = 0.0
 
 
 def intervals(items: Sequence[tuple[str, float, float, float]], unit: str, *,
-              width: int = 720, label_w: int = 220, row_h: int = 20) -> IntervalChart:
-    """P5–P95 whiskers with a P50 mark per row (Monte Carlo uncertainty), in the given order."""
+              width: int = 1000, label_w: int = 220, row_h: int = 20,
+              text_w: int = 370, digits: int = 2) -> IntervalChart:
+    """P5–P95 whiskers with a P50 mark per row (Monte Carlo uncertainty), in the given order.
+
+    The P5/P50/P95 numbers are written in a fixed column right of the plot (``text_x``),
+    so long numbers never run past the chart.
+    """
     if not items:
-        return IntervalChart(width, 20, [], unit)
+        return IntervalChart(width, 20, [], unit, label_w, 0.0)
     lo = min(min(a, b, c) for _, a, b, c in items)
     hi = max(max(a, b, c) for _, a, b, c in items)
     lo = min(lo, 0.0)
     span = (hi - lo) or 1.0
-    plot_w = width - label_w - 150
+    plot_w = width - label_w - text_w - 20
 
     def px(v: float) -> float:
         return round(label_w + (v - lo) / span * plot_w, 1)
 
     out = [Interval(name, px(p5), px(p50), px(p95), i * row_h + 10,
-                    f"P5 {fmt_num(p5)} · P50 {fmt_num(p50)} · P95 {fmt_num(p95)}")
+                    f"P5 {fmt_num(p5, digits)} · P50 {fmt_num(p50, digits)} · "
+                    f"P95 {fmt_num(p95, digits)}")
            for i, (name, p5, p50, p95) in enumerate(items)]
-    return IntervalChart(width, len(out) * row_h + 14, out, unit)
+    return IntervalChart(width, len(out) * row_h + 14, out, unit, label_w,
+                         label_w + plot_w + 20)

@@ -217,3 +217,86 @@ def category_columns(df: pl.DataFrame) -> list[str]:
     """The per-category money columns of gep.csv (``<category>_cny``), in report order."""
     cols = [c for c in money_columns(df) if c[: -len("_cny")] in CATEGORY_ORDER]
     return sorted(cols, key=lambda c: (CATEGORY_ORDER[c[: -len("_cny")]], c))
+
+
+def province_id(region_id: pl.Expr) -> pl.Expr:
+    """Province code of a GB/T 2260 county code ("510104" → "510000"); other ids → "all"."""
+    return (pl.when(region_id.str.contains(r"^\d{6}$"))
+            .then(region_id.str.slice(0, 2) + "0000").otherwise(pl.lit("all")))
+
+
+def growth(gep: pl.DataFrame, value: str = "total_cny") -> pl.DataFrame:
+    """GEP change between consecutive years, per region and per province total (增长率).
+
+    ``gep`` is gep.csv or gep_constant.csv (CNY). For each region (and each province total
+    = Σ ``value`` over its regions that year) and method, each year is compared with the
+    previous year the table holds: change_cny = to − from; change_pct = change / from × 100
+    (null when from = 0); annual_pct = ((to/from)^(1/Δyears) − 1) × 100, the average annual
+    rate (null when from ≤ 0 or to < 0). Columns: level ("province" | "region"), region_id,
+    method, year_from, year_to, value_from_cny, value_to_cny, change_cny, change_pct,
+    annual_pct. Provinces first, then regions, each by id, method, year.
+    """
+    base = gep.select(
+        "region_id", "year",
+        (pl.col("method") if "method" in gep.columns else pl.lit(None, pl.Utf8)).alias("method"),
+        pl.col(value).cast(pl.Float64).alias("v"))
+    provinces = (base.with_columns(province_id(pl.col("region_id")).alias("region_id"))
+                 .group_by(["region_id", "method", "year"]).agg(pl.col("v").sum())
+                 .with_columns(pl.lit("province").alias("level")))
+    regions = base.with_columns(pl.lit("region").alias("level"))
+    both = pl.concat([provinces.select("level", "region_id", "method", "year", "v"),
+                      regions.select("level", "region_id", "method", "year", "v")])
+    keys = ["level", "region_id", "method"]
+    out = (both.sort([*keys, "year"], nulls_last=True)
+           .with_columns(pl.col("year").shift(1).over(keys).alias("year_from"),
+                         pl.col("v").shift(1).over(keys).alias("value_from_cny"))
+           .filter(pl.col("year_from").is_not_null())
+           .rename({"year": "year_to", "v": "value_to_cny"}))
+    d = pl.col("value_to_cny") - pl.col("value_from_cny")
+    n = (pl.col("year_to") - pl.col("year_from")).cast(pl.Float64)
+    ok = (pl.col("value_from_cny") > 0) & (pl.col("value_to_cny") >= 0)
+    out = out.with_columns(
+        d.alias("change_cny"),
+        pl.when(pl.col("value_from_cny") != 0).then(d / pl.col("value_from_cny").abs() * 100)
+        .otherwise(None).alias("change_pct"),
+        pl.when(ok & (n > 0))
+        .then(((pl.col("value_to_cny") / pl.col("value_from_cny")).pow(1 / n) - 1) * 100)
+        .otherwise(None).alias("annual_pct"))
+    level_rank = pl.col("level").replace_strict({"province": 0, "region": 1},
+                                                return_dtype=pl.Int32)
+    return out.select(keys + ["year_from", "year_to", "value_from_cny", "value_to_cny",
+                              "change_cny", "change_pct", "annual_pct"]).sort(
+        [level_rank, "region_id", "method", "year_from"], nulls_last=True)
+
+
+DECOMPOSITION_PARTS = ("area_effect_cny", "unit_value_effect_cny", "unattributed_change_cny")
+
+
+def decomposition_totals(dec: pl.DataFrame) -> pl.DataFrame:
+    """Σ over regions of change_decomposition.csv per method and period (CNY).
+
+    Columns: method, year_from, year_to, total_change_cny and whichever of the effect
+    columns (area, unit value/price-coefficient, unattributed) the table has.
+    """
+    parts = [c for c in ("total_change_cny", *DECOMPOSITION_PARTS) if c in dec.columns]
+    keys = [k for k in ("method", "year_from", "year_to") if k in dec.columns]
+    return dec.group_by(keys).agg([pl.col(c).sum() for c in parts]).sort(keys, nulls_last=True)
+
+
+def with_intervals(gep: pl.DataFrame, unc: pl.DataFrame | None) -> pl.DataFrame:
+    """gep with total_p5_cny / total_p95_cny from uncertainty.csv (service "total") when present.
+
+    The Monte Carlo P5/P95 of each region's total GEP (CNY) joined on region, year and
+    method; gep is returned unchanged when the uncertainty table has no such rows.
+    """
+    if unc is None or not {"region_id", "year", "service", "p5_cny", "p95_cny"} <= set(
+            unc.columns) or "year" not in gep.columns:
+        return gep
+    keys = ["region_id", "year"] + (["method"] if "method" in unc.columns
+                                    and "method" in gep.columns else [])
+    tot = unc.filter(pl.col("service") == "total").select(
+        *keys, pl.col("p5_cny").alias("total_p5_cny"), pl.col("p95_cny").alias("total_p95_cny"))
+    if tot.height == 0:
+        return gep
+    tot = tot.with_columns(pl.col("year").cast(gep.schema["year"]))
+    return gep.join(tot, on=keys, how="left", maintain_order="left")

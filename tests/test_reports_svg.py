@@ -62,11 +62,16 @@ def test_quantile_breaks_and_colours() -> None:
 
 def test_hbar_negative_values_left_of_zero() -> None:
     ch = hbar([("up", 300.0), ("down", -100.0)], "t", width=720, label_w=220)
-    # plot width 720-220-110 = 390 over span 400 → zero at 220 + 100/400·390 = 317.5
-    assert ch.zero_x == pytest.approx(317.5)
+    # a negative value keeps NEG_PAD = 100 px free for its value text: plot width
+    # 720-220-110-100 = 290 over span 400 → zero at 220 + 100 + 100/400·290 = 392.5
+    assert ch.zero_x == pytest.approx(392.5)
     up, down = ch.bars
-    assert up.x == pytest.approx(317.5) and up.w == pytest.approx(292.5)
-    assert down.x + down.w == pytest.approx(317.5) and down.w == pytest.approx(97.5)
+    assert up.x == pytest.approx(392.5) and up.w == pytest.approx(217.5)
+    assert down.x + down.w == pytest.approx(392.5) and down.w == pytest.approx(72.5)
+    # the negative bar's text (right-aligned at x - 4 = 316) ends 96 px right of the labels
+    assert down.x - 4 - ch.label_w == pytest.approx(96)
+    # without negatives there is no pad: zero at the label column
+    assert hbar([("a", 1.0)], "t").zero_x == pytest.approx(220)
 
 
 def test_flow_band_widths_proportional_and_conserved() -> None:
