@@ -376,9 +376,14 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
             unchecked.append(f"{section}.{key}")
         else:
             items.append((str(target), kind))
-    sub = validate_pairs(items, replace(sub_opts, deep_config=False))
-    _raise(sub.problems)
-    kinds_seen = sorted({c.kind for c in sub.checked})
+    sub_opts = replace(sub_opts, deep_config=False)
+    comp = cfg.steps.get("compensation")
+    free = comp is not None and not getattr(comp, "check_regions", True)  # the run accepts any party id then
+    subs = [validate_pairs([it for it in items if it[1] == "agreement"], replace(sub_opts, registry=None)),
+            validate_pairs([it for it in items if it[1] != "agreement"], sub_opts)] if free else [
+        validate_pairs(items, sub_opts)]
+    _raise([p for r in subs for p in r.problems])
+    kinds_seen = sorted({c.kind for r in subs for c in r.checked})
     tail = f"; {len(items)} input file(s) valid ({', '.join(kinds_seen)})" if items else "; no input files named"
     if unchecked:
         tail += f"; present but not checked here: {', '.join(sorted(set(unchecked)))}"

@@ -365,6 +365,19 @@ def test_config_checks_every_named_input(d: Path) -> None:
     assert not shallow.problems and "contents not checked" in shallow.checked[0].summary
 
 
+def test_config_agreement_parties_follow_check_regions(d: Path) -> None:
+    utf8(d / "a.toml", _agreement_text().replace('kind = "province"', 'kind = "county"', 1))
+    utf8(d / "m.csv", "断面,日期,指标,浓度\nJIEKOU,2012-01-05,TP,0.1\n")
+    base = '[run]\ntitle = "t"\nregions = "sichuan"\n\n[compensation]\nagreements = ["a.toml"]\nmonitoring = ["m.csv"]\n'
+    strict = utf8(d / "strict.toml", base)
+    p = only(validate_files([strict]).problems)  # party 340000 (a county now) is not a Sichuan region
+    assert (Path(p.file or "").name, p.code, p.value) == ("a.toml", "UNKNOWN_REGION", "340000")
+    free = utf8(d / "free.toml", base + "check_regions = false\n")
+    rep = validate_files([free])
+    assert not rep.problems, [x.render() for x in rep.problems]
+    assert "2 input file(s) valid (agreement, monitoring)" in rep.checked[0].summary
+
+
 def test_ambiguous_toml(d: Path) -> None:
     f = utf8(d / "both.toml", 'method = "pool"\n[[parties]]\nid = "a"\n[run]\ntitle = "x"\n')
     p = only(validate_files([f]).problems)
