@@ -161,3 +161,60 @@ def test_sichuan_registry_map_in_browser(
     shot = tmp_path / "sichuan.png"
     assert driver.save_screenshot(str(shot))
     shutil.copyfile(shot, SCREENSHOT_COPY.with_name("gep_report_screenshot_sichuan.png"))
+
+
+def test_map_year_method_selector_switches_layers(
+        browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Choosing another year and method recolours the map, retitles it and redraws the legend."""
+    import polars as pl
+    from gep.reports.svg import PALETTE, fmt_num
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    run, bounds, names = make_sample_run(tmp_path / "地图图层", n_regions=30,
+                                         years=(2015, 2020),
+                                         methods=("function_value", "equivalent_factor"))
+    write_reports(run, formats=["html"], lang="zh-en", boundaries=bounds, region_names=names)
+    gep = pl.read_csv(run / "tables" / "gep.csv", schema_overrides={"region_id": pl.Utf8})
+    driver = browser
+    driver.get_log("browser")
+    driver.get((run / "report.html").as_uri())
+    svg = driver.find_element(By.ID, "gep-map")
+    first = gep.get_column("method")[0]  # the table's first method is the printed one
+    other = ({"function_value", "equivalent_factor"} - {first}).pop()
+    assert svg.get_attribute("data-layer") == f"2020|{first}"  # latest year, first method
+
+    def fills() -> dict[str, str]:
+        return {p.get_attribute("data-region-id"): p.get_attribute("fill")
+                for p in svg.find_elements(By.CSS_SELECTOR, "path.region")}
+
+    default = fills()
+    Select(driver.find_element(By.ID, "map-year")).select_by_value("2015")
+    Select(driver.find_element(By.ID, "map-method")).select_by_value(other)
+    assert svg.get_attribute("data-layer") == f"2015|{other}"
+    after = fills()
+    shapes = svg.find_elements(By.CSS_SELECTOR, "path.region")
+    assert len(shapes) == len(after) == 30  # still one shape per region
+    # expected colours from the engine table: the lowest GEP/km² of that year and method
+    # is in the first quantile class, the highest in the last
+    layer = gep.filter((pl.col("year") == 2015) & (pl.col("method") == other))
+    lo = layer.sort("gep_cny_per_km2").row(0, named=True)
+    hi = layer.sort("gep_cny_per_km2").row(-1, named=True)
+    assert after[lo["region_id"]] == PALETTE[0] and after[hi["region_id"]] == PALETTE[-1]
+    assert after != default
+    title = svg.find_element(
+        By.CSS_SELECTOR, f'path[data-region-id="{hi["region_id"]}"] title')
+    value = fmt_num(hi["gep_cny_per_km2"] * 1e-4)  # CNY → 万元
+    assert title.get_attribute("textContent").endswith(f"): {value} 万元/km² / 10k CNY/km²")
+    legend = driver.find_elements(By.CSS_SELECTOR, "#map-legend div")
+    assert len(legend) == 5
+    assert legend[0].text.startswith(fmt_num(lo["gep_cny_per_km2"] * 1e-4) + " – ")
+    assert legend[-1].text.split(" – ")[1].startswith(value)
+    assert driver.find_element(By.ID, "map-caption").text == "2015 · " + {
+        "equivalent_factor": "当量因子法 / Equivalent-factor method",
+        "function_value": "功能价值法 / Function-value method"}[other]
+    # and back: the static (printed) layer returns exactly
+    Select(driver.find_element(By.ID, "map-year")).select_by_value("2020")
+    Select(driver.find_element(By.ID, "map-method")).select_by_value(first)
+    assert fills() == default
+    assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
