@@ -10,6 +10,9 @@ tracemalloc cannot see) belongs to that case alone:
 
 * ``polars-equivalent``: gep.account equivalent_factor_services + gep_totals (xie2015 set)
 * ``polars-function``: gep.account function_value_services (set rates and prices + statistics) + gep_totals
+* ``polars-extent``: gep.account gross extent flows: transitions (each class keeps 90 % and gives
+  10 % to the next class, per period) → type_flows + extent_account (gross) + extent_change_matrix;
+  its extent is built from those transitions so that they reconcile (reported apart, after the table)
 * ``plain-equivalent`` / ``plain-function``: only the arithmetic (values and totals), written plainly in Polars
 * ``pandas-equivalent`` / ``pandas-function``: the same plain arithmetic in pandas
   (merge + groupby). pandas is not a dependency: it is used if importable, otherwise
@@ -71,6 +74,47 @@ def make_input(counties: int, years: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         }
     )
     return extent, stats
+
+
+def make_flow_input(counties: int, years: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Synthetic extent and transitions that reconcile: per period each class keeps 90 % and passes 10 % to the next class."""
+    rng = np.random.default_rng(7)
+    k = len(TYPES)
+    ids = np.array([f"{100000 + i:06d}" for i in range(counties)])
+    area = np.empty((years, counties, k))
+    area[0] = rng.uniform(0.0, 5000.0, (counties, k))
+    for t in range(1, years):
+        area[t] = 0.9 * area[t - 1] + 0.1 * np.roll(area[t - 1], 1, axis=1)
+    yrs = np.arange(2000, 2000 + years, dtype=np.int32)
+    extent = pl.DataFrame({
+        "region_id": np.tile(np.repeat(ids, k), years),
+        "year": np.repeat(yrs, counties * k),
+        "class": np.tile(TYPES, counties * years),
+        "area_ha": area.reshape(-1),
+    }).with_columns(pl.col("class").alias("ecosystem_type"))
+    frm = area[:-1]  # (years-1, counties, k)
+    n = (years - 1) * counties * k
+    cls = np.tile(TYPES, (years - 1) * counties)
+    nxt = np.tile(np.roll(np.array(TYPES), -1), (years - 1) * counties)
+    base = {"region_id": np.tile(np.repeat(ids, k), years - 1), "year_from": np.repeat(yrs[:-1], counties * k),
+            "year_to": np.repeat(yrs[1:], counties * k)}
+    stay = pl.DataFrame({**base, "class_from": cls, "class_to": cls, "area_ha": 0.9 * frm.reshape(-1)})
+    move = pl.DataFrame({**base, "class_from": cls, "class_to": nxt, "area_ha": 0.1 * frm.reshape(-1)})
+    assert stay.height == n
+    return extent, pl.concat([stay, move])
+
+
+def case_extent(extent: pl.DataFrame, transitions: pl.DataFrame) -> dict[str, float]:
+    from gep.account.extent_flows import extent_change_matrix, type_flows
+    from gep.account.tables import extent_account
+
+    c0 = _cpu()
+    t0 = time.perf_counter()
+    flows = type_flows(extent, transitions)
+    acc = extent_account(extent, flows)
+    matrix = extent_change_matrix(flows, extent)
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0, "service_rows": matrix.height,
+            "gep_rows": acc.height, "total_cny": float(acc["additions_ha"].sum())}
 
 
 def _sets() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -164,8 +208,15 @@ def case_plain(kind: str, extent: pl.DataFrame, stats: pl.DataFrame) -> dict[str
 
 
 def run_case(name: str, counties: int, years: int) -> dict[str, float]:
-    extent, stats = make_input(counties, years)
     engine, kind = name.split("-")
+    if kind == "extent":
+        extent, transitions = make_flow_input(counties, years)
+        res = case_extent(extent, transitions)
+        res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        res["extent_rows"] = extent.height
+        res["transition_rows"] = transitions.height
+        return res
+    extent, stats = make_input(counties, years)
     res = {"polars": case_polars, "plain": case_plain, "pandas": case_pandas}[engine](kind, extent, stats)
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
     res["extent_rows"] = extent.height
@@ -207,6 +258,12 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{case:<20}{r['seconds']:>10.2f}{r['cpu_seconds']:>8.1f}{r['peak_rss_mb']:>14.0f}{r['service_rows']:>15,}{r['gep_rows']:>10,}"
               f"{r['total_cny'] / 1e12:>20.4f}")
+    out = subprocess.run([sys.executable, __file__, "--case", "polars-extent", "--counties", str(args.counties),
+                          "--years", str(args.years)], capture_output=True, text=True, check=True, env=env)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"polars-extent (gross extent account + type change matrix from {r['transition_rows']:,} transition rows): "
+          f"{r['seconds']:.2f} s wall, {r['cpu_seconds']:.1f} s CPU, peak RSS {r['peak_rss_mb']:.0f} MB; "
+          f"{r['gep_rows']:,} account rows, {r['service_rows']:,} matrix cells, Σ additions {r['total_cny']:.6g} ha")
     print("wall time is affected by other processes on the machine; CPU s = user + system time of the case")
     if not have_pandas:
         print("pandas is not installed: pandas comparison skipped (run with --install-pandas)")
