@@ -170,9 +170,34 @@ def test_unknown_classes_all_listed() -> None:
     assert "row 3" in res.output and "row 4" in res.output and "稻田" in res.output and "果林" in res.output
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: UNKNOWN_REGION does not suggest the closest codes although "
-                   "docs/input_tables.md says '(closest codes suggested)'")
-def test_unknown_region_suggests_closest() -> None:
-    res = gep("validate", BAD / "unknown_county.csv", "--regions", "sichuan")
-    assert res.exit_code == 2
-    assert "closest" in res.output or "did you mean" in res.output
+def test_unknown_region_suggests_the_near_code(tmp_path: Path) -> None:
+    f = tmp_path / "代码带小数.csv"
+    f.write_bytes("地区代码,年份,地类,面积（亩）\r\n510104.0,2020,水田,15000\r\n".encode("gbk"))
+    res = gep("validate", f, "--regions", "sichuan")
+    assert res.exit_code == 2 and "[UNKNOWN_REGION]" in res.output
+    assert "did you mean 510104 锦江区" in res.output
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: wholly empty rows at the end of a CSV (',,,' as Excel leaves them after "
+                   "deleted rows) are reported as 4 MISSING_VALUE problems and the run stops; empty rows should be "
+                   "skipped (or at most warned about)")
+def test_trailing_empty_rows_are_ignored(tmp_path: Path) -> None:
+    out = tmp_path / "空行"
+    res = gep("account", "--landcover", BAD / "trailing_empty_rows.csv", "--crosswalk", "tnls",
+              "--method", "equivalent-factor", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: run warnings are not shown on the terminal: `gep account --method "
+                   "function-value` on a county table values it with the illustrative, unverified per-area rates of "
+                   "function_value_cn and prints only 'wrote DIR'; UNVERIFIED_COEFFICIENT is only in manifest.json "
+                   "and the reports")
+def test_unverified_coefficients_warned_on_terminal(tmp_path: Path) -> None:
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method", "function-value",
+              "--regions", "sichuan", "--out", tmp_path / "功能价值")
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((tmp_path / "功能价值" / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert any(w["code"] == "UNVERIFIED_COEFFICIENT" for w in warnings)  # recorded ...
+    shown = res.output.replace(str(tmp_path), "")  # the temp path holds this test's name
+    assert "UNVERIFIED" in shown.upper()  # ... but not shown to the user who ran the command
