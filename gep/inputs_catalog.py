@@ -650,7 +650,7 @@ def detect_header(headers: Sequence[str]) -> tuple[list[HeaderMatch], list[Heade
     return best, sorted(complete, key=lambda m: -len(m.found))
 
 
-_TOML_AGREEMENT = re.compile(r"^\s*\[\[\s*(parties|sections)\s*\]\]", re.MULTILINE)
+_TOML_AGREEMENT = re.compile(r"^\s*\[\[\s*(parties|sections|indicators)\s*\]\]", re.MULTILINE)
 _TOML_SET = re.compile(r"^\s*(\[\[\s*tables\s*\]\]|method_family\s*=)", re.MULTILINE)
 
 
@@ -667,7 +667,8 @@ def detect_toml(path: Path, text: str) -> Detection:
     try:
         data = tomllib.loads(text)
         keys = set(data)
-        agreement = "method" in keys and bool(keys & {"parties", "sections"})
+        # [[parties]] / [[sections]] are agreement tables only; a top-level 'method' too (configs nest theirs)
+        agreement = bool(keys & {"parties", "sections", "indicators"}) or "method" in keys
         cset = "tables" in keys or "method_family" in keys
         config_keys = sorted(keys & _config_sections())
     except tomllib.TOMLDecodeError:
@@ -677,7 +678,7 @@ def detect_toml(path: Path, text: str) -> Detection:
                              if re.search(r"^\s*\[\s*" + re.escape(s) + r"\s*\]", text, re.MULTILINE))
     hits: list[tuple[str, str]] = []
     if agreement:
-        hits.append(("agreement", "method and [[parties]]/[[sections]]"))
+        hits.append(("agreement", "[[parties]] / [[sections]] / method"))
     if cset:
         hits.append(("coefficients", "[[tables]] / method_family"))
     if config_keys:
