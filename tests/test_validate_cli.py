@@ -311,6 +311,14 @@ def test_agreement_unknown_party_region_and_duplicate_id(d: Path) -> None:
     assert (p.code, p.file, p.value) == ("DUPLICATE_KEY", str(b), "xinan-m1-2012")
 
 
+def test_agreement_without_method_is_still_an_agreement(d: Path) -> None:
+    text = "\n".join(line for line in _agreement_text().splitlines() if not line.startswith("method ="))
+    f = utf8(d / "无方法.toml", text)
+    rep = validate_files([f])
+    assert rep.failed[0][1].startswith("detected: agreement")
+    assert [(p.code, "'method'" in p.message) for p in rep.problems] == [("MISSING_VALUE", True)]
+
+
 def test_agreement_syntax_error_line(d: Path) -> None:
     text = _agreement_text().replace('period = "year"', 'period = year')
     line = text.splitlines().index("period = year") + 1
