@@ -211,9 +211,10 @@ def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
 
         reader = getattr(I, reader_name)
         df = reader(path, file)
-        _raise(_null_key_duplicates(path, file, spec))
+        problems = _null_key_duplicates(path, file, spec)
         if "source_row" in df.columns:
-            _raise(_region_problems(df, file, opts, rows="source_row"))
+            problems += _region_problems(df, file, opts, rows="source_row")
+        _raise(problems)
         extra = ""
         if "service" in df.columns:
             extra = f", {df['service'].n_unique()} services"

@@ -163,6 +163,14 @@ def test_quantities_parquet(d: Path) -> None:
     assert cli(str(bad))[0] == 2
 
 
+def test_quantities_empty_component_duplicates_and_regions_together(d: Path) -> None:
+    f = gbk(d / "功能量.csv", "地区代码,年份,服务,功能量,单位\n510104,2020,水资源供给,1,万m3\n"
+                             "510104,2020,水资源供给,2,万m3\n519999,2020,水资源供给,1,万m3\n")
+    rep = validate_files([f], opts=Options(registry=_sichuan()))
+    # rows 2 and 3 have the same region, year, service and an empty component: one is a double count
+    assert sorted((p.code, p.row) for p in rep.problems) == [("DUPLICATE_KEY", 3), ("UNKNOWN_REGION", 4)]
+
+
 def test_statistics_gbk(d: Path) -> None:
     good = gbk(d / "统计.csv", "地区代码,年份,服务,价值,单位\n510104,2020,食物生产,336.7,万元\n")
     code, out = cli(str(good))
