@@ -105,3 +105,18 @@ def test_unknown_key_is_an_input_error_and_nothing_is_written(case: Path) -> Non
     with pytest.raises(InputError) as ei:
         load_coefficients("carbon_default", None, str(case / "bad2.csv"))
     assert ei.value.codes == ["UNKNOWN_KEY"] and ei.value.problems[0].row == 2
+
+
+def test_uncertainty_analyses_the_overridden_carbon_set(case: Path) -> None:
+    """With [carbon] overrides, the Monte Carlo point is the overridden stock, not the base set's."""
+    text = (case / "over.toml").read_text(encoding="utf-8")
+    (case / "over_mc.toml").write_text(text + '[uncertainty]\nmodels = ["carbon_stock"]\ndraws = 20\nseed = 1\n',
+                                       encoding="utf-8")
+    out = execute(load_config(case / "over_mc.toml"), case / "mc", "test")
+    unc = pl.read_csv(out / "tables" / "uncertainty_carbon.csv", schema_overrides={"region_id": pl.Utf8})
+    soil = unc.filter((pl.col("region_id") == "R1") & (pl.col("year") == 2015) & (pl.col("pool") == "c_soil"))
+    # 阔叶 10 ha × 120 (overridden) + 草甸 5 ha × its c_soil; the base set would give 10 × 100 + ...
+    stock = _stock(out).filter((pl.col("year") == 2015) & (pl.col("pool") == "c_soil"))["c_t"].sum()
+    assert soil["point_c_t"][0] == pytest.approx(stock, rel=1e-12)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert not [w for w in manifest["warnings"] if w["code"] == "UNCERTAINTY_BASIS_DIFFERS"]

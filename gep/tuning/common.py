@@ -144,6 +144,11 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
             model = equivalent_factor_model(ctx.extent, cset, standard_value=sv, adjustments=adjustments)
         else:
             cset = load_set_for(carbon_spec or "carbon_default", ctx)
+            if cfg.carbon_set is None and carbon is not None and getattr(carbon, "overrides", None):
+                from gep.coefficients import apply_overrides
+
+                cset = apply_overrides(cset, ctx.read_input(carbon.overrides, "coefficient overrides"),
+                                       file=carbon.overrides)
             model = carbon_stock_model(ctx.extent, cset)
         check_against_engine(model)
         ctx.record_coefficient_set(cset)
