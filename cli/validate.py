@@ -40,7 +40,9 @@ table is recognised by its header (English names or Chinese aliases). The
 OK line says what was detected and from which columns; when the columns fit
 several kinds, gep names them and asks for --kind.
 
-Every problem of every file is listed before gep stops (exit status 2).
+A FILE may also be a built-in name (xie2015, tnls, sichuan) or demo:NAME
+(the embedded demo data). Every problem of every file is listed before gep
+stops (exit status 2).
 With --regions, region ids (and agreement parties) must be in the registry;
 with --crosswalk, classes must be in the crosswalk; with --landcover,
 transitions must reconcile with it and an InVEST pool table must cover its
@@ -50,8 +52,8 @@ classes.
 
 @click.command("validate", help=_HELP)
 @click.argument("files", nargs=-1, type=click.Path())
-@click.option("--kind", "kind", default=AUTO, show_default=True,
-              type=click.Choice([AUTO, *KIND_NAMES]), help="What the files are; auto detects each file.")
+@click.option("--kind", "kind", default=AUTO, show_default=True, metavar="KIND",
+              type=click.Choice([AUTO, *KIND_NAMES]), help="What the files are (see the list above); auto detects each file.")
 @click.option("--regions", "regions", default=None,
               help="Region registry to check ids against (e.g. sichuan) or a region table; omit to accept any id.")
 @click.option("--crosswalk", default=None,
