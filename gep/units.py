@@ -159,11 +159,29 @@ def _unknown(text: str, context: str | None) -> UnitError:
     )
 
 
+_SUBSTANCE = re.compile(r"^(.+?)[-_]?(co2e|co2-eq|co2eq|co2|ch4-c|ch4|n2o|dm|c|n|p)$")
+"""Substance labels after a mass unit (t C, kg CH4-C, t dm): what is weighed, not a different unit."""
+
+
 @lru_cache(maxsize=4096)
 def _parse_simple(text: str) -> Unit | None:
-    key = _clean(text).lower()
+    cleaned = _clean(text)
+    if cleaned.startswith("Mg"):  # megagram (= t), as in 'Mg C/ha'; 'mg' is milligram
+        cleaned = "t" + cleaned[2:]
+    key = cleaned.lower()
     if not key:
         return None
+    unit = _parse_plain(key, text)
+    if unit is None:
+        m = _SUBSTANCE.match(key)
+        if m:
+            base = _parse_plain(m.group(1), text)
+            if base is not None and base.dimension == "mass":
+                return base
+    return unit
+
+
+def _parse_plain(key: str, text: str) -> Unit | None:
     if key in _BASE_UNITS:
         dim, factor = _BASE_UNITS[key]
         return Unit(dim, factor, text)

@@ -70,3 +70,23 @@ def test_compound_rates() -> None:
     assert U.money_factor("亿元") == 1e8
     with pytest.raises(UnitError):
         U.area_factor("t")
+
+
+@pytest.mark.parametrize(
+    ("unit", "to", "factor"),
+    [
+        ("kg C/m2", "t/ha", 10.0),  # 1 kg/m2 = 1e-3 t / 1e-4 ha
+        ("Mg C/ha", "t/ha", 1.0),  # megagram = tonne
+        ("mg/L", "mg/L", 1.0),  # milligram stays milligram
+        ("t CO2e", "t", 1.0),
+        ("kg CH4-C/ha", "t/ha", 1e-3),
+        ("t dm/hm2", "t/ha", 1.0),
+    ],
+)
+def test_substance_labels_on_mass_units(unit: str, to: str, factor: float) -> None:
+    assert math.isclose(U.conversion_factor(unit, to), factor, rel_tol=1e-12)
+
+
+def test_substance_label_needs_a_mass_unit() -> None:
+    with pytest.raises(UnitError):
+        U.parse_unit("m C")  # a length with a label is not a unit
