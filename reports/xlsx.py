@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from gep.units import conversion_factor
@@ -33,8 +33,11 @@ from .views import (
     account_items,
     category_columns,
     ecosystem_pivot,
+    growth,
     money_columns,
     payer_payee_matrix,
+    primary,
+    with_intervals,
 )
 
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -64,6 +67,8 @@ KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this or
     ("compensation_net", "compensation_net"),
     ("uncertainty", "uncertainty"),
     ("sensitivity", "sensitivity"),
+    ("uncertainty_carbon", "uncertainty_carbon"),
+    ("sensitivity_carbon", "sensitivity_carbon"),
 ]
 SPECIAL = {"gep", "coefficients_used"}
 TOTAL_COLUMNS = {  # tables that get a SUM row for these columns
@@ -468,6 +473,7 @@ def _gep_by_region(book: _Book, run: RunData) -> None:
     if gep is None:
         return
     lang = book.lang
+    gep = with_intervals(gep, run.table("uncertainty"))
     money = money_columns(gep)
     df = _with_names(gep.with_columns([pl.col(c) * WAN for c in money]), run, lang)
     headers = []
@@ -481,7 +487,8 @@ def _gep_by_region(book: _Book, run: RunData) -> None:
     ws = book.sheet("gep_by_region")
     first, last = _plain_table(book, ws, df, headers=headers)
     ws.freeze_panes(1, 2)
-    end = _sumifs_rows(book, ws, df, first, last, money, last + 2)
+    additive = [c for c in money if not c.endswith(("_p5_cny", "_p95_cny"))]  # Σ P5 ≠ P5 of Σ
+    end = _sumifs_rows(book, ws, df, first, last, additive, last + 2)
     cats = sorted(df.columns.index(c) for c in category_columns(df))
     if cats and cats == list(range(cats[0], cats[0] + len(cats))) and end > last + 2:
         keys = [k for k in ("year", "method") if k in df.columns]
@@ -535,6 +542,210 @@ def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     ws.set_column(tc, tc, 16)
     wide_t = wide.with_columns(pl.Series("_total", totals, dtype=pl.Float64))
     _sumifs_rows(book, ws, wide_t, first, last, [*types, "_total"], last + 2)
+
+
+def _growth_sheet(book: _Book, run: RunData) -> None:
+    """增长率: GEP change between consecutive years per region and province total.
+
+    From gep_constant.csv (constant prices) when the run wrote it, else gep.csv (current
+    prices); the header says which. Change and change % are live formulas (to − from,
+    change ÷ from) with cached values; the average annual rate is a number.
+    """
+    need = {"region_id", "year", "total_cny"}
+    src = run.table("gep_constant")
+    constant = src is not None and need <= set(src.columns)
+    if not constant:
+        src = run.table("gep")
+    if src is None or not need <= set(src.columns) or src.get_column("year").n_unique() < 2:
+        return
+    lang = book.lang
+    if constant:
+        pby = primary(src, "price_base_year") or run.manifest.get("price_base_year")
+        basis = label("constant_prices", lang, year=pby)
+    else:
+        basis = label("current_prices", lang)
+    g = growth(src)
+    names = _region_names(run, lang)
+    names.setdefault("all", label("all_regions", lang))
+    province = label("province_total", lang)
+    ws = book.sheet("growth")
+    book.text(ws, 0, 0, f"{label('growth', lang)} — {basis}", bold=True, size=12)
+    book.text(ws, 1, 0, label("growth_note", lang))
+    wan = label("wan_yuan", lang)
+    headers = [label(k, lang) for k in ("level", "region_id", "region_name", "method",
+                                        "year_from", "year_to")]
+    headers += [f"{label(k, lang)} ({wan}, {basis})" for k in ("value_from", "value_to",
+                                                                "change")]
+    headers += [label("change_pct", lang), label("annual_pct", lang)]
+    h = 3
+    book.header(ws, h, headers)
+    f_int, f_num, f_pct = book.fmt("int"), book.fmt("num"), book.fmt("pct")
+    level = {"province": province, "region": label("region", lang)}
+    r = h
+    for row in g.iter_rows(named=True):
+        r += 1
+        rid = row["region_id"]
+        name = names.get(rid) or (province if row["level"] == "province" else None)
+        for c, v in enumerate((level[row["level"]], rid, name,
+                               label(str(row["method"]), lang) if row["method"] else None)):
+            book.text(ws, r, c, v)
+        ws.write_number(r, 4, row["year_from"], f_int)
+        ws.write_number(r, 5, row["year_to"], f_int)
+        a, b = row["value_from_cny"] * WAN, row["value_to_cny"] * WAN
+        ws.write_number(r, 6, a, f_num)
+        ws.write_number(r, 7, b, f_num)
+        book.formula(ws, r, 8, f"=H{r + 1}-G{r + 1}", b - a)
+        pct = row["change_pct"]
+        book.formula(ws, r, 9, f'=IF(G{r + 1}=0,"",I{r + 1}/ABS(G{r + 1}))',
+                     pct / 100 if pct is not None else "", "pct")
+        if row["annual_pct"] is not None:
+            ws.write_number(r, 10, row["annual_pct"] / 100, f_pct)
+    ws.freeze_panes(h + 1, 3)
+    ws.autofilter(h, 0, max(r, h), len(headers) - 1)
+    for c, w in enumerate([10, 10, 14, 16, 8, 8, 18, 18, 16, 10, 12]):
+        ws.set_column(c, c, w)
+
+
+def _interval_sheet(book: _Book, run: RunData) -> None:
+    """P5–P50–P95 of each region's total GEP (uncertainty.csv, service "total") with error bars.
+
+    One row per region, year and method (万元); the chart shows P50 of the 20 regions with
+    the largest P50 in the latest year (first method) with P5–P95 error bars whose plus/minus
+    values are formula cells (P95 − P50, P50 − P5).
+    """
+    unc = run.table("uncertainty")
+    need = {"region_id", "year", "service", "p5_cny", "p50_cny", "p95_cny"}
+    if unc is None or not need <= set(unc.columns):
+        return
+    lang = book.lang
+    method = pl.col("method") if "method" in unc.columns else pl.lit(None, pl.Utf8)
+    point = pl.col("point_cny") if "point_cny" in unc.columns else pl.lit(None, pl.Float64)
+    tot = (unc.filter((pl.col("service") == "total") & (pl.col("region_id") != "all"))
+           .select("region_id", "year", method.alias("method"), (point * WAN).alias("point"),
+                   *(pl.col(c) * WAN for c in ("p5_cny", "p50_cny", "p95_cny"))))
+    if tot.height == 0:
+        return
+    y, m = tot.get_column("year").max(), tot.get_column("method").drop_nulls().first()
+    rank = (pl.col("year") == y) & (pl.col("method").eq_missing(m))
+    tot = tot.sort([rank.not_(), pl.col("p50_cny"), "region_id", "year", "method"],
+                   descending=[False, True, False, False, False], nulls_last=True)
+    names = _region_names(run, lang)
+    tot = tot.with_columns(pl.col("region_id").replace_strict(names, default=None,
+                                                              return_dtype=pl.Utf8)
+                           .alias("region_name")).select(
+        "region_id", "region_name", "year", "method", "point", "p5_cny", "p50_cny", "p95_cny")
+    ws = book.sheet("intervals")
+    wan = label("wan_yuan", lang)
+    headers = [label(k, lang) for k in ("region_id", "region_name", "year", "method")]
+    headers += [f"{label('point_estimate', lang)} ({wan})", f"P5 ({wan})", f"P50 ({wan})",
+                f"P95 ({wan})", f"P95 − P50 ({wan})", f"P50 − P5 ({wan})",
+                label("relative_width", lang)]
+    first, last = _plain_table(book, ws, tot, headers=headers[:8])
+    for c in (8, 9, 10):
+        book.text(ws, 0, c, headers[c], header=True)
+    for i, (p5, p50, p95) in enumerate(tot.select("p5_cny", "p50_cny", "p95_cny").rows()):
+        r = first + i
+        book.formula(ws, r, 8, f"=H{r + 1}-G{r + 1}", p95 - p50)
+        book.formula(ws, r, 9, f"=G{r + 1}-F{r + 1}", p50 - p5)
+        book.formula(ws, r, 10, f'=IF(G{r + 1}=0,"",(H{r + 1}-F{r + 1})/G{r + 1})',
+                     (p95 - p5) / p50 if p50 else "", "pct")
+    ws.autofilter(0, 0, last, 10)
+    ws.freeze_panes(1, 2)
+    ws.set_column(8, 10, 16)
+    n = min(20, tot.filter(rank).height)
+    if n == 0:
+        return
+    chart = book.wb.add_chart({"type": "column"})
+    chart.add_series({
+        "name": f"P50 {y}" + (f" {label(str(m), lang)}" if m else ""),
+        "categories": [ws.name, first, 1, first + n - 1, 1],
+        "values": [ws.name, first, 6, first + n - 1, 6],
+        "fill": {"color": "#74C476"},
+        "y_error_bars": {"type": "custom",  # formula references (a list would be literals)
+                         "plus_values": f"={quote_sheetname(ws.name)}!"
+                                        f"{xl_range_abs(first, 8, first + n - 1, 8)}",
+                         "minus_values": f"={quote_sheetname(ws.name)}!"
+                                         f"{xl_range_abs(first, 9, first + n - 1, 9)}",
+                         "end_style": 1},
+    })
+    chart.set_title({"name": label("interval_regions", lang),
+                     "name_font": {"name": FONT, "size": 12}})
+    chart.set_y_axis({"name": wan, "num_format": "#,##0", "num_font": {"name": FONT},
+                      "name_font": {"name": FONT}})
+    chart.set_x_axis({"num_font": {"name": FONT, "rotation": -45}})
+    chart.set_legend({"position": "bottom", "font": {"name": FONT}})
+    chart.set_size({"width": 900, "height": 420})
+    ws.insert_chart(1, 12, chart)
+
+
+def _tornado_sheet(book: _Book, run: RunData, name: str) -> None:
+    """One-at-a-time sensitivity (analysis "oat") of the first output as a tornado chart.
+
+    Columns: coefficient, its low/high, the output at the point, at low and at high, and the
+    two swings (at low − point, at high − point) as formulas; a native bar chart of the swings,
+    widest first.
+    """
+    sens = run.table(name)
+    if sens is None:
+        return
+    low = next((c for c in sens.columns if c.startswith("output_at_low")), None)
+    high = next((c for c in sens.columns if c.startswith("output_at_high")), None)
+    base = next((c for c in sens.columns if c.startswith("output_point")), None)
+    if not (low and high and base and "coefficient" in sens.columns):
+        return
+    df = sens.filter(pl.col("analysis") == "oat") if "analysis" in sens.columns else sens
+    output = None
+    if "output" in df.columns and df.height:
+        output = str(df.get_column("output").first())
+        df = df.filter(pl.col("output") == output)
+    df = df.filter(pl.col(low).is_not_null() & pl.col(high).is_not_null())
+    if df.height == 0:
+        return
+    lang = book.lang
+    code = low[len("output_at_low_"):]
+    scale, unit = {"cny": (WAN, label("wan_yuan", lang)), "c_t": (1.0, "t C"),
+                   "co2e_t": (1.0, "t CO₂e")}.get(code, (1.0, code))
+    cols = ["coefficient", *(c for c in ("coefficient_unit", "verification", "low", "high")
+                             if c in df.columns)]
+    df = (df.with_columns((pl.col(high) - pl.col(low)).abs().alias("_swing"))
+          .sort(["_swing", "coefficient"], descending=[True, False]).head(30)
+          .select(*cols, *(pl.col(c) * scale for c in (base, low, high))))
+    heads = [label(c, lang) for c in cols] + [
+        f"{label(k, lang)} ({unit})" for k in ("point_estimate", "output_at_low",
+                                               "output_at_high")]
+    ws = book.sheet(f"tornado_{name}")
+    book.text(ws, 0, 0, f"{label('tornado', lang)} — {output or ''} ({unit})", bold=True,
+              size=12)
+    book.text(ws, 1, 0, label("tornado_note", lang))
+    h = 3
+    first, last = _plain_table(book, ws, df, row0=h, headers=heads)
+    c0 = len(df.columns)
+    cb, cl, ch = (df.columns.index(c) for c in (base, low, high))
+    heads = [f"{label('tornado_low', lang)} − {label('point_estimate', lang)} ({unit})",
+             f"{label('tornado_high', lang)} − {label('point_estimate', lang)} ({unit})"]
+    book.text(ws, h, c0, heads[0], header=True)
+    book.text(ws, h, c0 + 1, heads[1], header=True)
+    for i, (b, lo, hi) in enumerate(df.select(base, low, high).rows()):
+        r = first + i
+        for c, src, v in ((c0, cl, lo - b), (c0 + 1, ch, hi - b)):
+            book.formula(ws, r, c, f"={xl_rowcol_to_cell(r, src)}-{xl_rowcol_to_cell(r, cb)}",
+                         v)
+    ws.set_column(0, 0, 48)
+    ws.set_column(c0 - 3, c0 + 1, 22)
+    ws.freeze_panes(h + 1, 1)
+    chart = book.wb.add_chart({"type": "bar"})
+    for c, name_, color in ((c0, label("tornado_low", lang), "#FDAE6B"),
+                            (c0 + 1, label("tornado_high", lang), "#74C476")):
+        chart.add_series({"name": name_, "categories": [ws.name, first, 0, last, 0],
+                          "values": [ws.name, first, c, last, c], "fill": {"color": color},
+                          "overlap": 100, "gap": 40})
+    chart.set_title({"name": f"{label('tornado', lang)} ({unit})",
+                     "name_font": {"name": FONT, "size": 12}})
+    chart.set_x_axis({"num_format": "#,##0", "num_font": {"name": FONT}})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": FONT, "size": 8}})
+    chart.set_legend({"position": "bottom", "font": {"name": FONT}})
+    chart.set_size({"width": 900, "height": 28 * (last - first + 1) + 120})
+    ws.insert_chart(last + 3, 0, chart)
 
 
 def _region_names(run: RunData, lang: str) -> dict[str, str]:
@@ -626,12 +837,17 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
     _account(book, run, coeffs)
     _gep_by_region(book, run)
     _gep_by_ecosystem(book, run)
+    _growth_sheet(book, run)
     done = set(SPECIAL)
     for name, key in KNOWN_SHEETS:
         _table_sheet(book, run, name, key, limit)
         done.add(name)
         if name == "compensation_net":
             _matrix(book, run)
+        elif name == "uncertainty":
+            _interval_sheet(book, run)
+        elif name in ("sensitivity", "sensitivity_carbon"):
+            _tornado_sheet(book, run, name)
     _coefficients(book, coeffs)
     _warnings(book, run)
     for name in sorted(run.tables):

@@ -204,7 +204,9 @@ def test_missing_manifest_fields_print_blank(tmp_path: Path) -> None:
 
 KNOWN_TABLES = ["gep", "services", "extent", "carbon_stock", "carbon_flux",
                 "carbon_flux_summary", "compensation_ledger", "compensation_net",
-                "coefficients_used", "uncertainty", "sensitivity", "extent_account"]
+                "coefficients_used", "uncertainty", "sensitivity", "extent_account",
+                "gep_constant", "change_decomposition", "uncertainty_carbon",
+                "sensitivity_carbon"]
 
 
 @pytest.mark.parametrize("name", KNOWN_TABLES)
