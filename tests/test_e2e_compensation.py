@@ -97,9 +97,7 @@ def test_validate_agreement_and_workbook() -> None:
     assert "3 samples" in res.output
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: `gep validate` on an agreement that lacks `method` (but has [[parties]] "
-                   "and [[sections]]) says UNKNOWN_KIND 'cannot tell which input this is' instead of naming the missing "
-                   "field as `gep compensate` does")
+# Fixed by 716e3e6 (was: UNKNOWN_KIND 'cannot tell which input this is').
 def test_validate_names_missing_method() -> None:
     res = gep("validate", DATA / "missing_method.toml")
     assert res.exit_code == 2
