@@ -219,3 +219,28 @@ def test_misspelled_config_key_is_explained(tmp_path: Path) -> None:
     assert f"row {line}" in res.output  # the TOML line is named (this part works)
     assert "Extra inputs are not permitted" not in res.output and "'methods'" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_function_value_from_county_quantities_statistics_and_prices(tmp_path: Path) -> None:
+    """茂县 2020 from its own tables (GBK, Chinese headers and service names), no land cover."""
+    fv = DATA / "function_value"
+    out = tmp_path / "功能价值法"
+    res = gep("account", "--method", "function-value", "--quantities", fv / "功能量2020.csv", "--statistics",
+              fv / "价值量2020.csv", "--prices", fv / "价格.csv", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    g = gep_rows(out)[("513223", "2020", "function_value")]
+    # 水源涵养 2.5 亿m3 × 6.5 元/m3 (county price) = 1 625 000 000
+    # 固碳 1.2 万t × 380 CNY/t (function_value_cn) = 4 560 000
+    # 生态能源/hydropower 3.0 亿kWh × 0.53 CNY/kWh = 159 000 000
+    # 农业产品 12 000 万元 = 120 000 000; 休闲旅游 0.85 亿元 = 85 000 000
+    assert float(g["provisioning_cny"]) == pytest.approx(159_000_000 + 120_000_000)
+    assert float(g["regulating_cny"]) == pytest.approx(1_625_000_000 + 4_560_000)
+    assert float(g["cultural_cny"]) == pytest.approx(85_000_000)
+    assert float(g["total_cny"]) == pytest.approx(1_993_560_000)
+    # without land cover the registry area is used: 3 896.5 km2
+    assert float(g["area_km2"]) == pytest.approx(3896.5)
+    svc = {r["service"]: r for r in read_csv(out / "tables" / "services.csv")}
+    assert svc["water_conservation"]["coefficient_id"] == "quantities|prices:价格.csv:row 2"
+    assert svc["water_conservation"]["price_year"] == "2020"
+    warnings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert "PRICE_YEARS_MIXED" in {w["code"] for w in warnings}  # 2010 set prices + 2020 values in one total
