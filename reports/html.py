@@ -28,7 +28,10 @@ from .views import (
     ACCOUNT_COLUMNS,
     DECOMPOSITION_PARTS,
     account_items,
+    DEDUCTION,
+    TYPE_FROM,
     category_columns,
+    change_matrix,
     decomposition_totals,
     flows,
     growth,
@@ -489,6 +492,9 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         if cats:
             items = [(label(c[:-4], lang), float(part.get_column(c).sum() or 0) * YI)
                      for c in cats]
+            ded = f"{DEDUCTION}_cny"
+            if ded in part.columns and part.get_column(ded).sum():  # subtracted: a negative bar
+                items.append((label(DEDUCTION, lang), -float(part.get_column(ded).sum()) * YI))
             charts.append({"title": label("by_category", lang), "unit": yi,
                            "chart": hbar(items, yi)})
         if {"total_cny", "year"} <= set(gep.columns) and gep.get_column("year").n_unique() > 1:
@@ -618,6 +624,20 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             n_unverified = coeffs.filter(pl.col("verification") == "unverified").height
         tables["coefficients"] = make_table("t-coef", coeffs, lang, "coefficients_used")
     cards.append((label("card_unverified", lang), str(n_unverified), ""))
+    matrices = []
+    ecm = run.table("extent_change_matrix")
+    if ecm is not None:
+        for i, ((y0, y1), wide) in enumerate(change_matrix(ecm)):
+            types = [c for c in wide.columns if c != TYPE_FROM]
+            full = wide.with_columns(pl.col(TYPE_FROM).map_elements(
+                lambda t: label(t, lang), return_dtype=pl.Utf8),
+                pl.sum_horizontal(types).alias("_total"))
+            totals = full.select(pl.lit(label("total", lang)).alias(TYPE_FROM),
+                                 *(pl.col(c).sum() for c in [*types, "_total"]))
+            heads = [label("opening_closing", lang), *(label(t, lang) for t in types),
+                     label("total", lang)]
+            matrices.append((f"{y0}–{y1}", make_table(f"t-ecm{i}", pl.concat([full, totals]),
+                                                     lang, "extent_change_matrix", heads)))
     extent = run.table("extent")
     if extent is not None:
         tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent",
@@ -626,6 +646,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
                    "extent", "sensitivity_carbon", "uncertainty_carbon"} - set(others_extra)
+    if matrices:
+        shown_names.add("extent_change_matrix")
     others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
                              max_rows=HTML_DETAIL_ROWS))
               for i, n in enumerate(sorted(run.tables))
@@ -638,6 +660,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "data_label": m.get("data_label") or "SYNTHETIC",
         "cards": cards, "charts": charts, "carbon_charts": carbon_charts, "flow": flow,
         "tornados": tornados, "interval_charts": interval_charts, "growth": grow,
+        "matrices": matrices,
         "tables": tables, "others": others, "map": map_ctx,
         "map_note": map_note, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,

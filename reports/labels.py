@@ -190,6 +190,12 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "regulating": ("调节服务", "Regulating"),
     "cultural": ("文化服务", "Cultural"),
     "supporting": ("支持服务", "Supporting"),
+    "imported_deduction": ("扣减：区外调入生态产品", "Less: ecosystem products from outside"),
+    "extent_change_matrix": ("生态系统类型变化矩阵", "Ecosystem type change matrix"),
+    "change_matrix": ("类型变化矩阵", "Type change matrix"),
+    "change_matrix_title": ("生态系统类型变化矩阵（全部区域之和，公顷）：行 = 期初类型，列 = 期末类型",
+                            "Ecosystem type change matrix (sum of regions, ha): rows = opening type, columns = closing type"),
+    "opening_closing": ("期初 \\ 期末", "opening \\ closing"),
     # services (common codes; anything else is shown as written)
     "food_production": ("食物生产", "Food production"),
     "raw_materials": ("原料生产", "Raw materials"),

@@ -14,7 +14,9 @@ import polars as pl
 CATEGORY_ORDER: dict[str, int] = {
     "provisioning": 0, "物质产品": 0, "regulating": 1, "调节服务": 1,
     "cultural": 2, "文化服务": 2, "supporting": 3, "支持服务": 3,
+    "imported_deduction": 4,  # GB/T 46869-2025: products from outside, deducted (≤ 0 rows)
 }
+DEDUCTION = "imported_deduction"
 PRICING_COLUMNS = ("pricing_method", "valuation_method", "price_method")
 # services columns the county account layout needs (others are optional)
 ACCOUNT_COLUMNS = frozenset({"region_id", "year", "category", "service", "value_cny"})
@@ -214,8 +216,12 @@ def money_columns(df: pl.DataFrame) -> list[str]:
 
 
 def category_columns(df: pl.DataFrame) -> list[str]:
-    """The per-category money columns of gep.csv (``<category>_cny``), in report order."""
-    cols = [c for c in money_columns(df) if c[: -len("_cny")] in CATEGORY_ORDER]
+    """The per-category money columns of gep.csv (``<category>_cny``), in report order.
+
+    ``imported_deduction_cny`` is not a category (it is subtracted from their sum).
+    """
+    cols = [c for c in money_columns(df) if c[: -len("_cny")] in CATEGORY_ORDER
+            and c != f"{DEDUCTION}_cny"]
     return sorted(cols, key=lambda c: (CATEGORY_ORDER[c[: -len("_cny")]], c))
 
 
@@ -300,3 +306,36 @@ def with_intervals(gep: pl.DataFrame, unc: pl.DataFrame | None) -> pl.DataFrame:
         return gep
     tot = tot.with_columns(pl.col("year").cast(gep.schema["year"]))
     return gep.join(tot, on=keys, how="left", maintain_order="left")
+
+
+TYPE_FROM, TYPE_TO = "ecosystem_type_from", "ecosystem_type_to"
+
+
+def change_matrix(flows: pl.DataFrame) -> list[tuple[tuple[Any, Any], pl.DataFrame]]:
+    """Ecosystem type change matrices Σ area_ha [ha] over regions, one per period (SEEA EA).
+
+    ``flows`` is extent_change_matrix.csv (region_id, year_from, year_to,
+    ecosystem_type_from, ecosystem_type_to, area_ha). Each matrix has one row per opening
+    type (column ``ecosystem_type_from``) and one column per closing type, in sorted order,
+    covering every type seen on either side.
+    """
+    if not {TYPE_FROM, TYPE_TO, "area_ha"} <= set(flows.columns):
+        return []
+    keys = [k for k in ("year_from", "year_to") if k in flows.columns]
+    df = flows.with_columns(pl.col(TYPE_FROM).fill_null("(none)"),
+                            pl.col(TYPE_TO).fill_null("(none)"))
+    types = sorted(set(df.get_column(TYPE_FROM).to_list()) | set(df.get_column(TYPE_TO).to_list()))
+    out = []
+    periods = df.select(keys).unique().sort(keys).rows() if keys else [()]
+    for period in periods:
+        part = df
+        for k, v in zip(keys, period, strict=True):
+            part = part.filter(pl.col(k) == v)
+        long = part.group_by([TYPE_FROM, TYPE_TO]).agg(pl.col("area_ha").sum())
+        grid = pl.DataFrame({TYPE_FROM: types}).join(pl.DataFrame({TYPE_TO: types}), how="cross")
+        full = grid.join(long, on=[TYPE_FROM, TYPE_TO], how="left").with_columns(
+            pl.col("area_ha").fill_null(0.0))
+        wide = full.pivot(on=TYPE_TO, index=TYPE_FROM, values="area_ha", sort_columns=True)
+        wide = wide.select(TYPE_FROM, *types).sort(TYPE_FROM)
+        out.append(((period[0] if period else None, period[-1] if period else None), wide))
+    return out

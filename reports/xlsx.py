@@ -33,6 +33,7 @@ from .views import (
     account_items,
     category_columns,
     ecosystem_pivot,
+    change_matrix,
     growth,
     money_columns,
     payer_payee_matrix,
@@ -54,6 +55,7 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this order
     ("extent", "extent"),
     ("extent_account", "extent_account"),
+    ("extent_change_matrix", "extent_change_matrix"),
     ("supply_physical", "supply_physical"),
     ("supply_monetary", "supply_monetary"),
     ("seea_physical_supply", "seea_physical_supply"),
@@ -544,6 +546,53 @@ def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     _sumifs_rows(book, ws, wide_t, first, last, [*types, "_total"], last + 2)
 
 
+def _change_matrix_sheet(book: _Book, run: RunData) -> None:
+    """Ecosystem type change matrices (SEEA EA), Σ regions, one block per period [ha].
+
+    Rows = opening type, columns = closing type; row totals (= opening extent) and column
+    totals (= closing extent) are SUM formulas with cached values.
+    """
+    flows = run.table("extent_change_matrix")
+    blocks = change_matrix(flows) if flows is not None else []
+    if not blocks:
+        return
+    lang = book.lang
+    ws = book.sheet("change_matrix")
+    book.text(ws, 0, 0, label("change_matrix_title", lang), bold=True, size=12)
+    r = 2
+    f_num = book.fmt("num")
+    width = 0
+    for (y0, y1), wide in blocks:
+        types = [c for c in wide.columns if c != "ecosystem_type_from"]
+        n = len(types)
+        width = max(width, n)
+        book.text(ws, r, 0, f"{y0}–{y1}", bold=True)
+        r += 1
+        book.header(ws, r, [label("opening_closing", lang), *(label(t, lang) for t in types),
+                            label("total", lang)])
+        first = r + 1
+        for i, row in enumerate(wide.rows()):
+            rr = first + i
+            book.text(ws, rr, 0, label(str(row[0]), lang))
+            for c, v in enumerate(row[1:], start=1):
+                ws.write_number(rr, c, float(v or 0.0), f_num)
+            book.formula(ws, rr, n + 1, f"=SUM({xl_rowcol_to_cell(rr, 1)}:"
+                         f"{xl_rowcol_to_cell(rr, n)})", float(sum(x or 0.0 for x in row[1:])))
+        last = first + wide.height - 1
+        tr = last + 1
+        book.text(ws, tr, 0, label("total", lang), bold=True)
+        for c in range(1, n + 2):
+            col = wide.get_column(types[c - 1]) if c <= n else None
+            cached = float(col.sum()) if col is not None else float(
+                wide.select(pl.sum_horizontal(types)).to_series().sum())
+            book.formula(ws, tr, c, f"=SUM({xl_rowcol_to_cell(first, c)}:"
+                         f"{xl_rowcol_to_cell(last, c)})", cached, bold=True)
+        r = tr + 3
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, width + 1, 12)
+    ws.freeze_panes(2, 1)
+
+
 def _growth_sheet(book: _Book, run: RunData) -> None:
     """增长率: GEP change between consecutive years per region and province total.
 
@@ -846,6 +895,8 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
             _matrix(book, run)
         elif name == "uncertainty":
             _interval_sheet(book, run)
+        elif name == "extent_change_matrix":
+            _change_matrix_sheet(book, run)
         elif name in ("sensitivity", "sensitivity_carbon"):
             _tornado_sheet(book, run, name)
     _coefficients(book, coeffs)

@@ -229,3 +229,54 @@ def test_html_tornado_two_sides_and_interval_card(written) -> None:  # type: ign
     card = re.search(r'<div class="k">GEP 90%区间 P5–P95 / GEP 90% interval P5–P95 2025 · '
                      r'功能价值法 / Function-value method</div><div class="v">(.*?)</div>', page)
     assert card is not None and card.group(1).startswith("0.06 – 0.")
+
+
+def test_imported_deduction_and_change_matrix_rendered(tmp_path: Path) -> None:
+    """imported_deduction_cny (GB/T 46869-2025) and extent_change_matrix.csv, when a run has them.
+
+    510104 deducts 1,000,000 CNY of products from outside: GEP = 630 − 100 = 530 万元.
+    Change matrix Σ regions 2015–2020 (ha): 水田→水田 100 + 30 = 130, 水田→阔叶 20,
+    阔叶→水田 5, 阔叶→阔叶 50; rows (opening) 150, 55; columns (closing) 135, 70; all 205.
+    """
+    run, bounds, names = make_hand_run(tmp_path / "扣减与矩阵")
+    t = run / "tables"
+    gep = pl.read_csv(t / "gep.csv", schema_overrides={"region_id": pl.Utf8})
+    gep = gep.with_columns(
+        pl.when(pl.col("region_id") == "510104").then(1_000_000.0).otherwise(0.0)
+        .alias("imported_deduction_cny")).with_columns(
+        (pl.col("total_cny") - pl.col("imported_deduction_cny")).alias("total_cny"))
+    gep.write_csv(t / "gep.csv")
+    services = pl.read_csv(t / "services.csv", schema_overrides={"region_id": pl.Utf8})
+    extra = services.head(1).with_columns(
+        pl.lit("imported_deduction").alias("category"), pl.lit("water_supply").alias("service"),
+        pl.lit(-1_000_000.0).alias("value_cny"), pl.lit(None, pl.Utf8).alias("ecosystem_type"))
+    pl.concat([services, extra]).write_csv(t / "services.csv")
+    (t / "extent_change_matrix.csv").write_text(
+        "region_id,year_from,year_to,ecosystem_type_from,ecosystem_type_to,area_ha\n"
+        "510104,2015,2020,水田,水田,100\n510104,2015,2020,水田,阔叶,20\n"
+        "510104,2015,2020,阔叶,阔叶,50\n510105,2015,2020,水田,水田,30\n"
+        "510105,2015,2020,阔叶,水田,5\n", encoding="utf-8")
+    write_reports(run, boundaries=bounds, region_names=names, lang="zh")
+    page = (run / "report.html").read_text(encoding="utf-8")
+    # a negative bar in the category chart: −1,000,000 CNY = −0.01 亿元
+    assert "<title>扣减：区外调入生态产品: -0.01 亿元</title>" in page
+    sec = page[page.index('id="t-ecm0"'):]
+    body = re.findall(r"<tr>(.*?)</tr>", sec[:sec.index("</table>")], re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", b) for b in body[1:]]
+    assert cells == [["水田", "130.00", "20.00", "150.00"], ["阔叶", "5.00", "50.00", "55.00"],
+                     ["合计", "135.00", "70.00", "205.00"]]
+    values = openpyxl.load_workbook(run / "report.xlsx", data_only=True)
+    formulas = openpyxl.load_workbook(run / "report.xlsx")
+    acc = list(values[next(n for n in values.sheetnames if "核算总表" in n)].iter_rows(
+        values_only=True))
+    jin = [r for r in acc if r[0] == "510104"]
+    assert [r[11] for r in jin if r[5] == "小计"][-1] == pytest.approx(-100.0)
+    total = next(r for r in jin if r[4] == "GEP合计")
+    assert total[11] == pytest.approx(530.0) and total[13] is None  # agrees with gep.csv
+    (mname,) = [n for n in values.sheetnames if n.endswith(" 类型变化矩阵")]
+    m = list(values[mname].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(m) if r[0] == "期初 \\ 期末")
+    assert m[head][1:4] == ("水田", "阔叶", "合计")
+    assert m[head + 1][:4] == ("水田", 130.0, 20.0, 150.0)
+    assert m[head + 3][:4] == ("合计", 135.0, 70.0, 205.0)
+    assert formulas[mname].cell(head + 4, 4).value == f"=SUM(D{head + 2}:D{head + 3})"
