@@ -360,6 +360,10 @@ def _match_columns(
     return found, unit_col
 
 
+match_columns = _match_columns
+"""Public name of the column matcher (used by ``gep validate`` to detect a table's kind)."""
+
+
 # ---------------------------------------------------------------------------
 # loading with checks
 
@@ -440,7 +444,9 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
 
     if spec.keys and all(k in out for k in spec.keys):
         keyed = pl.DataFrame({k: out[k] for k in (*spec.keys, ROW)})
-        keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in spec.keys]))
+        required = [k for k in spec.keys if spec.column(k).required]
+        if required:  # an empty optional key (e.g. component) is a value: two empties are duplicates
+            keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in required]))
         _check_duplicates(keyed, spec, found, file, problems)
     problems.raise_if_any()
     result = pl.DataFrame(out).select([c.name for c in spec.columns] + [ROW])

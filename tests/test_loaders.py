@@ -172,3 +172,17 @@ def test_thousands_separators_and_metadata_columns(tmp: Path) -> None:
              ['510104,2020,旱地,"1,234.5",synthetic,x'])
     df = load_table(p, LANDCOVER_SPEC)
     assert df["area_ha"][0] == 1234.5
+
+
+def test_duplicate_with_empty_optional_key(tmp: Path) -> None:
+    """Two rows whose optional key (component) is empty in both are the same key."""
+    from gep.loaders import ColumnSpec, TableSpec
+
+    spec = TableSpec(name="q", columns=(ColumnSpec(name="service"), ColumnSpec(name="component", required=False,
+                                                                                 allow_null=True),
+                                         ColumnSpec(name="quantity", dtype="float")),
+                     keys=("service", "component"))
+    p = _csv(tmp / "q.csv", "service,component,quantity", ["water_supply,,1", "water_supply,,2", "water_supply,x,3"])
+    with pytest.raises(InputError) as err:
+        load_table(p, spec)
+    assert [(x.code, x.row) for x in err.value.problems] == [("DUPLICATE_KEY", 3)]
