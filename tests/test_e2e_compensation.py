@@ -114,3 +114,24 @@ def test_unknown_party_does_not_cascade_into_share_errors(tmp_path: Path) -> Non
     assert res.exit_code == 2
     assert "[UNKNOWN_PARTY]" in res.output and "511099" in res.output
     assert "[SHARES_NOT_ONE]" not in res.output
+
+
+def test_repeat_into_same_directory_is_byte_identical_reports_included(tmp_path: Path) -> None:
+    out = tmp_path / "重复结算"
+    args = ("compensate", "--agreement", AGREEMENT, "--monitoring", MONITORING, "--out", out)
+
+    def files() -> dict[str, bytes]:
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    assert gep(*args).exit_code == 0
+    first = files()
+    assert {"report.xlsx", "report.html", "manifest.json", "run.toml"} <= set(first)
+    assert gep(*args).exit_code == 0  # the same command again: every byte, reports included
+    assert files() == first
+    res = gep("run", out / "run.toml")  # the resolved config into the same directory
+    assert res.exit_code == 0, res.output
+    again = files()
+    assert again.keys() == first.keys()
+    for k in first:  # only the recorded command line differs (manifest and the reports that print it)
+        if k.startswith("tables/") or k == "run.toml":
+            assert first[k] == again[k], k
