@@ -253,3 +253,20 @@ def test_duplicate_across_files_names_rows() -> None:
     assert res.exit_code == 2 and res.output.count("[DUPLICATE_KEY]") == 2  # 水田 and 旱地
     line = next(l for l in res.output.splitlines() if "class 水田" in l)
     assert "row 2" in line  # 水田 is row 2 of both files
+
+
+def test_constant_prices_with_county_price_index(tmp_path: Path) -> None:
+    fv = DATA / "function_value"
+    out = tmp_path / "不变价"
+    res = gep("account", "--method", "function-value", "--quantities", fv / "功能量2020.csv", "--statistics",
+              fv / "价值量2020.csv", "--prices", fv / "价格.csv", "--regions", "sichuan", "--price-base-year", "2020",
+              "--price-index", fv / "价格指数.csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    (row,) = read_csv(out / "tables" / "gep_constant.csv")
+    # 2010-priced rows × I(2020)/I(2010) = 130/100: (4 560 000 + 159 000 000) × 1.3 = 212 628 000;
+    # 2020 rows unchanged: 1 625 000 000 + 120 000 000 + 85 000 000 → total 2 042 628 000
+    assert float(row["total_cny"]) == pytest.approx(2_042_628_000)
+    assert row["price_base_year"] == "2020"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["price_base_year"] == 2020
+    assert "PRICE_YEARS_MIXED" not in {w["code"] for w in manifest["warnings"]}
