@@ -8,6 +8,7 @@ and 茂县 513223 (1000 ha 灌木, 200 ha 水系), 2020, Xie 2015 equivalent fac
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,21 @@ def test_coefficients_effect_prints_a_readable_table(base_run: Path) -> None:
               "--run", base_run)
     assert res.exit_code == 0, res.output
     assert "shape: (" not in res.output and "┆" not in res.output
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: run.toml stores an absolute `out`, so a researcher who copies a run folder, "
+                   "edits the copy's run.toml and runs `gep run copy/run.toml` silently REPLACES THE ORIGINAL run "
+                   "folder with the variant's results, while the copy keeps the old tables (wrongly labelled by its "
+                   "edited run.toml). Expected: write next to the run.toml being run, or refuse/ask for --out when "
+                   "`out` is not the folder that holds the run.toml")
+def test_copied_run_toml_does_not_overwrite_the_original(tmp_path: Path) -> None:
+    orig = tmp_path / "原始运行"
+    assert gep("run", DATA / "base_run.toml", "--out", orig).exit_code == 0
+    before = (orig / "tables" / "gep.csv").read_bytes()
+    variant = tmp_path / "变体"
+    shutil.copytree(orig, variant)
+    cfg = variant / "run.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('methods = ["equivalent_factor"]',
+                                                           'methods = ["function_value"]'), encoding="utf-8")
+    gep("run", cfg)
+    assert (orig / "tables" / "gep.csv").read_bytes() == before  # the original run is untouched
