@@ -270,3 +270,20 @@ def test_constant_prices_with_county_price_index(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["price_base_year"] == 2020
     assert "PRICE_YEARS_MIXED" not in {w["code"] for w in manifest["warnings"]}
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: `--level prefecture` with the land cover of 1 of 成都市's 22 counties writes "
+                   "a 成都市 (510100) GEP row equal to that one county (15 983 298 CNY, area 32 km2) with no warning that "
+                   "21 member counties are missing; a partial roll-up should be flagged (warning naming the missing "
+                   "counties) or refused")
+def test_partial_rollup_is_flagged(tmp_path: Path) -> None:
+    out = tmp_path / "地级汇总"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--regions", "sichuan", "--level", "prefecture", "--out", out)
+    if res.exit_code == 2:  # refusing is an acceptable fix
+        assert not out.exists()
+        return
+    assert res.exit_code == 0, res.output
+    assert float(gep_rows(out)[("510100", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL)
+    warnings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert any("510105" in w["message"] or "21" in w["message"] for w in warnings), warnings
