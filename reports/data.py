@@ -28,7 +28,8 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
     }
 )
 INT_COLUMNS: frozenset[str] = frozenset({"year", "year_from", "year_to", "price_year",
-                                         "price_base_year"})
+                                         "price_base_year", "draws", "seed", "samples", "rank",
+                                         "priority_rank", "n_counties", "n_samples"})
 
 
 @dataclass(frozen=True)

@@ -420,6 +420,26 @@ def _growth_context(run: RunData, names: dict[str, str], lang: str,
     return {"basis": basis, "charts": charts, "n_growth": n_growth}
 
 
+def _allocation_charts(run: RunData, names: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """Σ allocation_cny by region (latest year, top 20) of each transfer_* allocation table."""
+    charts = []
+    for name in sorted(n for n in run.tables if n.startswith("transfer_")):
+        df = run.table(name)
+        if df is None or not {"region_id", "allocation_cny"} <= set(df.columns) \
+                or not df.schema["allocation_cny"].is_numeric():
+            continue
+        y = latest_year(df)
+        part = select_slice(df, y, None)
+        rows = sum_by(part, "region_id", "allocation_cny").head(20).rows()
+        if not rows:
+            continue
+        f, unit = _money_unit([v for _, v in rows], lang)
+        when = f" {y}" if y is not None else ""
+        charts.append({"title": f"{label(name, lang)}{when}", "unit": unit,
+                       "chart": hbar([(names.get(r, r), v * f) for r, v in rows], unit)})
+    return charts
+
+
 def _period(df: pl.DataFrame) -> str:
     """'year_from–year_to' of a flux table slice (or the last year_to)."""
     to = str(df.get_column("year_to").max())
@@ -648,10 +668,17 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                    "extent", "sensitivity_carbon", "uncertainty_carbon"} - set(others_extra)
     if matrices:
         shown_names.add("extent_change_matrix")
-    others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
-                             max_rows=HTML_DETAIL_ROWS))
-              for i, n in enumerate(sorted(run.tables))
-              if n not in shown_names and run.tables[n].height > 0]
+    all_others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
+                                 max_rows=HTML_DETAIL_ROWS))
+                  for i, n in enumerate(sorted(run.tables))
+                  if n not in shown_names and run.tables[n].height > 0]
+    # engine tables that belong to a section are shown there, the rest under "other tables"
+    carbon_extra = [(n, t) for n, t in all_others if n.startswith("carbon_")]
+    comp_extra = [(n, t) for n, t in all_others
+                  if n.startswith(("compensation_", "transfer_"))]
+    others = [(n, t) for n, t in all_others
+              if (n, t) not in carbon_extra and (n, t) not in comp_extra]
+    comp_charts = _allocation_charts(run, names, lang)
     map_ctx, map_note = _map(run, lang, names)
     warnings = [w for w in (m.get("warnings") or []) if isinstance(w, dict)]
     return {
@@ -661,7 +688,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "cards": cards, "charts": charts, "carbon_charts": carbon_charts, "flow": flow,
         "tornados": tornados, "interval_charts": interval_charts, "growth": grow,
         "matrices": matrices,
-        "tables": tables, "others": others, "map": map_ctx,
+        "tables": tables, "others": others, "map": map_ctx, "carbon_extra": carbon_extra,
+        "comp_extra": comp_extra, "comp_charts": comp_charts,
         "map_note": map_note, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,
         "method": method,

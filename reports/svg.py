@@ -57,7 +57,8 @@ def hbar(items: Sequence[tuple[str, float]], unit: str, *, width: int = 720,
     When some value is negative, NEG_PAD px are kept between the label column and the
     plot, so the value text of a negative bar never overlaps the row labels.
     """
-    vals = [float(v or 0.0) for _, v in items]
+    tiny = 0.5 * 10.0 ** -digits  # shown as 0.00: drawn as zero, never as a negative bar
+    vals = [0.0 if abs(float(v or 0.0)) < tiny else float(v or 0.0) for _, v in items]
     lo, hi = min([0.0, *vals]), max([0.0, *vals])
     span = (hi - lo) or 1.0
     pad = NEG_PAD if lo < 0 else 0
