@@ -304,3 +304,15 @@ def test_official_total_a_few_percent_above_polygon_area_is_not_fatal(tmp_path: 
               "--regions", "sichuan", "--out", out)
     assert res.exit_code == 0, res.output
     assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL)
+
+
+def test_per_capita_and_gep_gdp_ratio_from_gbk_socio(tmp_path: Path) -> None:
+    out = tmp_path / "人均"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--socio", COUNTY / "人口GDP2020.csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    g = gep_rows(out)[("510104", "2020", "equivalent_factor")]
+    # 常住人口 1 000, 地区生产总值(万元) 100 000 = 1e9 CNY: 15 983 298 / 1000 = 15 983.298; / 1e9 = 0.015983298
+    assert float(g["gdp_cny"]) == pytest.approx(1e9)
+    assert float(g["gep_per_capita_cny"]) == pytest.approx(15_983.298)
+    assert float(g["gep_gdp_ratio"]) == pytest.approx(0.015983298)
