@@ -198,3 +198,24 @@ def test_copied_run_toml_does_not_overwrite_the_original(tmp_path: Path) -> None
                                                            'methods = ["function_value"]'), encoding="utf-8")
     gep("run", cfg)
     assert (orig / "tables" / "gep.csv").read_bytes() == before  # the original run is untouched
+
+
+def test_uncertainty_on_a_county_function_value_run(tmp_path: Path) -> None:
+    """County quantities and statistics are fixed; only the set prices they use vary (docs/tuning.md)."""
+    fv = DATA.parent / "function_value"
+    run = tmp_path / "功能价值"
+    assert gep("account", "--method", "function-value", "--quantities", fv / "功能量2020.csv", "--statistics",
+               fv / "价值量2020.csv", "--prices", fv / "价格.csv", "--regions", "sichuan", "--out", run).exit_code == 0
+    out = tmp_path / "mc"
+    res = gep("uncertainty", run, "--draws", "4000", "--seed", "5", "--range-pct", "20", "--range-for", "all",
+              "--out", out)
+    assert res.exit_code == 0, res.output
+    rows = {(r["region_id"], r["service"]): r for r in read_csv(out / "tables" / "uncertainty.csv")}
+    # the county's own price (水源涵养 6.5 元/m3) and statistics do not vary
+    wc = rows[("513223", "water_conservation")]
+    assert float(wc["sd_cny"]) == 0.0 and float(wc["p5_cny"]) == 1_625_000_000.0
+    # set prices ±20 % uniform: sd = 0.2/√3 × √(4 560 000² + 159 000 000²) = 18 367 287
+    tot = rows[("513223", "total")]
+    assert float(tot["point_cny"]) == 1_993_560_000.0
+    assert float(tot["sd_cny"]) == pytest.approx(18_367_287, rel=0.05)
+    assert float(tot["mean_cny"]) == pytest.approx(1_993_560_000.0, rel=0.001)
