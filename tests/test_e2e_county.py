@@ -329,3 +329,14 @@ def test_prefecture_with_its_own_county_is_rejected(tmp_path: Path) -> None:
     assert res.exit_code == 2, res.output
     assert "[REGION_COUNTED_TWICE]" in res.output and "510100" in res.output
     assert not out.exists()
+
+
+def test_xlsx_with_numeric_tnls_codes_missing_leading_zero(tmp_path: Path) -> None:
+    # Excel stores 0101 / 0103 / 0701 as the numbers 101 / 103 / 701; gep still finds 水田 / 旱地 / 城镇住宅用地
+    out = tmp_path / "地类编码"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_地类编码.xlsx", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
+    ext = {r["class"]: r["ecosystem_type"] for r in read_csv(out / "tables" / "extent.csv")}
+    assert ext == {"101": "水田", "103": "旱地", "701": ""}
