@@ -20,12 +20,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--regions", type=int, default=2844)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out/reports"))
+    ap.add_argument("--methods", type=int, default=2, choices=(1, 2),
+                    help="accounting methods (2 = six year x method map layers)")
     args = ap.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
     t0 = time.perf_counter()
+    methods = ("function_value", "equivalent_factor")[: args.methods]
     run, bounds, names = make_sample_run(args.out, n_regions=args.regions,
-                                         years=(2015, 2020, 2025))
+                                         years=(2015, 2020, 2025), methods=methods)
     t_make = time.perf_counter() - t0
     data = load_run(run, boundaries=bounds, region_names=names)
     rows = {k: v.height for k, v in data.tables.items()}
@@ -43,6 +46,14 @@ def main() -> None:
         size = (run / f"report.{fmt}").stat().st_size
         print(f"report.{fmt}: {timings[fmt]:.2f} s, {size / 1e6:.2f} MB")
     print(f"both formats in one call: {both:.2f} s")
+    page = (run / "report.html").read_text(encoding="utf-8")
+    i = page.find('id="gep-map-data"')
+    layer_bytes = len(page[i:page.index("</script>", i)].encode()) if i >= 0 else 0
+    j = page.find('<svg id="gep-map"')
+    map_bytes = len(page[j:page.index("</svg>", j)].encode()) if j >= 0 else 0
+    shapes = page.count('class="region"')
+    print(f"map: {shapes} shapes, SVG {map_bytes / 1e6:.2f} MB, "
+          f"year x method layers JSON {layer_bytes / 1e6:.3f} MB")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
-from .labels import label
+from .labels import PROVINCES, label, with_province_names
 import numpy as np
 
 from .svg import NO_DATA, PALETTE, choropleth, classify, flow_diagram, fmt_num, hbar, intervals, tornado
@@ -481,6 +481,11 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     """Everything the template shows, computed from the run's tables."""
     m = run.manifest
     names = _names(run, lang)
+    ids = sorted({str(v) for df in run.tables.values() for c in ("region_id", "payer", "payee",
+                                                                 "party") if c in df.columns
+                  for v in df.get_column(c).drop_nulls().unique().to_list()})
+    ids += [f"{k}0000" for k in PROVINCES]  # province totals of the growth view
+    names = with_province_names(names, ids, lang)
     names.setdefault("all", label("all_regions", lang))  # the tuning tables' all-region rows
     coeffs = coefficients_table(run)
     wan, yi = label("wan_yuan", lang), label("yi_yuan", lang)
@@ -532,8 +537,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         money = money_columns(gep_shown)
         shown = _with_names(gep_shown.with_columns([pl.col(c) * WAN for c in money]), names)
         heads = [f"{label(c[:-4], lang)} ({wan})" if c in money else
-                 (label(c, lang) if c in ("region_id", "region_name", "year", "method") else c)
-                 for c in shown.columns]
+                 label(c, lang) for c in shown.columns]
         tables["gep"] = make_table("t-gep", shown, lang, "gep", heads)
     if services is not None and {"service", "value_cny"} <= set(services.columns):
         y = year if year is not None else latest_year(services)

@@ -68,6 +68,14 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "sort_hint": ("点击表头排序", "Click a column header to sort"),
     # growth (增长率), intervals, tornado
     "growth": ("增长率", "Growth"),
+    # gep.csv indicator columns (units in the label)
+    "area_km2": ("面积(km²)", "Area (km²)"),
+    "gep_per_km2_cny": ("地均GEP(元/km²)", "GEP per km² (CNY/km²)"),
+    "gep_cny_per_km2": ("地均GEP(元/km²)", "GEP per km² (CNY/km²)"),
+    "population": ("人口(人)", "Population"),
+    "gdp": ("GDP", "GDP"),
+    "gep_per_capita_cny": ("人均GEP(元/人)", "GEP per person (CNY)"),
+    "gep_gdp_ratio": ("GEP/GDP", "GEP/GDP"),
     "carbon_flux_summary": ("碳通量汇总", "Carbon flux summary"),
     "carbon_gep_quantities": ("固碳功能量（用于GEP）", "Carbon quantities used in GEP"),
     "carbon_parameters": ("碳汇参数", "Carbon parameters"),
@@ -303,3 +311,33 @@ def sheet_label(key: str, lang: str) -> str:
     if lang == "zh-en" and len(text) > 27 and key in LABELS:
         text = LABELS[key][0]  # bilingual name would be cut: the Chinese name alone
     return text.replace(" / ", " ").replace("/", " ").replace("×", "x")[:27]
+
+
+# GB/T 2260 province-level codes (first two digits) → (zh, en): names for "XX0000" ids
+# that the run's regions registry does not hold (e.g. the other provinces of a
+# cross-provincial compensation agreement).
+PROVINCES: Final[dict[str, tuple[str, str]]] = {
+    "11": ("北京市", "Beijing"), "12": ("天津市", "Tianjin"), "13": ("河北省", "Hebei"),
+    "14": ("山西省", "Shanxi"), "15": ("内蒙古自治区", "Inner Mongolia"),
+    "21": ("辽宁省", "Liaoning"), "22": ("吉林省", "Jilin"), "23": ("黑龙江省", "Heilongjiang"),
+    "31": ("上海市", "Shanghai"), "32": ("江苏省", "Jiangsu"), "33": ("浙江省", "Zhejiang"),
+    "34": ("安徽省", "Anhui"), "35": ("福建省", "Fujian"), "36": ("江西省", "Jiangxi"),
+    "37": ("山东省", "Shandong"), "41": ("河南省", "Henan"), "42": ("湖北省", "Hubei"),
+    "43": ("湖南省", "Hunan"), "44": ("广东省", "Guangdong"),
+    "45": ("广西壮族自治区", "Guangxi"), "46": ("海南省", "Hainan"), "50": ("重庆市", "Chongqing"),
+    "51": ("四川省", "Sichuan"), "52": ("贵州省", "Guizhou"), "53": ("云南省", "Yunnan"),
+    "54": ("西藏自治区", "Xizang"), "61": ("陕西省", "Shaanxi"), "62": ("甘肃省", "Gansu"),
+    "63": ("青海省", "Qinghai"), "64": ("宁夏回族自治区", "Ningxia"),
+    "65": ("新疆维吾尔自治区", "Xinjiang"), "71": ("台湾省", "Taiwan"),
+    "81": ("香港特别行政区", "Hong Kong"), "82": ("澳门特别行政区", "Macao"),
+}
+
+
+def with_province_names(names: dict[str, str], ids: list[str], lang: str) -> dict[str, str]:
+    """``names`` plus GB/T 2260 province names for ids "XX0000" it lacks (zh, or en for en)."""
+    out = dict(names)
+    for rid in ids:
+        if rid not in out and len(rid) == 6 and rid.endswith("0000") and rid[:2] in PROVINCES:
+            zh, en = PROVINCES[rid[:2]]
+            out[rid] = en if lang == "en" else zh
+    return out

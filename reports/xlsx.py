@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
-from .labels import label, sheet_label
+from .labels import PROVINCES, label, sheet_label, with_province_names
 from .views import (
     ACCOUNT_COLUMNS,
     PIVOT_COLUMNS,
@@ -484,8 +484,7 @@ def _gep_by_region(book: _Book, run: RunData) -> None:
             base = c[: -len("_cny")]
             headers.append(f"{label(base, lang)} ({label('wan_yuan', lang)})")
         else:
-            headers.append(label(c, lang) if c in ("region_id", "region_name", "year", "method")
-                           else c)
+            headers.append(label(c, lang))
     ws = book.sheet("gep_by_region")
     first, last = _plain_table(book, ws, df, headers=headers)
     ws.freeze_panes(1, 2)
@@ -798,10 +797,12 @@ def _tornado_sheet(book: _Book, run: RunData, name: str) -> None:
 
 
 def _region_names(run: RunData, lang: str) -> dict[str, str]:
+    """Registry names by region id, plus GB/T 2260 names of province ids ("520000")."""
     col = "name_en" if lang == "en" else "name_zh"
-    if run.region_names is None or col not in run.region_names.columns:
-        return {}
-    return {k: v for k, v in run.region_names.select("region_id", col).rows() if v}
+    names: dict[str, str] = {}
+    if run.region_names is not None and col in run.region_names.columns:
+        names = {k: v for k, v in run.region_names.select("region_id", col).rows() if v}
+    return with_province_names(names, [f"{k}0000" for k in PROVINCES], lang)
 
 
 def _matrix(book: _Book, run: RunData) -> None:

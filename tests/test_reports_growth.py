@@ -280,3 +280,19 @@ def test_imported_deduction_and_change_matrix_rendered(tmp_path: Path) -> None:
     assert m[head + 1][:4] == ("水田", 130.0, 20.0, 150.0)
     assert m[head + 3][:4] == ("合计", 135.0, 70.0, 205.0)
     assert formulas[mname].cell(head + 4, 4).value == f"=SUM(D{head + 2}:D{head + 3})"
+
+
+def test_province_ids_outside_the_registry_get_gb2260_names(tmp_path: Path) -> None:
+    """A cross-provincial ledger: 520000 is not in the run's registry but is 贵州省 (GB/T 2260)."""
+    run, bounds, names = make_hand_run(tmp_path / "跨省")
+    (run / "tables" / "compensation_ledger.csv").write_text(
+        "agreement_id,period,payer,payee,amount_cny\nX,2020,520000,510104,1000000\n",
+        encoding="utf-8")
+    write_reports(run, boundaries=bounds, region_names=names, lang="zh")
+    page = (run / "report.html").read_text(encoding="utf-8")
+    flow = page[page.index('<svg id="flow"'):]
+    assert "<title>贵州省 → 锦江区: 1,000,000.00 元</title>" in flow[:flow.index("</svg>")]
+    values = openpyxl.load_workbook(run / "report.xlsx", data_only=True)
+    (mname,) = [n for n in values.sheetnames if "支付方x受偿方" in n]
+    rows = list(values[mname].iter_rows(values_only=True))
+    assert rows[1][0] == "贵州省 (520000)" and rows[0][1] == "锦江区 (510104)"

@@ -92,7 +92,7 @@ def test_gep_by_region_sumifs_equals_engine_total(book) -> None:  # type: ignore
     c = ws.cell(row=2, column=col + 1)
     assert c.data_type == "n" and c.number_format == "#,##0.00"
     assert rows[1][:2] == ("510104", "锦江区")
-    assert "gep_gdp_ratio" in header
+    assert "GEP/GDP" in header  # the engine's extra indicator column, labelled
 
 
 def test_category_chart_reads_the_total_row(hand, book) -> None:  # type: ignore[no-untyped-def]
