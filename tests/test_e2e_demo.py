@@ -164,3 +164,17 @@ def test_compensation_nets_to_zero_and_ledger_reproduces_nets(demo: Path) -> Non
     # docs/compensation.md "Demo": 云南 +60,000,000.00, 贵州 −47,500,000.00, 四川 −47,500,000.00, 茅台镇 +35,000,000.00
     assert chishui == {"530000": "60000000.00", "520000": "-47500000.00", "510000": "-47500000.00",
                        "MTZ_DEDUCTIONS": "35000000.00", "CHISHUI_FUND": "0.00"}
+
+
+def test_html_report_of_the_demo_is_byte_identical_across_invocations(demo: Path) -> None:
+    """Polars' parallel group_by sums floats in a scheduling-dependent order; a report that sums with it
+    changed its last printed digit between runs (328,707,487.66 vs .67 t C below-ground biomass)."""
+    import hashlib
+
+    run_dir = demo.parent
+    digests = set()
+    for _ in range(4):
+        res = gep("report", run_dir, "--format", "html")
+        assert res.exit_code == 0, res.output
+        digests.add(hashlib.sha256((run_dir / "report.html").read_bytes()).hexdigest())
+    assert len(digests) == 1
