@@ -33,6 +33,7 @@ from .views import (
     category_columns,
     change_matrix,
     decomposition_totals,
+    exact_sum,
     flows,
     growth,
     latest_year,
@@ -524,7 +525,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                            "chart": hbar(items, yi)})
         if {"total_cny", "year"} <= set(gep.columns) and gep.get_column("year").n_unique() > 1:
             by_year = select_slice(gep, None, method).group_by("year").agg(
-                pl.col("total_cny").sum()).sort("year")
+                exact_sum("total_cny")).sort("year")
             charts.append({"title": label("by_year", lang), "unit": yi,
                            "chart": hbar([(str(y), v * YI) for y, v in by_year.rows()], yi)})
         if "total_cny" in part.columns:

@@ -23,6 +23,17 @@ ACCOUNT_COLUMNS = frozenset({"region_id", "year", "category", "service", "value_
 PIVOT_COLUMNS = frozenset({"region_id", "year", "ecosystem_type", "value_cny"})
 
 
+def exact_sum(name: str) -> pl.Expr:
+    """Σ of a float column that does not depend on the summation order (byte-identical reports).
+
+    Polars' parallel group_by adds partial float sums in a scheduling-dependent order, so
+    the last digit of a group sum can change between runs. Summing as Decimal(38, 6) (each
+    value rounded to 10⁻⁶ of its unit: micro-yuan, micro-tonnes, micro-hectares) is exact
+    integer arithmetic, hence order-independent; the result is returned as Float64.
+    """
+    return pl.col(name).cast(pl.Decimal(38, 6), strict=False).sum().cast(pl.Float64).alias(name)
+
+
 def _col_or_null(df: pl.DataFrame, name: str, dtype: Any = pl.Utf8) -> pl.Expr:
     return pl.col(name) if name in df.columns else pl.lit(None, dtype=dtype).alias(name)
 
@@ -114,12 +125,12 @@ def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = No
     keys = ["region_id", "year", "method", "category", "service"]
     out = df.group_by(keys, maintain_order=True).agg(
         pl.when(pl.col("quantity_unit").drop_nulls().n_unique() <= 1)
-        .then(pl.col("quantity").sum()).otherwise(None).alias("quantity"),
+        .then(exact_sum("quantity")).otherwise(None).alias("quantity"),
         _unique_or_null("quantity_unit"),
         pl.col("pricing_method").drop_nulls().unique().sort().str.join("; ").alias("pricing_method"),
         _unique_or_null("price"),
         _unique_or_null("price_unit"),
-        pl.col("value_cny").sum().alias("value_cny"),
+        exact_sum("value_cny"),
         # one source: show it; several (one per ecosystem type, say): name the coefficient
         # tables they come from; the full texts are on the coefficients sheet
         pl.when(pl.col("source").drop_nulls().n_unique() <= 1)
@@ -141,7 +152,7 @@ def ecosystem_pivot(services: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
                                pl.col("ecosystem_type").fill_null("(unattributed)"))
     types = sorted(df.get_column("ecosystem_type").unique().to_list())
     long = df.group_by(["region_id", "year", "method", "ecosystem_type"]).agg(
-        pl.col("value_cny").sum())
+        exact_sum("value_cny"))
     wide = long.pivot(on="ecosystem_type", index=["region_id", "year", "method"],
                       values="value_cny", sort_columns=True)
     for t in types:
@@ -153,7 +164,7 @@ def ecosystem_pivot(services: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
 
 def payer_payee_matrix(ledger: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """Σ amount_cny [CNY] by payer (rows) × payee (columns) from the compensation ledger."""
-    long = ledger.group_by(["payer", "payee"]).agg(pl.col("amount_cny").sum())
+    long = ledger.group_by(["payer", "payee"]).agg(exact_sum("amount_cny"))
     payees = sorted(long.get_column("payee").drop_nulls().unique().to_list())
     wide = long.pivot(on="payee", index="payer", values="amount_cny", sort_columns=True)
     for p in payees:
@@ -164,7 +175,7 @@ def payer_payee_matrix(ledger: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
 
 def flows(ledger: pl.DataFrame, limit: int = 40) -> pl.DataFrame:
     """payer → payee flows Σ amount_cny [CNY], largest first (ties by name), at most ``limit``."""
-    return (ledger.group_by(["payer", "payee"]).agg(pl.col("amount_cny").sum())
+    return (ledger.group_by(["payer", "payee"]).agg(exact_sum("amount_cny"))
             .filter(pl.col("amount_cny") != 0)
             .sort(["amount_cny", "payer", "payee"], descending=[True, False, False])
             .head(limit))
@@ -196,7 +207,7 @@ def select_slice(df: pl.DataFrame, year: Any, method: Any) -> pl.DataFrame:
 
 def sum_by(df: pl.DataFrame, key: str, value: str = "value_cny") -> pl.DataFrame:
     """Σ ``value`` by ``key``, largest first (ties by key)."""
-    return (df.group_by(key).agg(pl.col(value).sum())
+    return (df.group_by(key).agg(exact_sum(value))
             .sort([value, key], descending=[True, False], nulls_last=True))
 
 
@@ -247,7 +258,7 @@ def growth(gep: pl.DataFrame, value: str = "total_cny") -> pl.DataFrame:
         (pl.col("method") if "method" in gep.columns else pl.lit(None, pl.Utf8)).alias("method"),
         pl.col(value).cast(pl.Float64).alias("v"))
     provinces = (base.with_columns(province_id(pl.col("region_id")).alias("region_id"))
-                 .group_by(["region_id", "method", "year"]).agg(pl.col("v").sum())
+                 .group_by(["region_id", "method", "year"]).agg(exact_sum("v"))
                  .with_columns(pl.lit("province").alias("level")))
     regions = base.with_columns(pl.lit("region").alias("level"))
     both = pl.concat([provinces.select("level", "region_id", "method", "year", "v"),
@@ -286,7 +297,7 @@ def decomposition_totals(dec: pl.DataFrame) -> pl.DataFrame:
     """
     parts = [c for c in ("total_change_cny", *DECOMPOSITION_PARTS) if c in dec.columns]
     keys = [k for k in ("method", "year_from", "year_to") if k in dec.columns]
-    return dec.group_by(keys).agg([pl.col(c).sum() for c in parts]).sort(keys, nulls_last=True)
+    return dec.group_by(keys).agg([exact_sum(c) for c in parts]).sort(keys, nulls_last=True)
 
 
 def with_intervals(gep: pl.DataFrame, unc: pl.DataFrame | None) -> pl.DataFrame:
@@ -331,7 +342,7 @@ def change_matrix(flows: pl.DataFrame) -> list[tuple[tuple[Any, Any], pl.DataFra
         part = df
         for k, v in zip(keys, period, strict=True):
             part = part.filter(pl.col(k) == v)
-        long = part.group_by([TYPE_FROM, TYPE_TO]).agg(pl.col("area_ha").sum())
+        long = part.group_by([TYPE_FROM, TYPE_TO]).agg(exact_sum("area_ha"))
         grid = pl.DataFrame({TYPE_FROM: types}).join(pl.DataFrame({TYPE_TO: types}), how="cross")
         full = grid.join(long, on=[TYPE_FROM, TYPE_TO], how="left").with_columns(
             pl.col("area_ha").fill_null(0.0))
