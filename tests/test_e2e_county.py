@@ -360,3 +360,17 @@ def test_carbon_quantity_in_tonnes_of_carbon_is_not_priced_as_co2(tmp_path: Path
         values[unit] = float(gep_rows(out)[("513223", "2020", "function_value")]["total_cny"])
     assert values["t CO2"] == pytest.approx(100 * 380)
     assert values["t C"] == pytest.approx(100 * 44 / 12 * 380)  # 139 333.33
+
+
+def test_standard_value_from_county_grain_statistics(tmp_path: Path) -> None:
+    out = tmp_path / "粮食标准当量"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--grain", COUNTY / "粮食2020.csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    # 1/7 rule (Xie 2008): D = 1/7 × Σ m_i p_i q_i / M
+    #   = (600 × 8000 × 2.8 + 400 × 6000 × 2.2) / 1000 / 7 = (13 440 000 + 5 280 000) / 7000 = 2 674.2857 CNY/hm2
+    d = (600 * 8000 * 2.8 + 400 * 6000 * 2.2) / 1000 / 7
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(4692 * d)
+    svc = read_csv(out / "tables" / "services.csv")
+    assert {r["price_year"] for r in svc} == {"2020"}  # the grain year's prices, not the set's 2010
+    assert float(svc[0]["price"]) == pytest.approx(d)
