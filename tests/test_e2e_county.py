@@ -374,3 +374,14 @@ def test_standard_value_from_county_grain_statistics(tmp_path: Path) -> None:
     svc = read_csv(out / "tables" / "services.csv")
     assert {r["price_year"] for r in svc} == {"2020"}  # the grain year's prices, not the set's 2010
     assert float(svc[0]["price"]) == pytest.approx(d)
+
+
+def test_quantity_in_a_unit_the_price_cannot_value(tmp_path: Path) -> None:
+    out = tmp_path / "单位不符"
+    res = gep("account", "--method", "function-value", "--quantities", BAD / "quantities_wrong_units.csv",
+              "--out", out)
+    assert res.exit_code == 2, res.output
+    assert res.output.count("[UNIT_MISMATCH]") == 2  # both rows, each named
+    assert "quantities_wrong_units.csv, row 2, column 'unit'" in res.output and "万t × CNY/m3" in res.output
+    assert "quantities_wrong_units.csv, row 3, column 'unit'" in res.output and "亿m3 × CNY/t" in res.output
+    assert not out.exists()
