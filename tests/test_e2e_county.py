@@ -385,3 +385,18 @@ def test_quantity_in_a_unit_the_price_cannot_value(tmp_path: Path) -> None:
     assert "quantities_wrong_units.csv, row 2, column 'unit'" in res.output and "万t × CNY/m3" in res.output
     assert "quantities_wrong_units.csv, row 3, column 'unit'" in res.output and "亿m3 × CNY/t" in res.output
     assert not out.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: a statistical sheet with a title row above the header ('锦江区2020年土地利用"
+                   "现状表' merged over A1:D1, header in row 2 — the usual layout of Chinese 统计表) gives four "
+                   "MISSING_COLUMN problems for columns that are all there in row 2; gep should find the header row "
+                   "(or say that row 2 looks like the header and the title row must go)")
+def test_title_row_above_header(tmp_path: Path) -> None:
+    out = tmp_path / "标题行"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_标题行.xlsx", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--out", out)
+    if res.exit_code == 2:
+        assert "row 2" in res.output, res.output
+        return
+    assert res.exit_code == 0, res.output
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
