@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
@@ -21,15 +22,23 @@ from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
 from .labels import PROVINCES, label, with_province_names
-import numpy as np
-
-from .svg import NO_DATA, PALETTE, choropleth, classify, flow_diagram, fmt_num, hbar, intervals, tornado
+from .svg import (
+    NO_DATA,
+    PALETTE,
+    choropleth,
+    classify,
+    flow_diagram,
+    fmt_num,
+    hbar,
+    intervals,
+    tornado,
+)
 from .views import (
     ACCOUNT_COLUMNS,
     DECOMPOSITION_PARTS,
-    account_items,
     DEDUCTION,
     TYPE_FROM,
+    account_items,
     category_columns,
     change_matrix,
     decomposition_totals,
@@ -468,7 +477,7 @@ def _carbon_cards(summary: pl.DataFrame | None, flux: pl.DataFrame,
         part = src.filter(pl.col("method") == mth)
         part = part.filter(pl.col("year_to") == part.get_column("year_to").max())
         period = _period(part)
-        cards.append((f"{label('card_carbon', lang)} {period} · {mth}",
+        cards.append((f"{label('card_carbon', lang)} {period} · {label(str(mth), lang)}",
                       fmt_num(float(part.get_column("co2e_t").sum() or 0), 0),
                       label("t_co2e", lang)))
     return cards
@@ -592,7 +601,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                   .alias("transition"))
             items = sum_by(tr, "transition", "co2e_t").head(15).rows()
             carbon_charts.append({"title": f"{label('flux_by_transition', lang)} {period}"
-                                           f"{' · ' + str(fm) if fm else ''} (t CO₂e)",
+                                           f"{' · ' + label(str(fm), lang) if fm else ''} (t CO₂e)",
                                   "unit": "t CO₂e", "chart": hbar(items, "t CO₂e")})
         cards.extend(_carbon_cards(run.table("carbon_flux_summary"), flux, lang))
         tables["carbon_flux"] = make_table("t-flux", _with_names(flux, names), lang,

@@ -39,6 +39,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "gep_constant": ("不变价GEP", "GEP at constant prices"),
     "change_decomposition": ("变化分解", "Change decomposition"),
     "function_value": ("功能价值法", "Function-value method"),
+    "gain_loss": ("增减法", "gain-loss method"),
+    "gain_loss_rate": ("增减法（速率）", "gain-loss rates"),
+    "stock_difference": ("储量差法", "stock-difference method"),
+    "wetland_ch4": ("湿地甲烷", "wetland CH₄"),
     "equivalent_factor": ("当量因子法", "Equivalent-factor method"),
     "summary": ("概要", "Summary"),
     "map": ("单位面积GEP分布图", "GEP per km² by county"),
@@ -92,11 +96,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "growth_total": ("全省合计GEP变化", "Change of total GEP"),
     "constant_prices": ("不变价，{year}年价格", "constant {year} prices"),
     "current_prices": ("现价（未扣除价格变化）", "current prices (price changes included)"),
-    "growth_note": ("相邻核算年份之间的变化：变化量 = 后一年 − 前一年；变化率 = 变化量 ÷ 前一年；"
-                    "年均增长率 = (后一年 ÷ 前一年)^(1/间隔年数) − 1。全省合计为各区域之和。",
-                    "Change between consecutive accounting years: change = later − earlier; "
-                    "change % = change ÷ earlier; average annual % = (later ÷ earlier)^(1/years) − 1. "
-                    "Province totals are sums over the regions."),
+    "growth_note": (("相邻核算年份之间的变化：变化量 = 后一年 − 前一年；变化率 = 变化量 ÷ 前一年；"
+                     "年均增长率 = (后一年 ÷ 前一年)^(1/间隔年数) − 1。全省合计为各区域之和。"),
+                    ("Change between consecutive accounting years: change = later − earlier; "
+                     "change % = change ÷ earlier; average annual % = "
+                     "(later ÷ earlier)^(1/years) − 1. Province totals are sums over the regions.")),
     "province_total": ("全省合计", "Province total"),
     "all_regions": ("全部区域", "all regions"),
     "region": ("区域", "Region"),
@@ -122,8 +126,9 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "tornado_low": ("参数取低值时", "coefficient at its low value"),
     "tornado_high": ("参数取高值时", "coefficient at its high value"),
     "tornado_note": ("每条：该参数在其取值范围低端/高端时的输出，其余参数取点估计；竖线为点估计",
-                     "Each bar: the output with this coefficient at the low/high end of its range, "
-                     "all others at their point values; the vertical line is the point estimate"),
+                     ("Each bar: the output with this coefficient at the low/high end of its "
+                      "range, all others at their point values; the vertical line is the point "
+                      "estimate")),
     "total_p5": ("合计P5", "Total P5"),
     "point_estimate": ("点估计", "point estimate"),
     "output_at_low": ("参数取低值时的输出", "output at the low value"),

@@ -20,7 +20,12 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs, xl_rowcol_to_cell
+from xlsxwriter.utility import (
+    quote_sheetname,
+    xl_col_to_name,
+    xl_range_abs,
+    xl_rowcol_to_cell,
+)
 from xlsxwriter.worksheet import Worksheet
 
 from gep.units import conversion_factor
@@ -32,8 +37,8 @@ from .views import (
     PIVOT_COLUMNS,
     account_items,
     category_columns,
-    ecosystem_pivot,
     change_matrix,
+    ecosystem_pivot,
     growth,
     money_columns,
     payer_payee_matrix,
@@ -163,7 +168,7 @@ class _Book:
         else:
             self.number(ws, r, c, value, kind, **style)
 
-    def formula(self, ws: Worksheet, r: int, c: int, formula: str, value: float,
+    def formula(self, ws: Worksheet, r: int, c: int, formula: str, value: float | str,
                 kind: str = "num", **style: Any) -> None:
         """A live formula with the engine's value stored as its cached result."""
         ws.write_formula(r, c, formula, self.fmt(kind, **style), value)
@@ -705,7 +710,7 @@ def _interval_sheet(book: _Book, run: RunData) -> None:
         return
     chart = book.wb.add_chart({"type": "column"})
     chart.add_series({
-        "name": f"P50 {y}" + (f" {label(str(m), lang)}" if m else ""),
+        "name": f"P50 {y!s}" + (f" {label(str(m), lang)}" if m else ""),
         "categories": [ws.name, first, 1, first + n - 1, 1],
         "values": [ws.name, first, 6, first + n - 1, 6],
         "fill": {"color": "#74C476"},

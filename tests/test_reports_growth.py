@@ -193,7 +193,7 @@ def test_html_growth_section_and_decomposition(written) -> None:  # type: ignore
     sec = sec[:sec.index("</section>")]
     assert "不变价，2020年价格 / constant 2020 prices" in sec
     table = sec[sec.index('id="t-growth"'):]
-    first = re.search(r"<tbody>\s*<tr>(.*?)</tr>", table, re.S).group(1)
+    first = re.search(r"<tbody>\s*<tr>(.*?)</tr>", table, re.DOTALL).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", first)
     assert cells[1] == "510000" and cells[6:] == ["700.00", "750.00", "50.00", "7.14", "1.39"]
     # (1 + 500/7000)^(1/5) − 1 = 1.3894 % average annual
@@ -261,7 +261,7 @@ def test_imported_deduction_and_change_matrix_rendered(tmp_path: Path) -> None:
     # a negative bar in the category chart: −1,000,000 CNY = −0.01 亿元
     assert "<title>扣减：区外调入生态产品: -0.01 亿元</title>" in page
     sec = page[page.index('id="t-ecm0"'):]
-    body = re.findall(r"<tr>(.*?)</tr>", sec[:sec.index("</table>")], re.S)
+    body = re.findall(r"<tr>(.*?)</tr>", sec[:sec.index("</table>")], re.DOTALL)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", b) for b in body[1:]]
     assert cells == [["水田", "130.00", "20.00", "150.00"], ["阔叶", "5.00", "50.00", "55.00"],
                      ["合计", "135.00", "70.00", "205.00"]]
