@@ -535,7 +535,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         if {"total_cny", "year"} <= set(gep.columns) and gep.get_column("year").n_unique() > 1:
             by_year = select_slice(gep, None, method).group_by("year").agg(
                 exact_sum("total_cny")).sort("year")
-            charts.append({"title": label("by_year", lang), "unit": yi,
+            charts.append({"title": f"{label('by_year', lang)} · {label('current_prices', lang)}",
+                           "unit": yi,
                            "chart": hbar([(str(y), v * YI) for y, v in by_year.rows()], yi)})
         if "total_cny" in part.columns:
             top = part.sort(["total_cny", "region_id"], descending=[True, False]).head(15)
