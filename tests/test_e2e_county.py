@@ -400,3 +400,16 @@ def test_title_row_above_header(tmp_path: Path) -> None:
         return
     assert res.exit_code == 0, res.output
     assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
+
+
+def test_regional_npp_adjustment(tmp_path: Path) -> None:
+    out = tmp_path / "调整"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--adjustments", COUNTY / "调整系数.csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    # equivalent-weighted hm2 of 锦江区 by service (1000 ha 水田 + 200 ha 旱地): food 1530, raw 170, water −2626,
+    # gas 1244, climate 642, purification 190, hydrological 2774, soil 216, nutrient 214, biodiversity 236,
+    # aesthetic 102 (Σ 4692). NPP ratio 1.2 scales all but water supply, hydrological regulation (precipitation)
+    # and soil conservation (soil): 4328 × 1.2 + (−2626 + 2774 + 216) = 5193.6 + 364 = 5557.6 → × 3406.5
+    total = float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"])
+    assert total == pytest.approx(5557.6 * 3406.5)  # 18 931 964.4
