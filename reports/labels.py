@@ -72,6 +72,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "sort_hint": ("点击表头排序", "Click a column header to sort"),
     # growth (增长率), intervals, tornado
     "growth": ("增长率", "Growth"),
+    "period": ("时段", "Period"),
     # gep.csv indicator columns (units in the label)
     "area_km2": ("面积(km²)", "Area (km²)"),
     "gep_per_km2_cny": ("地均GEP(元/km²)", "GEP per km² (CNY/km²)"),

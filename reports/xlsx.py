@@ -34,10 +34,12 @@ from .data import RunData, coefficients_table
 from .labels import PROVINCES, label, sheet_label, with_province_names
 from .views import (
     ACCOUNT_COLUMNS,
+    DECOMPOSITION_PARTS,
     PIVOT_COLUMNS,
     account_items,
     category_columns,
     change_matrix,
+    decomposition_totals,
     ecosystem_pivot,
     growth,
     money_columns,
@@ -657,6 +659,48 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
     ws.autofilter(h, 0, max(r, h), len(headers) - 1)
     for c, w in enumerate([10, 10, 14, 16, 8, 8, 18, 18, 16, 10, 12]):
         ws.set_column(c, c, w)
+    _decomposition_block(book, ws, run, h, 12)
+
+
+def _decomposition_block(book: _Book, ws: Worksheet, run: RunData, row0: int,
+                         col0: int) -> None:
+    """Σ regions of change_decomposition.csv per method and period (万元) and a bar chart."""
+    dec = run.table("change_decomposition")
+    if dec is None or not {"year_from", "year_to"} <= set(dec.columns):
+        return
+    tot = decomposition_totals(dec)
+    parts = [c for c in ("total_change_cny", *DECOMPOSITION_PARTS) if c in tot.columns]
+    if not parts or tot.height == 0:
+        return
+    lang = book.lang
+    wan = label("wan_yuan", lang)
+    book.text(ws, row0 - 1, col0, label("decomposition_chart", lang), bold=True)
+    for j, head in enumerate([label("period", lang),
+                              *(f"{label(c[:-4], lang)} ({wan})" for c in parts)]):
+        book.text(ws, row0, col0 + j, head, header=True)
+    method = pl.col("method") if "method" in tot.columns else pl.lit(None, pl.Utf8)
+    rows = tot.select(method.alias("m"), "year_from", "year_to", *parts).rows()
+    for i, (m, y0, y1, *vals) in enumerate(rows):
+        r = row0 + 1 + i
+        book.text(ws, r, col0, f"{y0!s}–{y1!s}" + (f" {label(str(m), lang)}" if m else ""))
+        for j, v in enumerate(vals):
+            book.number(ws, r, col0 + 1 + j, (v or 0.0) * WAN)
+    ws.set_column(col0, col0, 30)
+    ws.set_column(col0 + 1, col0 + len(parts), 16)
+    last = row0 + len(rows)
+    chart = book.wb.add_chart({"type": "bar"})
+    for j, c in enumerate(parts):
+        chart.add_series({"name": [ws.name, row0, col0 + 1 + j],
+                          "categories": [ws.name, row0 + 1, col0, last, col0],
+                          "values": [ws.name, row0 + 1, col0 + 1 + j, last, col0 + 1 + j]})
+    chart.set_title({"name": label("decomposition_chart", lang),
+                     "name_font": {"name": FONT, "size": 12}})
+    chart.set_x_axis({"name": wan, "num_format": "#,##0", "num_font": {"name": FONT},
+                      "name_font": {"name": FONT}})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": FONT, "size": 8}})
+    chart.set_legend({"position": "bottom", "font": {"name": FONT}})
+    chart.set_size({"width": 760, "height": 60 * len(rows) + 160})
+    ws.insert_chart(last + 2, col0, chart)
 
 
 def _interval_sheet(book: _Book, run: RunData) -> None:

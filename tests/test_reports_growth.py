@@ -132,7 +132,7 @@ def test_excel_growth_sheet(written) -> None:  # type: ignore[no-untyped-def]
     (name,) = [n for n in values.sheetnames if "增长率" in n]
     rows = list(values[name].iter_rows(values_only=True))
     assert "不变价，2020年价格" in rows[0][0]  # constant prices, and which
-    assert "不变价" in rows[3][6]
+    assert rows[3][0] == "层级 / Level" and "不变价" in rows[3][6]
     body = [r for r in rows[4:] if r[0]]
     prov = [r for r in body if r[1] == "510000"]
     # 万元: 700 → 750 (+50, +7.14 %), 750 → 843 (+93, +12.4 %)
@@ -142,6 +142,10 @@ def test_excel_growth_sheet(written) -> None:  # type: ignore[no-untyped-def]
     assert [r[9] for r in prov] == pytest.approx([50 / 700, 0.124])
     jin = [r for r in body if r[1] == "510104"]
     assert jin[0][2] == "锦江区" and jin[0][10] == pytest.approx(1.05 ** 0.2 - 1)
+    # decomposition block right of the table: Σ regions 2015–2020 = 50 万元 = 25 + 25 + 0
+    assert rows[3][12] == "时段 / Period"
+    assert rows[4][12:17] == ("2015–2020 功能价值法 / Function-value method", 50.0, 25.0, 25.0,
+                              0.0)
     wf = formulas[name]
     r = 4 + body.index(prov[0]) + 1  # 1-based sheet row of the first province row
     assert wf.cell(r, 9).value == f"=H{r}-G{r}"
