@@ -62,7 +62,8 @@ def test_services_sum_to_gep_categories_and_total(demo: Path) -> None:
         assert diff <= 1e-6 * float(j[f"{c}_cny"].abs().max()), c
     cats = j["provisioning_cny"] + j["regulating_cny"] + j["supporting_cny"] + j["cultural_cny"]
     assert ((cats - j["imported_deduction_cny"] - j["total_cny"]).abs() <= 1e-9 * j["total_cny"].abs() + 1e-6).all()
-    assert ((j["all_s"] - j["imported_deduction_cny"] - j["total_cny"]).abs() <= 1e-9 * j["total_cny"].abs() + 1e-6).all()
+    # every services row, deduction rows (category imported_deduction, ≤ 0) included, sums to the total
+    assert ((j["all_s"] - j["total_cny"]).abs() <= 1e-9 * j["total_cny"].abs() + 1e-6).all()
     # the two methods are never mixed: function-value rows carry no supporting category
     assert g.filter(pl.col("method") == "function_value")["supporting_cny"].abs().max() == 0
 
