@@ -45,8 +45,6 @@ _define("mass", 1.0, "t", "吨", "tonne", "tonnes")
 _define("mass", 1e-3, "kg", "千克", "公斤")
 _define("mass", 1e-6, "g", "克")
 _define("mass", 1e-9, "mg", "毫克")
-# carbon / CO2 masses are masses; what is weighed is said by the column (c_t, co2e_t)
-_define("mass", 1.0, "tc", "tco2", "tco2e", "t_c", "t_co2", "t_co2e")
 # energy, base kWh
 _define("energy", 1.0, "kwh", "千瓦时", "度")
 _define("energy", 1000.0, "mwh")
@@ -105,6 +103,8 @@ class Unit:
     dimension: str
     factor: float
     text: str
+    substance: str | None = None
+    """What a mass is a mass of ('C', 'CO2', 'CH4', 'dm' ...), when the unit says so (t C, t CO2e)."""
 
     @property
     def base_symbol(self) -> str:
@@ -131,6 +131,35 @@ class CompoundUnit:
     @property
     def signature(self) -> tuple[str, tuple[str, ...]]:
         return self.numerator.dimension, tuple(sorted(d.dimension for d in self.denominators))
+
+    @property
+    def substance(self) -> str | None:
+        return self.numerator.substance
+
+
+def _substance_factor(a: str | None, b: str | None, a_text: str, b_text: str,
+                      context: str | None) -> float:
+    """Factor from a mass of substance ``a`` to one of ``b`` (C → CO2 = 44/12); unlabelled masses pass."""
+    if a is None or b is None or a == b:
+        return 1.0
+    if (a, b) == ("C", "CO2"):
+        return C_TO_CO2
+    if (a, b) == ("CO2", "C"):
+        return 1.0 / C_TO_CO2
+    raise UnitError(
+        [
+            Problem(
+                code="UNIT_MISMATCH",
+                message=(
+                    f"'{a_text}' is a mass of {a} and '{b_text}' a mass of {b}"
+                    + (f" in {context}" if context else "")
+                    + "; gep converts only between C and CO2 (× 44/12)"
+                ),
+                value=f"{a_text} → {b_text}",
+                expected=f"a quantity of {b}, or of C/CO2 when the other side is C/CO2",
+            )
+        ]
+    )
 
 
 def _clean(text: str) -> str:
@@ -162,6 +191,12 @@ def _unknown(text: str, context: str | None) -> UnitError:
 _SUBSTANCE = re.compile(r"^(.+?)[-_]?(co2e|co2-eq|co2eq|co2|ch4-c|ch4|n2o|dm|c|n|p)$")
 """Substance labels after a mass unit (t C, kg CH4-C, t dm): what is weighed, not a different unit."""
 
+_SUBSTANCE_NAMES = {"co2e": "CO2", "co2-eq": "CO2", "co2eq": "CO2", "co2": "CO2", "ch4-c": "CH4-C",
+                    "ch4": "CH4", "n2o": "N2O", "dm": "dm", "c": "C", "n": "N", "p": "P"}
+
+C_TO_CO2: float = 44.0 / 12.0
+"""Mass ratio CO2 : C = 44/12 (molar masses; IPCC 2006 GL Vol. 4 ch. 2, conversion of C to CO2)."""
+
 
 @lru_cache(maxsize=4096)
 def _parse_simple(text: str) -> Unit | None:
@@ -177,7 +212,7 @@ def _parse_simple(text: str) -> Unit | None:
         if m:
             base = _parse_plain(m.group(1), text)
             if base is not None and base.dimension == "mass":
-                return base
+                return Unit(base.dimension, base.factor, text, _SUBSTANCE_NAMES[m.group(2)])
     return unit
 
 
@@ -249,7 +284,7 @@ def conversion_factor(from_unit: str, to_unit: str, context: str | None = None) 
                 )
             ]
         )
-    return a.factor / b.factor
+    return a.factor / b.factor * _substance_factor(a.substance, b.substance, from_unit, to_unit, context)
 
 
 def _describe(u: CompoundUnit) -> str:
@@ -329,7 +364,8 @@ def value_factor(quantity_unit: str, price_unit: str, context: str | None = None
                 )
             ]
         )
-    return q.factor / price.per.factor * price.money.factor
+    sub = _substance_factor(q.substance, price.per.substance, quantity_unit, price_unit, context)
+    return q.factor / price.per.factor * price.money.factor * sub
 
 
 def _dimension_factor(unit: str, dimension: str, expected: str, context: str | None) -> float:
@@ -366,7 +402,3 @@ def is_unit(text: str) -> bool:
         return False
     return True
 
-
-# Physical constants used across modules, with their source.
-C_TO_CO2: float = 44.0 / 12.0
-"""Mass ratio CO2 : C = 44/12 (molar masses; IPCC 2006 GL Vol. 4, Eq. 2.x conversion)."""

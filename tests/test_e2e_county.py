@@ -342,10 +342,6 @@ def test_xlsx_with_numeric_tnls_codes_missing_leading_zero(tmp_path: Path) -> No
     assert ext == {"101": "水田", "103": "旱地", "701": ""}
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: a carbon-sequestration quantity in 't C' is valued with function_value_cn's "
-                   "price of 380 CNY per t CO2 as if it were t CO2: 100 t C → 38 000 CNY, exactly like 100 t CO2; the "
-                   "'C' / 'CO2' after 't' is silently dropped. 100 t C = 366.67 t CO2 → 139 333.33 CNY (or the run "
-                   "should stop with UNIT_MISMATCH); counties reporting 固碳量 in t C are undervalued 3.67×")
 def test_carbon_quantity_in_tonnes_of_carbon_is_not_priced_as_co2(tmp_path: Path) -> None:
     values = {}
     for unit in ("t CO2", "t C"):

@@ -90,3 +90,18 @@ def test_substance_labels_on_mass_units(unit: str, to: str, factor: float) -> No
 def test_substance_label_needs_a_mass_unit() -> None:
     with pytest.raises(UnitError):
         U.parse_unit("m C")  # a length with a label is not a unit
+
+
+def test_carbon_and_co2_convert_by_44_over_12() -> None:
+    # 100 t C priced at 380 CNY per t CO2 = 100 × 44/12 × 380 = 139 333.33 CNY
+    assert math.isclose(100 * 380 * U.value_factor("t C", "CNY/t CO2"), 139_333.333333, rel_tol=1e-9)
+    assert U.value_factor("t CO2", "CNY/t CO2") == 1.0
+    assert U.value_factor("t", "CNY/t CO2") == 1.0  # an unlabelled mass is taken as what the price is per
+    assert math.isclose(U.conversion_factor("t CO2e", "t C"), 12 / 44)
+    assert math.isclose(U.value_factor("万t C", "元/t CO2"), 1e4 * 44 / 12)
+
+
+def test_other_substances_do_not_convert_silently() -> None:
+    with pytest.raises(UnitError) as err:
+        U.value_factor("t CH4", "CNY/t CO2")  # needs a GWP, which is a method choice, not a unit
+    assert err.value.codes == ["UNIT_MISMATCH"] and "CH4" in err.value.problems[0].message
