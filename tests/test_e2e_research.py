@@ -144,11 +144,6 @@ def test_sobol_first_order_by_hand(sensitivity_run: list[dict[str, str]]) -> Non
     assert float(sob["xie2015:equivalents:水田/hydrological_regulation"]["s1"]) == pytest.approx(0.184, abs=0.03)
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: Sobol s1_conf (95 % bootstrap half-width) is far too wide: 0.44 for "
-                   "S1 = 0.55 here and 1.50 for a single-input output whose S1 is exactly 1, while st_conf is ~0.05. "
-                   "gep/tuning/sensitivity.py:sobol_indices bootstraps the Saltelli 2010 estimator "
-                   "mean(f_B·(f_ABi − f_A)) on uncentred outputs (GEP ~1e7 CNY), so the squared mean dominates the "
-                   "resampling noise; SALib centres Y first (Y − mean(Y)) before estimating and bootstrapping")
 def test_sobol_confidence_is_informative(sensitivity_run: list[dict[str, str]]) -> None:
     d = next(r for r in sensitivity_run if r["analysis"] == "sobol"
              and r["coefficient"] == "xie2015:standard_value:standard_equivalent_value")

@@ -84,6 +84,49 @@ def test_sobol_additive_function() -> None:
     assert np.all(np.abs(out["s1"].to_numpy() - [0.2, 0.8]) <= conf)
 
 
+def test_sobol_is_shift_invariant_and_confidence_informative() -> None:
+    """Indices and bootstrap half-widths of y + 1e7 equal those of y (outputs centred before estimating).
+
+    y = 1e6·(x1 + 2·x2): S1 = (0.2, 0.8). Uncentred, the S1 estimator mean(f_B·(f_ABi − f_A)) carried
+    μ·mean(f_ABi − f_A) with μ = 1e7 + 1.5e6, and the half-widths came out ~1.5 instead of < 0.1.
+    """
+    def f(u: np.ndarray) -> np.ndarray:
+        return 1e6 * (u[:, 0] + 2.0 * u[:, 1])
+
+    plain = sobol_indices(f, 2, 1024, seed=1)
+    shifted = sobol_indices(lambda u: f(u) + 1e7, 2, 1024, seed=1)
+    for col in ("s1", "s1_conf", "st", "st_conf"):
+        assert shifted[col].to_list() == pytest.approx(plain[col].to_list(), rel=1e-6, abs=1e-9), col
+    assert shifted["s1"].to_list() == pytest.approx([0.2, 0.8], abs=0.02)
+    s1c, stc = shifted["s1_conf"].to_numpy(), shifted["st_conf"].to_numpy()
+    assert np.all(s1c > 0) and np.all(s1c < 0.1)
+    assert np.all(s1c < 3 * stc)  # of the order of ST's half-widths
+
+
+def test_sobol_single_input_is_one_with_narrow_interval() -> None:
+    """y = 1e7·(1 + x): one input explains all variance, S1 = ST = 1; N = 1024 half-widths well under 0.15."""
+    out = sobol_indices(lambda u: 1e7 * (1.0 + u[:, 0]), 1, 1024, seed=1)
+    assert out["s1"][0] == pytest.approx(1.0, abs=0.01)
+    assert out["st"][0] == pytest.approx(1.0, abs=0.01)
+    assert 0 < out["s1_conf"][0] < 0.15 and 0 < out["st_conf"][0] < 0.15
+
+
+def test_sobol_ishigami() -> None:
+    """Ishigami y = sin x1 + 7 sin² x2 + 0.1 x3⁴ sin x1, x ~ U(−π, π) (Ishigami & Homma 1990; Saltelli 2010 §4).
+
+    Analytic: V = 13.8446; S1 = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424, 0.2437).
+    """
+    def ish(u: np.ndarray) -> np.ndarray:
+        x = -np.pi + 2.0 * np.pi * u
+        return np.sin(x[:, 0]) + 7.0 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+    out = sobol_indices(lambda u: ish(u) + 100.0, 3, 8192, seed=4)
+    assert out["s1"].to_list() == pytest.approx([0.3139, 0.4424, 0.0], abs=0.02)
+    assert out["st"].to_list() == pytest.approx([0.5576, 0.4424, 0.2437], abs=0.02)
+    assert out["variance"][0] == pytest.approx(13.8446, rel=0.02)
+    assert np.all(out["s1_conf"].to_numpy() < 0.05)
+
+
 def test_sobol_product_function() -> None:
     """y = x1·x2, x ~ U(0,1): V = 1/9 − 1/16 = 7/144, V1 = Var(x1/2) = 1/48 → S1 = 3/7, ST = 1 − 3/7 = 4/7."""
     out = sobol_indices(lambda u: u[:, 0] * u[:, 1], 2, 16384, seed=2)

@@ -142,6 +142,11 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], p: int, n_base: int,
     base = np.clip(sampler.random_base2(m), 2.0**-53, 1.0 - 2.0**-53)
     a, b = base[:, :p], base[:, p:]
     fa, fb = func(a), func(b)
+    # centre on the mean of f_A ∪ f_B (as SALib does): the estimators are shift-invariant in expectation, but
+    # uncentred outputs (GEP ~1e7 CNY) make mean(f_B·(f_ABi − f_A)) carry μ·mean(f_ABi − f_A), whose sampling
+    # noise swamps the bootstrap half-widths of S1
+    mu = float(np.mean(np.concatenate([fa, fb])))
+    fa, fb = fa - mu, fb - mu
     var = float(np.var(np.concatenate([fa, fb]), ddof=1))
     n = len(fa)
     boot = np.random.Generator(np.random.PCG64(seed)).integers(0, n, size=(bootstrap, n))
@@ -152,7 +157,7 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], p: int, n_base: int,
     for i in range(p):  # p evaluations of N points each (a loop over inputs, not over table rows)
         ab = a.copy()
         ab[:, i] = b[:, i]
-        fab = func(ab)
+        fab = func(ab) - mu
         if var > 0:
             s1[i] = float(np.mean(fb * (fab - fa))) / var
             st[i] = 0.5 * float(np.mean((fa - fab) ** 2)) / var
