@@ -221,3 +221,65 @@ def test_monitoring_from_xlsx_with_date_cells(tmp_path: Path) -> None:
     ok = read_monitoring(p)
     assert ok.select("date", "month", "indicator").row(0) == ("2024-03-15", "2024-03", "TP")
     assert ok["flow_m3s"][0] == Decimal("120.5")
+
+
+def test_unknown_party_is_reported_once_not_as_shares_not_one() -> None:
+    # upstream A 0.6 + B 0.4 = 1 as written; B is mistyped as 510199 → one UNKNOWN_PARTY, no SHARES_NOT_ONE
+    text = GOOD.replace('upstream = [{ party = "510121", share = 1 }]',
+                        'upstream = [{ party = "510121", share = 0.6 }, { party = "510199", share = 0.4 }]')
+    e = errors(text)
+    assert e.codes == ["UNKNOWN_PARTY"] and e.problems[0].value == "510199" and e.problems[0].row == 17
+    # shares that are really wrong are still reported when every party is known: 0.6 + 0.3 = 0.9
+    text = GOOD.replace('upstream = [{ party = "510121", share = 1 }]',
+                        'upstream = [{ party = "510121", share = 0.6 }, { party = "510185", share = 0.3 }]')
+    assert errors(text).codes == ["SHARES_NOT_ONE"]
+
+
+@pytest.mark.parametrize("text", ["2024/4/15", "2024-4-15", "2024年4月15日", "2024 年 4 月 15 日", "2024.04.15",
+                                  "2024-04-15", "2024-04-15 00:00:00", "2024-04-15T09:30:00", "2024/4/15 9:30"])
+def test_monitoring_dates_as_excel_writes_them_in_a_chinese_locale(text: str) -> None:
+    ok = validate_monitoring(pl.DataFrame({"断面": ["A"], "日期": [text], "指标": ["总磷"], "浓度": ["0.1"]}), "m.csv")
+    assert ok.select("date", "month").row(0) == ("2024-04-15", "2024-04")
+
+
+@pytest.mark.parametrize("text", ["2024/4", "2024年4月", "2024-04"])
+def test_monitoring_monthly_means_in_any_spelling(text: str) -> None:
+    ok = validate_monitoring(pl.DataFrame({"断面": ["A"], "日期": [text], "指标": ["总磷"], "浓度": ["0.1"]}), "m.csv")
+    assert ok.select("date", "month").row(0) == ("2024-04", "2024-04")
+
+
+def test_monitoring_other_date_text_stays_an_error_with_row_and_column() -> None:
+    bad = ["15/04/2024", "2024/13/1", "2024年2月30日", "2024.04", "45397", "2024/4-15", "四月十五日"]
+    raw = pl.DataFrame({"断面": ["A"] * len(bad), "日期": bad, "指标": ["总磷"] * len(bad), "浓度": ["0.1"] * len(bad)})
+    with pytest.raises(InputError) as exc:
+        validate_monitoring(raw, "监测.csv")
+    got = [(p.code, p.row, p.column, p.value) for p in exc.value.problems]
+    assert got == [("WRONG_TYPE", r, "date", v) for r, v in zip(range(2, 2 + len(bad)), bad)]
+    assert "年" in (exc.value.problems[0].expected or "")
+
+
+def test_same_sample_in_two_spellings_is_a_duplicate() -> None:
+    raw = pl.DataFrame({"断面": ["A", "A"], "日期": ["2024/4/15", "2024-04-15"], "指标": ["总磷", "TP"], "浓度": ["0.1", "0.2"]})
+    with pytest.raises(InputError) as exc:
+        validate_monitoring(raw, "m.csv")
+    assert [(p.code, p.row, p.value) for p in exc.value.problems] == [
+        ("DUPLICATE_KEY", 2, "A 2024-04-15 TP"), ("DUPLICATE_KEY", 3, "A 2024-04-15 TP")]
+
+
+def test_monitoring_xlsx_date_cells_with_a_time_and_date_formats(tmp_path: Path) -> None:
+    import datetime
+
+    import openpyxl
+
+    p = tmp_path / "监测_日期单元格.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["断面", "日期", "指标", "浓度(mg/L)"])
+    ws.append(["TJ01", datetime.datetime(2024, 4, 15, 9, 30), "总磷", 0.21])  # sampled at 09:30
+    ws.append(["TJ01", datetime.date(2024, 5, 15), "总磷", 0.22])
+    ws["B3"].number_format = "yyyy\"年\"m\"月\"d\"日\""  # shown in Chinese, stored as a date serial
+    ws.append(["TJ01", "2024年6月15日", "总磷", 0.23])  # typed as text
+    wb.save(p)
+    ok = read_monitoring(p)
+    assert ok.select("date", "month").rows() == [("2024-04-15", "2024-04"), ("2024-05-15", "2024-05"),
+                                                 ("2024-06-15", "2024-06")]

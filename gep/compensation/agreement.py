@@ -449,11 +449,13 @@ def _parse_shares(v: _V, raw: object, path: tuple[object, ...], party_ids: set[s
               expected='[{ party = "510121", share = 1 }] or a party id')
         return ()
     shares: list[Share] = []
+    unknown = False
     for j, t in enumerate(raw):
         pid = t.get("party")
         if not isinstance(pid, str) or pid not in party_ids:
             v.add("UNKNOWN_PARTY", f"'{path[-1]}' names a party that is not in [[parties]]", path, value=pid,
                   expected="an id listed under [[parties]]")
+            unknown = True
             continue
         sraw = t.get("share", 1)
         by: list[tuple[str, Decimal]] = []
@@ -476,7 +478,7 @@ def _parse_shares(v: _V, raw: object, path: tuple[object, ...], party_ids: set[s
         shares.append(Share(pid, base, tuple(by)))
     # shares must sum to 1 per indicator (or overall)
     checks = indicators if any(s.by_indicator for s in shares) else [None]
-    for ind in checks:
+    for ind in checks if not unknown else []:  # an unknown party's share cannot be summed: UNKNOWN_PARTY says it all
         total = sum((s.for_indicator(ind) for s in shares), Decimal(0))
         if shares and total != 1:
             v.add("SHARES_NOT_ONE", f"the shares of '{path[-1]}'" + (f" for {ind}" if ind else "") + " do not add up to 1",

@@ -1,6 +1,8 @@
 """Water-quality monitoring data for settlement: read, validate, aggregate to periods.
 
-Table (one row per sample): ``section_id``, ``date`` (YYYY-MM-DD or YYYY-MM),
+Table (one row per sample): ``section_id``, ``date`` (YYYY-MM-DD or YYYY-MM; also
+YYYY/M/D, YYYY-M-D, YYYY年M月D日, YYYY.MM.DD as Excel writes them in a Chinese locale, and
+XLSX date cells; a time of day is ignored),
 ``indicator`` (e.g. CODMn, NH3-N, TP, TN), ``concentration_mg_l`` (mg/L) and,
 for load-based methods, ``flow_m3s`` (m3/s). Metadata columns (data_status,
 source, note, 备注) are ignored. Chinese header aliases are accepted.
@@ -33,6 +35,35 @@ INDICATOR_ALIASES: dict[str, str] = {
     "高锰酸盐指数": "CODMn", "codmn": "CODMn", "氨氮": "NH3-N", "nh3-n": "NH3-N", "nh3n": "NH3-N",
     "总磷": "TP", "tp": "TP", "总氮": "TN", "tn": "TN", "化学需氧量": "COD", "cod": "COD",
 }
+
+
+DATE_FORMATS = ("YYYY-MM-DD, YYYY/M/D, YYYY年M月D日 or YYYY.MM.DD, or an Excel date cell "
+                "(YYYY-MM, YYYY/M or YYYY年M月 for monthly means)")
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DATE_PATTERNS = (
+    rf"^(\d{{4}})-(\d{{1,2}})(?:-(\d{{1,2}}))?{_TIME}$",  # ISO, YYYY-M-D, spreadsheet cells with a time
+    rf"^(\d{{4}})/(\d{{1,2}})(?:/(\d{{1,2}}))?{_TIME}$",  # Excel zh-CN short date 2024/4/15
+    rf"^(\d{{4}})\.(\d{{1,2}})\.(\d{{1,2}})(){_TIME}$",  # 2024.04.15 (a full date only: 2024.04 is a number)
+    rf"^(\d{{4}})\s*年\s*(\d{{1,2}})\s*月(?:\s*(\d{{1,2}})\s*日)?{_TIME}$",  # Excel zh-CN long date 2024年4月15日
+)
+
+
+def iso_date(text: pl.Expr) -> pl.Expr:
+    """Date text in any accepted spelling → 'YYYY-MM-DD' (or 'YYYY-MM' for a month); null when not a date form.
+
+    Only the form is checked here; whether the day exists (2024-02-30) is left to ``str.to_date``.
+    """
+    forms = []
+    for pat in _DATE_PATTERNS:
+        g = text.str.extract_groups(pat)
+        y, m, d = g.struct.field("1"), g.struct.field("2"), g.struct.field("3")
+        forms.append(
+            pl.when(y.is_not_null())
+            .then(pl.when(d.is_not_null() & (d != ""))
+                  .then(pl.concat_str(y, m.str.zfill(2), d.str.zfill(2), separator="-"))
+                  .otherwise(pl.concat_str(y, m.str.zfill(2), separator="-")))
+        )
+    return pl.coalesce(forms)
 
 
 def read_monitoring(path: str | Path, sheet: str | None = None, display_name: str | None = None) -> pl.DataFrame:
@@ -75,14 +106,12 @@ def validate_monitoring(raw: pl.DataFrame, file: str = "<monitoring>", rows: pl.
         .replace_strict(INDICATOR_ALIASES | {k.lower(): v for k, v in INDICATOR_ALIASES.items()},
                         default=pl.col("indicator"), return_dtype=pl.Utf8)
         .alias("indicator"),
-        # spreadsheet date cells arrive as "2024-01-05 00:00:00"
-        pl.col("date").str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "$1").alias("date"),
+        iso_date(pl.col("date")).alias("_iso"),
     )
     parsed = df.with_columns(
-        pl.col("date").str.to_date("%Y-%m-%d", strict=False).alias("_d"),
-        pl.when(pl.col("date").str.len_chars() == 7)
-        .then(pl.col("date").str.to_date("%Y-%m", strict=False))
-        .otherwise(pl.col("date").str.to_date("%Y-%m-%d", strict=False))
+        pl.when(pl.col("_iso").str.len_chars() == 7)
+        .then(pl.col("_iso").str.to_date("%Y-%m", strict=False))
+        .otherwise(pl.col("_iso").str.to_date("%Y-%m-%d", strict=False))
         .alias("_m"),
         pl.col("concentration_mg_l").cast(CONC_DTYPE, strict=False).alias("_c"),
         pl.col("flow_m3s").cast(CONC_DTYPE, strict=False).alias("_q"),
@@ -92,7 +121,7 @@ def validate_monitoring(raw: pl.DataFrame, file: str = "<monitoring>", rows: pl.
         checks.append((pl.col(col).is_null() | (pl.col(col) == ""), "MISSING_VALUE", col, f"'{col}' is empty", "a value"))
     checks += [
         (pl.col("date").is_not_null() & (pl.col("date") != "") & pl.col("_m").is_null(), "WRONG_TYPE", "date",
-         "the date is not a calendar date", "YYYY-MM-DD (or YYYY-MM for monthly means)"),
+         "the date is not a calendar date", DATE_FORMATS),
         (pl.col("concentration_mg_l").is_not_null() & (pl.col("concentration_mg_l") != "") & pl.col("_c").is_null(),
          "WRONG_TYPE", "concentration_mg_l", "the concentration is not a number", "a number in mg/L"),
         (pl.col("_c") < 0, "NEGATIVE_VALUE", "concentration_mg_l", "the concentration is negative", "a number ≥ 0 in mg/L"),
@@ -104,6 +133,7 @@ def validate_monitoring(raw: pl.DataFrame, file: str = "<monitoring>", rows: pl.
         bad = parsed.filter(expr.fill_null(False)).select("row", col)
         for r, val in bad.iter_rows():
             pc.add(code, msg, file=file, row=r, column=col, value=val if val not in (None, "") else None, expected=expected)
+    parsed = parsed.with_columns(pl.coalesce(pl.col("_iso"), pl.col("date")).alias("date"))  # ISO from here on
     dup = parsed.filter(pl.len().over("section_id", "date", "indicator") > 1).select("row", "section_id", "date", "indicator")
     for r, s, d, i in dup.iter_rows():
         pc.add("DUPLICATE_KEY", "the same section, date and indicator appear more than once", file=file, row=r,
