@@ -840,17 +840,9 @@ def _cross_file(checked: list[Checked]) -> list[Problem]:
     problems: list[Problem] = []
     lc = [c for c in checked if c.kind == "landcover" and c.table is not None]
     if len(lc) > 1:
-        combined = pl.concat([c.table.select("region_id", "year", "class", pl.lit(c.file).alias("_file"))
-                              for c in lc if c.table is not None])
-        dup = (combined.group_by("region_id", "year", "class")
-               .agg(pl.col("_file").unique().sort(), pl.len().alias("n"))
-               .filter(pl.col("_file").list.len() > 1).sort("region_id", "year", "class"))
-        for rec in dup.head(50).iter_rows(named=True):
-            problems.append(Problem(
-                "DUPLICATE_KEY",
-                f"region {rec['region_id']}, year {rec['year']}, class {rec['class']} is given in more than one file",
-                file=", ".join(rec["_file"]), column="class",
-                expected="each region, year and class in one file only"))
+        from gep.validation import check_duplicates_across_files
+
+        problems.extend(check_duplicates_across_files([(c.file, c.table) for c in lc if c.table is not None]))
     ag = [c for c in checked if c.kind == "agreement" and c.table is not None]
     seen: dict[str, str] = {}
     for c in ag:

@@ -195,21 +195,69 @@ def _read_csv(p: Path, name: str) -> RawTable:
         text = _decode(data)
     except ValueError as exc:
         raise _unreadable(name, str(exc)) from exc
-    sep = _sniff_separator(text)
+    sep = _sniff_separator(_first_content_line(text))
     try:
-        df = pl.read_csv(
+        grid = pl.read_csv(
             io.BytesIO(text.encode("utf-8")),
             infer_schema_length=0,
             separator=sep,
+            has_header=False,
             truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError as exc:
         raise _unreadable(name, f"the CSV could not be parsed ({str(exc).splitlines()[0][:200]})") from exc
-    if df.height == 0:
+    grid = grid.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in grid.columns])
+    line_rows = list(range(1, grid.height + 1))  # each CSV line is a spreadsheet row (blank lines too)
+    counts = grid.select(pl.sum_horizontal([pl.col(c).is_not_null() for c in grid.columns])).to_series().to_list()
+    header_idx = _header_index(counts)
+    if header_idx is None:
+        raise InputError([Problem("EMPTY_FILE", "the file is empty", file=name,
+                                  expected="a header row and at least one data row")])
+    header = [str(v) if v is not None else f"column_{j + 1}" for j, v in enumerate(grid.row(header_idx))]
+    header = _unique_names(header)
+    body = grid.slice(header_idx + 1).rename(dict(zip(grid.columns, header)))
+    rows = pl.Series(ROW, line_rows[header_idx + 1: header_idx + 1 + body.height], dtype=pl.Int64)
+    keep = pl.Series([c > 0 for c in counts[header_idx + 1:]], dtype=pl.Boolean)  # ',,,' rows are skipped
+    body, rows = body.filter(keep), rows.filter(keep)
+    unnamed_empty = [h for h in header if h.startswith("column_") and body[h].null_count() == body.height]
+    body = body.drop(unnamed_empty)
+    if body.height == 0:
         raise InputError([Problem("EMPTY_FILE", "the file has a header but no data rows", file=name,
                                   expected="at least one data row")])
-    df = df.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in df.columns])
-    return RawTable(df, name, pl.Series(ROW, range(2, df.height + 2), dtype=pl.Int64))
+    return RawTable(body, name, rows)
+
+
+def _first_content_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}_{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _header_index(counts: list[int], scan: int = 20) -> int | None:
+    """Row index of the header: skips title and note rows above it ('锦江区2020年土地利用现状表', '单位：公顷').
+
+    The header is the first row, among the first ``scan`` non-empty rows, with at least two
+    filled cells and at least 60 % of the most filled row's cells.
+    """
+    filled = [i for i, c in enumerate(counts) if c > 0][:scan]
+    if not filled:
+        return None
+    most = max(counts[i] for i in filled)
+    for i in filled:
+        if counts[i] >= 2 and counts[i] >= 0.6 * most:
+            return i
+    return filled[0]
 
 
 def _sniff_separator(text: str) -> str:
@@ -236,13 +284,17 @@ def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
         else:
             ws = wb[wb.sheetnames[0]]
         label = f"{name} [{ws.title}]"
+        ws_title = ws.title
+        sheetnames = list(wb.sheetnames)
         rows = list(ws.iter_rows(values_only=True))
     finally:
         wb.close()
-    # header = first row with any content
-    header_idx = next((i for i, r in enumerate(rows) if any(_cell_text(v) for v in r)), None)
+    counts = [sum(1 for v in r if _cell_text(v) is not None) for r in rows]
+    header_idx = _header_index(counts)
+    others = [n for n in sheetnames if n != ws_title]
+    hint = (f"; the workbook's other sheets: {', '.join(others)} — choose one with --sheet" if others else "")
     if header_idx is None:
-        raise InputError([Problem("EMPTY_FILE", "the sheet is empty", file=label)])
+        raise InputError([Problem("EMPTY_FILE", "the sheet is empty" + hint, file=label)])
     header = [_cell_text(v) or f"column_{j + 1}" for j, v in enumerate(rows[header_idx])]
     body = []
     row_numbers = []
@@ -253,7 +305,7 @@ def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
             body.append(cells)
             row_numbers.append(i)
     if not body:
-        raise InputError([Problem("EMPTY_FILE", "the sheet has a header but no data rows", file=label)])
+        raise InputError([Problem("EMPTY_FILE", "the sheet has a header but no data rows" + hint, file=label)])
     # drop trailing unnamed empty columns
     keep = [j for j, h in enumerate(header) if not (h.startswith("column_") and all(b[j] is None for b in body))]
     df = pl.DataFrame(
@@ -594,15 +646,10 @@ def load_landcover(
         raise InputError(problems)
     combined = pl.concat(frames)
     if len(frames) > 1:
-        dup = combined.group_by(["region_id", "year", "class"]).agg(pl.col("_file").unique(), pl.len().alias("n"))
-        dup = dup.filter(pl.col("n") > 1).sort(["region_id", "year", "class"])
-        for rec in dup.head(50).iter_rows(named=True):
-            problems.append(Problem(
-                "DUPLICATE_KEY",
-                f"region {rec['region_id']}, year {rec['year']}, class {rec['class']} is given in more than one file",
-                file=", ".join(sorted(rec["_file"])), column="class",
-                expected="each region, year and class in one file only",
-            ))
+        from gep.validation import check_duplicates_across_files
+
+        problems.extend(check_duplicates_across_files(
+            [(str(p), f) for p, f in zip(path_list, frames)]))
         if problems:
             raise InputError(problems)
     return (

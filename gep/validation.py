@@ -136,3 +136,38 @@ def check_landcover(df: pl.DataFrame, file: str, registry: Any = None,
 def _rows(rows: list[int], limit: int = 10) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     return shown + (f", … ({len(rows)} rows)" if len(rows) > limit else "")
+
+
+def check_duplicates_across_files(tables: list[tuple[str, pl.DataFrame]],
+                                  keys: tuple[str, ...] = ("region_id", "year", "class"),
+                                  limit: int = 50) -> list[Problem]:
+    """DUPLICATE_KEY for a key given in more than one file, naming each file and its row(s)."""
+    frames = [
+        t.select([pl.col(k) for k in keys]
+                 + [(pl.col(ROW) if ROW in t.columns else pl.int_range(2, pl.len() + 2)).cast(pl.Int64).alias(ROW)])
+        .with_columns(pl.lit(f).alias("_file"), pl.lit(i).alias("_order"))
+        for i, (f, t) in enumerate(tables)
+    ]
+    if len(frames) < 2:
+        return []
+    combined = pl.concat(frames)
+    per_file = (combined.group_by([*keys, "_file", "_order"])
+                .agg(pl.col(ROW).sort())
+                .sort([*keys, "_order"]))
+    dup = (per_file.group_by(list(keys), maintain_order=True)
+           .agg(pl.col("_file"), pl.col(ROW), pl.len().alias("n_files"))
+           .filter(pl.col("n_files") > 1))
+    problems = []
+    for rec in dup.head(limit).iter_rows(named=True):
+        where = "; ".join(f"{f} row{'s' if len(r) > 1 else ''} {_rows(r)}" for f, r in zip(rec["_file"], rec[ROW]))
+        key_text = ", ".join(f"{k} {rec[k]}" for k in keys)
+        problems.append(Problem(
+            "DUPLICATE_KEY",
+            f"{key_text} is given in more than one file: {where}",
+            file=", ".join(rec["_file"]), row=rec[ROW][0][0], column=keys[-1],
+            value=key_text, expected="each key in one file only",
+        ))
+    if dup.height > limit:
+        problems.append(Problem("DUPLICATE_KEY", f"{dup.height - limit} more keys given in more than one file"))
+    return problems
+

@@ -186,3 +186,21 @@ def test_duplicate_with_empty_optional_key(tmp: Path) -> None:
     with pytest.raises(InputError) as err:
         load_table(p, spec)
     assert [(x.code, x.row) for x in err.value.problems] == [("DUPLICATE_KEY", 3)]
+
+
+def test_title_rows_and_empty_rows_are_skipped(tmp: Path) -> None:
+    """A 统计表 title and unit note above the header, and ',,,' rows Excel leaves, do not break loading."""
+    p = tmp / "统计表.csv"
+    p.write_text("锦江区2020年土地利用现状表,,,\n单位：公顷,,,\nregion_id,year,class,area_ha\n"
+                 "510104,2020,旱地,10\n,,,\n510104,2020,水田,5\n,,,\n", encoding="gbk")
+    df = load_table(p, LANDCOVER_SPEC, keep_rows=True)
+    assert df["class"].to_list() == ["旱地", "水田"]
+    assert df["_row"].to_list() == [4, 6]  # spreadsheet rows: header is row 3
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["锦江区2020年土地利用现状表"])
+    ws.append(["region_id", "year", "class", "area_ha"])
+    ws.append(["510104", 2020, "旱地", 10])
+    x = tmp / "统计表.xlsx"
+    wb.save(x)
+    assert load_table(x, LANDCOVER_SPEC, keep_rows=True)["_row"].to_list() == [3]
