@@ -7,14 +7,98 @@ repeat the run described by RUN_DIR/run.toml with an ``[uncertainty]`` / ``[sens
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from gep.cli.common import command_line
 
+if TYPE_CHECKING:
+    import polars as pl
+
 VERIFICATION = ["verified", "secondary", "unverified", "all"]
+UNIT_LABEL = {"cny": "CNY", "c_t": "t C"}
+"""Column suffix of a linear model (gep.tuning.linear) → unit written in printed headers."""
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """Aligned plain-text table (CJK-width aware), header underlined with dashes, as `gep regions list` prints."""
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join((" " * (w - _width(c)) + c) if rt else (c + " " * (w - _width(c)))
+                         for c, w, rt in zip(cells, widths, right, strict=True)).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def _amount(v: float | None, unit: str, sign: bool = False) -> str:
+    """Money in whole yuan, carbon in t C to 0.1, with thousands separators ('+' on changes)."""
+    if v is None:
+        return ""
+    digits = 0 if unit == "cny" else 1
+    if round(v, digits) == 0:
+        return f"{0:.{digits}f}"
+    return format(v, ("+" if sign else "") + f",.{digits}f")
+
+
+def _coef(v: float | None) -> str:
+    """A coefficient value: up to 4 decimals with thousands separators, 4 significant digits when tiny."""
+    if v is None:
+        return ""
+    if v != 0 and abs(v) < 1e-3:
+        return f"{v:.4g}"
+    text = f"{v:,.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{v:+.2f}"
+
+
+def effect_text(by_coef: pl.DataFrame, by_out: pl.DataFrame, unit: str, output_column: str, id_a: str, id_b: str,
+                top: int) -> str:
+    """What `gep coefficients-effect` prints: the per-coefficient effects and the totals under A and B, as plain tables."""
+    import polars as pl
+
+    u = UNIT_LABEL.get(unit, unit)
+    years = by_out["year"].unique().sort().to_list()
+    year = int(by_coef["year"][0]) if by_coef.height else (int(years[-1]) if years else None)
+    lines: list[str] = []
+    if by_coef.height == 0:
+        lines.append(f"No coefficient of {id_a} used by this run differs in {id_b}.")
+    else:
+        total = float(by_coef[f"total_a_{unit}"][0])
+        lines.append(f"{by_coef.height} coefficient(s) of {id_a} differ in {id_b}. Effect of each alone (others as in "
+                     f"A) on the {year} total of all regions, {_amount(total, unit)} {u} under A:")
+        lines.append("")
+        shown = by_coef.head(top)
+        rows = [[str(i + 1), r["coefficient"], r["unit"] or "", _coef(r["value_a"]), _coef(r["value_b"]),
+                 _amount(r[f"change_{unit}"], unit, sign=True), _pct(r["change_pct"])]
+                for i, r in enumerate(shown.iter_rows(named=True))]
+        lines.append(_table(["#", "coefficient", "unit", "value A", "value B", f"change ({u})", "change %"], rows,
+                            [True, False, False, True, True, True, True]))
+        if by_coef.height > top:
+            lines.append(f"... {by_coef.height - top} more (--top N, or all of them in effect_by_coefficient.csv "
+                         "with --out)")
+    tot = by_out.filter(pl.col(output_column) == "total")
+    tot = pl.concat([tot.filter(pl.col("region_id") == "all"),
+                     tot.filter((pl.col("region_id") != "all") & (pl.col("year") == year))], how="vertical")
+    lines += ["", f"Totals under A ({id_a}) and B ({id_b}), {u}: all regions, and each region in {year}:", ""]
+    rows = [[r["region_id"], str(r["year"]), r["method"], _amount(r[f"value_a_{unit}"], unit),
+             _amount(r[f"value_b_{unit}"], unit), _amount(r[f"change_{unit}"], unit, sign=True), _pct(r["change_pct"])]
+            for r in tot.head(top).iter_rows(named=True)]
+    lines.append(_table(["region", "year", "method", f"A ({u})", f"B ({u})", f"change ({u})", "change %"], rows,
+                        [False, True, False, True, True, True, True]))
+    if tot.height > top:
+        lines.append(f"... {tot.height - top} more regions (effect_by_output.csv with --out)")
+    return "\n".join(lines)
 
 
 def _inputs_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,8 +231,6 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     Complements `gep coefficients diff A B` (which rows changed): here, how much each changed row
     moves the all-region total, and the totals per region, year and service under A and under B.
     """
-    import polars as pl
-
     from gep.config import load_config
     from gep.errors import InputError, Problem
     from gep.pipeline import prepare
@@ -200,13 +282,7 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     values = b_values(model, b)
     by_out = effect_by_output(model, values)
     by_coef = effect_by_coefficient(model, values, year)
-    u = model.unit
-    with pl.Config(tbl_rows=top, tbl_cols=12, tbl_width_chars=160, fmt_str_lengths=48):
-        click.echo(f"{by_coef.height} coefficient(s) of {a.id} differ in {b.id}; effect of each alone on the "
-                   f"all-region total ({u}):")
-        click.echo(str(by_coef.head(top)))
-        click.echo("Totals under A and B (region 'all'):")
-        click.echo(str(by_out.filter((pl.col("region_id") == "all") & (pl.col(model.output_column) == "total"))))
+    click.echo(effect_text(by_coef, by_out, model.unit, model.output_column, a.id, b.id, top))
     if out:
         o = Path(out)
         o.mkdir(parents=True, exist_ok=True)

@@ -167,9 +167,6 @@ def test_coefficients_effect_of_own_override_table_by_hand(base_run: Path, tmp_p
     assert float(tot["all"]["change_cny"]) == pytest.approx(124_509_600.0 - T_ALL)
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: `gep coefficients-effect` prints raw Polars DataFrame reprs ('shape: (2, 8)', "
-                   "box drawing, dtype rows, totals in scientific notation such as 2.9002e12) instead of a plain "
-                   "table like the other commands; a user cannot read the change in yuan")
 def test_coefficients_effect_prints_a_readable_table(base_run: Path) -> None:
     res = gep("coefficients-effect", "xie2015", "--overrides", DATA.parent / "county" / "my_overrides.csv",
               "--run", base_run)

@@ -145,6 +145,43 @@ def test_cli_coefficients_effect(tmp_path: Path) -> None:
     row = by_out.filter((pl.col("region_id") == "all") & (pl.col("year") == 2020) & (pl.col("service") == "total"))
     assert row["change_cny"].item() == pytest.approx(50_000.0)  # 100 ha × 0.5 × 1000
     assert row["value_b_cny"].item() == pytest.approx(550_000.0)
+    # printed: plain aligned tables (no Polars repr), whole yuan with thousands separators, signed changes
+    assert "shape: (" not in res.output and "┆" not in res.output and "e+" not in res.output
+    lines = res.output.splitlines()
+    coef = next(line for line in lines if "阔叶/climate_regulation" in line)
+    # the 2025 all-region total under A is 330 000 CNY (test_tuning_sensitivity: selector parsing)
+    assert coef.split()[-4:] == ["2", "2.5", "+60,000", "+18.18"]  # 60 000 / 330 000 = 18.18 %
+    assert "330,000 CNY under A" in res.output
+    all2020 = next(line for line in lines if line.startswith("all ") and " 2020 " in line)
+    assert all2020.split()[-4:] == ["500,000", "550,000", "+50,000", "+10.00"]
+
+
+def test_effect_text_tables_top_and_carbon_units() -> None:
+    """effect_text: headers with units, --top truncation noted, t C to 0.1, zero change without sign."""
+    from gep.cli.tuning import _width, effect_text
+
+    by_coef = pl.DataFrame({
+        "coefficient": ["c:soc:林地", "c:agb:草地", "c:bgb:水田"], "unit": ["t C/ha", "t C/ha", "t C/ha"],
+        "value_a": [120.0, 0.00012, 1234.5], "value_b": [100.0, 0.00015, 1234.5], "year": [2020, 2020, 2020],
+        "total_a_c_t": [1_234_567.89] * 3, "change_c_t": [-20_000.04, 0.3, -0.01], "change_pct": [-1.62, 0.0, -0.0],
+    })
+    by_out = pl.DataFrame({
+        "region_id": ["all", "510001"], "year": [2020, 2020], "method": ["carbon_stock"] * 2, "pool": ["total"] * 2,
+        "value_a_c_t": [1_234_567.89, 1_234_567.89], "value_b_c_t": [1_214_568.16, 1_214_568.16],
+        "change_c_t": [-19_999.74, -19_999.74], "change_pct": [-1.62, -1.62],
+    })
+    text = effect_text(by_coef, by_out, "c_t", "pool", "carbon_default", "my_carbon", top=2)
+    lines = text.splitlines()
+    assert "1,234,567.9 t C under A" in lines[0]
+    assert lines[2].split() == ["#", "coefficient", "unit", "value", "A", "value", "B", "change", "(t", "C)",
+                                "change", "%"]
+    assert lines[4].split()[-4:] == ["120", "100", "-20,000.0", "-1.62"]
+    assert lines[5].split()[-4:] == ["0.00012", "0.00015", "+0.3", "+0.00"]
+    assert "1 more" in lines[6] and "c:bgb:水田" not in text
+    # columns line up (last column right-aligned): header, dashes and rows equally wide, 林地/草地 counted double
+    assert len({_width(line) for line in lines[2:6]}) == 1
+    assert text.splitlines()[-1].split() == ["510001", "2020", "carbon_stock", "1,234,567.9", "1,214,568.2",
+                                             "-19,999.7", "-1.62"]
 
 
 def test_both_account_methods_get_intervals(tmp_path: Path) -> None:
