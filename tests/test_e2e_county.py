@@ -180,6 +180,63 @@ def test_trailing_empty_rows_are_ignored(tmp_path: Path) -> None:
     assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
 
 
+@pytest.mark.xfail(strict=True, reason="DEFECT: run warnings are not shown on the terminal: `gep account --method "
+                   "function-value` on a county table values it with the illustrative, unverified per-area rates of "
+                   "function_value_cn and prints only 'wrote DIR'; UNVERIFIED_COEFFICIENT is only in manifest.json "
+                   "and the reports")
+def test_unverified_coefficients_warned_on_terminal(tmp_path: Path) -> None:
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method", "function-value",
+              "--regions", "sichuan", "--out", tmp_path / "功能价值")
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((tmp_path / "功能价值" / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert any(w["code"] == "UNVERIFIED_COEFFICIENT" for w in warnings)  # recorded ...
+    shown = res.output.replace(str(tmp_path), "")  # the temp path holds this test's name
+    assert "UNVERIFIED" in shown.upper()  # ... but not shown to the user who ran the command
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: a misspelled config key ([account] method instead of methods) is reported "
+                   "with pydantic's 'Extra inputs are not permitted' and a Python list repr, without naming the "
+                   "valid key; docs/contracts.md §3 asks for plain words and no Python types")
+def test_misspelled_config_key_is_explained(tmp_path: Path) -> None:
+    text = (COUNTY / "override_run.toml").read_text(encoding="utf-8").replace("methods = ", "method = ")
+    text = text.replace('"锦江区2020_亩.csv"', json.dumps(str(COUNTY / "锦江区2020_亩.csv"), ensure_ascii=False))
+    text = text.replace('"茂县2020_万亩.csv"', json.dumps(str(COUNTY / "茂县2020_万亩.csv"), ensure_ascii=False))
+    text = text.replace('"my_overrides.csv"', json.dumps(str(COUNTY / "my_overrides.csv"), ensure_ascii=False))
+    cfg = tmp_path / "配置.toml"
+    cfg.write_text(text, encoding="utf-8")
+    res = gep("run", cfg, "--out", tmp_path / "out")
+    assert res.exit_code == 2 and "[BAD_CONFIG]" in res.output
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("method = "))
+    assert f"row {line}" in res.output  # the TOML line is named (this part works)
+    assert "Extra inputs are not permitted" not in res.output and "'methods'" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_function_value_from_county_quantities_statistics_and_prices(tmp_path: Path) -> None:
+    """茂县 2020 from its own tables (GBK, Chinese headers and service names), no land cover."""
+    fv = DATA / "function_value"
+    out = tmp_path / "功能价值法"
+    res = gep("account", "--method", "function-value", "--quantities", fv / "功能量2020.csv", "--statistics",
+              fv / "价值量2020.csv", "--prices", fv / "价格.csv", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    g = gep_rows(out)[("513223", "2020", "function_value")]
+    # 水源涵养 2.5 亿m3 × 6.5 元/m3 (county price) = 1 625 000 000
+    # 固碳 1.2 万t × 380 CNY/t (function_value_cn) = 4 560 000
+    # 生态能源/hydropower 3.0 亿kWh × 0.53 CNY/kWh = 159 000 000
+    # 农业产品 12 000 万元 = 120 000 000; 休闲旅游 0.85 亿元 = 85 000 000
+    assert float(g["provisioning_cny"]) == pytest.approx(159_000_000 + 120_000_000)
+    assert float(g["regulating_cny"]) == pytest.approx(1_625_000_000 + 4_560_000)
+    assert float(g["cultural_cny"]) == pytest.approx(85_000_000)
+    assert float(g["total_cny"]) == pytest.approx(1_993_560_000)
+    # without land cover the registry area is used: 3 896.5 km2
+    assert float(g["area_km2"]) == pytest.approx(3896.5)
+    svc = {r["service"]: r for r in read_csv(out / "tables" / "services.csv")}
+    assert svc["water_conservation"]["coefficient_id"] == "quantities|prices:价格.csv:row 2"
+    assert svc["water_conservation"]["price_year"] == "2020"
+    warnings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert "PRICE_YEARS_MIXED" in {w["code"] for w in warnings}  # 2010 set prices + 2020 values in one total
+
+
 def test_duplicate_across_files_names_rows() -> None:
     res = gep("validate", COUNTY / "锦江区2020_亩.csv", COUNTY / "土地利用2020.xlsx", "--sheet", "土地利用")
     assert res.exit_code == 2 and res.output.count("[DUPLICATE_KEY]") == 2  # 水田 and 旱地
@@ -215,6 +272,96 @@ def test_partial_rollup_is_flagged(tmp_path: Path) -> None:
     assert float(gep_rows(out)[("510100", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL)
     warnings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
     assert any("510105" in w["message"] or "21" in w["message"] for w in warnings), warnings
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: AREA_EXCEEDS_REGION compares land cover with the registry's POLYGON area "
+                   "(docs/regions.md: 'not the official statistical land areas, which differ by a few per cent for "
+                   "some counties') and stops the run at +1 %; issue 2 asks for the OFFICIAL area. A county whose "
+                   "official 三调 totals exceed the polygon area by 3 % cannot run with --regions sichuan at all "
+                   "(exit 2); expected a warning (or official areas in the registry)")
+def test_official_total_a_few_percent_above_polygon_area_is_not_fatal(tmp_path: Path) -> None:
+    # 锦江区 polygon area 60.7 km2 = 6 070 ha; a complete table adding up to 6 252.1 ha (+3 %)
+    f = tmp_path / "锦江区三调.csv"
+    f.write_bytes("地区代码,年份,地类,面积(公顷)\r\n510104,2020,水田,1000\r\n510104,2020,旱地,200\r\n"
+                  "510104,2020,城镇住宅用地,5052.1\r\n".encode("gbk"))
+    out = tmp_path / "out"
+    res = gep("account", "--landcover", f, "--crosswalk", "tnls", "--method", "equivalent-factor",
+              "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL)
+
+
+def test_per_capita_and_gep_gdp_ratio_from_gbk_socio(tmp_path: Path) -> None:
+    out = tmp_path / "人均"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--socio", COUNTY / "人口GDP2020.csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    g = gep_rows(out)[("510104", "2020", "equivalent_factor")]
+    # 常住人口 1 000, 地区生产总值(万元) 100 000 = 1e9 CNY: 15 983 298 / 1000 = 15 983.298; / 1e9 = 0.015983298
+    assert float(g["gdp_cny"]) == pytest.approx(1e9)
+    assert float(g["gep_per_capita_cny"]) == pytest.approx(15_983.298)
+    assert float(g["gep_gdp_ratio"]) == pytest.approx(0.015983298)
+
+
+def test_prefecture_with_its_own_county_is_rejected(tmp_path: Path) -> None:
+    out = tmp_path / "重复计算"
+    res = gep("account", "--landcover", BAD / "prefecture_with_its_county.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 2, res.output
+    assert "[REGION_COUNTED_TWICE]" in res.output and "510100" in res.output
+    assert not out.exists()
+
+
+def test_xlsx_with_numeric_tnls_codes_missing_leading_zero(tmp_path: Path) -> None:
+    # Excel stores 0101 / 0103 / 0701 as the numbers 101 / 103 / 701; gep still finds 水田 / 旱地 / 城镇住宅用地
+    out = tmp_path / "地类编码"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_地类编码.xlsx", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--regions", "sichuan", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
+    ext = {r["class"]: r["ecosystem_type"] for r in read_csv(out / "tables" / "extent.csv")}
+    assert ext == {"101": "水田", "103": "旱地", "701": ""}
+
+
+def test_carbon_quantity_in_tonnes_of_carbon_is_not_priced_as_co2(tmp_path: Path) -> None:
+    values = {}
+    for unit in ("t CO2", "t C"):
+        f = tmp_path / f"固碳_{unit.replace(' ', '')}.csv"
+        f.write_bytes(f"地区代码,年份,服务,组分,功能量,单位\r\n513223,2020,固碳,,100,{unit}\r\n".encode("gbk"))
+        out = tmp_path / f"out_{unit.replace(' ', '')}"
+        res = gep("account", "--method", "function-value", "--quantities", f, "--out", out)
+        if res.exit_code == 2:  # refusing 't C' against a per-t-CO2 price is an acceptable fix
+            assert unit == "t C" and "[UNIT_MISMATCH]" in res.output
+            return
+        assert res.exit_code == 0, res.output
+        values[unit] = float(gep_rows(out)[("513223", "2020", "function_value")]["total_cny"])
+    assert values["t CO2"] == pytest.approx(100 * 380)
+    assert values["t C"] == pytest.approx(100 * 44 / 12 * 380)  # 139 333.33
+
+
+def test_standard_value_from_county_grain_statistics(tmp_path: Path) -> None:
+    out = tmp_path / "粮食标准当量"
+    res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method",
+              "equivalent-factor", "--grain", COUNTY / "粮食2020.csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    # 1/7 rule (Xie 2008): D = 1/7 × Σ m_i p_i q_i / M
+    #   = (600 × 8000 × 2.8 + 400 × 6000 × 2.2) / 1000 / 7 = (13 440 000 + 5 280 000) / 7000 = 2 674.2857 CNY/hm2
+    d = (600 * 8000 * 2.8 + 400 * 6000 * 2.2) / 1000 / 7
+    assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(4692 * d)
+    svc = read_csv(out / "tables" / "services.csv")
+    assert {r["price_year"] for r in svc} == {"2020"}  # the grain year's prices, not the set's 2010
+    assert float(svc[0]["price"]) == pytest.approx(d)
+
+
+def test_quantity_in_a_unit_the_price_cannot_value(tmp_path: Path) -> None:
+    out = tmp_path / "单位不符"
+    res = gep("account", "--method", "function-value", "--quantities", BAD / "quantities_wrong_units.csv",
+              "--out", out)
+    assert res.exit_code == 2, res.output
+    assert res.output.count("[UNIT_MISMATCH]") == 2  # both rows, each named
+    assert "quantities_wrong_units.csv, row 2, column 'unit'" in res.output and "万t × CNY/m3" in res.output
+    assert "quantities_wrong_units.csv, row 3, column 'unit'" in res.output and "亿m3 × CNY/t" in res.output
+    assert not out.exists()
 
 
 def test_title_row_above_header(tmp_path: Path) -> None:
