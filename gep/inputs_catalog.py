@@ -152,10 +152,13 @@ def _check_landcover(path: Path, file: str, opts: Options) -> tuple[str, pl.Data
     from gep.validation import check_landcover
 
     df = load_table(path, LANDCOVER_SPEC, sheet=opts.sheet, keep_rows=True, display_name=file)
-    _raise(check_landcover(df, file, registry=opts.registry, crosswalk=opts.crosswalk))
+    warnings: list[Problem] = []
+    _raise(check_landcover(df, file, registry=opts.registry, crosswalk=opts.crosswalk, warnings=warnings))
     years = ", ".join(str(y) for y in df["year"].unique().sort().to_list())
     summary = (f"{df.height} rows, {df['region_id'].n_unique()} regions, years {years}, "
                f"{df['class'].n_unique()} classes, {df['area_ha'].sum():,.2f} ha")
+    for w in warnings:
+        summary += "\n  warning: " + w.render()
     return summary, df
 
 

@@ -621,6 +621,7 @@ def load_landcover(
     registry: object | None = None,
     crosswalk: pl.DataFrame | None = None,
     sheet: str | None = None,
+    warnings: list[Problem] | None = None,
 ) -> pl.DataFrame:
     """Load and validate land-cover tables → ``region_id, year, class, area_ha``.
 
@@ -640,7 +641,7 @@ def load_landcover(
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        problems.extend(check_landcover(df, str(p), registry=registry, crosswalk=crosswalk))
+        problems.extend(check_landcover(df, str(p), registry=registry, crosswalk=crosswalk, warnings=warnings))
         frames.append(df.with_columns(pl.lit(str(p)).alias("_file")))
     if problems:
         raise InputError(problems)

@@ -206,7 +206,8 @@ def prepare(config: RunConfig) -> RunContext:
 
         crosswalk = load_crosswalk_or_none(config.inputs.crosswalk, ctx)
         paths = [ctx.read_input(p, "landcover") for p in config.inputs.landcover]
-        landcover = load_landcover(paths, registry=ctx.registry, crosswalk=crosswalk, sheet=config.inputs.sheet)
+        landcover = load_landcover(paths, registry=ctx.registry, crosswalk=crosswalk, sheet=config.inputs.sheet,
+                                   warnings=ctx.warnings)
         ctx.extent = build_extent(landcover, crosswalk)
         ctx.tables["extent"] = ctx.extent
     return ctx

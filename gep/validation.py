@@ -93,11 +93,25 @@ def check_classes(df: pl.DataFrame, file: str, crosswalk: pl.DataFrame | None,
     return problems
 
 
+POLYGON_AREA_TOLERANCE = 0.10
+"""With polygon areas (not official ones), classes may exceed the area by up to 10 % with a warning."""
+
+
 def check_area_totals(df: pl.DataFrame, file: str, registry: Any,
-                      tolerance: float = AREA_TOLERANCE) -> list[Problem]:
-    """AREA_EXCEEDS_REGION when a region-year's classes sum to more than official area × (1 + tolerance)."""
+                      tolerance: float = AREA_TOLERANCE,
+                      warnings: list[Problem] | None = None) -> list[Problem]:
+    """AREA_EXCEEDS_REGION when a region-year's classes sum to more than its area × (1 + tolerance).
+
+    With official areas in the registry (``area_basis = "official"``) more than 1 % is an error.
+    With polygon areas (the built-in Sichuan registry), 1–10 % above is a warning
+    (AREA_ABOVE_REGISTRY, appended to ``warnings``) and more than 10 % an error: official
+    county areas differ from polygon areas by a few per cent, a unit slip (亩 as 公顷) by 15×.
+    """
     if registry is None:
         return []
+    polygon = getattr(registry, "area_basis", "official") == "polygon"
+    limit = POLYGON_AREA_TOLERANCE if polygon else tolerance
+    basis = "polygon area in the region registry" if polygon else "official area in the region registry"
     areas = registry_areas(registry).filter(pl.col("area_ha").is_not_null())
     sums = (
         df.group_by(["region_id", "year"])
@@ -110,26 +124,32 @@ def check_area_totals(df: pl.DataFrame, file: str, registry: Any,
     problems = []
     for rec in sums.iter_rows(named=True):
         excess = rec["sum_ha"] / rec["area_ha"] - 1.0
-        problems.append(Problem(
-            "AREA_EXCEEDS_REGION",
+        fatal = excess > limit
+        problem = Problem(
+            "AREA_EXCEEDS_REGION" if fatal else "AREA_ABOVE_REGISTRY",
             f"the classes of {rec['region_id']} {rec['name_zh'] or ''} in {rec['year']} add up to "
-            f"{rec['sum_ha']:,.2f} ha, {excess:.1%} more than its area in the region registry "
-            f"{rec['area_ha']:,.2f} ha "
-            f"(rows {rec['first_row']}–{rec['last_row']})",
+            f"{rec['sum_ha']:,.2f} ha, {excess:.1%} more than its {basis} "
+            f"{rec['area_ha']:,.2f} ha (rows {rec['first_row']}–{rec['last_row']})"
+            + ("" if fatal else "; accepted, check it against the county's official land area"),
             file=file, row=rec["first_row"], column="area",
             value=f"{rec['sum_ha']:.2f} ha",
-            expected=f"at most {rec['area_ha'] * (1 + tolerance):,.2f} ha (registry area + {tolerance:.0%}); "
+            expected=f"at most {rec['area_ha'] * (1 + limit):,.2f} ha ({basis} + {limit:.0%}); "
             "check the units and that no class is counted twice",
-        ))
+        )
+        if fatal:
+            problems.append(problem)
+        elif warnings is not None:
+            warnings.append(problem)
     return problems
 
 
 def check_landcover(df: pl.DataFrame, file: str, registry: Any = None,
-                    crosswalk: pl.DataFrame | None = None) -> list[Problem]:
-    """All cross-table checks of a land-cover table that carries ``_row``."""
+                    crosswalk: pl.DataFrame | None = None,
+                    warnings: list[Problem] | None = None) -> list[Problem]:
+    """All cross-table checks of a land-cover table that carries ``_row`` (warnings appended to ``warnings``)."""
     problems = check_region_ids(df, file, registry)
     problems += check_classes(df, file, crosswalk)
-    problems += check_area_totals(df, file, registry)
+    problems += check_area_totals(df, file, registry, warnings=warnings)
     return problems
 
 

@@ -81,6 +81,9 @@ class RegionRegistry:
     source: str = ""
     title: str = ""
     map_caveat: str = ""  # printed under every map drawn from boundaries() (审图号 note)
+    area_basis: str = "official"
+    """'official' (statistical land areas: land cover may exceed them by at most 1 %) or 'polygon'
+    (areas of map polygons, which differ from official areas by a few per cent)."""
     boundaries_path: Path | None = None
     prefecture_boundaries_path: Path | None = None
     edges: pl.DataFrame = field(default_factory=rv.empty_edges)
@@ -317,6 +320,7 @@ def load_registry_dir(folder: Path) -> RegionRegistry:
         name=str(meta.get("name", folder.name)),
         title=str(meta.get("title", "")),
         map_caveat=str(meta.get("map_caveat", "")),
+        area_basis=str(meta.get("area_basis", "official")),
         source=str(meta.get("source", folder)),
         counties=counties,
         prefectures=prefectures,

@@ -274,11 +274,6 @@ def test_partial_rollup_is_flagged(tmp_path: Path) -> None:
     assert any("510105" in w["message"] or "21" in w["message"] for w in warnings), warnings
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: AREA_EXCEEDS_REGION compares land cover with the registry's POLYGON area "
-                   "(docs/regions.md: 'not the official statistical land areas, which differ by a few per cent for "
-                   "some counties') and stops the run at +1 %; issue 2 asks for the OFFICIAL area. A county whose "
-                   "official 三调 totals exceed the polygon area by 3 % cannot run with --regions sichuan at all "
-                   "(exit 2); expected a warning (or official areas in the registry)")
 def test_official_total_a_few_percent_above_polygon_area_is_not_fatal(tmp_path: Path) -> None:
     # 锦江区 polygon area 60.7 km2 = 6 070 ha; a complete table adding up to 6 252.1 ha (+3 %)
     f = tmp_path / "锦江区三调.csv"

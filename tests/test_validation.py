@@ -37,15 +37,29 @@ def test_no_registry_accepts_any_id(tmp_path: Path) -> None:
     assert load_landcover(p).height == 2
 
 
-def test_area_exceeding_official_area(tmp_path: Path, sichuan) -> None:
-    # 锦江区 510104: 60.7 km2 = 6070 ha; +1 % = 6130.7 ha
-    p = _write(tmp_path / "lc.csv", ["510104,2020,城镇村及工矿用地,6100",   # 6100 ≤ 6130.7: fine
-                                     "510104,2025,城镇村及工矿用地,6000", "510104,2025,水田,200"])  # 6200 > 6130.7
+def test_area_above_polygon_area_warns_then_fails(tmp_path: Path, sichuan) -> None:
+    # 锦江区 510104 polygon area 60.7 km2 = 6070 ha (the Sichuan registry holds polygon areas):
+    # 2020: 6100 ha (+0.5 %) fine; 2025: 6200 ha (+2.1 %) a warning; 2030: 6700 ha (+10.4 %) an error
+    p = _write(tmp_path / "lc.csv", ["510104,2020,城镇村及工矿用地,6100",
+                                     "510104,2025,城镇村及工矿用地,6000", "510104,2025,水田,200",
+                                     "510104,2030,城镇村及工矿用地,6700"])
+    warnings: list = []
     with pytest.raises(InputError) as err:
-        load_landcover(p, registry=sichuan)
+        load_landcover(p, registry=sichuan, warnings=warnings)
     (problem,) = err.value.problems
-    assert problem.code == "AREA_EXCEEDS_REGION" and problem.row == 3
-    assert "2025" in problem.message and "6,070.00 ha" in problem.message
+    assert problem.code == "AREA_EXCEEDS_REGION" and problem.row == 5 and "2030" in problem.message
+    assert "6,070.00 ha" in problem.message and "polygon area" in problem.message
+    assert [(w.code, w.row) for w in warnings] == [("AREA_ABOVE_REGISTRY", 3)]
+
+
+def test_area_above_official_area_fails_at_one_percent(tmp_path: Path) -> None:
+    # a user's region table holds official areas: 10 km2 = 1000 ha; 1020 ha is +2 % → error
+    reg = tmp_path / "regions.csv"
+    reg.write_text("region_id,name,area_km2\nA1,甲县,10\n", encoding="utf-8")
+    p = _write(tmp_path / "lc.csv", ["A1,2020,旱地,1020"])
+    with pytest.raises(InputError) as err:
+        load_landcover(p, registry=load_registry(reg))
+    assert err.value.codes == ["AREA_EXCEEDS_REGION"] and "official area" in err.value.problems[0].message
 
 
 def test_classes_absent_from_crosswalk_all_listed(tmp_path: Path) -> None:
