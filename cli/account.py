@@ -10,6 +10,8 @@ from gep.cli.common import command_line
 @click.option("--landcover", "landcover", multiple=True, type=click.Path(dir_okay=False),
               help="Land-cover table(s): region_id, year, class, area. May be omitted when quantities and "
                    "statistics cover everything (function-value method).")
+@click.option("--sheet", default=None,
+              help="XLSX sheet name of the land-cover workbook(s) (default: the first sheet).")
 @click.option("--crosswalk", default=None, help="Crosswalk of land-cover classes to ecosystem types (id or path), e.g. tnls.")
 @click.option("--method", "methods", multiple=True, required=True,
               type=click.Choice(["equivalent-factor", "function-value"]),
@@ -53,7 +55,7 @@ from gep.cli.common import command_line
 @click.option("--regions", default=None, help="Region registry: sichuan or a path (empty: any region id).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
-def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
+def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
             adjustments: str | None, quantities: tuple[str, ...], prices: str | None, statistics: tuple[str, ...],
             rates: str | None, imported: tuple[str, ...], transitions: str | None,
@@ -85,6 +87,9 @@ def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[st
     if imported and "function_value" not in method_codes:
         problems.append(Problem("BAD_OPTION", "the imported-products deduction (GB/T 46869-2025) applies to "
                                 "function-value GEP", column="--imported", expected="--method function-value"))
+    if sheet and not landcover:
+        problems.append(Problem("BAD_OPTION", "--sheet names the sheet of the land-cover workbook, but no land-cover "
+                                "table was given", column="--sheet", value=sheet, expected="--landcover FILE.xlsx"))
     if transitions and not landcover:
         problems.append(Problem("BAD_OPTION", "a transition table needs the land-cover table it reconciles with",
                                 column="--transitions", expected="--landcover FILE"))
@@ -124,7 +129,7 @@ def account(landcover: tuple[str, ...], crosswalk: str | None, methods: tuple[st
     )
     cfg = RunConfig(
         run=RunSection(title="gep account", regions=regions, synthetic=synthetic, price_base_year=price_base_year),
-        inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk),
+        inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk, sheet=sheet),
         steps={"account": step},
     )
     path = execute(cfg, out, command_line())

@@ -32,10 +32,16 @@ from gep.account.extent_flows import extent_change_matrix, rollup_flows, type_fl
 from gep.account.function_value import function_value_services
 from gep.account.imported import deduction_without_account, imported_deduction_services
 from gep.account.tables import (
+    adcode_ancestors,
     change_decomposition,
     extent_account,
     gep_totals,
+    missing_years,
+    nested_regions,
     region_parents,
+    regions_present,
+    registry_ancestors,
+    rollup_coverage,
     rollup_services,
     seea_supply_tables,
     to_constant_prices,
@@ -341,10 +347,91 @@ def extent_type_flows(cfg: Config, ctx: Any) -> pl.DataFrame | None:
     return type_flows(ctx.extent, tr, file=path)
 
 
+def _input_rows(cfg: Config, ctx: Any) -> pl.DataFrame:
+    """region_id, file, row of every county-table row of the run (land cover, quantities, statistics, imported).
+
+    Used only to point at the cells of an error; files are re-read without being recorded again.
+    """
+    from gep.loaders import LANDCOVER_SPEC, ROW, load_table
+
+    frames: list[pl.DataFrame] = []
+    inputs = getattr(getattr(ctx, "config", None), "inputs", None)
+    for path in getattr(inputs, "landcover", None) or []:
+        df = load_table(ctx.resolve(path), LANDCOVER_SPEC, sheet=getattr(inputs, "sheet", None), keep_rows=True,
+                        display_name=path)
+        frames.append(df.select("region_id", pl.lit(path).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row")))
+    for paths, reader in ((cfg.quantities, I.read_quantities), (cfg.statistics, I.read_statistics),
+                          (cfg.imported, I.read_imported)):
+        for path in paths:
+            df = reader(ctx.resolve(path), path)
+            frames.append(df.select("region_id", pl.lit(path).alias("file"),
+                                    pl.col("source_row").cast(pl.Int64).alias("row")))
+    schema = {"region_id": pl.Utf8, "file": pl.Utf8, "row": pl.Int64}
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schema)
+
+
+def check_not_nested(services: pl.DataFrame, extent: pl.DataFrame | None, cfg: Config, ctx: Any) -> None:
+    """REGION_COUNTED_TWICE: a region and a region containing it (e.g. 成都市 510100 and 锦江区 510104) in one run.
+
+    Nesting from the region registry (county → prefecture → province), else from the GB/T 2260 code structure.
+    Checked at every level: the county-level table would show the same area twice in any sum.
+    """
+    ids = services.select("region_id") if services.height else pl.DataFrame(schema={"region_id": pl.Utf8})
+    if extent is not None:
+        ids = pl.concat([ids, extent.select("region_id")])
+    ancestors = registry_ancestors(ctx.registry) if ctx.registry is not None else adcode_ancestors(ids)
+    pairs = nested_regions(ids, ancestors)
+    if not pairs.height:
+        return
+    rows = _input_rows(cfg, ctx)
+    where = (rows.sort(["file", "row"]).group_by(["region_id", "file"], maintain_order=True)
+             .agg(pl.col("row").head(3), pl.len().alias("n")))
+
+    def located(rid: str) -> list[tuple[str, list[int], int]]:
+        return [(r["file"], r["row"], r["n"]) for r in where.filter(pl.col("region_id") == rid).iter_rows(named=True)]
+
+    def text(rid: str) -> str:
+        loc = located(rid)
+        if not loc:
+            return f"'{rid}'"
+        return f"'{rid}' (" + "; ".join(
+            f"{f}, row{'s' if n > 1 else ''} {', '.join(map(str, r))}{', …' if n > len(r) else ''}"
+            for f, r, n in loc) + ")"
+
+    problems: list[Problem] = []
+    for p in pairs.head(50).iter_rows(named=True):
+        loc = located(p["ancestor_id"]) or [(None, [None], 1)]
+        problems.append(Problem(
+            "REGION_COUNTED_TWICE",
+            f"region {text(p['ancestor_id'])} contains region {text(p['region_id'])}, and both are in the input: "
+            "the member's area and value would be counted twice in any sum",
+            file=loc[0][0], row=loc[0][1][0], column="region_id", value=p["ancestor_id"],
+            expected=f"either '{p['ancestor_id']}' or its member counties (such as '{p['region_id']}'), not both; "
+                     "use --level prefecture|province to sum counties"))
+    raise InputError(problems)
+
+
+def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: Any, level: str, ctx: Any) -> None:
+    """PARTIAL_ROLLUP warning per parent and year whose total covers only some of its member counties."""
+    cov = rollup_coverage(present, parents).filter(pl.col("members_with_data") < pl.col("members_total"))
+    for r in cov.iter_rows(named=True):
+        name = registry.name_of(r["parent_id"]) if hasattr(registry, "name_of") else ""
+        missing = r["missing"]
+        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+        ctx.warnings.append(Problem(
+            "PARTIAL_ROLLUP",
+            f"{level} {name} {r['parent_id']} in {r['year']}: only {r['members_with_data']} of its "
+            f"{r['members_total']} member counties have data; missing {len(missing)}: {shown}. Its GEP row "
+            f"is the sum of the counties given, not the whole {level}",
+            column="region_id", value=r["parent_id"],
+            expected=f"input rows for all {r['members_total']} member counties"))
+
+
 def run_step(cfg: Config, ctx: Any) -> None:
     """Add the GEP account tables to ``ctx.tables`` (see module docstring)."""
     services = compute_services(cfg, ctx)
     extent = ctx.extent
+    check_not_nested(services, extent, cfg, ctx)
     flows = extent_type_flows(cfg, ctx)
     socio = _opt_read(cfg.socio, I.read_socio, "socio-economic statistics", ctx)
     if cfg.level != "county":
@@ -352,7 +439,9 @@ def run_step(cfg: Config, ctx: Any) -> None:
             raise InputError([Problem("BAD_CONFIG", f"level '{cfg.level}' needs a region registry",
                                       column="level", value=cfg.level, expected="[run] regions = \"sichuan\"")])
         parents = region_parents(ctx.registry, cfg.level)
+        present = regions_present(services, extent).select("region_id", "year").unique()
         services = rollup_services(services, parents)
+        warn_partial_rollup(present, parents, ctx.registry, cfg.level, ctx)
         if flows is not None:
             flows = rollup_flows(flows, parents)
         if extent is not None:
@@ -402,6 +491,17 @@ def run_step(cfg: Config, ctx: Any) -> None:
             pairs = list(pairwise(years))
             if len(years) > 2:
                 pairs.append((years[0], years[-1]))
+            present = regions_present(valued, extent)
+            for a, b in pairs:
+                gaps = missing_years(present, a, b).group_by(["region_id", "missing_year"]).agg(
+                    pl.col("method").sort()).sort("region_id")
+                for r in gaps.iter_rows(named=True):
+                    ctx.warnings.append(Problem(
+                        "YEAR_NOT_COMPARABLE",
+                        f"region {r['region_id']} has no data for {r['missing_year']}: no change decomposition "
+                        f"{a}→{b} for it ({', '.join(r['method'])}); a missing year is not counted as zero",
+                        column="year", value=r["region_id"],
+                        expected=f"land cover or values of {r['region_id']} for both {a} and {b}"))
             ctx.tables["change_decomposition"] = pl.concat(
                 [change_decomposition(valued, extent, a, b) for a, b in pairs], how="vertical"
             ).sort(["region_id", "method", "year_from", "year_to"])

@@ -321,6 +321,8 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
     exactly ΔV. A type absent in one year takes the other year's u (no price effect).
     Values without an ecosystem type (statistics, county quantities) go to
     ``unattributed_change_cny``. Identity: area + unit value + unattributed = total change.
+    A region (and method) with no data at all in one of the two years gets no row: a missing
+    year is not a GEP of zero (see :func:`missing_years`; the step warns about it).
     """
     area = (
         extent.filter(pl.col("ecosystem_type").is_not_null())
@@ -381,9 +383,103 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
                 "area_effect_cny", "unit_value_effect_cny", "unattributed_change_cny")
         .sort(["region_id", "method"])
     )
+    gaps = missing_years(regions_present(services, extent), year_from, year_to)
+    out = out.join(gaps.select("region_id", "method"), on=["region_id", "method"], how="anti")
     # exactness of the typed part: area + unit effect = Δ typed value (checked, not assumed)
     typed_delta = t.with_columns((pl.col("v1") - pl.col("v0") - pl.col("_u")).alias("_d"))
     check = typed_delta.with_columns((pl.col("area_effect_cny") + pl.col("unit_value_effect_cny")).alias("_e"))
     assert_sums_equal(check, check, ["region_id", "method", "ecosystem_type"], "_d", "_e",
                       "area effect + unit-value effect = change of ecosystem-typed value")
     return out
+
+
+# ---------------------------------------------------------------------------
+# nesting, roll-up coverage, comparable years
+
+
+def adcode_ancestors(region_ids: pl.DataFrame) -> pl.DataFrame:
+    """region_id → ancestor_id by the GB/T 2260 code structure: ABCDEF lies in prefecture ABCD00 and province AB0000.
+
+    Only 6-digit numeric ids are used; an id is never its own ancestor. For runs without a region registry.
+    """
+    ids = region_ids.select(pl.col("region_id").cast(pl.Utf8)).unique().filter(
+        pl.col("region_id").str.contains(r"^\d{6}$"))
+    return (
+        pl.concat([
+            ids.select("region_id", (pl.col("region_id").str.slice(0, 4) + "00").alias("ancestor_id")),
+            ids.select("region_id", (pl.col("region_id").str.slice(0, 2) + "0000").alias("ancestor_id")),
+        ])
+        .filter(pl.col("ancestor_id") != pl.col("region_id"))
+        .unique()
+        .sort(["region_id", "ancestor_id"])
+    )
+
+
+def registry_ancestors(registry: object) -> pl.DataFrame:
+    """region_id → ancestor_id from a RegionRegistry: county → its prefecture and province, prefecture → province."""
+    counties: pl.DataFrame = registry.counties  # type: ignore[attr-defined]
+    province = (pl.col("region_id").str.slice(0, 2) + "0000").alias("ancestor_id")
+    parts = [counties.select("region_id", pl.col("parent_id").cast(pl.Utf8).alias("ancestor_id")),
+             counties.select("region_id", province)]
+    prefectures = getattr(registry, "prefectures", None)
+    if isinstance(prefectures, pl.DataFrame) and "region_id" in prefectures.columns:
+        parts.append(prefectures.select("region_id", province))
+    return (pl.concat(parts).drop_nulls().filter(pl.col("ancestor_id") != pl.col("region_id"))
+            .unique().sort(["region_id", "ancestor_id"]))
+
+
+def nested_regions(region_ids: pl.DataFrame, ancestors: pl.DataFrame) -> pl.DataFrame:
+    """Pairs (region_id, ancestor_id) where a region and a region containing it are both present: counted twice in any sum."""
+    present = region_ids.select(pl.col("region_id").cast(pl.Utf8)).unique()
+    return (
+        ancestors.join(present, on="region_id", how="semi")
+        .join(present.rename({"region_id": "ancestor_id"}), on="ancestor_id", how="semi")
+        .select("region_id", "ancestor_id")
+        .sort(["ancestor_id", "region_id"])
+    )
+
+
+def rollup_coverage(present: pl.DataFrame, parents: pl.DataFrame) -> pl.DataFrame:
+    """Members with data per parent and year: parent_id, year, members_with_data, members_total, missing (sorted ids).
+
+    ``present``: region_id, year of the member regions that have any data; ``parents``: region_id → parent_id
+    (every member of the registry). Only parents with at least one member with data appear.
+    """
+    members = parents.select("region_id", "parent_id").unique()
+    have = present.select("region_id", pl.col("year").cast(pl.Int32)).unique().join(members, on="region_id", how="inner")
+    years = have.select("parent_id", "year").unique()
+    grid = years.join(members, on="parent_id", how="inner")
+    grid = grid.join(have.with_columns(pl.lit(True).alias("_has")), on=["parent_id", "year", "region_id"], how="left")
+    return (
+        grid.sort(["parent_id", "year", "region_id"])
+        .group_by(["parent_id", "year"], maintain_order=True)
+        .agg(
+            pl.col("_has").is_not_null().sum().cast(pl.Int64).alias("members_with_data"),
+            pl.len().cast(pl.Int64).alias("members_total"),
+            pl.col("region_id").filter(pl.col("_has").is_null()).sort().alias("missing"),
+        )
+        .sort(["parent_id", "year"])
+    )
+
+
+def regions_present(services: pl.DataFrame, extent: pl.DataFrame | None) -> pl.DataFrame:
+    """region_id, method, year with any data: services rows of that method, or land cover of that region and year."""
+    svc = services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique()
+    if extent is None or not extent.height:
+        return svc
+    methods = services.select("method").unique()
+    ext = extent.select("region_id", pl.col("year").cast(pl.Int32)).unique().join(methods, how="cross")
+    return pl.concat([svc, ext.select(svc.columns)]).unique().sort(["region_id", "method", "year"])
+
+
+def missing_years(present: pl.DataFrame, year_from: int, year_to: int) -> pl.DataFrame:
+    """region_id, method, missing_year for regions with data in only one of the two years (not comparable)."""
+    per = present.filter(pl.col("year").is_in([year_from, year_to])).group_by(["region_id", "method"]).agg(
+        pl.col("year").unique().alias("_y"))
+    return (
+        per.filter(pl.col("_y").list.len() == 1)
+        .select("region_id", "method",
+                pl.when(pl.col("_y").list.first() == year_from).then(pl.lit(year_to)).otherwise(pl.lit(year_from))
+                .cast(pl.Int32).alias("missing_year"))
+        .sort(["region_id", "method"])
+    )
