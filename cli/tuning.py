@@ -59,7 +59,9 @@ def _coef(v: float | None) -> str:
 
 
 def _pct(v: float | None) -> str:
-    return "" if v is None else f"{v:+.2f}"
+    if v is None:
+        return ""
+    return "0.00" if round(v, 2) == 0 else f"{v:+.2f}"
 
 
 def effect_text(by_coef: pl.DataFrame, by_out: pl.DataFrame, unit: str, output_column: str, id_a: str, id_b: str,

@@ -163,7 +163,7 @@ def test_effect_text_tables_top_and_carbon_units() -> None:
     by_coef = pl.DataFrame({
         "coefficient": ["c:soc:林地", "c:agb:草地", "c:bgb:水田"], "unit": ["t C/ha", "t C/ha", "t C/ha"],
         "value_a": [120.0, 0.00012, 1234.5], "value_b": [100.0, 0.00015, 1234.5], "year": [2020, 2020, 2020],
-        "total_a_c_t": [1_234_567.89] * 3, "change_c_t": [-20_000.04, 0.3, -0.01], "change_pct": [-1.62, 0.0, -0.0],
+        "total_a_c_t": [1_234_567.89] * 3, "change_c_t": [-20_000.04, 0.3, -0.01], "change_pct": [-1.62, -0.001, -0.0],
     })
     by_out = pl.DataFrame({
         "region_id": ["all", "510001"], "year": [2020, 2020], "method": ["carbon_stock"] * 2, "pool": ["total"] * 2,
@@ -176,7 +176,7 @@ def test_effect_text_tables_top_and_carbon_units() -> None:
     assert lines[2].split() == ["#", "coefficient", "unit", "value", "A", "value", "B", "change", "(t", "C)",
                                 "change", "%"]
     assert lines[4].split()[-4:] == ["120", "100", "-20,000.0", "-1.62"]
-    assert lines[5].split()[-4:] == ["0.00012", "0.00015", "+0.3", "+0.00"]
+    assert lines[5].split()[-4:] == ["0.00012", "0.00015", "+0.3", "0.00"]
     assert "1 more" in lines[6] and "c:bgb:水田" not in text
     # columns line up (last column right-aligned): header, dashes and rows equally wide, 林地/草地 counted double
     assert len({_width(line) for line in lines[2:6]}) == 1
