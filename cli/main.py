@@ -33,14 +33,33 @@ class GepGroup(click.Group):
     """Prints input problems for people, not tracebacks, and exits 2."""
 
     def invoke(self, ctx: click.Context) -> object:
+        from gep.pipeline import LAST_RUN_WARNINGS
+
+        token = LAST_RUN_WARNINGS.set(None)
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _echo_warnings(LAST_RUN_WARNINGS.get())
+            return result
         except InputError as exc:
             n = len(exc.problems)
             click.echo(f"gep: {n} input problem{'s' if n != 1 else ''} found; nothing was written.", err=True)
             for p in exc.problems:
                 click.echo("  - " + p.render(), err=True)
             ctx.exit(2)
+        finally:
+            LAST_RUN_WARNINGS.reset(token)
+
+
+def _echo_warnings(warnings: list | None, limit: int = 10) -> None:
+    """Print the run's warnings (also in manifest.json and the reports) so nobody misses them."""
+    if not warnings:
+        return
+    n = len(warnings)
+    click.echo(f"gep: {n} warning{'s' if n != 1 else ''} (also in manifest.json and the reports):", err=True)
+    for w in warnings[:limit]:
+        click.echo("  - " + w.render(), err=True)
+    if n > limit:
+        click.echo(f"  ... and {n - limit} more in manifest.json", err=True)
 
 
 @click.group(cls=GepGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -9,6 +9,7 @@ everything succeeded. On an input error nothing is written.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import importlib
 import json
@@ -38,6 +39,10 @@ STEPS: list[tuple[str, str]] = [
 ]
 
 DEMO_SCHEME = "demo:"
+
+LAST_RUN_WARNINGS: contextvars.ContextVar[list[Problem] | None] = contextvars.ContextVar(
+    "gep_last_run_warnings", default=None)
+"""Warnings of the last :func:`execute` in this context (the CLI prints them after the command)."""
 
 
 def _step_module(modname: str) -> Any | None:
@@ -362,6 +367,7 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    LAST_RUN_WARNINGS.set(list(ctx.warnings))
     return out
 
 

@@ -180,10 +180,6 @@ def test_trailing_empty_rows_are_ignored(tmp_path: Path) -> None:
     assert float(gep_rows(out)[("510104", "2020", "equivalent_factor")]["total_cny"]) == pytest.approx(JINJIANG_TOTAL, abs=0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: run warnings are not shown on the terminal: `gep account --method "
-                   "function-value` on a county table values it with the illustrative, unverified per-area rates of "
-                   "function_value_cn and prints only 'wrote DIR'; UNVERIFIED_COEFFICIENT is only in manifest.json "
-                   "and the reports")
 def test_unverified_coefficients_warned_on_terminal(tmp_path: Path) -> None:
     res = gep("account", "--landcover", COUNTY / "锦江区2020_亩.csv", "--crosswalk", "tnls", "--method", "function-value",
               "--regions", "sichuan", "--out", tmp_path / "功能价值")

@@ -111,3 +111,14 @@ def test_cli_validate(work: Path) -> None:
     bad = runner.invoke(main, ["validate", str(bad_file), "--regions", "sichuan"])
     assert bad.exit_code == 2
     assert "row 3" in bad.output and "UNKNOWN_REGION" in bad.output and "519999" in bad.output
+
+
+def test_cli_prints_run_warnings(work: Path) -> None:
+    # 'paddy' rows of the land cover are valued; a class with no ecosystem type warns in carbon
+    (work / "warn.toml").write_text('[run]\nreport = false\n[inputs]\nlandcover = ["lc.csv"]\n[carbon]\n',
+                                    encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(work / "warn.toml"), "--out", str(work / "w")])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((work / "w" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["warnings"]
+    assert "warning" in res.output and manifest["warnings"][0]["code"] in res.output
