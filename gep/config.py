@@ -10,6 +10,7 @@ repeats the run exactly.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -100,6 +101,27 @@ def _line_of(text: str, section: str | None, key: str | None) -> int | None:
     return None
 
 
+def _show(value: Any) -> str | None:
+    """A config value as the user wrote it (no Python reprs)."""
+    if value is None or isinstance(value, dict):
+        return None
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _plain(msg: str) -> str:
+    """Pydantic's message in plain words for a county statistician."""
+    return (msg.replace("Input should be", "the value should be")
+            .replace("a valid integer", "a whole number")
+            .replace("a valid number", "a number")
+            .replace("a valid string", "text in quotes")
+            .replace("a valid boolean", "true or false")
+            .replace("a valid list", "a list in square brackets [...]"))
+
+
 def parse_config(data: dict[str, Any], source: str | None = None, text: str = "") -> RunConfig:
     """Validate a config mapping; every problem is collected with its TOML line."""
     from gep.pipeline import step_config_models
@@ -122,11 +144,19 @@ def parse_config(data: dict[str, Any], source: str | None = None, text: str = ""
             for err in exc.errors():
                 loc = [str(x) for x in err["loc"]]
                 key = loc[0] if loc else None
+                fields = list(model.model_fields)
+                if err["type"] == "extra_forbidden" and key is not None:
+                    near = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+                    msg = f"[{section}] has no key '{key}'" + (f"; did you mean '{near[0]}'?" if near else "")
+                    expected = "one of: " + ", ".join(fields)
+                else:
+                    msg = f"[{section}] {'.'.join(loc)}: {_plain(err['msg'])}"
+                    field = model.model_fields.get(key or "")
+                    expected = field.description if field is not None and field.description else None
                 problems.append(Problem(
-                    "BAD_CONFIG",
-                    f"[{section}] {'.'.join(loc) or ''}: {err['msg']}",
+                    "BAD_CONFIG", msg,
                     file=file, row=_line_of(text, section, key), column=".".join([section, *loc]),
-                    value=None if err.get("input") is None or isinstance(err.get("input"), dict) else str(err["input"]),
+                    value=_show(err.get("input")), expected=expected,
                 ))
             return None
 

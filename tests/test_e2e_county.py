@@ -190,9 +190,6 @@ def test_unverified_coefficients_warned_on_terminal(tmp_path: Path) -> None:
     assert "UNVERIFIED" in shown.upper()  # ... but not shown to the user who ran the command
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: a misspelled config key ([account] method instead of methods) is reported "
-                   "with pydantic's 'Extra inputs are not permitted' and a Python list repr, without naming the "
-                   "valid key; docs/contracts.md §3 asks for plain words and no Python types")
 def test_misspelled_config_key_is_explained(tmp_path: Path) -> None:
     text = (COUNTY / "override_run.toml").read_text(encoding="utf-8").replace("methods = ", "method = ")
     text = text.replace('"锦江区2020_亩.csv"', json.dumps(str(COUNTY / "锦江区2020_亩.csv"), ensure_ascii=False))
