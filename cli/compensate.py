@@ -50,8 +50,9 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
 @click.option("--accounts", required=True, type=click.Path(file_okay=False),
               help="A `gep account` (or `gep run`) directory with tables/services.csv and tables/gep.csv.")
 @click.option("--socio", default=None, type=click.Path(dir_okay=False),
-              help="Socio-economic table: region_id, year, population_urban/rural, income_urban/rural_cny, gdp_cny, "
-                   "water_use_m3, engel_coefficient, and EFA factor columns.")
+              help="Socio-economic table (CSV UTF-8/GBK, XLSX, Parquet): region_id, year, population_urban/rural, "
+                   "income_urban/rural_cny, gdp_cny, water_use_m3, engel_coefficient, and EFA factor columns; Chinese "
+                   "headers such as 地区代码, 年份, 城镇人口, 地区生产总值(万元) are accepted (docs/compensation.md).")
 @click.option("--calculator", "calculators", multiple=True, type=click.Choice(CALCULATORS),
               help="Calculator to run (repeatable; default: all that the inputs allow).")
 @click.option("--method", default="function_value", show_default=True,

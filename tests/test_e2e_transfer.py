@@ -55,10 +55,6 @@ def test_opportunity_cost_and_priority_by_hand(accounts: Path, tmp_path: Path) -
     assert (pr["513223"]["priority_rank"], pr["510104"]["priority_rank"]) == ("1", "2")
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: `gep transfer --socio` with Chinese column names (地区代码, 年份, 城镇人口 …; "
-                   "GBK or UTF-8) crashes with a Python traceback (polars ColumnNotFoundError: unable to find column "
-                   "\"year\"; GBK headers shown as mojibake) and exit 1: gep/compensation/transfer_step.py reads the "
-                   "socio table without gep.loaders (no encoding detection, no Chinese aliases, no InputError)")
 def test_socio_table_with_chinese_headers(accounts: Path, tmp_path: Path) -> None:
     out = tmp_path / "中文表头"
     res = CliRunner().invoke(main, ["transfer", "--accounts", str(accounts), "--socio",

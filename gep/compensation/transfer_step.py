@@ -11,6 +11,7 @@ Default λ, reward rate and factor weights are design values flagged unverified
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -25,7 +26,8 @@ from gep.compensation.transfer import (
     priority_ranking,
     spillover_ceiling,
 )
-from gep.errors import InputError, Problem
+from gep.errors import InputError, Problem, ProblemCollector
+from gep.loaders import REGION_ID, YEAR, ColumnSpec, RawTable, TableSpec, match_columns, read_raw, validate_raw
 
 if TYPE_CHECKING:  # pragma: no cover
     from gep.pipeline import RunContext
@@ -90,6 +92,121 @@ class Config(BaseModel):
     incentive_payer: str = Field("SC_PROVINCE_TREASURY", description="party that pays the pot (ledger payer)")
 
 
+def _quantity(name: str, aliases: tuple[str, ...], dimension: str, unit: str, description: str,
+              nonnegative: bool = True) -> ColumnSpec:
+    return ColumnSpec(name=name, dtype="float", required=False, allow_null=True, aliases=aliases, dimension=dimension,
+                      canonical_unit=unit, nonnegative=nonnegative, description=description)
+
+
+SOCIO_COLUMNS: tuple[ColumnSpec, ...] = (
+    REGION_ID,
+    YEAR,
+    _quantity("population_urban", ("城镇人口", "城镇常住人口", "城镇户籍人口"), "count:people", "people",
+              "urban population (人; 万人 in the name is converted)"),
+    _quantity("population_rural", ("农村人口", "乡村人口", "农村常住人口", "乡村常住人口", "农村户籍人口"), "count:people",
+              "people", "rural population (人; 万人 in the name is converted)"),
+    _quantity("income_urban_cny", ("城镇居民人均可支配收入", "城镇人均可支配收入", "城镇居民收入"), "money", "CNY",
+              "per-capita disposable income of urban residents (元)"),
+    _quantity("income_rural_cny", ("农村居民人均可支配收入", "农村人均可支配收入", "农村居民收入", "农民人均纯收入"), "money",
+              "CNY", "per-capita disposable income of rural residents (元)"),
+    _quantity("gdp_cny", ("地区生产总值", "GDP", "生产总值"), "money", "CNY",
+              "GDP (unit in the name: 地区生产总值(万元), gdp_cny, GDP(亿元))"),
+    _quantity("water_use_m3", ("用水量", "用水总量", "总用水量"), "volume", "m3", "water use (unit in the name: 用水量(万m3))"),
+    _quantity("engel_coefficient", ("恩格尔系数",), "dimensionless", "1", "Engel coefficient (0.25, or 恩格尔系数(%) 25)"),
+    _quantity("fiscal_gap_cny", ("财力缺口", "标准财政收支缺口", "财政收支缺口"), "money", "CNY",
+              "standard fiscal gap (unit in the name, e.g. 财力缺口(万元))", nonnegative=False),
+    _quantity("redline_area_km2", ("生态保护红线面积", "红线面积"), "area", "km2",
+              "ecological-redline area (unit in the name, e.g. 生态保护红线面积(km2))"),
+    _quantity("protected_area_km2", ("自然保护地面积", "保护地面积", "禁止开发区面积"), "area", "km2",
+              "protected-area area (unit in the name, e.g. 自然保护地面积(公顷))"),
+    ColumnSpec(name="assessment_score", dtype="float", required=False, allow_null=True,
+               aliases=("考核得分", "考核评分", "监测评价得分", "评价得分", "得分"), description="assessment score"),
+    _quantity("agreed_fund_cny", ("协议资金", "协议资金规模", "签约资金", "补偿资金规模"), "money", "CNY",
+              "fund the region signed into horizontal agreements (unit in the name, e.g. 协议资金(万元))"),
+)
+"""Socio-economic table of ``[transfer] socio`` (read through gep.loaders; aliases in docs/compensation.md)."""
+
+BARE_UNIT: dict[str, str] = {"population_urban": "人", "population_rural": "人", "income_urban_cny": "元",
+                             "income_rural_cny": "元", "engel_coefficient": "1"}
+"""Columns whose unit may be left out of a Chinese header (城镇人口 = people, 人均可支配收入 = 元, 恩格尔系数 = ratio)."""
+
+# which columns (and whose cells) each calculator needs
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "spillover": ("water_use_m3",),
+    "opportunity_cost": ("population_urban", "population_rural", "income_urban_cny", "income_rural_cny"),
+}
+
+
+def socio_spec(cfg: Config) -> TableSpec:
+    """Spec of the socio table for the calculators of ``cfg``: the columns they use required, factor columns added.
+
+    Opportunity cost and spillover need a value in every row; EFA factor columns must exist, an empty cell counts as 0.
+    """
+    filled = {c for calc in cfg.calculators for c in _NEEDS.get(calc, ())}  # column and every cell
+    need = set(filled)  # the column (an empty EFA factor cell counts as 0)
+    if "efa" in cfg.calculators:
+        need |= {f for f in cfg.efa_base_weights if f != "gep_total_cny"} | {"protected_area_km2"}
+        if cfg.efa_reward_rate:
+            need.add("assessment_score")
+    extra = [f for f in (*cfg.efa_base_weights, *(cfg.incentive_weights if "incentive" in cfg.calculators else ()))
+             if not f.startswith("gep_") and f not in {c.name for c in SOCIO_COLUMNS}]
+    cols = [*SOCIO_COLUMNS, *(ColumnSpec(name=f, dtype="float", required=False, allow_null=True,
+                                         description="factor column of the allocation") for f in dict.fromkeys(extra))]
+    cols = [c.model_copy(update={"required": True, "allow_null": c.name not in filled}) if c.name in need else c
+            for c in cols]
+    return TableSpec(name="socio-economic table", description="region_id, year and the columns the transfer calculators use",
+                     columns=tuple(cols), keys=("region_id", "year"))
+
+
+def read_socio(path: str | Path, cfg: Config, display_name: str | None = None) -> pl.DataFrame:
+    """Read the socio table (CSV UTF-8/GBK, XLSX, Parquet; Chinese headers) → region_id, year (Int32) and the columns found.
+
+    Quantities are converted by gep.units to people, CNY, m3, km2 from the unit in the header (地区生产总值(万元) ×
+    1e4); columns the calculators need are required (MISSING_COLUMN); every problem raises one InputError.
+    """
+    raw = read_raw(path, display_name=display_name)
+    return socio_from_raw(raw, socio_spec(cfg))
+
+
+def socio_from_raw(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
+    """Validate a raw socio table against ``spec``; keep only the columns present in the file."""
+    norm = {h: h.strip().replace("（", "(").replace("）", ")") for h in raw.df.columns}
+    bare = {a.lower(): spec.column(c).name for c in BARE_UNIT for a in (c, *spec.column(c).aliases)}
+    rename = {h: f"{n}({BARE_UNIT[bare[n.lower()]]})" for h, n in norm.items() if n.lower() in bare and n != bare[n.lower()]}
+    if rename:  # '城镇人口' → '城镇人口(人)': the unit the header leaves out
+        raw = RawTable(raw.df.rename(rename), raw.file, raw.rows)
+    found, _ = match_columns(list(raw.df.columns), spec, raw.file, ProblemCollector())
+    try:
+        df = validate_raw(raw, spec)
+    except InputError as exc:  # name the column as the file spells it
+        back = {v: k for k, v in rename.items()}
+        raise InputError([replace(p, column=back.get(p.column or "", p.column)) for p in exc.problems]) from None
+    return df.select([c.name for c in spec.columns if c.name in found]).with_columns(pl.col("year").cast(pl.Int32))
+
+
+EDGES_SPEC = TableSpec(
+    name="river edges",
+    description="custom river graph: one row per upstream → downstream neighbour pair",
+    columns=(
+        ColumnSpec(name="upstream_id", aliases=("上游", "上游地区代码", "上游区县代码", "上游代码", "upstream"),
+                   description="region code of the upstream region"),
+        ColumnSpec(name="downstream_id", aliases=("下游", "下游地区代码", "下游区县代码", "下游代码", "downstream"),
+                   description="region code of the downstream region"),
+        ColumnSpec(name="river", required=False, allow_null=True, aliases=("河流", "流域", "河流名称"),
+                   description="river name (used by river = … and incentive_river)"),
+    ),
+    keys=("upstream_id", "downstream_id", "river"),
+)
+
+
+def read_edges(path: str | Path, display_name: str | None = None) -> pl.DataFrame:
+    """Read a custom river edges table (CSV UTF-8/GBK, XLSX, Parquet; Chinese headers) → upstream_id, downstream_id[, river]."""
+    raw = read_raw(path, display_name=display_name)
+    found, _ = match_columns(list(raw.df.columns), EDGES_SPEC, raw.file, ProblemCollector())
+    df = validate_raw(raw, EDGES_SPEC)
+    return df.select([c.name for c in EDGES_SPEC.columns if c.name in found])
+
+
 def _read_table(path: Path) -> pl.DataFrame:
     if path.suffix.lower() == ".parquet":
         return pl.read_parquet(path)
@@ -124,10 +241,9 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
         services = services.filter(pl.col("method") == cfg.method)
     if "method" in gep.columns:
         gep = gep.filter(pl.col("method") == cfg.method)
-    socio = _read_table(ctx.read_input(cfg.socio, "transfer_socio")) if cfg.socio else None
+    socio = read_socio(ctx.read_input(cfg.socio, "transfer_socio"), cfg, display_name=cfg.socio) if cfg.socio else None
     years = set(gep["year"].cast(pl.Int32).to_list())
     if socio is not None:
-        socio = socio.with_columns(pl.col("year").cast(pl.Int32))
         years &= set(socio["year"].to_list())
     year = cfg.year if cfg.year is not None else (max(years) if years else None)
     if year is None or (cfg.year is not None and cfg.year not in years):
@@ -148,7 +264,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     if "spillover" in cfg.calculators:
         s = need_socio("spillover")
         if cfg.edges:
-            edges = _read_table(ctx.read_input(cfg.edges, "transfer_edges"))
+            edges = read_edges(ctx.read_input(cfg.edges, "transfer_edges"), cfg.edges)
         elif ctx.registry is not None:
             edges = ctx.registry.river_edges(river=cfg.river) if cfg.river else ctx.registry.river_edges()
         else:
@@ -258,7 +374,7 @@ def incentive_allocation(cfg: Config, ctx: RunContext, gep: pl.DataFrame, socio:
     river_counties: set[str] | None = None
     if cfg.incentive_river:
         if cfg.edges:
-            edges = _read_table(ctx.read_input(cfg.edges, "transfer_edges"))
+            edges = read_edges(ctx.read_input(cfg.edges, "transfer_edges"), cfg.edges)
             if "river" in edges.columns:
                 edges = edges.filter(pl.col("river") == cfg.incentive_river)
         elif ctx.registry is not None:
