@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from gep.cli.common import command_line
@@ -17,13 +19,22 @@ def run(config: str, out: str | None) -> None:
     Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the
     fully resolved configuration: `gep run DIR/run.toml` repeats the run) and
     DIR/report.xlsx, DIR/report.html. On an input error nothing is written.
+    Without --out, a run.toml that sits in a run directory writes to that directory
+    (so a copied run folder never overwrites the original); any other config writes
+    to its [run] out.
     """
     from gep.config import load_config
     from gep.errors import InputError, Problem
     from gep.pipeline import execute
 
     cfg = load_config(config)
-    target = out or cfg.run.out
+    here = Path(config).resolve().parent
+    if out is None and (here / "manifest.json").exists():
+        # a run.toml inside a run directory repeats that run in place, even when the folder was
+        # copied or moved: the `out` it records may point at the original, which must stay untouched
+        target: str | None = str(here)
+    else:
+        target = out or cfg.run.out
     if not target:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])

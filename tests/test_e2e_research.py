@@ -174,11 +174,6 @@ def test_coefficients_effect_prints_a_readable_table(base_run: Path) -> None:
     assert "shape: (" not in res.output and "┆" not in res.output
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: run.toml stores an absolute `out`, so a researcher who copies a run folder, "
-                   "edits the copy's run.toml and runs `gep run copy/run.toml` silently REPLACES THE ORIGINAL run "
-                   "folder with the variant's results, while the copy keeps the old tables (wrongly labelled by its "
-                   "edited run.toml). Expected: write next to the run.toml being run, or refuse/ask for --out when "
-                   "`out` is not the folder that holds the run.toml")
 def test_copied_run_toml_does_not_overwrite_the_original(tmp_path: Path) -> None:
     orig = tmp_path / "原始运行"
     assert gep("run", DATA / "base_run.toml", "--out", orig).exit_code == 0
