@@ -27,7 +27,16 @@ from gep.compensation.transfer import (
     spillover_ceiling,
 )
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import REGION_ID, YEAR, ColumnSpec, RawTable, TableSpec, match_columns, read_raw, validate_raw
+from gep.loaders import (
+    REGION_ID,
+    YEAR,
+    ColumnSpec,
+    RawTable,
+    TableSpec,
+    match_columns,
+    read_raw,
+    validate_raw,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from gep.pipeline import RunContext
