@@ -17,7 +17,6 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from gep.cli.main import main
