@@ -8,24 +8,14 @@ NPV = 1980 × (100/5) × Σ_{t=0..4} 1/1.07^t = 39 600 × 4.387211 = 173 733.565
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from gep.cli.main import main
+from _e2e import gep, read_csv
 
 DATA = Path(__file__).parent / "data" / "e2e" / "carbon"
 
 
-def gep(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def test_invest_pool_table_stocks_flux_and_npv_by_hand(tmp_path: Path) -> None:

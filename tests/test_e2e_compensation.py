@@ -13,26 +13,16 @@ April = 30 d × 86 400 s = 2 592 000 s; volume 25 920 000 m3;
 """
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from gep.cli.main import main
+from _e2e import gep, read_csv
 
 DATA = Path(__file__).parent / "data" / "e2e" / "compensation"
 AGREEMENT = DATA / "jiuli_m4_2024.toml"
 MONITORING = DATA / "monitoring_2024-04.xlsx"
 
 
-def gep(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def test_finance_bureau_settles_own_agreement_by_hand(tmp_path: Path) -> None:

@@ -6,14 +6,11 @@ value 3406.5 CNY/hm2 at 2010 prices) and the tnls crosswalk (水田→水田, �
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from gep.cli.main import main
+from _e2e import gep, read_csv
 
 DATA = Path(__file__).parent / "data" / "e2e"
 COUNTY = DATA / "county"
@@ -33,13 +30,6 @@ JINJIANG_TOTAL = 15_983_298.0
 MAOXIAN_TOTAL = 137_425_023.0
 
 
-def gep(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def gep_rows(run_dir: Path) -> dict[tuple[str, str, str], dict[str, str]]:

@@ -16,18 +16,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner, Result
+from _e2e import gep
+from gep.regions import load_registry
 
 import gep as gep_pkg
-from gep.cli.main import main
-from gep.regions import load_registry
 
 DEMO = Path(gep_pkg.__file__).parent / "demo_data"
 FRAGMENTS = ["00_run.toml", "20_account.toml", "30_carbon.toml", "40_compensation.toml"]
 
-
-def gep(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

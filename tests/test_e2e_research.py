@@ -7,27 +7,17 @@ and 茂县 513223 (1000 ha 灌木, 200 ha 水系), 2020, Xie 2015 equivalent fac
 """
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from gep.cli.main import main
+from _e2e import gep, read_csv
 
 DATA = Path(__file__).parent / "data" / "e2e" / "tuning"
 T_510104 = 15_983_298.0
 T_ALL = 153_408_321.0
 
 
-def gep(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")

@@ -7,24 +7,16 @@ Socio table (tests/data/e2e/transfer): 510104 urban 1 000 people at 50 000, rura
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
+from _e2e import gep, read_csv
+from click.testing import CliRunner
 from gep.cli.main import main
 
 E2E = Path(__file__).parent / "data" / "e2e"
 
 
-def gep(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
