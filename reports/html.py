@@ -45,6 +45,7 @@ from .views import (
     exact_sum,
     flows,
     growth,
+    growth_source,
     latest_year,
     money_columns,
     per_km2_column,
@@ -363,13 +364,10 @@ def _interval_cards(unc: pl.DataFrame, lang: str) -> list[tuple[str, str, str]]:
 def _growth_context(run: RunData, names: dict[str, str], lang: str,
                     tables: dict[str, Table]) -> dict[str, Any] | None:
     """增长率: change between consecutive years (constant prices when gep_constant exists)."""
-    need = {"region_id", "year", "total_cny"}
-    src = run.table("gep_constant")
-    constant = src is not None and need <= set(src.columns)
-    if not constant:
-        src = run.table("gep")
-    if src is None or not need <= set(src.columns) or src.get_column("year").n_unique() < 2:
+    found = growth_source(run)
+    if found is None:
         return None
+    src, constant = found
     if constant:
         pby = primary(src, "price_base_year") or run.manifest.get("price_base_year")
         basis = label("constant_prices", lang, year=pby)

@@ -350,3 +350,20 @@ def change_matrix(flows: pl.DataFrame) -> list[tuple[tuple[Any, Any], pl.DataFra
         wide = wide.select(TYPE_FROM, *types).sort(TYPE_FROM)
         out.append(((period[0] if period else None, period[-1] if period else None), wide))
     return out
+
+
+def growth_source(run: Any) -> tuple[pl.DataFrame, bool] | None:
+    """Table for the growth view (增长率) and whether it is at constant prices.
+
+    gep_constant.csv when the run wrote it, else gep.csv; None when neither has
+    region_id, year and total_cny for at least two years.
+    """
+    need = {"region_id", "year", "total_cny"}
+    src = run.table("gep_constant")
+    constant = src is not None and need <= set(src.columns)
+    if not constant:
+        src = run.table("gep")
+    if src is None or not need <= set(src.columns) or src.get_column("year").n_unique() < 2:
+        return None
+    return src, constant
+

@@ -42,6 +42,7 @@ from .views import (
     decomposition_totals,
     ecosystem_pivot,
     growth,
+    growth_source,
     money_columns,
     payer_payee_matrix,
     primary,
@@ -606,13 +607,10 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
     prices); the header says which. Change and change % are live formulas (to − from,
     change ÷ from) with cached values; the average annual rate is a number.
     """
-    need = {"region_id", "year", "total_cny"}
-    src = run.table("gep_constant")
-    constant = src is not None and need <= set(src.columns)
-    if not constant:
-        src = run.table("gep")
-    if src is None or not need <= set(src.columns) or src.get_column("year").n_unique() < 2:
+    found = growth_source(run)
+    if found is None:
         return
+    src, constant = found
     lang = book.lang
     if constant:
         pby = primary(src, "price_base_year") or run.manifest.get("price_base_year")
