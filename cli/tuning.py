@@ -193,13 +193,21 @@ def uncertainty(run_dir: str, draws: int | None, seed: int | None, chunk_draws: 
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--output", "outputs", multiple=True,
               help="METHOD/REGION/YEAR/OUTPUT, e.g. equivalent_factor/all/2020/total or carbon_stock/510100/latest/"
-                   "c_soil (repeatable; default auto/all/latest/total).")
+                   "c_soil, or compensation/AGREEMENT/PERIOD/WHO/MEASURE, e.g. compensation/tuojiang-m4-2024/all/"
+                   "510121/net (repeatable; default auto/all/latest/total).")
 @click.option("--sobol/--no-sobol", default=None, help="Sobol indices (default on).")
 @click.option("--sobol-samples", type=click.IntRange(min=2), default=None, help="Sobol base sample N (default 1024).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the Sobol' sequence.")
+@click.option("--compensation-range-pct", type=click.FloatRange(min=0), default=None,
+              help="± percent on every numeric parameter of an agreement (compensation/... outputs).")
+@click.option("--compensation-table", default=None, type=click.Path(dir_okay=False),
+              help="Declared agreement parameter ranges: agreement_id, parameter, low, high | range_pct.")
+@click.option("--monitoring-range-pct", type=click.FloatRange(min=0), default=None,
+              help="± percent on the monitored concentrations of each section and indicator (compensation outputs).")
 @_inputs_options
 def sensitivity(run_dir: str, outputs: tuple[str, ...], sobol: bool | None, sobol_samples: int | None,
-                seed: int | None, out: str, models: tuple[str, ...], uncertainty_table: str | None,
+                seed: int | None, compensation_range_pct: float | None, compensation_table: str | None,
+                monitoring_range_pct: float | None, out: str, models: tuple[str, ...], uncertainty_table: str | None,
                 range_pct: float | None, range_for: tuple[str, ...], distribution: str | None) -> None:
     """Tornado (one-at-a-time elasticities) and Sobol indices of chosen outputs of RUN_DIR.
 
@@ -209,6 +217,8 @@ def sensitivity(run_dir: str, outputs: tuple[str, ...], sobol: bool | None, sobo
     from gep.tuning.sensitivity_step import Config
 
     updates = {"outputs": list(outputs) or None, "sobol": sobol, "sobol_samples": sobol_samples, "seed": seed,
+               "compensation_range_pct": compensation_range_pct, "monitoring_range_pct": monitoring_range_pct,
+               "compensation_uncertainty_table": str(Path(compensation_table).resolve()) if compensation_table else None,
                **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
     path = _repeat(run_dir, "sensitivity", Config, updates, out)
     click.echo(f"wrote {path}")

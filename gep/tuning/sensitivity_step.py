@@ -26,7 +26,7 @@ from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, s
 
 COLUMNS = ["output", "analysis", "rank", "coefficient", "coefficient_unit", "verification", "distribution",
            "range_source", "value", "low", "high", "output_point_{u}", "output_at_low_{u}", "output_at_high_{u}",
-           "swing_{u}", "elasticity", "s1", "s1_conf", "st", "st_conf", "samples", "seed"]
+           "swing_{u}", "elasticity", "s1", "s1_conf", "st", "st_conf", "samples", "seed", "note"]
 
 
 class Config(UncertaintyInputs):
@@ -40,6 +40,14 @@ class Config(UncertaintyInputs):
     sobol: bool = Field(True, description="Sobol first-order and total indices")
     sobol_samples: int = Field(1024, ge=2, le=1_048_576, description="Sobol base sample N (power of 2); cost N·(p+2)")
     seed: int = Field(20260101, ge=0, description="seed of the Sobol' sequence scrambling (PCG64)")
+    compensation_range_pct: float | None = Field(
+        None, ge=0, description="± percent range for every numeric parameter of an agreement (compensation outputs)")
+    compensation_uncertainty_table: str | None = Field(
+        None, description="declared agreement parameter ranges: agreement_id, parameter (path or prefix), low, high "
+        "| range_pct")
+    monitoring_range_pct: float | None = Field(
+        None, ge=0, description="± percent on the monitored concentrations of each section and indicator "
+        "(compensation outputs)")
 
     def selectors(self, default_method: str) -> list[OutputSelector]:
         return [OutputSelector.parse(o, default_method) for o in self.outputs]
@@ -47,13 +55,33 @@ class Config(UncertaintyInputs):
 
 def _conform(df: pl.DataFrame, unit: str) -> pl.DataFrame:
     cols = [c.format(u=unit) for c in COLUMNS]
-    types = {"rank": pl.Int64, "samples": pl.Int64, "seed": pl.Int64}
+    types = {"rank": pl.Int64, "samples": pl.Int64, "seed": pl.Int64, "note": pl.Utf8, "distribution": pl.Utf8,
+             "range_source": pl.Utf8, "verification": pl.Utf8, "coefficient_unit": pl.Utf8}
     return df.select([pl.col(c) if c in df.columns else pl.lit(None, dtype=types.get(c, pl.Float64)).alias(c)
                       for c in cols])
 
 
 def run_step(cfg: Config, ctx: Any) -> None:
     """Add the sensitivity tables to ``ctx.tables`` (see module docstring)."""
+    from gep.tuning.compensation import is_compensation_output
+
+    comp = [o for o in cfg.outputs if is_compensation_output(o)]
+    if comp:
+        from gep.tuning.compensation_step import compensation_sensitivity
+
+        comp_rows = _conform(compensation_sensitivity(cfg, ctx, comp), "cny")
+        rest = [o for o in cfg.outputs if not is_compensation_output(o)]
+        if rest:
+            _run_accounts(cfg.model_copy(update={"outputs": rest}), ctx)
+        prior = ctx.tables.get("sensitivity")
+        ctx.tables["sensitivity"] = comp_rows if prior is None else pl.concat([prior, comp_rows],
+                                                                              how="vertical_relaxed")
+        return
+    _run_accounts(cfg, ctx)
+
+
+def _run_accounts(cfg: Config, ctx: Any) -> None:
+    """Sensitivity of GEP and carbon outputs (linear account forms, gep.tuning.sensitivity)."""
     models, sets = build_models(cfg, ctx)
     spec = coefficient_spec(cfg, ctx, sets)
     warn_if_certain(models, spec, ctx, "sensitivity")
