@@ -8,7 +8,6 @@ repeats exactly what RUN_DIR computed, with coefficients drawn from their ranges
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +26,7 @@ from gep.tuning.linear import (
     stock_change_model,
 )
 
-ModelName = Literal["auto", "equivalent_factor", "function_value", "carbon_stock"]
+ModelName = Literal["auto", "equivalent_factor", "function_value", "carbon_stock", "carbon_flux"]
 Verification = Literal["verified", "secondary", "unverified", "all"]
 Distribution = Literal["uniform", "triangular", "normal", "lognormal"]
 
@@ -51,7 +50,8 @@ class UncertaintyInputs(BaseModel):
     models: list[ModelName] = Field(
         default_factory=_auto,
         description="accounts to analyse: equivalent_factor (谢高地 2015 equivalents), function_value (rates × "
-        "prices), carbon_stock; auto = those the run computes ([account] methods, [carbon] with a coefficient set)")
+        "prices), carbon_stock, carbon_flux (gain-loss flux and sink value; [uncertainty] only); auto = those the "
+        "run computes ([account] methods, [carbon] with a coefficient set)")
     equivalent_set: str | None = Field(None, description="equivalent-factor set (default: [account] equivalent_set)")
     function_value_set: str | None = Field(
         None, description="function-value set (default: [account] function_value_set)")
@@ -100,6 +100,10 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
                                         expected="a set id such as carbon_default, or a set folder"))
         else:
             names.append("carbon_stock")
+    if not names and not problems and "carbon_flux" in wanted:
+        problems.append(Problem("NOT_SUPPORTED", "the gain-loss carbon flux (carbon_flux) is analysed by "
+                                "[uncertainty] only", column="models", value="carbon_flux",
+                                expected="equivalent_factor, function_value or carbon_stock"))
     if not names and not problems:
         problems.append(Problem("BAD_CONFIG", "nothing to analyse: the run computes no equivalent-factor account "
                                 "and no carbon stock", column="models",
@@ -345,3 +349,115 @@ def region_children(ctx: Any) -> dict[str, list[str]]:
     grouped = counties.group_by("parent_id").agg(pl.col("region_id").sort())
     return {str(p): list(ids) for p, ids in grouped.iter_rows()}
 
+
+
+def wants_carbon_flux(cfg: UncertaintyInputs, ctx: Any) -> bool:
+    """True when ``models`` names carbon_flux, or is auto and the run's [carbon] step uses the gain–loss method."""
+    carbon = ctx.config.steps.get("carbon")
+    if "carbon_flux" in cfg.models:
+        return True
+    return "auto" in cfg.models and carbon is not None and getattr(carbon, "method", None) in ("gain-loss", "both")
+
+
+def carbon_flux_models_of_run(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], dict[str, Any]]:
+    """Gain–loss flux (t C) and sink value (CNY) forms of the run's own [carbon] step, checked against the engine.
+
+    gep.carbon.step.compute (method gain-loss) runs three times with the run's inputs: with the set as it is
+    (the point, its flux_summary), with the set's ``rates`` all 1 and all 0. base = flux(1) − flux(0) is each
+    row's area net of IPCC-covered hectares; flux(0) is everything no set rate moves (user rates, IPCC forest
+    and grassland rows, wetland CH4), which is held fixed. A rate of 0 means "not counted" in the engine and
+    stays 0. The carbon price is the set's ``prices`` row unless [carbon] gives price_per_tc / price_per_tco2.
+    """
+    import dataclasses
+
+    from gep.carbon import gainloss as GL
+    from gep.carbon import link, params
+    from gep.carbon import step as CS
+    from gep.tuning.distributions import coefficient_id
+    from gep.tuning.linear import carbon_flux_models
+
+    carbon = ctx.config.steps.get("carbon")
+    ccfg = carbon if carbon is not None else CS.Config.model_validate({})
+    spec = cfg.carbon_set or ccfg.coefficients
+    if _is_path(spec) and ctx.resolve(spec).is_file():
+        raise InputError([Problem("NOT_SUPPORTED", "carbon flux uncertainty needs a coefficient set with a rates "
+                                  "table, not an InVEST pool CSV", column="carbon_set", value=spec,
+                                  expected="a set id such as carbon_default, or a set folder")])
+    if ctx.extent is None:
+        raise InputError([Problem("BAD_CONFIG", "carbon flux uncertainty needs land cover: set [inputs] landcover",
+                                  column="inputs.landcover", expected="a land-cover table")])
+    shadow = _ShadowContext(ctx)
+    set_ref = str(ctx.resolve(spec)) if _is_path(spec) else spec
+    cset = CS.load_coefficients(set_ref, shadow, ccfg.overrides if cfg.carbon_set is None else None)
+    rates = cset.table("rates")
+    if rates is None or not rates.height or list(cset.raw.keys("rates")) != ["ecosystem_type"]:
+        raise InputError([Problem("NOT_SUPPORTED", f"coefficient set '{cset.id}' has no rates table keyed by "
+                                  "ecosystem_type", column="carbon_set", value=cset.id,
+                                  expected="a set like carbon_default (rates.csv: ecosystem_type, value t C/ha/yr)")])
+    extent: pl.DataFrame = ctx.extent
+    densities = params.set_densities(extent, cset, None)
+
+    def load(path: str | None, role: str, loader: Any) -> pl.DataFrame | None:
+        return loader(shadow.read_input(path, role), display_name=path) if path else None
+
+    user_rates = load(ccfg.rates, "carbon_rates", GL.load_rates)
+    forest = load(ccfg.forest_inventory, "forest_inventory", GL.load_forest_inventory)
+    grass = load(ccfg.grassland_management, "grassland_management", GL.load_grassland_management)
+    ch4 = None
+    if ccfg.wetland_ch4_ef:
+        ch4 = (GL.ch4_factor_t_ch4(cset, ccfg.wetland_ch4_ef)[0], GL.gwp_value(cset, ccfg.gwp))
+    price = CS.resolve_price(ccfg, cset, ctx.price_base_year)
+    groups = params.ecosystem_groups()
+
+    def run(c: Any) -> Any:
+        return CS.compute(extent, densities, c, price, method="gain-loss", user_rates=user_rates, forest=forest,
+                          grassland=grass, ch4=ch4, ch4_groups=tuple(ccfg.ch4_groups), groups=groups)
+
+    def with_rates(v: float) -> Any:
+        return dataclasses.replace(cset, tables={**cset.tables, "rates": rates.with_columns(pl.lit(v).alias("value"))})
+
+    point = run(cset)
+    keys = ["region_id", "year_from", "year_to", "method", "class_from", "class_to"]
+    one = link.with_groups(run(with_rates(1.0)).flux, extent, groups)
+    zero = link.with_groups(run(with_rates(0.0)).flux, extent, groups)
+    sid = str(cset.raw.manifest.id)
+    rate_coefs = set_coefficients(cset.raw, ["rates"]).select("coefficient", "unit", "verification", "value")
+    nonzero = rate_coefs.filter(pl.col("value") != 0)["coefficient"].to_list()
+    rate_rows = (
+        one.join(zero.select(*keys, pl.col("delta_c_t").alias("_z")), on=keys, how="left")
+        .with_columns((pl.col("delta_c_t") - pl.col("_z").fill_null(0.0)).alias("base_ha"))
+        .filter(pl.col("base_ha") != 0)
+        .with_columns(coefficient_id(sid, "rates", ["ecosystem_type"]).alias("coefficient"))
+        .filter(pl.col("coefficient").is_in(nonzero))
+        .group_by("region_id", "year_from", "year_to", "group", "coefficient").agg(pl.col("base_ha").sum())
+    )
+    fixed_rows = zero.group_by("region_id", "year_from", "year_to", "group").agg(pl.col("delta_c_t").sum())
+    coefs = rate_coefs.filter(pl.col("coefficient").is_in(rate_rows["coefficient"].unique().to_list()))
+    price_id = None
+    if ccfg.price_per_tc is None and ccfg.price_per_tco2 is None and price.year is not None:
+        prow = cset.table("prices")
+        prow = pl.DataFrame() if prow is None else prow.filter((pl.col("market") == ccfg.price_market) & (pl.col("year").cast(pl.Int64) == price.year))
+        pc = set_coefficients(cset.raw, ["prices"]).select("coefficient", "unit", "verification", "value")
+        if prow.height == 1:
+            price_id = prow.select(coefficient_id(sid, "prices", list(cset.raw.keys("prices")))).item()
+            coefs = pl.concat([coefs, pc.filter(pl.col("coefficient") == price_id)], how="vertical")
+    coefs = coefs.sort("coefficient")
+    summary = point.summary.filter(pl.col("method") == "gain_loss")
+    flux, value = carbon_flux_models(summary, rate_rows, fixed_rows, coefs, price.per_t_c, price_id)
+    for m in (flux, value):
+        check_against_engine(m)
+    ctx.record_coefficient_set(cset.raw)
+    if "carbon_flux_summary" in ctx.tables:
+        run_all = ctx.tables["carbon_flux_summary"].filter((pl.col("method") == "gain_loss") & (pl.col("group") == "all"))
+        if run_all.height:
+            mine = summary.filter(pl.col("group") == "all").select("region_id", "year_from", "year_to",
+                                                                   pl.col("delta_c_t").alias("_mine"))
+            j = mine.join(run_all.select("region_id", "year_from", "year_to", pl.col("delta_c_t").alias("_run")),
+                          on=["region_id", "year_from", "year_to"], how="full", coalesce=True)
+            if j.height != mine.height or j.filter(pl.col("_mine").is_null() | pl.col("_run").is_null()
+                                                   | ((pl.col("_mine") - pl.col("_run")).abs() > 1e-9
+                                                      * pl.col("_run").abs().clip(lower_bound=1.0))).height:
+                ctx.warnings.append(Problem(
+                    "UNCERTAINTY_BASIS_DIFFERS", "the gain-loss carbon flux of the uncertainty analysis differs "
+                    "from the run's carbon_flux_summary", column="carbon_flux"))
+    return [flux, value], {sid: cset.raw}

@@ -428,3 +428,88 @@ def stock_change_model(stock: LinearModel) -> LinearModel:
         coefficients=stock.coefficients, point=stock.point[i1] - stock.point[i0],
         point_total=stock.point_total[i1] - stock.point_total[i0], driver_output=stock.driver_output,
     )
+
+
+# ---------------------------------------------------------------------------
+# carbon flux by the gain–loss method and the CNY value of the sink
+
+
+def carbon_flux_models(
+    point_summary: pl.DataFrame,
+    rate_rows: pl.DataFrame,
+    fixed_rows: pl.DataFrame,
+    coefficients: pl.DataFrame,
+    price_per_t_c: float,
+    price_coefficient: str | None = None,
+) -> tuple[LinearModel, LinearModel]:
+    """Gain–loss carbon flux (t C/yr) and its value (CNY/yr) per region, year and group, as linear forms.
+
+    flux[r, g] = fixed[r, g] + Σ_k base[r, g, k] × rate_k (t C; area × rate, 《生态产品总值核算规范》 2022 /
+    gep.carbon.gainloss.rate_flux); value[r, g] = flux[r, g] × P_C (CNY; gep.carbon.valuation.value_flux),
+    P_C = price_per_t_c, or factor × price row when ``price_coefficient`` names the set's price row
+    (factor = price_per_t_c / that row's value: unit conversion, e.g. 44/12 for CNY/t CO2).
+
+    ``point_summary``: the engine's :func:`gep.carbon.link.flux_summary` rows of family ``gain_loss``
+    (region_id, year_from, year_to, group, delta_c_t, value_cny; group ``all`` = the engine's total);
+    ``rate_rows``: region_id, year_from, year_to, group, coefficient, base_ha (t C per unit rate);
+    ``fixed_rows``: region_id, year_from, year_to, group, delta_c_t (every part that does not move with a
+    coefficient: user rates, IPCC forest/grassland rows, wetland CH4); ``coefficients``: coefficient, unit,
+    verification, value (the rates of ``rate_rows`` and the price row). Both models share the coefficient
+    list, so the same seed gives the same draws to both. Rows: region_id, year (= year_to), year_from.
+    """
+    keys = ["region_id", "year_from", "year_to"]
+    cast = [pl.col("year_from").cast(pl.Int32), pl.col("year_to").cast(pl.Int32)]
+    summ = point_summary.with_columns(*cast)
+    rr = rate_rows.with_columns(*cast)
+    fx = fixed_rows.with_columns(*cast)
+    rows = (pl.concat([summ.select(keys), rr.select(keys), fx.select(keys)], how="vertical").unique()
+            .select("region_id", pl.col("year_to").alias("year"), "year_from").sort(["region_id", "year", "year_from"]))
+    groups = sorted(set(summ.filter(pl.col("group") != "all")["group"].to_list()) | set(rr["group"].to_list())
+                    | set(fx["group"].to_list()))
+    coefs = coefficients.select("coefficient", "unit", "verification", pl.col("value").cast(pl.Float64))
+    idx = _index(coefs["coefficient"].to_list())
+    const = coefs.height
+    rate_drivers = rr.select("group", "coefficient").unique().sort(["group", "coefficient"])
+    drivers = [f"{g}|{c}" for g, c in rate_drivers.iter_rows()] + [f"{g}|fixed" for g in groups]
+    dmap = pl.DataFrame({"_d": drivers, "_j": np.arange(len(drivers), dtype=np.int64)})
+    gmap = pl.DataFrame({"group": groups, "_s": np.arange(len(groups), dtype=np.int64)})
+    parts = pl.concat([
+        rr.select(*keys, pl.format("{}|{}", "group", "coefficient").alias("_d"), pl.col("base_ha").alias("_v")),
+        fx.select(*keys, pl.format("{}|fixed", "group").alias("_d"), pl.col("delta_c_t").alias("_v")),
+    ], how="vertical")
+    r = (rows.with_row_index("_r").rename({"year": "year_to"}).join(parts, on=keys, how="inner")
+         .join(dmap, on="_d", how="inner"))
+    area = np.zeros((rows.height, len(drivers)))
+    np.add.at(area, (r["_r"].to_numpy().astype(np.int64), r["_j"].to_numpy()), r["_v"].to_numpy())
+    grid = rows.with_row_index("_r").rename({"year": "year_to"}).join(summ, on=keys, how="inner")
+    point_t = np.zeros((rows.height, len(groups)))
+    point_v = np.zeros((rows.height, len(groups)))
+    total_t = np.zeros(rows.height)
+    total_v = np.zeros(rows.height)
+    per = grid.filter(pl.col("group") != "all").join(gmap, on="group", how="inner")
+    np.add.at(point_t, (per["_r"].to_numpy().astype(np.int64), per["_s"].to_numpy()), per["delta_c_t"].to_numpy())
+    np.add.at(point_v, (per["_r"].to_numpy().astype(np.int64), per["_s"].to_numpy()), per["value_cny"].to_numpy())
+    tot = grid.filter(pl.col("group") == "all")
+    total_t[tot["_r"].to_numpy().astype(np.int64)] = tot["delta_c_t"].to_numpy()
+    total_v[tot["_r"].to_numpy().astype(np.int64)] = tot["value_cny"].to_numpy()
+    c1 = np.concatenate([np.asarray([idx[c] for c in rate_drivers["coefficient"].to_list()], dtype=np.int64),
+                         np.full(len(groups), const, dtype=np.int64)])
+    driver_output = np.concatenate([
+        rate_drivers.select(pl.col("group").replace_strict(_index(groups), return_dtype=pl.Int64)).to_series().to_numpy(),
+        np.arange(len(groups), dtype=np.int64)])
+    j = len(drivers)
+    p_value = (float(coefs.filter(pl.col("coefficient") == price_coefficient)["value"][0])
+               if price_coefficient is not None else 0.0)
+    if p_value != 0.0:  # a zero price row cannot carry a factor: the price is then fixed
+        v_const, v_c2 = price_per_t_c / p_value, np.full(j, idx[str(price_coefficient)], dtype=np.int64)
+    else:
+        v_const, v_c2 = price_per_t_c, np.full(j, const, dtype=np.int64)
+
+    def model(unit: str, point: np.ndarray, total: np.ndarray, mono_const: np.ndarray, c2: np.ndarray) -> LinearModel:
+        return LinearModel(
+            method="carbon_flux", unit=unit, output_column="group", rows=rows, drivers=drivers, outputs=groups,
+            area=area, scale=None, mono_cell=np.arange(j), mono_const=mono_const, mono_c1=c1, mono_c2=c2,
+            coefficients=coefs, point=point, point_total=total, driver_output=driver_output)
+
+    return (model("c_t", point_t, total_t, np.ones(j), np.full(j, const, dtype=np.int64)),
+            model("cny", point_v, total_v, np.full(j, v_const), v_c2))

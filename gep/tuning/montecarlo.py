@@ -124,3 +124,37 @@ def monte_carlo(
             np.repeat(np.asarray(froms)[rows], n_out).tolist() if has_from else None))
     return pl.concat(frames, how="vertical")
 
+
+
+FLUX_KEYS: tuple[str, ...] = ("region_id", "year_from", "year", "method", "group")
+
+
+def carbon_flux_table(
+    flux: LinearModel,
+    value: LinearModel,
+    spec: pl.DataFrame,
+    n_draws: int,
+    seed: int,
+    *,
+    chunk_draws: int = 1024,
+    memory_mb: float = 256.0,
+    all_regions: bool = True,
+) -> pl.DataFrame:
+    """``uncertainty_carbon_flux``: gain–loss flux (``*_c_t``, t C/yr) and sink value (``*_cny``) side by side.
+
+    Both models share their coefficient list, so draw d is the same coefficient vector for the flux and for
+    its value (the CNY interval is that of the same draws × price). Group ``all`` = every group together
+    (as in carbon_flux_summary); method ``gain_loss``. Columns: region_id, year_from, year, method, group,
+    point/mean/sd/p5/p50/p95 _c_t, the same _cny, draws, seed.
+    """
+    if flux.coefficients["coefficient"].to_list() != value.coefficients["coefficient"].to_list():
+        raise ValueError("carbon flux and value models must share their coefficients (same draws)")
+    kw = {"chunk_draws": chunk_draws, "memory_mb": memory_mb, "all_regions": all_regions}
+    t = monte_carlo(flux, spec, n_draws, seed, **kw)  # type: ignore[arg-type]
+    v = monte_carlo(value, spec, n_draws, seed, **kw)  # type: ignore[arg-type]
+    fix = [pl.lit("gain_loss").alias("method"),
+           pl.when(pl.col("group") == TOTAL).then(pl.lit("all")).otherwise(pl.col("group")).alias("group")]
+    t = t.with_columns(*fix)
+    v = v.with_columns(*fix).drop("draws", "seed")
+    out = t.drop("draws", "seed").join(v, on=list(FLUX_KEYS), how="left", maintain_order="left")
+    return out.with_columns(t["draws"], t["seed"])

@@ -3,7 +3,8 @@
 Adds ``uncertainty`` (money accounts, CNY: region_id, year, method, service, point_cny, mean_cny,
 sd_cny, p5_cny, p50_cny, p95_cny, draws, seed), ``uncertainty_carbon`` (carbon stock, t C, per pool,
 ``*_c_t`` columns), ``uncertainty_carbon_change`` (stock change between consecutive years, with
-``year_from``) and ``uncertainty_coefficients`` (the range used for every coefficient).
+``year_from``), ``uncertainty_carbon_flux`` (gain–loss flux, t C/yr, and the sink's value, CNY, per group:
+``*_c_t`` and ``*_cny`` columns) and ``uncertainty_coefficients`` (the range used for every coefficient).
 Region ``all`` = sum of every region of the year; service ``total`` = sum of the services.
 Method: Monte Carlo propagation, JCGM 101:2008 (GUM Supplement 1) §7, with seeded PCG64 draws.
 """
@@ -19,11 +20,13 @@ from gep.tuning.common import (
     TABLE_SUFFIX,
     UncertaintyInputs,
     build_models,
+    carbon_flux_models_of_run,
     coefficient_spec,
     used_spec,
+    wants_carbon_flux,
     warn_if_certain,
 )
-from gep.tuning.montecarlo import monte_carlo
+from gep.tuning.montecarlo import carbon_flux_table, monte_carlo
 
 
 class Config(UncertaintyInputs):
@@ -38,9 +41,10 @@ class Config(UncertaintyInputs):
 
 def run_step(cfg: Config, ctx: Any) -> None:
     """Add the uncertainty tables to ``ctx.tables`` (see module docstring)."""
-    models, sets = build_models(cfg, ctx)
-    spec = coefficient_spec(cfg, ctx, sets)
-    warn_if_certain(models, spec, ctx, "uncertainty")
+    models, sets = build_models(cfg, ctx) if set(cfg.models) - {"carbon_flux"} else ([], {})
+    flux_models, flux_sets = carbon_flux_models_of_run(cfg, ctx) if wants_carbon_flux(cfg, ctx) else ([], {})
+    spec = coefficient_spec(cfg, ctx, {**sets, **flux_sets})
+    warn_if_certain(models + flux_models[1:], spec, ctx, "uncertainty")
     by_table: dict[str, list[pl.DataFrame]] = {}
     for m in models:
         t = monte_carlo(m, spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws, memory_mb=cfg.memory_mb,
@@ -49,4 +53,8 @@ def run_step(cfg: Config, ctx: Any) -> None:
         by_table.setdefault(name, []).append(t)
     for name, frames in by_table.items():
         ctx.tables[name] = pl.concat(frames, how="vertical")
-    ctx.tables["uncertainty_coefficients"] = used_spec(models, spec)
+    if flux_models:
+        ctx.tables["uncertainty_carbon_flux"] = carbon_flux_table(
+            flux_models[0], flux_models[1], spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws,
+            memory_mb=cfg.memory_mb, all_regions=cfg.all_regions)
+    ctx.tables["uncertainty_coefficients"] = used_spec(models + flux_models[1:], spec)
