@@ -303,3 +303,52 @@ compensation_range_pct = 10
     with pytest.raises(InputError) as e:
         execute(load_config(cfg), tmp_path / "出")
     assert e.value.problems[0].code == "UNKNOWN_OUTPUT"
+
+
+M3 = """
+id = "m3-test"
+method = "fixed_per_section"
+period = "year"
+start = "2021-01"
+end = "2021-12"
+[[parties]]
+id = "U"
+name = "上游县"
+kind = "external"
+[[parties]]
+id = "W"
+name = "下游县"
+kind = "external"
+[[sections]]
+id = "S"
+name = "断面"
+river = "测试河"
+upstream = "U"
+downstream = "W"
+[[indicators]]
+name = "COD"
+standard_mg_l = 20
+[fixed_per_section]
+amount_met_improved_cny = 500
+amount_not_met_cny = 1000
+"""
+
+
+def test_m3_compliance_flip_is_a_step() -> None:
+    a = parse_agreement(M3)
+    mon = validate_monitoring(pl.DataFrame({
+        "section_id": ["S"] * 24, "indicator": ["COD"] * 24,
+        "date": [f"{y}-{m:02d}-05" for y in (2020, 2021) for m in range(1, 13)],
+        "concentration_mg_l": ["22"] * 12 + ["19"] * 12}))
+    df = compensation_tornado(a, mon, CompensationSelector.parse("compensation/m3-test/2021/U/net"), range_pct=10)
+    r = rows(df)
+    # 2021 mean 19 ≤ 20 (met) and −13.6 % vs 2020 (improved) → W pays U 500: U's net +500
+    assert df["output_point_cny"][0] == pytest.approx(500.0)
+    # standard 18 → 19 > 18 not met → U pays W 1000 (−1000); standard 22 → still met and improved (+500)
+    s = r["indicators.standard_mg_l.COD"]
+    assert (s["output_at_low_cny"], s["output_at_high_cny"], s["swing_cny"]) == pytest.approx((-1000.0, 500.0, 1500.0))
+    assert s["elasticity"] is None and "regime" in s["note"]
+    # the paid amount: elasticity 1; the unpaid not-met amount: swing 0, elasticity 0
+    assert r["fixed_per_section.amount_met_improved_cny"]["elasticity"] == pytest.approx(1.0, abs=1e-12)
+    assert r["fixed_per_section.amount_not_met_cny"]["swing_cny"] == 0.0
+    assert df["coefficient"][0] == "m3-test:indicators.standard_mg_l.COD"
