@@ -232,3 +232,34 @@ def test_sensitivity_of_carbon_flux_alone_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         execute(load_config(cfg), tmp_path / "结果", "test")
     assert [p.code for p in err.value.problems] == ["NOT_SUPPORTED"]
+
+
+def test_user_rates_are_fixed(tmp_path: Path) -> None:
+    root = tmp_path / "用户速率"
+    cfg = write_run(root, uncertainty='models = ["carbon_flux"]\ndraws = 200\nseed = 2\n')
+    (root / "速率.csv").write_text("region_id,class,ecosystem_type,rate_t_c_ha_yr\n510002,阔叶,,5\n", encoding="utf-8")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('method = "gain-loss"\n',
+                                                           'method = "gain-loss"\nrates = "速率.csv"\n'),
+                   encoding="utf-8")
+    t = pl.read_parquet(execute(load_config(cfg), tmp_path / "结果", "test") / "tables"
+                        / "uncertainty_carbon_flux.parquet")
+    f2 = pick(t, "510002", 2020, "forest")  # 10 ha × user rate 5 = 50 t C, not a coefficient of the set
+    assert f2["point_c_t"] == f2["p5_c_t"] == f2["p95_c_t"] == 50.0
+    f1 = pick(t, "510001", 2020, "forest")  # the set's 阔叶 rate still varies in 510001
+    assert f1["p5_c_t"] < 200.0 < f1["p95_c_t"]
+
+
+def test_auto_skips_an_invest_pool_table(tmp_path: Path) -> None:
+    root = tmp_path / "invest"
+    cfg = write_run(root, uncertainty="draws = 10\n")
+    (root / "pools.csv").write_text("lucode,lulc_name,c_above,c_below,c_soil,c_dead\n1,阔叶,10,2,50,1\n2,草甸,1,1,40,0\n"
+                                    "3,旱地,0,0,30,0\n", encoding="utf-8")
+    from _tuning_fixtures import write_set
+
+    text = cfg.read_text(encoding="utf-8")
+    text = text.replace(text.split("coefficients = ")[1].split("\n")[0], '"pools.csv"')
+    cfg.write_text(text.replace("[carbon]", f'[account]\nmethods = ["equivalent_factor"]\n'
+                                f'equivalent_set = "{write_set(root).as_posix()}"\n\n[carbon]'), encoding="utf-8")
+    out = execute(load_config(cfg), tmp_path / "结果", "test")
+    assert (out / "tables" / "uncertainty.csv").exists()  # the account is analysed, the flux is skipped
+    assert not (out / "tables" / "uncertainty_carbon_flux.csv").exists()

@@ -356,7 +356,10 @@ def wants_carbon_flux(cfg: UncertaintyInputs, ctx: Any) -> bool:
     carbon = ctx.config.steps.get("carbon")
     if "carbon_flux" in cfg.models:
         return True
-    return "auto" in cfg.models and carbon is not None and getattr(carbon, "method", None) in ("gain-loss", "both")
+    if "auto" not in cfg.models or carbon is None or getattr(carbon, "method", None) not in ("gain-loss", "both"):
+        return False
+    spec = cfg.carbon_set or getattr(carbon, "coefficients", None) or ""
+    return not (_is_path(spec) and ctx.resolve(spec).is_file())  # an InVEST pool CSV: skipped, as carbon_stock is
 
 
 def carbon_flux_models_of_run(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], dict[str, Any]]:
