@@ -263,3 +263,19 @@ def test_auto_skips_an_invest_pool_table(tmp_path: Path) -> None:
     out = execute(load_config(cfg), tmp_path / "结果", "test")
     assert (out / "tables" / "uncertainty.csv").exists()  # the account is analysed, the flux is skipped
     assert not (out / "tables" / "uncertainty_carbon_flux.csv").exists()
+
+
+def test_carbon_overrides_are_analysed(tmp_path: Path) -> None:
+    root = tmp_path / "覆盖"
+    cfg = write_run(root, rate_range=False, uncertainty='models = ["carbon_flux"]\ndraws = 20\nseed = 4\n')
+    (root / "覆盖.csv").write_text("table,ecosystem_type,value\nrates,阔叶,3\n", encoding="utf-8")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('method = "gain-loss"\n',
+                                                           'method = "gain-loss"\noverrides = "覆盖.csv"\n'),
+                   encoding="utf-8")
+    out = execute(load_config(cfg), tmp_path / "结果", "test")
+    t = pl.read_parquet(out / "tables" / "uncertainty_carbon_flux.parquet")
+    f = pick(t, "510001", 2020, "forest")  # 100 ha × overridden rate 3 = 300 t C, reproduced exactly
+    assert f["point_c_t"] == f["p5_c_t"] == f["p95_c_t"] == 300.0
+    coefs = pl.read_parquet(out / "tables" / "uncertainty_coefficients.parquet").filter(
+        pl.col("method") == "carbon_flux")
+    assert coefs.filter(pl.col("coefficient").str.ends_with(":rates:阔叶"))["value"].to_list() == [3.0]
