@@ -54,7 +54,8 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
                    "income_urban/rural_cny, gdp_cny, water_use_m3, engel_coefficient, and EFA factor columns; Chinese "
                    "headers such as 地区代码, 年份, 城镇人口, 地区生产总值(万元) are accepted (docs/compensation.md).")
 @click.option("--calculator", "calculators", multiple=True, type=click.Choice(CALCULATORS),
-              help="Calculator to run (repeatable; default: all that the inputs allow).")
+              help="Calculator to run (repeatable; default: priority alone, or with --socio spillover, "
+                   "opportunity_cost, priority and efa; a column a chosen calculator needs is an input error).")
 @click.option("--method", default="function_value", show_default=True,
               type=click.Choice(["function_value", "equivalent_factor"]), help="GEP method whose results are used.")
 @click.option("--year", type=int, default=None, help="Year of the GEP results (default: latest common year).")

@@ -39,6 +39,10 @@ def run(config: str, out: str | None) -> None:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])
     path = execute(cfg, target, command_line())
+    if cfg.run.synthetic:
+        from gep.config import SYNTHETIC_LABEL
+
+        click.echo(cfg.run.data_label or SYNTHETIC_LABEL)
     click.echo(f"wrote {path}")
 
 

@@ -127,3 +127,18 @@ def test_factor_allocation_incentive_shape() -> None:
     f = pl.DataFrame({"region_id": ["B", "A"], "importance_score": [1.0, 3.0], "agreed_fund_cny": [3.0, 1.0]})
     out = factor_allocation(f, 1_000_000, {"importance_score": 0.75, "agreed_fund_cny": 0.25})
     assert out.select("region_id", "allocation_cny").rows() == [("A", D("625000.00")), ("B", D("375000.00"))]
+
+
+def test_region_without_gdp_gets_no_priority_rank() -> None:
+    """ECPS needs GDP; a region without it is listed last and unranked."""
+    import polars as pl
+
+    from gep.compensation.transfer import priority_ranking
+
+    gep = pl.DataFrame({"region_id": ["A", "B"], "year": [2020, 2020], "method": ["function_value"] * 2,
+                        "provisioning_cny": [10.0, 10.0], "regulating_cny": [90.0, 50.0], "cultural_cny": [0.0, 0.0],
+                        "total_cny": [100.0, 60.0]})
+    gdp = pl.DataFrame({"region_id": ["A"], "year": [2020], "gdp_cny": [1000.0]})
+    out = priority_ranking(gep, gdp)
+    ranks = dict(zip(out["region_id"].to_list(), out["priority_rank"].to_list()))
+    assert ranks == {"A": 1, "B": None}

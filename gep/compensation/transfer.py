@@ -177,7 +177,10 @@ def priority_ranking(gep: pl.DataFrame, gdp: pl.DataFrame | None = None) -> pl.D
     ).with_columns(
         pl.when(pl.col("gdp_cny") > 0).then(pl.col("nonmarket_value_cny") / pl.col("gdp_cny")).alias("ecps")
     ).sort("method", "year", pl.col("ecps"), "region_id", descending=[False, False, True, False], nulls_last=True)
-    return out.with_columns(pl.int_range(1, pl.len() + 1).over("method", "year").alias("priority_rank"))
+    ranked = out.with_columns(pl.int_range(1, pl.len() + 1).over("method", "year").alias("priority_rank"))
+    # a region without GDP has no ECPS and no rank (it sorts last)
+    return ranked.with_columns(
+        pl.when(pl.col("ecps").is_not_null()).then(pl.col("priority_rank")).alias("priority_rank"))
 
 
 def efa_allocation(
