@@ -276,8 +276,13 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
     tables_dir.mkdir(parents=True)
     if ctx.coefficient_rows:
         ctx.tables["coefficients_used"] = pl.concat(ctx.coefficient_rows, how="vertical_relaxed")
-    table_records = [_write_table(ctx.tables[name], tables_dir, name) for name in sorted(ctx.tables)]
     cfg = ctx.config
+    tables = ctx.tables
+    if cfg.run.synthetic:  # synthetic results say so in every row, not only in the manifest
+        tables = {name: (df if "data_status" in df.columns
+                         else df.with_columns(pl.lit("synthetic").alias("data_status")))
+                  for name, df in tables.items()}
+    table_records = [_write_table(tables[name], tables_dir, name) for name in sorted(tables)]
     label = cfg.run.data_label or (SYNTHETIC_LABEL if cfg.run.synthetic else None)
     manifest = {
         "gep_version": __version__,

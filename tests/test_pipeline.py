@@ -122,3 +122,14 @@ def test_cli_prints_run_warnings(work: Path) -> None:
     manifest = json.loads((work / "w" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["warnings"]
     assert "warning" in res.output and manifest["warnings"][0]["code"] in res.output
+
+
+def test_synthetic_runs_label_every_output_row(work: Path) -> None:
+    (work / "syn.toml").write_text('[run]\nreport = false\nsynthetic = true\n[inputs]\nlandcover = ["lc.csv"]\n',
+                                   encoding="utf-8")
+    out = execute(load_config(work / "syn.toml"), work / "syn", "test")
+    extent = pl.read_csv(out / "tables" / "extent.csv")
+    assert extent["data_status"].to_list() == ["synthetic"] * 3
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["synthetic"] is True
+    plain = execute(load_config(work / "run.toml"), work / "plain", "test")
+    assert "data_status" not in pl.read_csv(plain / "tables" / "extent.csv").columns
