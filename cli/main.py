@@ -75,14 +75,8 @@ def main() -> None:
 
 def _register() -> None:
     for name in COMMAND_MODULES:
-        modname = f"gep.cli.{name}"
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:  # command family not built yet
-            if exc.name == modname:
-                continue
-            raise
-        for command in getattr(module, "COMMANDS", []):
+        module = importlib.import_module(f"gep.cli.{name}")
+        for command in module.COMMANDS:
             main.add_command(command)
 
 

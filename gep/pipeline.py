@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from gep import __version__
 from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml
-from gep.errors import GepError, InputError, Problem
+from gep.errors import InputError, Problem
 
 # section name -> (module path, Config class name, run_step name); run in this order.
 STEPS: list[tuple[str, str]] = [
@@ -45,22 +45,15 @@ LAST_RUN_WARNINGS: contextvars.ContextVar[list[Problem] | None] = contextvars.Co
 """Warnings of the last :func:`execute` in this context (the CLI prints them after the command)."""
 
 
-def _step_module(modname: str) -> Any | None:
-    try:
-        return importlib.import_module(modname)
-    except ModuleNotFoundError as exc:
-        if exc.name == modname:
-            return None
-        raise
+def _step_module(modname: str) -> Any:
+    return importlib.import_module(modname)
 
 
 def step_config_models() -> dict[str, type[BaseModel]]:
     """Config model of every available step, by section name."""
     out: dict[str, type[BaseModel]] = {}
     for section, modname in STEPS:
-        mod = _step_module(modname)
-        if mod is not None and hasattr(mod, "Config"):
-            out[section] = mod.Config
+        out[section] = _step_module(modname).Config
     return out
 
 
@@ -225,8 +218,6 @@ def run_steps(ctx: RunContext) -> list[str]:
         if cfg is None:
             continue
         mod = _step_module(modname)
-        if mod is None:  # pragma: no cover - config parsing already rejects unknown sections
-            raise GepError(f"step [{section}] is not available in this version of gep")
         run_step: Callable[[Any, RunContext], None] = mod.run_step
         run_step(cfg, ctx)
         done.append(section)
@@ -314,16 +305,10 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
 
 
 def write_reports_if_available(run_dir: Path, lang: str, detail_rows: int = 0) -> list[Path]:
-    try:
-        reports = importlib.import_module("gep.reports")
-    except ModuleNotFoundError as exc:  # pragma: no cover
-        if exc.name == "gep.reports":
-            return []
-        raise
-    writer = getattr(reports, "write_reports", None)
-    if writer is None:
-        return []
-    return list(writer(run_dir, formats=("xlsx", "html"), lang=lang, detail_rows=detail_rows))
+    """Write report.xlsx and report.html into a finished run directory."""
+    from gep.reports import write_reports
+
+    return list(write_reports(run_dir, formats=("xlsx", "html"), lang=lang, detail_rows=detail_rows))
 
 
 def check_out_dir(out_dir: Path) -> None:
