@@ -137,6 +137,27 @@ def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
     return names, boundaries, prefectures_fc, str(getattr(reg, "map_caveat", "") or "")
 
 
+DATA_STATUS = "data_status"
+
+
+def drop_status_label(tables: dict[str, pl.DataFrame], synthetic: bool) -> dict[str, pl.DataFrame]:
+    """Drop the per-row ``data_status`` = "synthetic" column of a synthetic run's tables.
+
+    The report shows the label once (banner, cover sheet); repeating it in every table adds
+    nothing. The column is kept when the manifest is not flagged synthetic or when its
+    values are anything but "synthetic" (then it carries information the banner does not).
+    """
+    if not synthetic:
+        return tables
+    out: dict[str, pl.DataFrame] = {}
+    for name, df in tables.items():
+        if DATA_STATUS in df.columns and df.get_column(DATA_STATUS).cast(pl.Utf8).eq_missing(
+                "synthetic").all():
+            df = df.drop(DATA_STATUS)
+        out[name] = df
+    return out
+
+
 def load_run(run_dir: Path | str, *, boundaries: dict[str, Any] | None = None,
              region_names: pl.DataFrame | None = None) -> RunData:
     """Read a run directory. ``boundaries``/``region_names`` override the registry (tests, benchmarks)."""
@@ -147,6 +168,7 @@ def load_run(run_dir: Path | str, *, boundaries: dict[str, Any] | None = None,
     if tdir.is_dir():
         for path in sorted(tdir.glob("*.csv")):
             tables[path.stem] = read_table_csv(path)
+    tables = drop_status_label(tables, bool(manifest.get("synthetic")))
     notes: list[str] = []
     prefectures_fc = None
     caveat = ""

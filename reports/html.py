@@ -52,6 +52,7 @@ from .views import (
     primary,
     select_slice,
     sum_by,
+    tornado_outputs,
     with_intervals,
 )
 
@@ -297,6 +298,40 @@ def _pool_intervals(unc: pl.DataFrame, lang: str) -> Any:
     return {"chart": chart, "caption": _caption(latest_year(unc), primary(unc, "method"), lang)}
 
 
+def _group_label(group: str, lang: str) -> str:
+    """Label of a carbon flux group ("forest" → 森林 / forest); unknown groups unchanged."""
+    text = label(f"flux_group_{group}", lang)
+    return group if text == f"flux_group_{group}" else text
+
+
+def flux_intervals(unc: pl.DataFrame, lang: str, unit: str = "c_t") -> Any:
+    """P5–P50–P95 of the carbon sink per group for all regions (latest year, first method).
+
+    ``unit`` "c_t": the gain–loss flux [t C/yr]; "cny": the sink's value [CNY, shown 万元/亿元].
+    Rows from uncertainty_carbon_flux.csv with region_id "all"; groups by name, "all" last.
+    """
+    cols = tuple(f"{p}_{unit}" for p in ("p5", "p50", "p95"))
+    if not {"region_id", "group", *cols} <= set(unc.columns):
+        return None
+    p5, p50, p95 = cols
+    y = latest_year(unc)
+    mth = primary(unc, "method")
+    part = select_slice(unc, y, mth).filter(pl.col("region_id") == "all")
+    if part.height == 0:
+        return None
+    part = part.sort([pl.col("group") == "all", "group"])
+    if unit == "c_t":
+        scale, shown = 1.0, "t C/yr"
+    else:
+        scale, shown = _unit_of(p50, part.get_column(p50).to_list(), lang)
+    chart = intervals([(_group_label(str(g), lang), a * scale, b * scale, c * scale)
+                       for g, a, b, c in part.select("group", p5, p50, p95).rows()], shown,
+                      digits=0 if unit == "c_t" else 2)
+    when = y if "year_from" not in part.columns else \
+        f"{part.get_column('year_from').min()}–{y}"
+    return {"chart": chart, "caption": _caption(when, mth, lang)}
+
+
 def _short_coefficient(name: str) -> str:
     """'set:table:key' → 'key [table]' (the set is the same for every bar of a tornado)."""
     parts = name.split(":")
@@ -304,8 +339,13 @@ def _short_coefficient(name: str) -> str:
 
 
 def _output_title(output: str, lang: str) -> str:
-    """'method/region/year/service' (the tuning step's output id) in words."""
+    """'method/region/year/service' or 'compensation/agreement/period/party/measure' in words."""
     parts = output.split("/")
+    if len(parts) == 5 and parts[0] == "compensation":
+        _, agreement, period, party, measure = parts
+        return " · ".join([label("compensation", lang), agreement,
+                           label("all_regions", lang) if period == "all" else period,
+                           party, measure])
     if len(parts) != 4:
         return output
     mth, region, year, service = parts
@@ -313,8 +353,13 @@ def _output_title(output: str, lang: str) -> str:
                        else region, year, label(service, lang)])
 
 
-def _tornado(sens: pl.DataFrame, lang: str = "zh-en") -> tuple[Any, str]:
-    """One-at-a-time sensitivity of the first output: output at each coefficient's low/high."""
+def _tornado(sens: pl.DataFrame, lang: str = "zh-en", output: str | None = None
+             ) -> tuple[Any, str]:
+    """One-at-a-time sensitivity of one output (default: the first): output at each coefficient's low/high.
+
+    Bars whose elasticity is empty (a step/kinked output, e.g. a compensation rule that
+    flips inside the range) are marked † and the table's ``note`` is shown under the chart.
+    """
     low = next((c for c in sens.columns if c.startswith("output_at_low")), None)
     high = next((c for c in sens.columns if c.startswith("output_at_high")), None)
     base = next((c for c in sens.columns if c.startswith("output_point")), None)
@@ -328,20 +373,28 @@ def _tornado(sens: pl.DataFrame, lang: str = "zh-en") -> tuple[Any, str]:
         df = df.filter(pl.col("analysis") == "oat")
     title = ""
     if "output" in df.columns and df.height:
-        title = str(df.get_column("output").first())
+        title = output if output is not None else str(df.get_column("output").first())
         df = df.filter(pl.col("output") == title)
     df = df.filter(pl.col(low).is_not_null() & pl.col(high).is_not_null())
     if df.height == 0:
         return None, ""
     first = df.get_column(base).first() if base else None
     b = float(first) if isinstance(first, int | float) else 0.0
-    rows = df.select(pname, low, high).rows()
-    items = sorted(((str(p), float(a), float(c)) for p, a, c in rows),
+    step = pl.lit(False)
+    note = pl.lit(None, pl.Utf8)
+    if "elasticity" in df.columns and "note" in df.columns:
+        note = pl.col("note").cast(pl.Utf8).str.strip_chars()
+        step = pl.col("elasticity").is_null() & note.fill_null("").ne("")
+    rows = df.select(pname, low, high, step.alias("_step"), note.alias("_note")).rows()
+    items = sorted(((str(p), float(a), float(c), bool(st), n) for p, a, c, st, n in rows),
                    key=lambda t: (-abs(t[2] - t[1]), t[0]))[:15]
-    scale, unit = _unit_of(low, [b, *(v for _, a, c in items for v in (a, c))], lang)
-    chart = tornado([(_short_coefficient(p), a * scale, c * scale) for p, a, c in items],
-                    b * scale, titles=[p for p, _, _ in items])
-    return {"chart": chart, "unit": unit, "output": title,
+    scale, unit = _unit_of(low, [b, *(v for _, a, c, _s, _n in items for v in (a, c))], lang)
+    chart = tornado([(_short_coefficient(p) + (" †" if st else ""), a * scale, c * scale)
+                     for p, a, c, st, _n in items],
+                    b * scale, titles=[p + (f" — {n}" if st else "") for p, _, _, st, n in items])
+    notes = sorted({str(n) for _, _, _, st, n in items if st})
+    step_note = f"{label('step_output_note', lang)}: {'; '.join(notes)}" if notes else ""
+    return {"chart": chart, "unit": unit, "output": title, "step_note": step_note,
             "title": _output_title(title, lang)}, title
 
 
@@ -629,10 +682,11 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         if sens is None:
             continue
         tables[name] = make_table(f"t-{name}", sens, lang, name)
-        torn, _ = _tornado(sens, lang)
-        if torn is not None and torn["chart"].bars:
-            torn["id"] = "tornado" if not tornados else f"tornado-{len(tornados) + 1}"
-            tornados.append(torn)
+        for output in tornado_outputs(sens) or [None]:
+            torn, _ = _tornado(sens, lang, output)
+            if torn is not None and torn["chart"].bars:
+                torn["id"] = "tornado" if not tornados else f"tornado-{len(tornados) + 1}"
+                tornados.append(torn)
     unc = run.table("uncertainty")
     if unc is not None:
         tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty",
@@ -651,6 +705,18 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         if ic is not None and ic["chart"].items:
             ic.update(id="intervals-carbon", title=label("interval_pools", lang))
             interval_charts.append(ic)
+    unc_f = run.table("uncertainty_carbon_flux")
+    if unc_f is not None:
+        tables["uncertainty_carbon_flux"] = make_table(
+            "t-unc-carbon-flux", _with_names(unc_f, names), lang, "uncertainty_carbon_flux",
+            max_rows=HTML_DETAIL_ROWS)
+        for tag, key, iid in (("c_t", "interval_carbon_flux", "intervals-carbon-flux"),
+                              ("cny", "interval_carbon_flux_value",
+                               "intervals-carbon-flux-value")):
+            ic = flux_intervals(unc_f, lang, tag)
+            if ic is not None and ic["chart"].items:
+                ic.update(id=iid, title=label(key, lang))
+                interval_charts.append(ic)
     n_unverified = 0
     if coeffs is not None:
         if "verification" in coeffs.columns:
@@ -678,7 +744,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     grow = _growth_context(run, names, lang, tables)
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
-                   "extent", "sensitivity_carbon", "uncertainty_carbon"} - set(others_extra)
+                   "extent", "sensitivity_carbon", "uncertainty_carbon",
+                   "uncertainty_carbon_flux"} - set(others_extra)
     if matrices:
         shown_names.add("extent_change_matrix")
     all_others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,

@@ -367,3 +367,20 @@ def growth_source(run: Any) -> tuple[pl.DataFrame, bool] | None:
         return None
     return src, constant
 
+
+MAX_COMPENSATION_TORNADOS = 4
+
+
+def tornado_outputs(sens: pl.DataFrame) -> list[str]:
+    """Outputs to draw as tornados: the first non-compensation output, then compensation ones.
+
+    Compensation outputs (``compensation/…``, CNY) get their own tornado each, at most
+    MAX_COMPENSATION_TORNADOS, in table order.
+    """
+    if "output" not in sens.columns:
+        return []
+    df = sens.filter(pl.col("analysis") == "oat") if "analysis" in sens.columns else sens
+    outs = [str(o) for o in df.get_column("output").drop_nulls().unique(maintain_order=True)]
+    comp = [o for o in outs if o.startswith("compensation/")]
+    other = [o for o in outs if not o.startswith("compensation/")]
+    return other[:1] + comp[:MAX_COMPENSATION_TORNADOS]

@@ -46,6 +46,7 @@ from .views import (
     money_columns,
     payer_payee_matrix,
     primary,
+    tornado_outputs,
     with_intervals,
 )
 
@@ -79,6 +80,7 @@ KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this or
     ("sensitivity", "sensitivity"),
     ("uncertainty_carbon", "uncertainty_carbon"),
     ("sensitivity_carbon", "sensitivity_carbon"),
+    ("uncertainty_carbon_flux", "uncertainty_carbon_flux"),
 ]
 SPECIAL = {"gep", "coefficients_used"}
 TOTAL_COLUMNS = {  # tables that get a SUM row for these columns
@@ -773,16 +775,100 @@ def _interval_sheet(book: _Book, run: RunData) -> None:
     ws.insert_chart(1, 12, chart)
 
 
-def _tornado_sheet(book: _Book, run: RunData, name: str) -> None:
-    """One-at-a-time sensitivity (analysis "oat") of the first output as a tornado chart.
+FLUX_KEYS = ("region_id", "year_from", "year", "method", "group")
+
+
+def _flux_interval_sheet(book: _Book, run: RunData) -> None:
+    """P5–P50–P95 of the carbon sink (uncertainty_carbon_flux.csv): flux [t C/yr] and value [万元].
+
+    One row per region ("all" first), period, method and group ("all" last in each period);
+    P95 − P50 and P50 − P5 of the flux are formula cells that feed the chart's error bars
+    (P50 per group, all regions, latest period, first method).
+    """
+    unc = run.table("uncertainty_carbon_flux")
+    pcols = [f"{p}_{u}" for u in ("c_t", "cny") for p in ("point", "p5", "p50", "p95")]
+    if unc is None or not {"region_id", "year", "group", *pcols} <= set(unc.columns):
+        return
+    lang = book.lang
+    keys = [k for k in FLUX_KEYS if k in unc.columns]
+    names = _region_names(run, lang)
+    df = (unc.select(*keys, *(pl.col(c) for c in pcols[:4]),
+                     *(pl.col(c) * WAN for c in pcols[4:]))
+          .sort([pl.col("region_id") != "all", "region_id",
+                 *(k for k in keys if k not in ("region_id", "group")),
+                 pl.col("group") == "all", "group"], nulls_last=True)
+          .with_columns(pl.col("region_id").replace_strict(names, default=None,
+                                                           return_dtype=pl.Utf8)
+                        .alias("region_name")))
+    df = df.select("region_id", "region_name", *keys[1:], *pcols)
+    wan, tc = label("wan_yuan", lang), "t C/yr"
+    heads = [label(k, lang) for k in ("region_id", "region_name")]
+    heads += [label("flux_group" if k == "group" else k, lang) for k in keys[1:]]
+    for unit in (tc, wan):
+        heads += [f"{label('point_estimate', lang)} ({unit})", f"P5 ({unit})", f"P50 ({unit})",
+                  f"P95 ({unit})"]
+    ws = book.sheet("intervals_carbon_flux")
+    first, last = _plain_table(book, ws, df, headers=heads)
+    c0 = len(df.columns)
+    c5, c50, c95 = (df.columns.index(c) for c in ("p5_c_t", "p50_c_t", "p95_c_t"))
+    book.text(ws, 0, c0, f"P95 − P50 ({tc})", header=True)
+    book.text(ws, 0, c0 + 1, f"P50 − P5 ({tc})", header=True)
+    for i, (p5, p50, p95) in enumerate(df.select("p5_c_t", "p50_c_t", "p95_c_t").rows()):
+        r = first + i
+        book.formula(ws, r, c0, f"={xl_rowcol_to_cell(r, c95)}-{xl_rowcol_to_cell(r, c50)}",
+                     p95 - p50)
+        book.formula(ws, r, c0 + 1, f"={xl_rowcol_to_cell(r, c50)}-{xl_rowcol_to_cell(r, c5)}",
+                     p50 - p5)
+    ws.autofilter(0, 0, last, c0 + 1)
+    ws.freeze_panes(1, 2)
+    ws.set_column(c0, c0 + 1, 16)
+    y = df.get_column("year").max()
+    m = df.get_column("method").drop_nulls().first() if "method" in df.columns else None
+    sel = (pl.col("region_id") == "all") & (pl.col("year") == y)
+    if m is not None:
+        sel = sel & (pl.col("method") == m)
+    idx = df.with_row_index("_i").filter(sel).get_column("_i").to_list()
+    if not idx or idx != list(range(idx[0], idx[-1] + 1)):
+        return
+    a, b = first + idx[0], first + idx[-1]
+    gcol = df.columns.index("group")
+    chart = book.wb.add_chart({"type": "column"})
+    chart.add_series({
+        "name": f"P50 {y!s}" + (f" {label(str(m), lang)}" if m else ""),
+        "categories": [ws.name, a, gcol, b, gcol],
+        "values": [ws.name, a, c50, b, c50],
+        "fill": {"color": "#74C476"},
+        "y_error_bars": {"type": "custom",
+                         "plus_values": f"={quote_sheetname(ws.name)}!"
+                                        f"{xl_range_abs(a, c0, b, c0)}",
+                         "minus_values": f"={quote_sheetname(ws.name)}!"
+                                         f"{xl_range_abs(a, c0 + 1, b, c0 + 1)}",
+                         "end_style": 1},
+    })
+    chart.set_title({"name": label("interval_carbon_flux", lang),
+                     "name_font": {"name": FONT, "size": 12}})
+    chart.set_y_axis({"name": tc, "num_format": "#,##0", "num_font": {"name": FONT},
+                      "name_font": {"name": FONT}})
+    chart.set_x_axis({"num_font": {"name": FONT}})
+    chart.set_legend({"position": "bottom", "font": {"name": FONT}})
+    chart.set_size({"width": 720, "height": 380})
+    ws.insert_chart(last + 3, 0, chart)
+
+
+def _tornado_sheet(book: _Book, run: RunData, name: str, output_id: str | None = None,
+                   sheet: str | None = None) -> None:
+    """One-at-a-time sensitivity (analysis "oat") of one output (default: the first) as a tornado.
 
     Columns: coefficient, its low/high, the output at the point, at low and at high, and the
     two swings (at low − point, at high − point) as formulas; a native bar chart of the swings,
-    widest first.
+    widest first. Compensation outputs (CNY) add the elasticity and the engine's note (why
+    the elasticity is empty for a step/kinked output).
     """
     sens = run.table(name)
     if sens is None:
         return
+    if output_id is not None:
+        sens = sens.filter(pl.col("output") == output_id)
     low = next((c for c in sens.columns if c.startswith("output_at_low")), None)
     high = next((c for c in sens.columns if c.startswith("output_at_high")), None)
     base = next((c for c in sens.columns if c.startswith("output_point")), None)
@@ -800,15 +886,16 @@ def _tornado_sheet(book: _Book, run: RunData, name: str) -> None:
     code = low[len("output_at_low_"):]
     scale, unit = {"cny": (WAN, label("wan_yuan", lang)), "c_t": (1.0, "t C"),
                    "co2e_t": (1.0, "t CO₂e")}.get(code, (1.0, code))
-    cols = ["coefficient", *(c for c in ("coefficient_unit", "verification", "low", "high")
-                             if c in df.columns)]
+    extra = ("elasticity", "note") if output and output.startswith("compensation/") else ()
+    cols = ["coefficient", *(c for c in ("coefficient_unit", "verification", "low", "high",
+                                         *extra) if c in df.columns)]
     df = (df.with_columns((pl.col(high) - pl.col(low)).abs().alias("_swing"))
           .sort(["_swing", "coefficient"], descending=[True, False]).head(30)
           .select(*cols, *(pl.col(c) * scale for c in (base, low, high))))
     heads = [label(c, lang) for c in cols] + [
         f"{label(k, lang)} ({unit})" for k in ("point_estimate", "output_at_low",
                                                "output_at_high")]
-    ws = book.sheet(f"tornado_{name}")
+    ws = book.sheet(sheet or f"tornado_{name}")
     book.text(ws, 0, 0, f"{label('tornado', lang)} — {output or ''} ({unit})", bold=True,
               size=12)
     book.text(ws, 1, 0, label("tornado_note", lang))
@@ -946,7 +1033,15 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
         elif name == "extent_change_matrix":
             _change_matrix_sheet(book, run)
         elif name in ("sensitivity", "sensitivity_carbon"):
-            _tornado_sheet(book, run, name)
+            sens = run.table(name)
+            outs = tornado_outputs(sens) if sens is not None else []
+            comp = [o for o in outs if o.startswith("compensation/")]
+            if not outs or len(outs) > len(comp):  # the GEP / carbon output first
+                _tornado_sheet(book, run, name, outs[0] if outs else None)
+            for i, output in enumerate(comp):
+                _tornado_sheet(book, run, name, output, f"tornado_compensation_{i + 1}")
+        elif name == "uncertainty_carbon_flux":
+            _flux_interval_sheet(book, run)
     _coefficients(book, coeffs)
     _warnings(book, run)
     for name in sorted(run.tables):
