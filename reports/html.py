@@ -333,8 +333,11 @@ def flux_intervals(unc: pl.DataFrame, lang: str, unit: str = "c_t") -> Any:
 
 
 def _short_coefficient(name: str) -> str:
-    """'set:table:key' → 'key [table]' (the set is the same for every bar of a tornado)."""
+    """'set:table:key' → 'key [table]'; 'agreement:path' → 'path' (the set or agreement is
+    the same for every bar of a tornado and is named in its title)."""
     parts = name.split(":")
+    if len(parts) == 2 and parts[1]:
+        return parts[1]
     return f"{parts[-1]} [{parts[-2]}]" if len(parts) >= 3 else name
 
 

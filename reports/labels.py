@@ -128,7 +128,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                              "Carbon sink flux P5–P50–P95 (all regions, by group)"),
     "interval_carbon_flux_value": ("碳汇价值 P5–P50–P95（全部区域，分组）",
                                    "Carbon sink value P5–P50–P95 (all regions, by group)"),
-    "uncertainty_carbon_flux": ("碳汇通量不确定性", "Carbon sink flux uncertainty"),
+    "uncertainty_carbon_flux": ("碳汇通量不确定性", "Carbon flux uncertainty"),
     "intervals_carbon_flux": ("碳汇通量区间", "Carbon flux intervals"),
     "flux_group": ("分组", "Group"),
     **{f"tornado_compensation_{i}": (f"补偿龙卷风图{i}", f"Compensation tornado {i}")
