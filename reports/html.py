@@ -327,8 +327,8 @@ def flux_intervals(unc: pl.DataFrame, lang: str, unit: str = "c_t") -> Any:
     chart = intervals([(_group_label(str(g), lang), a * scale, b * scale, c * scale)
                        for g, a, b, c in part.select("group", p5, p50, p95).rows()], shown,
                       digits=0 if unit == "c_t" else 2)
-    when = y if "year_from" not in part.columns else \
-        f"{part.get_column('year_from').min()}–{y}"
+    when: Any = y if "year_from" not in part.columns else \
+        f"{part.get_column('year_from').min()!s}–{y!s}"
     return {"chart": chart, "caption": _caption(when, mth, lang)}
 
 
@@ -685,7 +685,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         if sens is None:
             continue
         tables[name] = make_table(f"t-{name}", sens, lang, name)
-        for output in tornado_outputs(sens) or [None]:
+        outputs: list[str | None] = [*tornado_outputs(sens)] or [None]
+        for output in outputs:
             torn, _ = _tornado(sens, lang, output)
             if torn is not None and torn["chart"].bars:
                 torn["id"] = "tornado" if not tornados else f"tornado-{len(tornados) + 1}"

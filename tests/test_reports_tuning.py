@@ -100,7 +100,7 @@ def test_synthetic_status_column_is_not_repeated(tmp_path: Path) -> None:
 def test_status_column_kept_when_it_says_more_than_the_banner(tmp_path: Path) -> None:
     # a run not flagged synthetic keeps the column (the banner would not say it) ...
     run, bounds, names = _hand(tmp_path / "非合成", status=True, synthetic=False)
-    x, h = _reports(run, bounds, names)
+    _, h = _reports(run, bounds, names)
     assert 'id="synthetic-banner"' not in h
     assert ">data_status</th>" in h
     # ... and so does a column with other values (compensation_agreements in the demo)
@@ -122,7 +122,7 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, str]:
 
 
 def _svg(html: str, sid: str) -> str:
-    m = re.search(rf'<svg id="{sid}".*?</svg>', html, re.S)
+    m = re.search(rf'<svg id="{sid}".*?</svg>', html, re.DOTALL)
     assert m, sid
     return m.group(0)
 
@@ -165,7 +165,7 @@ def test_flux_interval_sheet(tuned) -> None:  # type: ignore[no-untyped-def]
     # error-bar columns are formulas with cached values: 347 − 239 = 108, 239 − 133 = 106
     c_plus = head.index("P95 − P50 (t C/yr)")
     assert forest[c_plus] == 108 and forest[c_plus + 1] == 106
-    formula = list(wf.iter_rows(min_row=4, max_row=4, values_only=True))[0][c_plus]
+    formula = next(wf.iter_rows(min_row=4, max_row=4, values_only=True))[c_plus]
     assert isinstance(formula, str) and formula.startswith("=")
     assert len(wf._charts) == 1
 
