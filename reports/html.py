@@ -50,6 +50,7 @@ from .views import (
     money_columns,
     per_km2_column,
     primary,
+    row_sums,
     select_slice,
     sum_by,
     tornado_outputs,
@@ -734,7 +735,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             types = [c for c in wide.columns if c != TYPE_FROM]
             full = wide.with_columns(pl.col(TYPE_FROM).map_elements(
                 lambda t: label(t, lang), return_dtype=pl.Utf8),
-                pl.sum_horizontal(types).alias("_total"))
+                pl.Series("_total", row_sums(wide, types), dtype=pl.Float64))
             totals = full.select(pl.lit(label("total", lang)).alias(TYPE_FROM),
                                  *(pl.col(c).sum() for c in [*types, "_total"]))
             heads = [label("opening_closing", lang), *(label(t, lang) for t in types),

@@ -7,6 +7,7 @@ layout of 欧阳志云 et al. 2013 / 规范 2022 总表); every figure traces to
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import polars as pl
@@ -32,6 +33,17 @@ def exact_sum(name: str) -> pl.Expr:
     integer arithmetic, hence order-independent; the result is returned as Float64.
     """
     return pl.col(name).cast(pl.Decimal(38, 6), strict=False).sum().cast(pl.Float64).alias(name)
+
+
+def row_sums(df: pl.DataFrame, columns: list[str]) -> list[float]:
+    """Σ of ``columns`` per row (nulls as 0), correctly rounded with math.fsum.
+
+    ``pl.sum_horizontal`` may add in a scheduling-dependent order, so the last digit of a
+    row total (a cached formula value in report.xlsx) could change between runs; fsum's
+    result does not depend on the order (byte-identical reports).
+    """
+    return [math.fsum(0.0 if x is None else float(x) for x in row)
+            for row in df.select(columns).iter_rows()]
 
 
 def _col_or_null(df: pl.DataFrame, name: str, dtype: Any = pl.Utf8) -> pl.Expr:

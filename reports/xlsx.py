@@ -46,6 +46,7 @@ from .views import (
     money_columns,
     payer_payee_matrix,
     primary,
+    row_sums,
     tornado_outputs,
     with_intervals,
 )
@@ -545,7 +546,7 @@ def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     tc = len(wide.columns)
     book.text(ws, 0, tc, headers[-1], header=True)
     c0, c1 = xl_col_to_name(4), xl_col_to_name(tc - 1)
-    totals = wide.select(pl.sum_horizontal(types).alias("t")).get_column("t").to_list()
+    totals = row_sums(wide, types)
     for i, value in enumerate(totals):
         r = first + i
         book.formula(ws, r, tc, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(value or 0.0))
@@ -592,8 +593,7 @@ def _change_matrix_sheet(book: _Book, run: RunData) -> None:
         book.text(ws, tr, 0, label("total", lang), bold=True)
         for c in range(1, n + 2):
             col = wide.get_column(types[c - 1]) if c <= n else None
-            cached = float(col.sum()) if col is not None else float(
-                wide.select(pl.sum_horizontal(types)).to_series().sum())
+            cached = float(col.sum()) if col is not None else math.fsum(row_sums(wide, types))
             book.formula(ws, tr, c, f"=SUM({xl_rowcol_to_cell(first, c)}:"
                          f"{xl_rowcol_to_cell(last, c)})", cached, bold=True)
         r = tr + 3
@@ -957,7 +957,7 @@ def _matrix(book: _Book, run: RunData) -> None:
     first, last = _plain_table(book, ws, shown, headers=headers[:-1])
     book.text(ws, 0, len(payees) + 1, headers[-1], header=True)
     c0, c1 = xl_col_to_name(1), xl_col_to_name(len(payees))
-    row_totals = wide.select(pl.sum_horizontal(payees)).to_series().to_list()
+    row_totals = row_sums(wide, payees)
     for i, v in enumerate(row_totals):
         r = first + i
         book.formula(ws, r, len(payees) + 1, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(v or 0.0))

@@ -26,3 +26,13 @@ def test_exact_sum_rounds_to_micro_units_and_skips_nan() -> None:
 def test_sum_by_orders_largest_first_then_key() -> None:
     df = pl.DataFrame({"pool": ["b", "a", "c", "a"], "c_t": [5.0, 2.0, 5.0, 1.0]})
     assert sum_by(df, "pool", "c_t").rows() == [("b", 5.0), ("c", 5.0), ("a", 3.0)]
+
+
+def test_row_sums_do_not_depend_on_the_order() -> None:
+    from gep.reports.views import row_sums
+
+    # 1e16 + 1 − 1e16 added left to right loses the 1 (1e16 + 1 rounds to 1e16): 0.0;
+    # the correctly rounded Σ is 1.0 whatever the order; nulls count as 0
+    df = pl.DataFrame({"a": [1e16, 0.1, None], "b": [1.0, 0.2, None], "c": [-1e16, 0.3, 2.5]})
+    assert row_sums(df, ["a", "b", "c"]) == [1.0, 0.6, 2.5]
+    assert row_sums(df, ["c", "b", "a"]) == [1.0, 0.6, 2.5]
