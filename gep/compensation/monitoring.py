@@ -177,10 +177,9 @@ def aggregate_monitoring(mon: pl.DataFrame, period_key: pl.Expr) -> pl.DataFrame
 
 def sample_rows(mon: pl.DataFrame) -> dict[tuple[str, str, str], list[tuple[str, Decimal]]]:
     """(section, indicator, month) -> samples; small helper for share_of_months compliance."""
-    out: dict[tuple[str, str, str], list[tuple[str, Decimal]]] = {}
-    for s, i, m, d, c in mon.select("section_id", "indicator", "month", "date", "concentration_mg_l").iter_rows():
-        out.setdefault((s, i, m), []).append((d, c))
-    return out
+    grouped = mon.group_by("section_id", "indicator", "month", maintain_order=True).agg(
+        pl.col("date"), pl.col("concentration_mg_l"))
+    return {(s, i, m): list(zip(d, c, strict=True)) for s, i, m, d, c in grouped.iter_rows()}
 
 
 def missing_data_error(items: list[tuple[str, str, str, str]], file: str) -> InputError:
