@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from gep.errors import InputError, Problem
@@ -76,31 +79,25 @@ def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: 
     if not files:
         raise click.UsageError("give at least one FILE to check (or --list-kinds)")
 
+    from gep.coefficients import load_crosswalk
+    from gep.regions import load_registry
+
+    from gep.loaders import load_landcover
+
     problems: list[Problem] = []
-    registry = None
-    if regions:
-        from gep.regions import load_registry
 
+    def reference(load: Callable[[], Any]) -> Any:
+        """Load a reference input (registry, crosswalk, land cover), collecting its problems."""
         try:
-            registry = load_registry(regions)
+            return load()
         except InputError as exc:
             problems.extend(exc.problems)
-    cw = None
-    if crosswalk:
-        from gep.coefficients import load_crosswalk
+            return None
 
-        try:
-            cw = load_crosswalk(crosswalk)
-        except InputError as exc:
-            problems.extend(exc.problems)
-    extent = None
-    if landcover:
-        from gep.loaders import load_landcover
-
-        try:
-            extent = load_landcover(list(landcover), registry=registry, crosswalk=cw, sheet=sheet)
-        except InputError as exc:
-            problems.extend(exc.problems)
+    registry = reference(lambda: load_registry(regions)) if regions else None
+    cw = reference(lambda: load_crosswalk(crosswalk)) if crosswalk else None
+    extent = (reference(lambda: load_landcover(list(landcover), registry=registry, crosswalk=cw, sheet=sheet))
+              if landcover else None)
     if problems:  # the reference inputs themselves are broken: nothing can be checked against them
         raise InputError(problems)
 

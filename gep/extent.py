@@ -51,12 +51,3 @@ def build_extent(landcover: pl.DataFrame, crosswalk: pl.DataFrame | None) -> pl.
         )
         .sort(["region_id", "year", "class"])
     )
-
-
-def extent_by_type(extent: pl.DataFrame) -> pl.DataFrame:
-    """Area [ha] per region, year and ecosystem type (null type = no service value)."""
-    return (
-        extent.group_by(["region_id", "year", "ecosystem_type"])
-        .agg(pl.col("area_ha").sum())
-        .sort(["region_id", "year", "ecosystem_type"], nulls_last=True)
-    )

@@ -660,11 +660,6 @@ def load_landcover(
     )
 
 
-def input_table_specs() -> dict[str, TableSpec]:
-    """Specs of the tables this module defines (for docs and `gep validate --kind`)."""
-    return {"landcover": LANDCOVER_SPEC}
-
-
 __all__ = [
     "AREA",
     "CLASS",

@@ -49,15 +49,6 @@ def check_region_ids(df: pl.DataFrame, file: str, registry: Any, column: str = "
     return _check(df, registry, file=file, column=column)
 
 
-def crosswalk_lookup(crosswalk: pl.DataFrame) -> pl.DataFrame:
-    """``key, ecosystem_type``: the crosswalk keyed by class name and, where given, class code."""
-    parts = [crosswalk.select(pl.col("class").cast(pl.Utf8).alias("key"), pl.col("ecosystem_type"))]
-    if "code" in crosswalk.columns:
-        parts.append(crosswalk.filter(pl.col("code").is_not_null()).select(
-            pl.col("code").cast(pl.Utf8).alias("key"), pl.col("ecosystem_type")))
-    return pl.concat(parts).unique("key", keep="first")
-
-
 def check_classes(df: pl.DataFrame, file: str, crosswalk: pl.DataFrame | None,
                   crosswalk_name: str | None = None) -> list[Problem]:
     """UNKNOWN_CLASS for every class absent from the crosswalk (all listed, each with its rows).
