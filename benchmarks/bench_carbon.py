@@ -126,6 +126,7 @@ def run_case(name: str, counties: int, density: float) -> dict[str, float]:
         from gep.carbon.step import Config
         from gep.config import InputsSection, RunConfig, RunSection
         from gep.pipeline import execute
+    from gep.reports import write_run_reports
 
         with tempfile.TemporaryDirectory(prefix="gep-bench-碳") as tmp:
             d = Path(tmp)
@@ -142,7 +143,7 @@ def run_case(name: str, counties: int, density: float) -> dict[str, float]:
             cfg = RunConfig(run=RunSection.model_validate({"title": "bench", "report": False}),
                             inputs=InputsSection.model_validate({"landcover": [str(d / "lc.csv")]}),
                             steps={"carbon": step})
-            out = execute(cfg, d / "out", "bench")
+            out = execute(cfg, d / "out", "bench", reporter=write_run_reports)
             flux = pl.read_parquet(out / "tables" / "carbon_flux.parquet")
             res.update(rows=flux.height, total_c_t=float(flux["delta_c_t"].sum()))
             res["seconds"] = time.perf_counter() - t0

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 from gep.cli.common import command_line
+from gep.reports import write_run_reports
+
+from gep.account.step import Config
+from gep.config import InputsSection, RunConfig, RunSection
+from gep.errors import InputError, Problem
+from gep.pipeline import execute
 
 
 @click.command("account")
@@ -71,10 +77,6 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
     extent_change_matrix.csv); with --price-base-year gep_constant.csv. With --imported,
     gep.csv deducts imported_deduction_cny from total_cny (GB/T 46869-2025).
     """
-    from gep.account.step import Config
-    from gep.config import InputsSection, RunConfig, RunSection
-    from gep.errors import InputError, Problem
-    from gep.pipeline import execute
 
     method_codes = sorted({m.replace("-", "_") for m in methods})
     problems = []
@@ -132,7 +134,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk, sheet=sheet),
         steps={"account": step},
     )
-    path = execute(cfg, out, command_line())
+    path = execute(cfg, out, command_line(), reporter=write_run_reports)
     click.echo(f"wrote {path}")
 
 

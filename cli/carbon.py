@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 from gep.cli.common import command_line
+from gep.reports import write_run_reports
+
+from gep.carbon.step import Config
+from gep.config import InputsSection, RunConfig, RunSection
+from gep.errors import InputError, Problem
+from gep.pipeline import execute
 
 
 @click.command("carbon")
@@ -46,10 +52,6 @@ def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: st
     DIR/tables/carbon_flux.csv (region_id, year_from, year_to, method, class_from, class_to,
     delta_c_t, co2e_t, value_cny, npv_cny; positive = removal), plus manifest.json and run.toml.
     """
-    from gep.carbon.step import Config
-    from gep.config import InputsSection, RunConfig, RunSection
-    from gep.errors import InputError, Problem
-    from gep.pipeline import execute
 
     if price_per_tc is not None and price_per_tco2 is not None:
         raise InputError([Problem("BAD_OPTION", "give --price-per-tc or --price-per-tco2, not both",
@@ -65,7 +67,7 @@ def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: st
     cfg = RunConfig(run=RunSection.model_validate({"title": "gep carbon", "regions": regions, "synthetic": synthetic}),
                     inputs=InputsSection.model_validate({"landcover": list(landcover), "crosswalk": crosswalk}),
                     steps={"carbon": step})
-    path = execute(cfg, out, command_line())
+    path = execute(cfg, out, command_line(), reporter=write_run_reports)
     click.echo(f"wrote {path}")
 
 

@@ -24,8 +24,11 @@ from gep.coefficients import (
     validate_crosswalk,
     validate_set,
 )
+from gep.coefficients._rows import rename_headers
+from gep.coefficients.crosswalks import CROSSWALK_ALIASES
 
 from gep.errors import InputError, Problem
+from gep.readers import read_raw
 
 
 def _width(text: str) -> int:
@@ -100,10 +103,7 @@ def _is_crosswalk(spec: str) -> bool:
     p = Path(spec)
     if p.is_file() and p.name != "set.toml":
         try:
-            from gep.coefficients._rows import rename_headers
-            from gep.coefficients.crosswalks import CROSSWALK_ALIASES
 
-            from gep.loaders import read_raw
 
             cols = rename_headers(read_raw(p).df, CROSSWALK_ALIASES)[0].columns
         except InputError:

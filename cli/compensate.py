@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 from gep.cli.common import command_line
+from gep.reports import write_run_reports
+
+from gep.compensation.step import Config as CompensationConfig
+from gep.compensation.transfer_step import Config as TransferConfig
+from gep.config import RunConfig, RunSection
+from gep.pipeline import execute
 
 CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa", "incentive")
 DEFAULT_CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
@@ -31,18 +37,14 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
     received_cny, net_cny; exactly zero per agreement), compensation_assessment.csv and
     compensation_agreements.csv, plus manifest.json, run.toml and the reports.
     """
-    from gep.compensation.step import Config
-    from gep.compensation.transfer_step import Config as TransferConfig
-    from gep.config import RunConfig, RunSection
-    from gep.pipeline import execute
 
-    steps: dict[str, object] = {"compensation": Config(agreements=list(agreements), monitoring=list(monitoring))}
+    steps: dict[str, object] = {"compensation": CompensationConfig(agreements=list(agreements), monitoring=list(monitoring))}
     if accounts:
         calcs = ["priority"] + (["spillover", "opportunity_cost", "efa"] if socio else [])
         steps["transfer"] = TransferConfig(accounts=accounts, socio=socio, calculators=calcs)  # type: ignore[arg-type]
     cfg = RunConfig(run=RunSection(title="gep compensate", regions=regions or None, synthetic=synthetic),
                     steps=steps)  # type: ignore[arg-type]
-    path = execute(cfg, out, command_line())
+    path = execute(cfg, out, command_line(), reporter=write_run_reports)
     click.echo(f"wrote {path}")
 
 
@@ -91,10 +93,6 @@ def transfer(accounts: str, socio: str | None, calculators: tuple[str, ...], met
     manifest.json and run.toml. The incentive allocation runs with --calculator incentive or --incentive-total;
     its allocation_cny (fen) adds up exactly to the pot.
     """
-    from gep.compensation.transfer_step import Config
-    from gep.config import RunConfig, RunSection
-    from gep.pipeline import execute
-
     calcs = list(calculators) if calculators else (list(DEFAULT_CALCULATORS) if socio else ["priority"])
     if incentive_total is not None and "incentive" not in calcs:
         calcs.append("incentive")
@@ -115,14 +113,14 @@ def transfer(accounts: str, socio: str | None, calculators: tuple[str, ...], met
         extra["incentive_weights"] = weights
     if incentive_regions:
         extra["incentive_regions"] = list(incentive_regions)
-    step = Config(accounts=accounts, socio=socio, calculators=calcs, method=method, year=year,  # type: ignore[arg-type]
+    step = TransferConfig(accounts=accounts, socio=socio, calculators=calcs, method=method, year=year,  # type: ignore[arg-type]
                   river=river, edges=edges, efa_total_cny=efa_total, incentive_level=incentive_level,
                   incentive_river=incentive_river,
                   incentive_weights_verification="verified" if incentive_verified else "unverified",
                   incentive_weights_source=incentive_source, **extra)  # type: ignore[arg-type]
     cfg = RunConfig(run=RunSection(title="gep transfer", regions=regions or None, synthetic=synthetic),
                     steps={"transfer": step})
-    path = execute(cfg, out, command_line())
+    path = execute(cfg, out, command_line(), reporter=write_run_reports)
     click.echo(f"wrote {path}")
 
 

@@ -6,34 +6,22 @@ usage error (the message names the file, row and column to fix).
 
 from __future__ import annotations
 
-import importlib
 import sys
+from types import ModuleType
 
 import click
 
 from gep import __version__
+from gep.cli import account, carbon, coefficients, compensate, demo, regions, report, run, tuning, validate
 from gep.errors import InputError
+from gep.pipeline import LAST_RUN_WARNINGS
 
-# Each module exposes COMMANDS: list[click.Command].
-COMMAND_MODULES = [
-    "validate",
-    "regions",
-    "coefficients",
-    "demo",
-    "run",
-    "account",
-    "carbon",
-    "compensate",
-    "report",
-    "tuning",
-]
 
 
 class GepGroup(click.Group):
     """Prints input problems for people, not tracebacks, and exits 2."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from gep.pipeline import LAST_RUN_WARNINGS
 
         token = LAST_RUN_WARNINGS.set(None)
         try:
@@ -73,9 +61,14 @@ def main() -> None:
     """
 
 
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    validate, regions, coefficients, demo, run, account, carbon, compensate, report, tuning,
+)
+"""Each command family's module exposes ``COMMANDS: list[click.Command]``."""
+
+
 def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"gep.cli.{name}")
+    for module in COMMAND_MODULES:
         for command in module.COMMANDS:
             main.add_command(command)
 

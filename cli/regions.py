@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import click
 import polars as pl
-
-from gep.errors import InputError
 from gep.regions import RegionRegistry, describe_registries, load_registry
 from gep.regions.check import describe_ids
+
+from gep.errors import InputError
 
 LIST_COLUMNS = ["region_id", "name_zh", "name_en", "parent_id", "parent_name_zh", "type_zh", "area_km2"]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from gep.reports import FORMATS, write_reports
+
+from gep.errors import InputError, Problem
 
 
 @click.command("report")
@@ -23,9 +26,7 @@ def report(run_dir: Path, formats: str, lang: str, detail_rows: str) -> None:
     RUN_DIR is the output folder of `gep run` or `gep demo` (it holds manifest.json and
     tables/*.csv). Reports only show what the run computed; run it again to change numbers.
     """
-    from gep.reports import FORMATS, write_reports
 
-    from gep.errors import InputError, Problem
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = [f for f in wanted if f not in FORMATS]

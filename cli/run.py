@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from gep.cli.common import command_line
+from gep.reports import write_run_reports
+
+from gep.config import SYNTHETIC_LABEL, load_config
+from gep.errors import InputError, Problem
+from gep.pipeline import execute
 
 
 @click.command("run")
@@ -23,9 +27,6 @@ def run(config: str, out: str | None) -> None:
     (so a copied run folder never overwrites the original); any other config writes
     to its [run] out.
     """
-    from gep.config import load_config
-    from gep.errors import InputError, Problem
-    from gep.pipeline import execute
 
     cfg = load_config(config)
     here = Path(config).resolve().parent
@@ -38,9 +39,8 @@ def run(config: str, out: str | None) -> None:
     if not target:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])
-    path = execute(cfg, target, command_line())
+    path = execute(cfg, target, command_line(), reporter=write_run_reports)
     if cfg.run.synthetic:
-        from gep.config import SYNTHETIC_LABEL
 
         click.echo(cfg.run.data_label or SYNTHETIC_LABEL)
     click.echo(f"wrote {path}")

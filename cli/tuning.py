@@ -14,6 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from gep.cli.common import command_line
+from gep.coefficients import apply_overrides
+from gep.reports import write_run_reports
+
+from gep.config import load_config
+from gep.errors import InputError, Problem
+from gep.pipeline import execute, prepare
+from gep.tuning.common import function_value_model_of_run, load_set_for
+from gep.tuning.effect import b_values, effect_by_coefficient, effect_by_output
+from gep.tuning.linear import (
+    carbon_stock_model,
+    check_against_engine,
+    equivalent_factor_model,
+    function_value_model_from,
+)
+from gep.tuning.sensitivity_step import Config as SensitivityConfig
+from gep.tuning.uncertainty_step import Config as UncertaintyConfig
 
 if TYPE_CHECKING:
     import polars as pl
@@ -146,9 +162,6 @@ def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any]
     """Load RUN_DIR/run.toml, set ``[section]``, and execute into ``out``."""
     from pydantic import ValidationError
 
-    from gep.config import load_config
-    from gep.errors import InputError, Problem
-    from gep.pipeline import execute
 
     toml = Path(run_dir) / "run.toml"
     if not toml.exists():
@@ -162,7 +175,7 @@ def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any]
                                   column=section) for e in exc.errors()]) from exc
     steps = dict(cfg.steps)
     steps[section] = step_cfg
-    return execute(cfg.model_copy(update={"steps": steps}), out, command_line())
+    return execute(cfg.model_copy(update={"steps": steps}), out, command_line(), reporter=write_run_reports)
 
 
 @click.command("uncertainty")
@@ -181,11 +194,10 @@ def uncertainty(run_dir: str, draws: int | None, seed: int | None, chunk_draws: 
     (CNY), tables/uncertainty_carbon.csv (t C) and tables/uncertainty_coefficients.csv (ranges used).
     Coefficients need ranges: from the set (low/high), from --uncertainty-table, or --range-pct.
     """
-    from gep.tuning.uncertainty_step import Config
 
     updates = {"draws": draws, "seed": seed, "chunk_draws": chunk_draws, "memory_mb": memory_mb,
                **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
-    path = _repeat(run_dir, "uncertainty", Config, updates, out)
+    path = _repeat(run_dir, "uncertainty", UncertaintyConfig, updates, out)
     click.echo(f"wrote {path}")
 
 
@@ -214,13 +226,11 @@ def sensitivity(run_dir: str, outputs: tuple[str, ...], sobol: bool | None, sobo
     Repeats RUN_DIR/run.toml with a [sensitivity] section and writes OUT with tables/sensitivity.csv
     (CNY outputs) and tables/sensitivity_carbon.csv (t C outputs).
     """
-    from gep.tuning.sensitivity_step import Config
-
     updates = {"outputs": list(outputs) or None, "sobol": sobol, "sobol_samples": sobol_samples, "seed": seed,
                "compensation_range_pct": compensation_range_pct, "monitoring_range_pct": monitoring_range_pct,
                "compensation_uncertainty_table": str(Path(compensation_table).resolve()) if compensation_table else None,
                **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
-    path = _repeat(run_dir, "sensitivity", Config, updates, out)
+    path = _repeat(run_dir, "sensitivity", SensitivityConfig, updates, out)
     click.echo(f"wrote {path}")
 
 
@@ -243,17 +253,6 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     Complements `gep coefficients diff A B` (which rows changed): here, how much each changed row
     moves the all-region total, and the totals per region, year and service under A and under B.
     """
-    from gep.config import load_config
-    from gep.errors import InputError, Problem
-    from gep.pipeline import prepare
-    from gep.tuning.common import load_set_for
-    from gep.tuning.effect import b_values, effect_by_coefficient, effect_by_output
-    from gep.tuning.linear import (
-        carbon_stock_model,
-        check_against_engine,
-        equivalent_factor_model,
-        function_value_model_from,
-    )
 
     toml = Path(run_dir) / "run.toml"
     if not toml.exists():
@@ -269,7 +268,6 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     if set_b is not None:
         b = load_set_for(set_b, ctx)
     else:
-        from gep.coefficients import apply_overrides
 
         b = apply_overrides(a, str(overrides), file=str(overrides))
     family = str(a.manifest.method_family)
@@ -278,7 +276,6 @@ def coefficients_effect(set_a: str, set_b: str | None, overrides: str | None, ru
     elif family == "carbon":
         model = carbon_stock_model(ctx.extent, a)
     elif family == "function_value":
-        from gep.tuning.common import function_value_model_of_run
 
         account = ctx.config.steps.get("account")
         if account is not None:  # the run's own county tables; carbon-step quantities are not recomputed here

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from gep.coefficients import load_crosswalk
+from gep.regions import load_registry
 
 from gep.errors import InputError, Problem
-from gep.inputs_catalog import AUTO, KIND_NAMES
+from gep.inputs_catalog import AUTO, KIND_NAMES, Options, describe_kinds, validate_files
+from gep.loaders import load_landcover
 
 _HELP = """Check input files and report every problem with file, row and column.
 
@@ -69,7 +72,6 @@ classes.
 @click.option("--list-kinds", is_flag=True, help="List the input kinds with their required columns and exit.")
 def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: str | None,
              landcover: tuple[str, ...], sheet: str | None, config_only: bool, list_kinds: bool) -> None:
-    from gep.inputs_catalog import Options, describe_kinds, validate_files
 
     if list_kinds:
         for rec in describe_kinds().iter_rows(named=True):
@@ -79,10 +81,7 @@ def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: 
     if not files:
         raise click.UsageError("give at least one FILE to check (or --list-kinds)")
 
-    from gep.coefficients import load_crosswalk
-    from gep.regions import load_registry
 
-    from gep.loaders import load_landcover
 
     problems: list[Problem] = []
 

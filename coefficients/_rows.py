@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from gep import units
 from gep.errors import Problem
 
 ROW = "_row"
@@ -215,7 +216,6 @@ _SUBSTANCE = re.compile(
 
 
 def _part_ok(part: str) -> bool:
-    from gep import units
 
     if units.is_unit(part):
         return True
@@ -230,7 +230,6 @@ def unit_ok(unit: str) -> bool:
     label names the substance, gep.units parses the unit before it. 0/1 flags may
     use the unit ``indicator`` or ``flag``.
     """
-    from gep import units
 
     text = str(unit).strip()
     if text in FLAG_UNITS or units.is_unit(text):

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from gep.errors import InputError, Problem
-from gep.loaders import read_raw
+from gep.readers import read_raw
 
 from ._rows import (
     ROW,

@@ -22,8 +22,9 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gep import units
 from gep.errors import InputError, Problem
-from gep.loaders import read_raw
+from gep.readers import read_raw
 
 from ._rows import (
     DISTRIBUTIONS,
@@ -543,7 +544,6 @@ def apply_overrides(
     unverified), ``low``, ``high``, ``distribution``, ``note``, ``price_year``.
     An unknown key raises InputError UNKNOWN_KEY naming the override row.
     """
-    from gep import units
 
     if isinstance(overrides, (str, Path)):
         file = file or str(overrides)

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gep.errors import InputError, Problem
+from gep.steps import step_config_models
 
 SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA — not official statistics / 合成演示数据，非官方统计"
 
@@ -124,8 +125,6 @@ def _plain(msg: str) -> str:
 
 def parse_config(data: dict[str, Any], source: str | None = None, text: str = "") -> RunConfig:
     """Validate a config mapping; every problem is collected with its TOML line."""
-    from gep.pipeline import step_config_models
-
     problems: list[Problem] = []
     file = source or "<config>"
     models = step_config_models()

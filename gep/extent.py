@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from gep.coefficients import ecosystem_types, match_classes
+
 EXTENT_COLUMNS = ["region_id", "year", "class", "ecosystem_type", "area_ha"]
 
 
 def _known_types() -> pl.DataFrame:
-    from gep.coefficients import ecosystem_types
 
     t = ecosystem_types()
     parts = [t.select(pl.col("ecosystem_type").alias("key"), "ecosystem_type")]
@@ -30,7 +31,6 @@ def build_extent(landcover: pl.DataFrame, crosswalk: pl.DataFrame | None) -> pl.
     or English code of Xie 2015) keeps that type; any other class gets a null type.
     """
     if crosswalk is not None:
-        from gep.coefficients import match_classes
 
         out = match_classes(landcover.drop("ecosystem_type", strict=False), crosswalk).drop("crosswalk_class")
     else:

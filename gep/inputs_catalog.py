@@ -29,8 +29,42 @@ from typing import Any
 
 import polars as pl
 
+from gep.account import inputs as AI
+from gep.account import inputs as I
+from gep.account.inputs import SOCIO_SPEC, read_socio
+from gep.carbon import gainloss as GL
+from gep.carbon.params import POOLS, invest_densities, load_invest_table
+from gep.carbon.transitions import TRANSITIONS_SPEC, load_transitions, reconcile
+from gep.coefficients import (
+    list_crosswalks,
+    list_sets,
+    load_crosswalk,
+    load_set,
+    validate_crosswalk,
+    validate_set,
+)
+from gep.coefficients._rows import COLUMN_ALIASES, STANDARD_COLUMNS
+from gep.coefficients.crosswalks import CROSSWALK_ALIASES
+from gep.compensation.agreement import load_agreement
+from gep.compensation.monitoring import ALIASES, REQUIRED, read_monitoring
+from gep.config import _line_of, load_config
+from gep.context import demo_data_dir
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import METADATA_COLUMNS, ROW, ColumnSpec, TableSpec, read_raw
+from gep.loaders import LANDCOVER_SPEC, load_landcover
+from gep.readers import read_raw
+from gep.regions import check_region_ids, list_registries, load_registry
+from gep.regions.registry import REGION_ALIASES
+from gep.regions.rivers import EDGE_ALIASES, load_river_edges
+from gep.steps import step_config_models
+from gep.tablespec import (
+    METADATA_COLUMNS,
+    ROW,
+    ColumnSpec,
+    TableSpec,
+    load_table,
+    match_columns,
+)
+from gep.validation import check_classes, check_duplicates_across_files, check_landcover
 
 AUTO = "auto"
 
@@ -120,7 +154,6 @@ def _region_problems(df: pl.DataFrame, file: str, opts: Options, column: str = "
     """UNKNOWN_REGION for ids of ``column`` not in the ``--regions`` registry (empty optional ids skipped)."""
     if opts.registry is None or column not in df.columns:
         return []
-    from gep.regions import check_region_ids
 
     sub = df.filter(pl.col(column).is_not_null())
     if sub.height == 0:
@@ -132,7 +165,6 @@ def _class_problems(df: pl.DataFrame, file: str, opts: Options, column: str) -> 
     """UNKNOWN_CLASS for values of ``column`` absent from the ``--crosswalk`` (problems name ``column``)."""
     if opts.crosswalk is None or column not in df.columns:
         return []
-    from gep.validation import check_classes
 
     sub = df.filter(pl.col(column).is_not_null()).select(pl.col(column).alias("class"), ROW)
     return [replace(p, column=column) for p in check_classes(sub, file, opts.crosswalk, opts.crosswalk_name)]
@@ -148,8 +180,6 @@ def _raise(problems: Sequence[Problem]) -> None:
 
 
 def _check_landcover(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.loaders import LANDCOVER_SPEC, load_table
-    from gep.validation import check_landcover
 
     df = load_table(path, LANDCOVER_SPEC, sheet=opts.sheet, keep_rows=True, display_name=file)
     warnings: list[Problem] = []
@@ -163,7 +193,6 @@ def _check_landcover(path: Path, file: str, opts: Options) -> tuple[str, pl.Data
 
 
 def _check_transitions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.carbon.transitions import load_transitions, reconcile
 
     df = load_transitions(path, display_name=file)
     problems = _region_problems(df, file, opts)
@@ -190,7 +219,6 @@ def _null_key_duplicates(path: Path, file: str, spec: TableSpec) -> list[Problem
     optional = [k for k in spec.keys if not spec.column(k).required]
     if not optional:
         return []
-    from gep.loaders import load_table
 
     df = load_table(path, spec, keep_rows=True, display_name=file)
     keys = list(spec.keys)
@@ -210,7 +238,6 @@ def _null_key_duplicates(path: Path, file: str, spec: TableSpec) -> list[Problem
 
 def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
     def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-        from gep.account import inputs as I
 
         reader = getattr(I, reader_name)
         df = reader(path, file)
@@ -231,8 +258,6 @@ def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
 
 
 def _check_socio(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.account.inputs import SOCIO_SPEC, read_socio
-    from gep.loaders import load_table
 
     df = read_socio(path, file)
     if opts.registry is not None:  # read_socio drops the row numbers; read them once more for locations
@@ -243,7 +268,6 @@ def _check_socio(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFram
 
 
 def _check_invest_pools(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.carbon.params import invest_densities, load_invest_table
 
     df = load_invest_table(path, display_name=file)
     summary = f"{df.height} land-cover codes with c_above, c_below, c_soil, c_dead (t C/ha)"
@@ -255,7 +279,6 @@ def _check_invest_pools(path: Path, file: str, opts: Options) -> tuple[str, pl.D
 
 def _carbon_checker(loader_name: str, what: str) -> Checker:
     def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-        from gep.carbon import gainloss as GL
 
         df = getattr(GL, loader_name)(path, display_name=file)
         problems = _region_problems(df, file, opts) if ROW in df.columns else []
@@ -268,7 +291,6 @@ def _carbon_checker(loader_name: str, what: str) -> Checker:
 
 
 def _check_monitoring(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.compensation.monitoring import read_monitoring
 
     df = read_monitoring(path, sheet=opts.sheet, display_name=file)
     months = df["month"].drop_nulls().sort()
@@ -279,7 +301,6 @@ def _check_monitoring(path: Path, file: str, opts: Options) -> tuple[str, pl.Dat
 
 
 def _check_agreement(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.compensation.agreement import load_agreement
 
     known = set(opts.registry.all_ids()) if opts.registry is not None else None
     a = load_agreement(path, known_regions=known)
@@ -347,7 +368,6 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
     """The config schema (gep.config.load_config), then every input file it names: it must exist
     (relative paths from the config's folder, ``demo:NAME`` from the embedded demo data) and pass the
     checks of its kind (:data:`CONFIG_INPUT_KINDS`) with the config's registry, crosswalk and land cover."""
-    from gep.config import _line_of, load_config
 
     cfg = load_config(path)
     text = path.read_text(encoding="utf-8-sig")
@@ -399,7 +419,6 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
     problems: list[Problem] = []
     registry = opts.registry
     if registry is None and cfg.run.regions:
-        from gep.regions import list_registries, load_registry
 
         name = cfg.run.regions
         ref = name if name in list_registries() else str(_resolve_config_path(name, base))
@@ -409,7 +428,6 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
             problems.extend(exc.problems)
     crosswalk, cw_name = opts.crosswalk, opts.crosswalk_name
     if crosswalk is None and cfg.inputs.crosswalk:
-        from gep.coefficients import list_crosswalks, load_crosswalk
 
         name = cfg.inputs.crosswalk
         cw_name = name
@@ -419,7 +437,6 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
             problems.extend(exc.problems)
     landcover, lc_files = opts.landcover, opts.landcover_files
     if landcover is None and cfg.inputs.landcover:
-        from gep.loaders import load_landcover
 
         lc_files = tuple(cfg.inputs.landcover)
         try:
@@ -432,7 +449,6 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
 
 
 def _check_coefficients(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.coefficients import load_set, validate_set
 
     target = path.parent if path.name == "set.toml" else path
     _raise(validate_set(target))
@@ -444,7 +460,6 @@ def _check_coefficients(path: Path, file: str, opts: Options) -> tuple[str, pl.D
 
 
 def _check_crosswalk(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.coefficients import load_crosswalk, validate_crosswalk
 
     _raise(validate_crosswalk(path))
     cw = load_crosswalk(path)
@@ -454,7 +469,6 @@ def _check_crosswalk(path: Path, file: str, opts: Options) -> tuple[str, pl.Data
 
 
 def _check_regions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.regions import load_registry
 
     reg = load_registry(path, sheet=opts.sheet) if path.is_file() else load_registry(str(path))
     area = reg.counties["area_km2"].sum() if "area_km2" in reg.counties.columns else None
@@ -463,7 +477,6 @@ def _check_regions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFr
 
 
 def _check_rivers(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    from gep.regions.rivers import load_river_edges
 
     known = set(opts.registry.all_ids()) if opts.registry is not None else None
     df = load_river_edges(path, known_ids=known)
@@ -489,14 +502,11 @@ def _invert(aliases: dict[str, str], canon: Sequence[str]) -> dict[str, list[str
 
 
 def _monitoring_spec() -> TableSpec:
-    from gep.compensation.monitoring import ALIASES, REQUIRED
 
     return _spec_from_aliases("monitoring", ALIASES, REQUIRED)
 
 
 def _crosswalk_spec() -> TableSpec:
-    from gep.coefficients._rows import COLUMN_ALIASES
-    from gep.coefficients.crosswalks import CROSSWALK_ALIASES
 
     names = _invert({**COLUMN_ALIASES, **CROSSWALK_ALIASES},
                     ("class", "ecosystem_type", "code", "class_name_en", "class_name_zh", "aliases", "verification"))
@@ -504,27 +514,23 @@ def _crosswalk_spec() -> TableSpec:
 
 
 def _coefficients_spec() -> TableSpec:
-    from gep.coefficients._rows import COLUMN_ALIASES, STANDARD_COLUMNS
 
     names = _invert(COLUMN_ALIASES, (*STANDARD_COLUMNS, "ecosystem_type", "service", "table"))
     return _spec_from_aliases("coefficients", names, ("value", "unit", "source", "verification"))
 
 
 def _regions_spec() -> TableSpec:
-    from gep.regions.registry import REGION_ALIASES
 
     return _spec_from_aliases("regions", {**REGION_ALIASES, "area": ["面积", "area_km2", "面积(km2)"]},
                               ("region_id", "name_zh"))
 
 
 def _rivers_spec() -> TableSpec:
-    from gep.regions.rivers import EDGE_ALIASES
 
     return _spec_from_aliases("river edges", EDGE_ALIASES, ("river", "upstream_id", "downstream_id"))
 
 
 def _invest_spec() -> TableSpec:
-    from gep.carbon.params import POOLS
 
     return TableSpec(name="InVEST carbon pools", columns=(
         ColumnSpec(name="lucode"), ColumnSpec(name="lulc_name", required=False),
@@ -536,10 +542,6 @@ def _invest_spec() -> TableSpec:
 
 
 def _kinds() -> dict[str, InputKind]:
-    from gep.account import inputs as AI
-    from gep.carbon import gainloss as GL
-    from gep.carbon.transitions import TRANSITIONS_SPEC
-    from gep.loaders import LANDCOVER_SPEC
 
     kinds = [
         InputKind("landcover", "land cover (region, year, class, area)", "docs/input_tables.md",
@@ -628,13 +630,10 @@ class HeaderMatch:
 
 def match_header(headers: Sequence[str], kind: InputKind) -> HeaderMatch:
     """Match a header against one kind with the same column matching the loaders use."""
-    from gep.loaders import (
-        _match_columns,  # the loader's own matching, so detection and reading agree
-    )
 
     assert kind.spec is not None
     pc = ProblemCollector()
-    found, _unit = _match_columns(list(headers), kind.spec, "<header>", pc)
+    found, _unit = match_columns(list(headers), kind.spec, "<header>", pc)
     missing = tuple(p.column or "" for p in pc.problems if p.code == "MISSING_COLUMN")
     sig = not kind.signature or any(s in found for s in kind.signature)
     used = {m.header for m in found.values()}
@@ -659,7 +658,6 @@ _TOML_SET = re.compile(r"^\s*(\[\[\s*tables\s*\]\]|method_family\s*=)", re.MULTI
 
 
 def _config_sections() -> set[str]:
-    from gep.pipeline import step_config_models
 
     return {"run", "inputs", *step_config_models()}
 
@@ -699,8 +697,6 @@ def _builtin_kind(path: Path) -> str | None:
     """'coefficients', 'crosswalk' or 'regions' when ``path`` is not a file but the id of a built-in."""
     if path.exists() or len(path.parts) != 1:
         return None
-    from gep.coefficients import list_crosswalks, list_sets
-    from gep.regions import list_registries
 
     name = str(path)
     for kind, names in (("coefficients", list_sets()), ("crosswalk", list_crosswalks()), ("regions", list_registries())):
@@ -712,7 +708,6 @@ def _builtin_kind(path: Path) -> str | None:
 def resolve_input(name: str) -> Path:
     """``demo:NAME`` → the embedded demo file (as in run configs); anything else unchanged."""
     if name.startswith("demo:"):
-        from gep.pipeline import demo_data_dir
 
         return demo_data_dir() / name[len("demo:"):]
     return Path(name)
@@ -825,13 +820,12 @@ def _raw_region_problems(path: Path, file: str, kind: InputKind, opts: Options,
         return []
     if not any(c.name == "region_id" for c in kind.spec.columns) or not path.is_file():
         return []
-    from gep.loaders import _match_columns
 
     try:
         raw = read_raw(path, sheet=opts.sheet, display_name=file)
     except InputError:
         return []
-    found, _ = _match_columns(list(raw.df.columns), kind.spec, raw.file, ProblemCollector())
+    found, _ = match_columns(list(raw.df.columns), kind.spec, raw.file, ProblemCollector())
     if "region_id" not in found:
         return []
     header = found["region_id"].header
@@ -843,7 +837,6 @@ def _cross_file(checked: list[Checked]) -> list[Problem]:
     problems: list[Problem] = []
     lc = [c for c in checked if c.kind == "landcover" and c.table is not None]
     if len(lc) > 1:
-        from gep.validation import check_duplicates_across_files
 
         problems.extend(check_duplicates_across_files([(c.file, c.table) for c in lc if c.table is not None]))
     ag = [c for c in checked if c.kind == "agreement" and c.table is not None]

@@ -11,55 +11,32 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import importlib
 import json
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
 import polars as pl
-from pydantic import BaseModel
 
 from gep import __version__
-from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml
+from gep.coefficients import load_crosswalk
+from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml, merge_tomls, parse_config
+from gep.context import DEMO_SCHEME, demo_data_dir
 from gep.errors import InputError, Problem
+from gep.extent import build_extent
+from gep.loaders import load_landcover
+from gep.regions import load_registry
+from gep.steps import STEPS, step_sections
 
-# section name -> (module path, Config class name, run_step name); run in this order.
-STEPS: list[tuple[str, str]] = [
-    ("carbon", "gep.carbon.step"),  # before account: [account] carbon_link takes its quantities
-    ("account", "gep.account.step"),
-    ("compensation", "gep.compensation.step"),
-    ("transfer", "gep.compensation.transfer_step"),
-    ("uncertainty", "gep.tuning.uncertainty_step"),
-    ("sensitivity", "gep.tuning.sensitivity_step"),
-]
-
-DEMO_SCHEME = "demo:"
+Reporter = Callable[[Path, str, int], object]
+"""Writes the reports of a finished run directory: ``(run_dir, lang, detail_rows)``."""
 
 LAST_RUN_WARNINGS: contextvars.ContextVar[list[Problem] | None] = contextvars.ContextVar(
     "gep_last_run_warnings", default=None)
 """Warnings of the last :func:`execute` in this context (the CLI prints them after the command)."""
-
-
-def _step_module(modname: str) -> Any:
-    return importlib.import_module(modname)
-
-
-def step_config_models() -> dict[str, type[BaseModel]]:
-    """Config model of every available step, by section name."""
-    out: dict[str, type[BaseModel]] = {}
-    for section, modname in STEPS:
-        out[section] = _step_module(modname).Config
-    return out
-
-
-def demo_data_dir() -> Path:
-    """Folder of the embedded synthetic demo data (package data of ``gep``)."""
-    return Path(str(resources.files("gep") / "demo_data"))
 
 
 def sha256_file(path: Path) -> str:
@@ -177,8 +154,6 @@ def load_registry_or_none(name: str | None, ctx: RunContext | None = None) -> An
     """The region registry named in ``[run] regions`` (None: any region id is accepted)."""
     if not name:
         return None
-    from gep.regions import load_registry
-
     if ctx is not None and (name.startswith(DEMO_SCHEME) or Path(name).suffix):
         return load_registry(ctx.read_input(name, "regions"))
     return load_registry(name)
@@ -187,8 +162,6 @@ def load_registry_or_none(name: str | None, ctx: RunContext | None = None) -> An
 def load_crosswalk_or_none(spec: str | None, ctx: RunContext) -> pl.DataFrame | None:
     if not spec:
         return None
-    from gep.coefficients import load_crosswalk
-
     if spec.startswith(DEMO_SCHEME) or Path(spec).suffix:
         return load_crosswalk(ctx.read_input(spec, "crosswalk"))
     return load_crosswalk(spec)
@@ -199,9 +172,6 @@ def prepare(config: RunConfig) -> RunContext:
     ctx = RunContext(config=config)
     ctx.registry = load_registry_or_none(config.run.regions, ctx)
     if config.inputs.landcover:
-        from gep.extent import build_extent
-        from gep.loaders import load_landcover
-
         crosswalk = load_crosswalk_or_none(config.inputs.crosswalk, ctx)
         paths = [ctx.read_input(p, "landcover") for p in config.inputs.landcover]
         landcover = load_landcover(paths, registry=ctx.registry, crosswalk=crosswalk, sheet=config.inputs.sheet,
@@ -213,13 +183,11 @@ def prepare(config: RunConfig) -> RunContext:
 
 def run_steps(ctx: RunContext) -> list[str]:
     done = ["extent"] if ctx.extent is not None else []
-    for section, modname in STEPS:
+    for section, module in STEPS:
         cfg = ctx.config.steps.get(section)
         if cfg is None:
             continue
-        mod = _step_module(modname)
-        run_step: Callable[[Any, RunContext], None] = mod.run_step
-        run_step(cfg, ctx)
+        module.run_step(cfg, ctx)
         done.append(section)
     return done
 
@@ -248,7 +216,7 @@ def resolved_config(ctx: RunContext, out_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = {"run": run, "inputs": fix(cfg.inputs.model_dump(mode="json"))}
     if data["inputs"].get("crosswalk") in ctx.resolved_paths:
         data["inputs"]["crosswalk"] = ctx.resolved_paths[data["inputs"]["crosswalk"]]
-    for section, _ in STEPS:
+    for section in step_sections():
         if section in cfg.steps:
             data[section] = fix(cfg.steps[section].model_dump(mode="json"))
     return data
@@ -261,8 +229,10 @@ def _write_table(df: pl.DataFrame, tables_dir: Path, name: str) -> dict[str, Any
     return {"name": name, "rows": df.height, "columns": df.columns, "sha256": sha256_file(csv_path)}
 
 
-def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], command_line: str) -> None:
-    """Write tables, manifest and run.toml into ``target`` (a fresh directory)."""
+def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], command_line: str,
+              reporter: Reporter | None = None) -> None:
+    """Write tables, manifest and run.toml into ``target`` (a fresh directory), then the reports
+    through ``reporter`` when ``[run] report`` asks for them (the run layer does not import reports)."""
     tables_dir = target / "tables"
     tables_dir.mkdir(parents=True)
     if ctx.coefficient_rows:
@@ -300,15 +270,8 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
     if label:
         header += f"\n# {label}"
     (target / "run.toml").write_text(dumps_toml(resolved_config(ctx, out_dir), header), encoding="utf-8")
-    if cfg.run.report:
-        write_reports_if_available(target, cfg.run.report_lang, cfg.run.report_detail_rows)
-
-
-def write_reports_if_available(run_dir: Path, lang: str, detail_rows: int = 0) -> list[Path]:
-    """Write report.xlsx and report.html into a finished run directory."""
-    from gep.reports import write_reports
-
-    return list(write_reports(run_dir, formats=("xlsx", "html"), lang=lang, detail_rows=detail_rows))
+    if cfg.run.report and reporter is not None:
+        reporter(target, cfg.run.report_lang, cfg.run.report_detail_rows)
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -342,8 +305,12 @@ def commit_dir(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run") -> Path:
-    """Run every step of ``config`` and write the run directory ``out_dir``."""
+def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run",
+            reporter: Reporter | None = None) -> Path:
+    """Run every step of ``config`` and write the run directory ``out_dir``.
+
+    ``reporter(run_dir, lang, detail_rows)`` writes the reports into the finished (not yet
+    committed) run directory; the CLI passes :func:`gep.reports.write_run_reports`."""
     out = Path(out_dir)
     check_out_dir(out)
     ctx = prepare(config)
@@ -352,7 +319,7 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     os.chmod(tmp, 0o755)
     try:
-        write_run(ctx, tmp, out, steps, command_line)
+        write_run(ctx, tmp, out, steps, command_line, reporter)
         commit_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -363,8 +330,6 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
 
 def demo_config() -> RunConfig:
     """The embedded Sichuan demo: merge of ``gep/demo_data/config/*.toml``."""
-    from gep.config import merge_tomls, parse_config
-
     cdir = demo_data_dir() / "config"
     files = sorted(cdir.glob("*.toml"))
     data, text = merge_tomls(files)

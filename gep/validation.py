@@ -13,8 +13,10 @@ from typing import Any
 
 import polars as pl
 
+from gep.coefficients import match_classes
 from gep.errors import Problem
-from gep.loaders import ROW
+from gep.regions import check_region_ids as _check
+from gep.tablespec import ROW
 
 AREA_TOLERANCE = 0.01
 """Classes of a region may sum to at most its official area × (1 + 1 %)."""
@@ -44,7 +46,6 @@ def check_region_ids(df: pl.DataFrame, file: str, registry: Any, column: str = "
     """
     if registry is None:
         return []
-    from gep.regions import check_region_ids as _check
 
     return _check(df, registry, file=file, column=column)
 
@@ -58,7 +59,6 @@ def check_classes(df: pl.DataFrame, file: str, crosswalk: pl.DataFrame | None,
     """
     if crosswalk is None:
         return []
-    from gep.coefficients import match_classes
 
     keys = crosswalk["class"].cast(pl.Utf8).to_list()
     bad = (

@@ -8,15 +8,23 @@ With no registry named, gep accepts any region id (``check_region_ids(..., regis
 See docs/regions.md.
 """
 
-from gep.regions.check import check_region_ids, find_ids, suggest_ids
+from gep.regions.check import check_region_ids
 from gep.regions.registry import (
     RegionRegistry,
     describe_registries,
+    find_ids,
     list_registries,
     load_region_file,
     load_registry,
+    suggest_ids,
 )
-from gep.regions.rivers import GRADES, check_edges, find_cycle, load_river_edges, topological_order
+from gep.regions.rivers import (
+    GRADES,
+    check_edges,
+    find_cycle,
+    load_river_edges,
+    topological_order,
+)
 
 __all__ = [
     "GRADES",

@@ -6,83 +6,10 @@ registry (``registry=None``) any region id is accepted and no problem is reporte
 
 from __future__ import annotations
 
-import difflib
-from typing import TYPE_CHECKING
-
 import polars as pl
+from gep.regions.registry import RegionRegistry, describe_ids, suggest_ids
 
 from gep.errors import Problem
-
-if TYPE_CHECKING:
-    from gep.regions.registry import RegionRegistry
-
-# County/prefecture type suffixes, so '茂' or '成都' finds 茂县 / 成都市.
-_SUFFIX_RE = r"(彝族自治县|藏族自治县|羌族自治县|自治县|藏族羌族自治州|藏族自治州|彝族自治州|区|县|市)$"
-
-
-def _name_table(registry: RegionRegistry) -> pl.DataFrame:
-    cols = ["region_id", "name_zh", "name_en"]
-    return pl.concat(
-        [registry.counties.select(cols), registry.prefectures.select(cols)], how="vertical"
-    ).unique(subset="region_id", keep="first", maintain_order=True)
-
-
-def find_ids(registry: RegionRegistry, query: str) -> list[str]:
-    """Ids whose code, Chinese name, English name or Chinese name without 县/区/市 equals ``query``."""
-    q = query.strip()
-    if registry.has(q):
-        return [q]
-    names = _name_table(registry)
-    ql = q.lower()
-    hit = names.filter(
-        (pl.col("name_zh") == q)
-        | (pl.col("name_en").str.to_lowercase() == ql)
-        | (pl.col("name_zh").str.replace(_SUFFIX_RE, "") == q)
-    )
-    return sorted(hit.get_column("region_id").to_list())
-
-
-def _clean_code(value: str) -> str:
-    v = value.strip()
-    if v.endswith(".0") and v[:-2].isdigit():
-        v = v[:-2]
-    return v
-
-
-def suggest_ids(registry: RegionRegistry, value: str, n: int = 3) -> list[str]:
-    """Up to ``n`` ids the user probably meant: exact after cleaning, by name, then closest code/name."""
-    v = _clean_code(str(value))
-    if registry.has(v):
-        return [v]
-    if v in registry.former_codes:
-        return [registry.former_codes[v]]
-    by_name = find_ids(registry, v)
-    if by_name:
-        return by_name[:n]
-    names = _name_table(registry)
-    ids = names.get_column("region_id").to_list()
-    out: list[str] = []
-    if v.isdigit():
-        out = difflib.get_close_matches(v, ids, n=n, cutoff=0.6)
-    else:
-        zh = dict(zip(names.get_column("name_zh").to_list(), ids, strict=True))
-        en = {str(k).lower(): i for k, i in zip(names.get_column("name_en").to_list(), ids, strict=True) if k}
-        for m in difflib.get_close_matches(v, list(zh), n=n, cutoff=0.5):
-            out.append(zh[m])
-        for m in difflib.get_close_matches(v.lower(), list(en), n=n, cutoff=0.6):
-            if en[m] not in out:
-                out.append(en[m])
-    return out[:n]
-
-
-def describe_ids(registry: RegionRegistry, ids: list[str]) -> str:
-    """'510104 锦江区 (成都市), …' for messages."""
-    parts = []
-    for i in ids:
-        parent = registry.parent_of(i)
-        where = f" ({registry.name_of(parent)})" if parent and registry.has(parent) else ""
-        parts.append(f"{i} {registry.name_of(i)}{where}")
-    return ", ".join(parts)
 
 
 def check_region_ids(

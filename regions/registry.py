@@ -8,6 +8,7 @@ When no registry is named anywhere in gep, any region id is accepted (no registr
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-
-from gep.errors import InputError, Problem, ProblemCollector
 from gep.regions import rivers as rv
 from gep.regions.tables import read_raw_table, rename_aliases
+
+from gep.errors import InputError, Problem, ProblemCollector
+from gep.units import conversion_factor
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -151,14 +153,10 @@ class RegionRegistry:
 
     def find(self, query: str) -> list[str]:
         """Ids whose code, Chinese name or English name equals ``query`` (case-insensitive)."""
-        from gep.regions.check import find_ids
-
         return find_ids(self, query)
 
     def suggest(self, value: str, n: int = 3) -> list[str]:
         """Up to ``n`` ids close to ``value`` (for 'did you mean')."""
-        from gep.regions.check import suggest_ids
-
         return suggest_ids(self, value, n=n)
 
     # ---------------------------------------------------------------- maps
@@ -224,6 +222,75 @@ def _read_json(path: Path | None) -> dict[str, Any] | None:
 
 
 # -------------------------------------------------------------------- loading
+
+
+# County/prefecture type suffixes, so '茂' or '成都' finds 茂县 / 成都市.
+_SUFFIX_RE = r"(彝族自治县|藏族自治县|羌族自治县|自治县|藏族羌族自治州|藏族自治州|彝族自治州|区|县|市)$"
+
+
+def _name_table(registry: RegionRegistry) -> pl.DataFrame:
+    cols = ["region_id", "name_zh", "name_en"]
+    return pl.concat(
+        [registry.counties.select(cols), registry.prefectures.select(cols)], how="vertical"
+    ).unique(subset="region_id", keep="first", maintain_order=True)
+
+
+def find_ids(registry: RegionRegistry, query: str) -> list[str]:
+    """Ids whose code, Chinese name, English name or Chinese name without 县/区/市 equals ``query``."""
+    q = query.strip()
+    if registry.has(q):
+        return [q]
+    names = _name_table(registry)
+    ql = q.lower()
+    hit = names.filter(
+        (pl.col("name_zh") == q)
+        | (pl.col("name_en").str.to_lowercase() == ql)
+        | (pl.col("name_zh").str.replace(_SUFFIX_RE, "") == q)
+    )
+    return sorted(hit.get_column("region_id").to_list())
+
+
+def _clean_code(value: str) -> str:
+    v = value.strip()
+    if v.endswith(".0") and v[:-2].isdigit():
+        v = v[:-2]
+    return v
+
+
+def suggest_ids(registry: RegionRegistry, value: str, n: int = 3) -> list[str]:
+    """Up to ``n`` ids the user probably meant: exact after cleaning, by name, then closest code/name."""
+    v = _clean_code(str(value))
+    if registry.has(v):
+        return [v]
+    if v in registry.former_codes:
+        return [registry.former_codes[v]]
+    by_name = find_ids(registry, v)
+    if by_name:
+        return by_name[:n]
+    names = _name_table(registry)
+    ids = names.get_column("region_id").to_list()
+    out: list[str] = []
+    if v.isdigit():
+        out = difflib.get_close_matches(v, ids, n=n, cutoff=0.6)
+    else:
+        zh = dict(zip(names.get_column("name_zh").to_list(), ids, strict=True))
+        en = {str(k).lower(): i for k, i in zip(names.get_column("name_en").to_list(), ids, strict=True) if k}
+        for m in difflib.get_close_matches(v, list(zh), n=n, cutoff=0.5):
+            out.append(zh[m])
+        for m in difflib.get_close_matches(v.lower(), list(en), n=n, cutoff=0.6):
+            if en[m] not in out:
+                out.append(en[m])
+    return out[:n]
+
+
+def describe_ids(registry: RegionRegistry, ids: list[str]) -> str:
+    """'510104 锦江区 (成都市), …' for messages."""
+    parts = []
+    for i in ids:
+        parent = registry.parent_of(i)
+        where = f" ({registry.name_of(parent)})" if parent and registry.has(parent) else ""
+        parts.append(f"{i} {registry.name_of(i)}{where}")
+    return ", ".join(parts)
 
 
 def list_registries() -> list[str]:
@@ -366,7 +433,6 @@ def load_region_file(path: str | Path, sheet: str | None = None) -> RegionRegist
     parent_name_zh (parent_name, 上级名称), area (area_km2, 面积 in km², or area_ha / 面积(亩) …,
     converted to km² with gep.units).
     """
-    from gep.units import conversion_factor
 
     p = Path(path)
     raw, file = read_raw_table(p, sheet=sheet)

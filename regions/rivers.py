@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import polars as pl
+from gep.regions.tables import ROW, read_raw_table, rename_aliases
 
 from gep.errors import Problem, ProblemCollector
 
@@ -222,7 +223,6 @@ def check_edges(
 
 def load_river_edges(path: str | Path, known_ids: set[str] | None = None) -> pl.DataFrame:
     """Read and check a user's edges table (CSV/XLSX; Chinese headers allowed); raises InputError."""
-    from gep.regions.tables import ROW, read_raw_table, rename_aliases
 
     raw, file = read_raw_table(Path(path))
     col = ProblemCollector()

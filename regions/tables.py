@@ -1,6 +1,6 @@
 """Reading user tables for regions (custom region sets, river edges) as all-text DataFrames.
 
-Files are read with ``gep.loaders.read_raw`` (contracts §5); header aliases are matched here
+Files are read with ``gep.readers.read_raw`` (contracts §5); header aliases are matched here
 because a region file accepts several alternative names per column (docs/regions.md §3).
 """
 
@@ -10,18 +10,15 @@ from pathlib import Path
 
 import polars as pl
 
-
-ROW = "_row"  # spreadsheet row number column (header = row 1), as in gep.loaders
+from gep.readers import ROW, read_raw
 
 
 def read_raw_table(path: str | Path, sheet: str | None = None) -> tuple[pl.DataFrame, str]:
     """All-text DataFrame of a CSV/XLSX/Parquet file plus a ``_row`` column, and the file label.
 
-    Reads with ``gep.loaders.read_raw`` (UTF-8/BOM/GBK CSV, XLSX, Parquet); raises InputError
+    Reads with ``gep.readers.read_raw`` (UTF-8/BOM/GBK CSV, XLSX, Parquet); raises InputError
     (FILE_NOT_FOUND, UNREADABLE_FILE, EMPTY_FILE, MISSING_SHEET).
     """
-    from gep.loaders import read_raw
-
     raw = read_raw(Path(path), sheet=sheet, display_name=str(path))
     return raw.df.with_columns(raw.rows.alias(ROW)), raw.file
 

@@ -15,11 +15,13 @@ from typing import Any
 import polars as pl
 
 from .data import RunData, load_run
+from .html import write_html
 from .labels import check_lang
+from .xlsx import write_xlsx
 
 FORMATS = ("xlsx", "html")
 
-__all__ = ["FORMATS", "RunData", "load_run", "write_reports"]
+__all__ = ["FORMATS", "RunData", "load_run", "write_reports", "write_run_reports"]
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
@@ -59,13 +61,16 @@ def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: s
         if fmt not in wanted:
             continue
         if fmt == "xlsx":
-            from .xlsx import write_xlsx
 
             written.append(_atomic_write(out / "report.xlsx",
                                          lambda p: write_xlsx(run, p, lang, detail_rows)))
         else:
-            from .html import write_html
 
             written.append(_atomic_write(out / "report.html",
                                          lambda p: write_html(run, p, lang)))
     return written
+
+
+def write_run_reports(run_dir: Path, lang: str = "zh-en", detail_rows: int | None = None) -> list[Path]:
+    """Both reports of a finished run directory: the reporter the CLI hands to :func:`gep.pipeline.execute`."""
+    return write_reports(run_dir, formats=FORMATS, lang=lang, detail_rows=detail_rows)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from gep.coefficients import load_set
+from gep.regions import load_registry
 
 from gep.errors import GepError, InputError, Problem
 
@@ -105,7 +107,6 @@ def _load_registry(manifest: dict[str, Any], notes: list[str]) -> tuple[
     if not regions:
         return None, None, None, ""
     try:
-        from gep.regions import load_registry  # type: ignore[attr-defined]
 
         reg = load_registry(regions)
     except (GepError, OSError, ValueError, KeyError) as exc:  # no registry: no names/map
@@ -190,11 +191,6 @@ def coefficients_table(run: RunData) -> pl.DataFrame | None:
         return used
     sets = run.manifest.get("coefficient_sets") or []
     if not sets:
-        return None
-    try:
-        from gep.coefficients import load_set  # type: ignore[attr-defined]
-    except ImportError:
-        run.notes.append("gep.coefficients is not available: coefficient rows not shown")
         return None
     frames: list[pl.DataFrame] = []
     for entry in sets:

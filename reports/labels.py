@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from gep.coefficients import ecosystem_types
+
+from gep.account import catalog
+
 LANGS: Final = ("zh", "en", "zh-en")
 
 # key -> (zh, en)
@@ -286,7 +290,6 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
 def _add_catalog_names() -> None:
     """Add the catalog's service names and the ecosystem types' English names (not above)."""
     try:
-        from gep.account import catalog
 
         tables = [catalog.FUNCTION_VALUE_SERVICES, catalog.EQUIVALENT_FACTOR_SERVICES]
     except (ImportError, AttributeError):  # no catalog: the dictionary above suffices
@@ -295,7 +298,6 @@ def _add_catalog_names() -> None:
         for code, (zh, _category) in table.items():
             LABELS.setdefault(code, (zh, code.replace("_", " ").capitalize()))
     try:
-        from gep.coefficients import ecosystem_types
 
         types = ecosystem_types()
     except (ImportError, OSError, ValueError):

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from gep.errors import InputError
-from gep.loaders import LANDCOVER_SPEC, load_landcover, load_table
+from gep.loaders import LANDCOVER_SPEC, load_landcover
+from gep.tablespec import load_table
 
 ROWS = [("510104", 2020, "旱地", 150.0), ("510104", 2020, "水田", 30.0), ("510105", 2020, "旱地", 12.5)]
 
@@ -176,7 +177,7 @@ def test_thousands_separators_and_metadata_columns(tmp: Path) -> None:
 
 def test_duplicate_with_empty_optional_key(tmp: Path) -> None:
     """Two rows whose optional key (component) is empty in both are the same key."""
-    from gep.loaders import ColumnSpec, TableSpec
+    from gep.tablespec import ColumnSpec, TableSpec
 
     spec = TableSpec(name="q", columns=(ColumnSpec(name="service"), ColumnSpec(name="component", required=False,
                                                                                  allow_null=True),

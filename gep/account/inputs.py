@@ -14,7 +14,7 @@ import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
 from gep.errors import ProblemCollector
-from gep.loaders import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
+from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
 
 SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
                      description="service code (snake_case) or its Chinese name")

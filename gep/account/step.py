@@ -46,7 +46,12 @@ from gep.account.tables import (
     seea_supply_tables,
     to_constant_prices,
 )
+from gep.carbon.transitions import load_transitions, reconcile
+from gep.coefficients import apply_overrides, load_set
+from gep.context import RunContext
 from gep.errors import InputError, Problem
+from gep.loaders import LANDCOVER_SPEC
+from gep.tablespec import ROW, load_table
 
 Method = Literal["equivalent_factor", "function_value"]
 
@@ -119,13 +124,12 @@ class Config(BaseModel):
 # coefficient sets
 
 
-def load_coefficient_set(spec: str, ctx: Any | None = None, overrides: str | None = None) -> Any:
+def load_coefficient_set(spec: str, ctx: RunContext | None = None, overrides: str | None = None) -> Any:
     """Load a coefficient set (id or folder) through gep.coefficients; apply an override table if given.
 
     The override file is recorded as an input of the run (sha256 in the manifest) and the derived
     set ``<id>+overrides`` carries its base id/version and every overridden row.
     """
-    from gep.coefficients import apply_overrides, load_set
 
     cset = load_set(spec)
     if overrides:
@@ -184,16 +188,16 @@ def merge_override(base: pl.DataFrame, user: pl.DataFrame | None, keys: list[str
 # the step
 
 
-def _read_all(paths: list[str], reader: Any, role: str, ctx: Any) -> pl.DataFrame | None:
+def _read_all(paths: list[str], reader: Any, role: str, ctx: RunContext) -> pl.DataFrame | None:
     frames = [reader(ctx.read_input(p, role), p) for p in paths]
     return pl.concat(frames, how="vertical_relaxed") if frames else None
 
 
-def _opt_read(path: str | None, reader: Any, role: str, ctx: Any) -> pl.DataFrame | None:
+def _opt_read(path: str | None, reader: Any, role: str, ctx: RunContext) -> pl.DataFrame | None:
     return reader(ctx.read_input(path, role), path) if path else None
 
 
-def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
+def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
     """Services table (both methods stacked, each row tagged with its method) at county level."""
     parts: list[pl.DataFrame] = []
     extent = ctx.extent
@@ -285,7 +289,7 @@ def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None
     return services.join(lut, on="service", how="left", maintain_order="left")
 
 
-def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: Any) -> None:
+def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: RunContext) -> None:
     """Warn when values rest on coefficient rows flagged unverified (indicator list, placeholder rates)."""
     used = services["coefficient_id"].drop_nulls().str.split("|").explode().unique()
     sid = _set_id(cset)
@@ -322,7 +326,7 @@ def _area_km2(extent: pl.DataFrame | None, registry: Any = None, level: str = "c
     )
 
 
-def transitions_path(cfg: Config, ctx: Any) -> str | None:
+def transitions_path(cfg: Config, ctx: RunContext) -> str | None:
     """The transition table for the extent account: ``[account] transitions``, else ``[carbon] transitions``."""
     if cfg.transitions:
         return cfg.transitions
@@ -332,7 +336,7 @@ def transitions_path(cfg: Config, ctx: Any) -> str | None:
     return getattr(carbon, "transitions", None) if carbon is not None else None
 
 
-def extent_type_flows(cfg: Config, ctx: Any) -> pl.DataFrame | None:
+def extent_type_flows(cfg: Config, ctx: RunContext) -> pl.DataFrame | None:
     """County type flows (ha) from the transition table, checked against the land cover; None without transitions."""
     path = transitions_path(cfg, ctx)
     if path is None:
@@ -340,19 +344,17 @@ def extent_type_flows(cfg: Config, ctx: Any) -> pl.DataFrame | None:
     if ctx.extent is None:
         raise InputError([Problem("MISSING_INPUT", "a transition table needs the land-cover table it reconciles with",
                                   column="landcover", value=path, expected="[inputs] landcover or --landcover FILE")])
-    from gep.carbon.transitions import load_transitions, reconcile
 
     tr = load_transitions(ctx.read_input(path, "transitions"), display_name=path)
     reconcile(ctx.extent, tr, file=path)
     return type_flows(ctx.extent, tr, file=path)
 
 
-def _input_rows(cfg: Config, ctx: Any) -> pl.DataFrame:
+def _input_rows(cfg: Config, ctx: RunContext) -> pl.DataFrame:
     """region_id, file, row of every county-table row of the run (land cover, quantities, statistics, imported).
 
     Used only to point at the cells of an error; files are re-read without being recorded again.
     """
-    from gep.loaders import LANDCOVER_SPEC, ROW, load_table
 
     frames: list[pl.DataFrame] = []
     inputs = getattr(getattr(ctx, "config", None), "inputs", None)
@@ -370,7 +372,7 @@ def _input_rows(cfg: Config, ctx: Any) -> pl.DataFrame:
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schema)
 
 
-def check_not_nested(services: pl.DataFrame, extent: pl.DataFrame | None, cfg: Config, ctx: Any) -> None:
+def check_not_nested(services: pl.DataFrame, extent: pl.DataFrame | None, cfg: Config, ctx: RunContext) -> None:
     """REGION_COUNTED_TWICE: a region and a region containing it (e.g. 成都市 510100 and 锦江区 510104) in one run.
 
     Nesting from the region registry (county → prefecture → province), else from the GB/T 2260 code structure.
@@ -411,7 +413,7 @@ def check_not_nested(services: pl.DataFrame, extent: pl.DataFrame | None, cfg: C
     raise InputError(problems)
 
 
-def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: Any, level: str, ctx: Any) -> None:
+def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: Any, level: str, ctx: RunContext) -> None:
     """PARTIAL_ROLLUP warning per parent and year whose total covers only some of its member counties."""
     cov = rollup_coverage(present, parents).filter(pl.col("members_with_data") < pl.col("members_total"))
     for r in cov.iter_rows(named=True):
@@ -427,7 +429,7 @@ def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: 
             expected=f"input rows for all {r['members_total']} member counties"))
 
 
-def run_step(cfg: Config, ctx: Any) -> None:
+def run_step(cfg: Config, ctx: RunContext) -> None:
     """Add the GEP account tables to ``ctx.tables`` (see module docstring)."""
     services = compute_services(cfg, ctx)
     extent = ctx.extent

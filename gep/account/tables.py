@@ -12,6 +12,11 @@ import polars as pl
 
 from gep.account.catalog import CATEGORIES, IMPORTED_DEDUCTION, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import SERVICES_SCHEMA, conform_services
+from gep.account.extent_flows import (
+    _check,
+    _classes_per_region,
+    gross_additions_reductions,
+)
 from gep.account.identities import (
     AccountIdentityError,
     assert_row_sum,
@@ -121,11 +126,6 @@ def extent_account(extent: pl.DataFrame, flows: pl.DataFrame | None = None) -> p
     transitions' reconciliation tolerance for gross rows); gross additions ≥ net increase and
     gross reductions ≥ net decrease. SEEA EA 2021 ch. 4 (gep_methods.md §4.1).
     """
-    from gep.account.extent_flows import (
-        _check,
-        _classes_per_region,
-        gross_additions_reductions,
-    )
 
     by_type = (
         extent.group_by(["region_id", "year", "ecosystem_type"]).agg(pl.col("area_ha").sum()).with_columns(

@@ -25,7 +25,7 @@ import polars as pl
 from gep import units as U
 from gep.carbon.params import CarbonSet
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import (
+from gep.tablespec import (
     AREA,
     CLASS,
     REGION_ID,

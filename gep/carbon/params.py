@@ -14,20 +14,15 @@ from typing import Any
 
 import polars as pl
 
+from gep.coefficients import ecosystem_types, load_set
 from gep.errors import InputError, Problem
+from gep.readers import read_raw
+from gep.tablespec import ColumnSpec, TableSpec, load_table
 
 POOLS: tuple[str, ...] = ("c_above", "c_below", "c_soil", "c_dead")
 """The four InVEST / IPCC carbon pools, all in t C/ha."""
 
 DEFAULT_SET = "carbon_default"
-
-# Fallback when coefficients/ecosystem_types.csv cannot be read (same content, docs/contracts.md §6).
-_GROUPS_FALLBACK: dict[str, str] = {
-    "旱地": "cropland", "水田": "cropland", "针叶": "forest", "针阔混交": "forest", "阔叶": "forest",
-    "灌木": "forest", "草原": "grassland", "灌草丛": "grassland", "草甸": "grassland", "湿地": "wetland",
-    "荒漠": "desert", "裸地": "desert", "水系": "water", "冰川积雪": "glacier",
-}
-
 
 @dataclass(frozen=True)
 class CarbonSet:
@@ -62,23 +57,13 @@ def from_coefficient_set(cs: Any) -> CarbonSet:
 def load_carbon_set(id_or_path: str | Path = DEFAULT_SET) -> CarbonSet:
     """Load a carbon coefficient set (built-in id or folder with set.toml) through
     :func:`gep.coefficients.load_set`, the validated loader; InputError with every problem otherwise."""
-    from gep.coefficients import load_set
 
     return from_coefficient_set(load_set(id_or_path))
 
 
 def ecosystem_groups() -> pl.DataFrame:
     """``ecosystem_type, group`` (cropland/forest/grassland/wetland/desert/water/glacier)."""
-    try:
-        from gep.coefficients import ecosystem_types
-    except ImportError:  # pragma: no cover - coefficients package missing: the csv or the documented table
-        ecosystem_types = None
-    if ecosystem_types is not None:
-        return ecosystem_types().select("ecosystem_type", "group")
-    csv = Path(__file__).resolve().parents[2] / "coefficients" / "ecosystem_types.csv"
-    if csv.exists():
-        return pl.read_csv(csv, infer_schema=False).select("ecosystem_type", "group")
-    return pl.DataFrame({"ecosystem_type": list(_GROUPS_FALLBACK), "group": list(_GROUPS_FALLBACK.values())})
+    return ecosystem_types().select("ecosystem_type", "group")
 
 
 # ---------------------------------------------------------------------------
@@ -90,7 +75,6 @@ def is_invest_table(path: str | Path) -> bool:
     p = Path(path)
     if not p.is_file() or p.suffix.lower() not in {".csv", ".txt", ".xlsx"}:
         return False
-    from gep.loaders import read_raw
 
     try:
         cols = {c.strip().lower() for c in read_raw(p).df.columns}
@@ -105,7 +89,6 @@ def load_invest_table(path: str | Path, display_name: str | None = None) -> pl.D
     Column names are matched case-insensitively; extra columns are ignored (as InVEST does).
     Problems (missing columns, non-numbers, duplicate lucode) are collected into one InputError.
     """
-    from gep.loaders import ColumnSpec, TableSpec, load_table
 
     spec = TableSpec(
         name="InVEST carbon pools",

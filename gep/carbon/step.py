@@ -21,6 +21,8 @@ from gep.carbon import link, params
 from gep.carbon import transitions as TR
 from gep.carbon import valuation as V
 from gep.carbon.stock import carbon_stock
+from gep.coefficients import apply_overrides, load_set
+from gep.context import RunContext
 from gep.errors import InputError, Problem
 
 FLUX_COLUMNS: tuple[str, ...] = ("region_id", "year_from", "year_to", "method", "class_from", "class_to",
@@ -162,12 +164,11 @@ def invest_pool_densities(extent: pl.DataFrame, invest: pl.DataFrame, file: str)
     return dens.sort("class")
 
 
-def load_coefficients(spec: str, ctx: Any | None = None, overrides: str | None = None) -> params.CarbonSet:
+def load_coefficients(spec: str, ctx: RunContext | None = None, overrides: str | None = None) -> params.CarbonSet:
     """The carbon set of a run: loaded through gep.coefficients.load_set (id or folder), with an
     override table applied when given (derived set ``<id>+overrides``, base id/version and every
     overridden row in its manifest). The override file is read through ``ctx.read_input`` so its
     sha256 is in the run manifest."""
-    from gep.coefficients import apply_overrides, load_set
 
     cs = load_set(spec)
     if overrides:
@@ -176,7 +177,7 @@ def load_coefficients(spec: str, ctx: Any | None = None, overrides: str | None =
     return params.from_coefficient_set(cs)
 
 
-def run_step(cfg: Config, ctx: Any) -> None:
+def run_step(cfg: Config, ctx: RunContext) -> None:
     """Run the carbon step inside a gep run (see docs/contracts.md §8)."""
     if ctx.extent is None:
         raise InputError([Problem("BAD_CONFIG", "the carbon step needs land cover: set [inputs] landcover",

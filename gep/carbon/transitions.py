@@ -14,7 +14,7 @@ import polars as pl
 
 from gep.carbon.stock import densities_total
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import AREA, REGION_ID, ROW, ColumnSpec, TableSpec, load_table
+from gep.tablespec import AREA, REGION_ID, ROW, ColumnSpec, TableSpec, load_table
 
 ABS_TOL_HA = 0.01
 """Reconciliation tolerance: a class balances if |difference| ≤ 0.01 ha ..."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from gep.errors import InputError, ProblemCollector
-from gep.loaders import read_raw
+from gep.readers import read_raw
 
 CONC_DTYPE = pl.Decimal(38, 6)
 FLUX_DTYPE = pl.Decimal(38, 12)

@@ -8,7 +8,7 @@ compensation_assessment (period means vs standards) and compensation_agreements
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -16,10 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gep.compensation.agreement import METHOD_CODES, Agreement, load_agreements
 from gep.compensation.monitoring import read_monitoring
 from gep.compensation.settle import Settlement, settle
+from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
-
-if TYPE_CHECKING:  # pragma: no cover
-    from gep.pipeline import RunContext
 
 
 class Config(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,20 +26,17 @@ from gep.compensation.transfer import (
     priority_ranking,
     spillover_ceiling,
 )
+from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import (
+from gep.readers import RawTable, read_raw
+from gep.tablespec import (
     REGION_ID,
     YEAR,
     ColumnSpec,
-    RawTable,
     TableSpec,
     match_columns,
-    read_raw,
     validate_raw,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from gep.pipeline import RunContext
 
 Calculator = Literal["spillover", "opportunity_cost", "priority", "efa", "incentive"]
 # default set (the incentive allocation needs its own factors, so it runs only when listed)

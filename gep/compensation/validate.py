@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from gep.compensation.agreement import load_agreement, load_agreements
+from gep.compensation.monitoring import read_monitoring
+from gep.compensation.settle import settle
 from gep.errors import InputError, Problem
 
 
@@ -23,7 +26,6 @@ def _unreadable(path: str | Path, exc: OSError) -> Problem:
 
 def validate_agreement_file(path: str | Path, known_regions: set[str] | None = None) -> list[Problem]:
     """Problems of one agreement TOML file (empty list = valid); ``known_regions`` checks county/prefecture ids."""
-    from gep.compensation.agreement import load_agreement
 
     try:
         load_agreement(path, known_regions)
@@ -46,9 +48,6 @@ def validate_monitoring_file(
     With ``agreements`` (agreement TOML paths) and a clean table: the agreements' own problems, then the
     data gaps each agreement would hit when settled (MISSING_MONITORING, per section, indicator and months).
     """
-    from gep.compensation.agreement import load_agreements
-    from gep.compensation.monitoring import read_monitoring
-    from gep.compensation.settle import settle
 
     try:
         mon = read_monitoring(path, sheet=sheet)

@@ -14,14 +14,28 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from gep.account import inputs as account_inputs
+from gep.account.equivalent import adjustment_table
+from gep.account.step import compute_services, load_coefficient_set
+from gep.carbon import gainloss as GL
+from gep.carbon import link, params
+from gep.carbon import step as CS
+from gep.coefficients import apply_overrides, load_set
+from gep.context import RunContext
 from gep.errors import InputError, Problem
 from gep.tuning.declared import load_declared
-from gep.tuning.distributions import declare_uncertainty, set_coefficients
+from gep.tuning.distributions import (
+    coefficient_id,
+    declare_uncertainty,
+    set_coefficients,
+)
 from gep.tuning.linear import (
     LinearModel,
+    carbon_flux_models,
     carbon_stock_model,
     check_against_engine,
     equivalent_factor_model,
+    function_value_model,
     function_value_model_from,
     stock_change_model,
 )
@@ -70,14 +84,13 @@ def _is_path(spec: str) -> bool:
     return spec.startswith("demo:") or bool(Path(spec).suffix) or "/" in spec or "\\" in spec
 
 
-def load_set_for(spec: str, ctx: Any) -> Any:
+def load_set_for(spec: str, ctx: RunContext) -> Any:
     """A coefficient set by id or folder (``demo:`` and relative paths resolved by the run)."""
-    from gep.coefficients import load_set
 
     return load_set(str(ctx.resolve(spec)) if _is_path(spec) else spec)
 
 
-def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], dict[str, Any]]:
+def build_models(cfg: UncertaintyInputs, ctx: RunContext) -> tuple[list[LinearModel], dict[str, Any]]:
     """The linear forms of the accounts to analyse, each checked against the engine, and the sets by id."""
     steps = ctx.config.steps
     account = steps.get("account")
@@ -138,8 +151,6 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
                     "supported yet", column="account.grain", value=account.grain,
                     expected="remove grain or give standard_value (CNY/hm2) in [account]")])
             if account is not None and getattr(account, "adjustments", None):
-                from gep.account import inputs as account_inputs
-                from gep.account.equivalent import adjustment_table
 
                 adj = account_inputs.read_adjustments(ctx.read_input(account.adjustments, "adjustment factors"),
                                                       account.adjustments)
@@ -149,7 +160,6 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
         else:
             cset = load_set_for(carbon_spec or "carbon_default", ctx)
             if cfg.carbon_set is None and carbon is not None and getattr(carbon, "overrides", None):
-                from gep.coefficients import apply_overrides
 
                 cset = apply_overrides(cset, ctx.read_input(carbon.overrides, "coefficient overrides"),
                                        file=carbon.overrides)
@@ -169,7 +179,7 @@ def build_models(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], d
 class _ShadowContext:
     """The run context as the [account] step sees it, minus side effects (no sets recorded, warnings dropped)."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: RunContext) -> None:
         self._ctx = ctx
         self.config = ctx.config
         self.registry = ctx.registry
@@ -218,7 +228,7 @@ def unit_set_copy(cset: Any, folder: Path, tables: tuple[str, ...] = ("prices", 
     return dst
 
 
-def equivalent_factor_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any, LinearModel]:
+def equivalent_factor_model_of_run(account: Any, spec: str, ctx: RunContext) -> tuple[Any, LinearModel]:
     """Equivalent-factor form of the run's own [account] step (compute_services with the set, and with a unit copy).
 
     Rows are area × adjustment × E × D (谢高地 2015). D is a coefficient of the set unless the account gives
@@ -226,9 +236,6 @@ def equivalent_factor_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[A
     """
     import tempfile
 
-    from gep.account.step import compute_services, load_coefficient_set
-    from gep.tuning.distributions import coefficient_id
-    from gep.tuning.linear import function_value_model
 
     cfg_ef = account.model_copy(update={"methods": ["equivalent_factor"], "equivalent_set": spec})
     shadow = _ShadowContext(ctx)
@@ -249,7 +256,7 @@ def equivalent_factor_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[A
     return cset, function_value_model(point, unit, coefs, method="equivalent_factor", every_row=d_id)
 
 
-def function_value_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any, LinearModel]:
+def function_value_model_of_run(account: Any, spec: str, ctx: RunContext) -> tuple[Any, LinearModel]:
     """Function-value form of the run's own [account] step: gep.account.step.compute_services run twice.
 
     Once as the run did it, once with the set's rates and prices all 1 (a temporary copy of the set),
@@ -258,8 +265,6 @@ def function_value_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any,
     """
     import tempfile
 
-    from gep.account.step import compute_services, load_coefficient_set
-    from gep.tuning.linear import function_value_model
 
     cfg_fv = account.model_copy(update={"methods": ["function_value"], "function_value_set": spec})
     shadow = _ShadowContext(ctx)
@@ -273,7 +278,7 @@ def function_value_model_of_run(account: Any, spec: str, ctx: Any) -> tuple[Any,
     return cset, function_value_model(point, unit, coefs)
 
 
-def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
+def compare_with_run(models: list[LinearModel], ctx: RunContext) -> None:
     """Warn (UNCERTAINTY_BASIS_DIFFERS) when a model's point totals differ from the run's own county tables."""
     for m in models:
         if m.method in ("equivalent_factor", "function_value") and "gep" in ctx.tables:
@@ -310,7 +315,7 @@ def compare_with_run(models: list[LinearModel], ctx: Any) -> None:
                 "the coefficient set's price year", column=m.method))
 
 
-def coefficient_spec(cfg: UncertaintyInputs, ctx: Any, sets: dict[str, Any]) -> pl.DataFrame:
+def coefficient_spec(cfg: UncertaintyInputs, ctx: RunContext, sets: dict[str, Any]) -> pl.DataFrame:
     """Ranges of every coefficient of the sets: declared table > the set's low/high > ±default_range_pct."""
     coefs = pl.concat([set_coefficients(s) for _, s in sorted(sets.items())], how="vertical")
     declared = None
@@ -321,7 +326,7 @@ def coefficient_spec(cfg: UncertaintyInputs, ctx: Any, sets: dict[str, Any]) -> 
                                cfg.default_distribution)
 
 
-def warn_if_certain(models: list[LinearModel], spec: pl.DataFrame, ctx: Any, section: str) -> None:
+def warn_if_certain(models: list[LinearModel], spec: pl.DataFrame, ctx: RunContext, section: str) -> None:
     """NO_UNCERTAINTY_DECLARED warning when no coefficient of the analysed accounts has a range."""
     used = used_spec(models, spec)
     if used.filter(pl.col("high") > pl.col("low")).height == 0:
@@ -340,7 +345,7 @@ def used_spec(models: list[LinearModel], spec: pl.DataFrame) -> pl.DataFrame:
     ).sort(["method", "coefficient"])
 
 
-def region_children(ctx: Any) -> dict[str, list[str]]:
+def region_children(ctx: RunContext) -> dict[str, list[str]]:
     """Prefecture id → its county ids, from the run's region registry (empty without one)."""
     reg = getattr(ctx, "registry", None)
     if reg is None:
@@ -351,7 +356,7 @@ def region_children(ctx: Any) -> dict[str, list[str]]:
 
 
 
-def wants_carbon_flux(cfg: UncertaintyInputs, ctx: Any) -> bool:
+def wants_carbon_flux(cfg: UncertaintyInputs, ctx: RunContext) -> bool:
     """True when ``models`` names carbon_flux, or is auto and the run's [carbon] step uses the gain–loss method."""
     carbon = ctx.config.steps.get("carbon")
     if "carbon_flux" in cfg.models:
@@ -362,7 +367,7 @@ def wants_carbon_flux(cfg: UncertaintyInputs, ctx: Any) -> bool:
     return not (_is_path(spec) and ctx.resolve(spec).is_file())  # an InVEST pool CSV: skipped, as carbon_stock is
 
 
-def carbon_flux_models_of_run(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[LinearModel], dict[str, Any]]:
+def carbon_flux_models_of_run(cfg: UncertaintyInputs, ctx: RunContext) -> tuple[list[LinearModel], dict[str, Any]]:
     """Gain–loss flux (t C) and sink value (CNY) forms of the run's own [carbon] step, checked against the engine.
 
     gep.carbon.step.compute (method gain-loss) runs three times with the run's inputs: with the set as it is
@@ -373,11 +378,6 @@ def carbon_flux_models_of_run(cfg: UncertaintyInputs, ctx: Any) -> tuple[list[Li
     """
     import dataclasses
 
-    from gep.carbon import gainloss as GL
-    from gep.carbon import link, params
-    from gep.carbon import step as CS
-    from gep.tuning.distributions import coefficient_id
-    from gep.tuning.linear import carbon_flux_models
 
     carbon = ctx.config.steps.get("carbon")
     ccfg = carbon if carbon is not None else CS.Config.model_validate({})

@@ -37,6 +37,7 @@ from gep.compensation.money import dec
 from gep.compensation.monitoring import CONC_DTYPE
 from gep.compensation.settle import settle
 from gep.errors import InputError, Problem
+from gep.readers import read_raw
 
 PREFIX = "compensation"
 MEASURES = ("net", "paid", "received", "amount")
@@ -392,7 +393,6 @@ def load_compensation_ranges(path: str, display_name: str, agreements: list[Agre
     Every problem at once: MISSING_COLUMN, UNKNOWN_AGREEMENT, UNKNOWN_PARAMETER, WRONG_TYPE, MISSING_VALUE,
     INVALID_VALUE (low > high, range_pct < 0).
     """
-    from gep.loaders import read_raw
 
     raw = read_raw(path, display_name=display_name)
     df = raw.df.rename({c: c.strip().lower() for c in raw.df.columns})

@@ -13,6 +13,7 @@ import polars as pl
 
 from gep.compensation.agreement import load_agreements
 from gep.compensation.step import read_all_monitoring
+from gep.context import RunContext
 from gep.errors import InputError, Problem
 from gep.tuning.compensation import (
     CompensationSelector,
@@ -21,7 +22,7 @@ from gep.tuning.compensation import (
 )
 
 
-def compensation_sensitivity(cfg: Any, ctx: Any, outputs: list[str]) -> pl.DataFrame:
+def compensation_sensitivity(cfg: Any, ctx: RunContext, outputs: list[str]) -> pl.DataFrame:
     """Tornado rows of every compensation output (docs/tuning.md §Compensation outputs)."""
     comp = ctx.config.steps.get("compensation")
     if comp is None:

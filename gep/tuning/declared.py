@@ -18,8 +18,10 @@ from pathlib import Path
 
 import polars as pl
 
+from gep.coefficients import normalize_ecosystem_type
 from gep.errors import InputError, Problem
-from gep.tuning.distributions import DISTRIBUTIONS
+from gep.readers import read_raw
+from gep.tuning.distributions import DISTRIBUTIONS, set_coefficients
 
 ROW = "_row"
 ALIASES: dict[str, str] = {
@@ -41,7 +43,6 @@ def load_declared(path: str | Path, sets: Mapping[str, object], display_name: st
 
     ``sets``: the coefficient sets of the run by id (``manifest.id``, ``tables``, ``keys(name)``).
     """
-    from gep.loaders import read_raw
 
     raw = read_raw(path, display_name=display_name)
     file = raw.file
@@ -105,7 +106,6 @@ def load_declared(path: str | Path, sets: Mapping[str, object], display_name: st
         key_cols = [k for k in keys if k in grp.columns]
         g = grp
         if "ecosystem_type" in key_cols:
-            from gep.coefficients import normalize_ecosystem_type
 
             g = g.with_columns(pl.coalesce(normalize_ecosystem_type(pl.col("ecosystem_type")),
                                            pl.col("ecosystem_type")).alias("ecosystem_type"))
@@ -117,7 +117,6 @@ def load_declared(path: str | Path, sets: Mapping[str, object], display_name: st
         else:
             key = from_key
         g = g.with_columns(pl.format("{}:{}:{}", pl.lit(sid), pl.lit(table), key).alias("coefficient"))
-        from gep.tuning.distributions import set_coefficients
 
         known = set_coefficients(cset, [str(table)]).select("coefficient", "value")
         g = g.join(known, on="coefficient", how="left")

@@ -22,8 +22,15 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from gep.account.equivalent import equivalent_factor_services
+from gep.account.function_value import function_value_services
+from gep.account.step import fv_parameters, merge_override
+from gep.account.tables import gep_totals
+from gep.carbon.params import POOLS, CarbonSet, set_densities
+from gep.carbon.stock import carbon_stock, stock_totals
 from gep.errors import GepError, InputError, Problem
-from gep.tuning.distributions import coefficient_id
+from gep.tuning.distributions import coefficient_id, set_coefficients
+from gep.units import conversion_factor
 
 
 @dataclass(frozen=True)
@@ -181,9 +188,6 @@ def equivalent_factor_model(
     ``standard_value`` (parameter); ``standard_value`` (CNY/hm2) replaces the set's D point value;
     ``adjustments``: output of :func:`gep.account.equivalent.adjustment_table`.
     """
-    from gep.account.equivalent import equivalent_factor_services
-    from gep.account.tables import gep_totals
-    from gep.units import conversion_factor
 
     sid = str(cset.manifest.id)  # type: ignore[attr-defined]
     eq: pl.DataFrame = cset.tables["equivalents"]  # type: ignore[attr-defined]
@@ -251,8 +255,6 @@ def carbon_stock_model(extent: pl.DataFrame, cset: object) -> LinearModel:
     ``cset``: a coefficient set with a ``pools`` table keyed by ecosystem_type, pool (t C/ha).
     Classes without an ecosystem type hold zero carbon (as in gep.carbon.params.set_densities).
     """
-    from gep.carbon.params import POOLS, CarbonSet, set_densities
-    from gep.carbon.stock import carbon_stock, stock_totals
 
     sid = str(cset.manifest.id)  # type: ignore[attr-defined]
     if "class_pools" in cset.tables:  # type: ignore[attr-defined]
@@ -342,7 +344,6 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
     area[r["_r"].to_numpy(), r["m"].to_numpy().astype(np.int64)] = r["base"].to_numpy()
     point = _grid(point_services.group_by("region_id", "year", "service").agg(pl.col("value_cny").sum()), rows,
                   "service", outputs, "value_cny")
-    from gep.account.tables import gep_totals
 
     gt = gep_totals(point_services)
     point_total = rows.join(gt.select("region_id", pl.col("year").cast(pl.Int32), "total_cny"),
@@ -367,7 +368,6 @@ def function_value_parameters(
     use_set_rates: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(indicators, prices, rates) exactly as the [account] step assembles them (gep.account.step)."""
-    from gep.account.step import fv_parameters, merge_override
 
     ind, prices, rates = fv_parameters(cset)
     prices = merge_override(prices, user_prices, ["service", "component"])
@@ -391,8 +391,6 @@ def function_value_model_from(
     statistics: pl.DataFrame | None = None,
 ) -> LinearModel:
     """Function-value form of a set and the run's county tables: two engine runs (set values, set values = 1)."""
-    from gep.account.function_value import function_value_services
-    from gep.tuning.distributions import set_coefficients
 
     sid = str(cset.manifest.id)  # type: ignore[attr-defined]
     ind, prices, rates = function_value_parameters(cset, user_prices, user_rates, use_set_rates)

@@ -8,11 +8,10 @@ Methods: Saltelli et al. 2010 (S1), Jansen 1999 (ST); see gep.tuning.sensitivity
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 from pydantic import Field
 
+from gep.context import RunContext
 from gep.errors import InputError, Problem
 from gep.tuning.common import (
     TABLE_SUFFIX,
@@ -22,6 +21,8 @@ from gep.tuning.common import (
     region_children,
     warn_if_certain,
 )
+from gep.tuning.compensation import is_compensation_output
+from gep.tuning.compensation_step import compensation_sensitivity
 from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, sobol
 
 COLUMNS = ["output", "analysis", "rank", "coefficient", "coefficient_unit", "verification", "distribution",
@@ -61,13 +62,11 @@ def _conform(df: pl.DataFrame, unit: str) -> pl.DataFrame:
                       for c in cols])
 
 
-def run_step(cfg: Config, ctx: Any) -> None:
+def run_step(cfg: Config, ctx: RunContext) -> None:
     """Add the sensitivity tables to ``ctx.tables`` (see module docstring)."""
-    from gep.tuning.compensation import is_compensation_output
 
     comp = [o for o in cfg.outputs if is_compensation_output(o)]
     if comp:
-        from gep.tuning.compensation_step import compensation_sensitivity
 
         comp_rows = _conform(compensation_sensitivity(cfg, ctx, comp), "cny")
         rest = [o for o in cfg.outputs if not is_compensation_output(o)]
@@ -80,7 +79,7 @@ def run_step(cfg: Config, ctx: Any) -> None:
     _run_accounts(cfg, ctx)
 
 
-def _run_accounts(cfg: Config, ctx: Any) -> None:
+def _run_accounts(cfg: Config, ctx: RunContext) -> None:
     """Sensitivity of GEP and carbon outputs (linear account forms, gep.tuning.sensitivity)."""
     models, sets = build_models(cfg, ctx)
     spec = coefficient_spec(cfg, ctx, sets)

@@ -11,11 +11,10 @@ Method: Monte Carlo propagation, JCGM 101:2008 (GUM Supplement 1) §7, with seed
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 from pydantic import Field
 
+from gep.context import RunContext
 from gep.tuning.common import (
     TABLE_SUFFIX,
     UncertaintyInputs,
@@ -39,7 +38,7 @@ class Config(UncertaintyInputs):
     all_regions: bool = Field(True, description="add region 'all' rows (sum of every region per year)")
 
 
-def run_step(cfg: Config, ctx: Any) -> None:
+def run_step(cfg: Config, ctx: RunContext) -> None:
     """Add the uncertainty tables to ``ctx.tables`` (see module docstring)."""
     models, sets = build_models(cfg, ctx) if set(cfg.models) - {"carbon_flux"} else ([], {})
     flux_models, flux_sets = carbon_flux_models_of_run(cfg, ctx) if wants_carbon_flux(cfg, ctx) else ([], {})

@@ -1,0 +1,233 @@
+"""Raw reading of the files users send: CSV, XLSX and Parquet, as text cells.
+
+Formats: CSV in UTF-8, UTF-8 with BOM, or GBK/GB18030 (as Excel in China saves
+them; detected), XLSX (first or named sheet; title and note rows above the
+header are skipped) and Parquet. Every cell is kept as text, with the
+spreadsheet row number of each data row (header = row 1), so that
+:mod:`gep.tablespec` can check types and name the row of every problem.
+
+Core layer: imports nothing of gep but :mod:`gep.errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from gep.errors import InputError, Problem
+
+ROW = "_row"
+"""Name of the spreadsheet row-number column (header = row 1, first data row = 2)."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file read as text cells: every column Utf8, plus its spreadsheet row numbers."""
+
+    df: pl.DataFrame
+    file: str
+    rows: pl.Series  # spreadsheet row number of each data row
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            "the file is neither UTF-8 nor GBK/GB18030 text; save it from Excel as "
+            "'CSV UTF-8' or 'CSV (逗号分隔)'"
+        ) from exc
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text if text != "" else None
+
+
+def _unreadable(file: str, why: str) -> InputError:
+    return InputError([Problem("UNREADABLE_FILE", f"cannot read the file: {why}", file=file)])
+
+
+def read_raw(path: str | Path, sheet: str | None = None, display_name: str | None = None) -> RawTable:
+    """Read CSV (UTF-8, BOM, GBK/GB18030), XLSX or Parquet into text cells.
+
+    Raises InputError with FILE_NOT_FOUND, UNREADABLE_FILE or EMPTY_FILE.
+    """
+    p = Path(path)
+    name = display_name or str(path)
+    if not p.exists():
+        raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=name,
+                                  expected="a path to a CSV, XLSX or Parquet file")])
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(p, sheet, name)
+    if suffix in (".parquet", ".pq"):
+        try:
+            df = pl.read_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - any parquet failure is unreadable input
+            raise _unreadable(name, f"not a valid Parquet file ({exc.__class__.__name__})") from exc
+        if df.height == 0:
+            raise InputError([Problem("EMPTY_FILE", "the file has no data rows", file=name)])
+        df = df.select([pl.col(c).cast(pl.Utf8) for c in df.columns])
+        return RawTable(df, name, pl.Series(ROW, range(2, df.height + 2), dtype=pl.Int64))
+    if suffix in (".xls",):
+        raise _unreadable(name, "old Excel .xls files are not supported; save as .xlsx or CSV")
+    return _read_csv(p, name)
+
+
+def _read_csv(p: Path, name: str) -> RawTable:
+    data = p.read_bytes()
+    if not data.strip(b" \r\n\t\xef\xbb\xbf"):
+        raise InputError([Problem("EMPTY_FILE", "the file is empty", file=name,
+                                  expected="a header row and at least one data row")])
+    try:
+        text = _decode(data)
+    except ValueError as exc:
+        raise _unreadable(name, str(exc)) from exc
+    sep = _sniff_separator(_first_content_line(text))
+    try:
+        grid = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            infer_schema_length=0,
+            separator=sep,
+            has_header=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise _unreadable(name, f"the CSV could not be parsed ({str(exc).splitlines()[0][:200]})") from exc
+    grid = grid.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in grid.columns])
+    line_rows = list(range(1, grid.height + 1))  # each CSV line is a spreadsheet row (blank lines too)
+    counts = grid.select(pl.sum_horizontal([pl.col(c).is_not_null() for c in grid.columns])).to_series().to_list()
+    header_idx = _header_index(counts)
+    if header_idx is None:
+        raise InputError([Problem("EMPTY_FILE", "the file is empty", file=name,
+                                  expected="a header row and at least one data row")])
+    header = [str(v) if v is not None else f"column_{j + 1}" for j, v in enumerate(grid.row(header_idx))]
+    header = _unique_names(header)
+    body = grid.slice(header_idx + 1).rename(dict(zip(grid.columns, header)))
+    rows = pl.Series(ROW, line_rows[header_idx + 1: header_idx + 1 + body.height], dtype=pl.Int64)
+    keep = pl.Series([c > 0 for c in counts[header_idx + 1:]], dtype=pl.Boolean)  # ',,,' rows are skipped
+    body, rows = body.filter(keep), rows.filter(keep)
+    unnamed_empty = [h for h in header if h.startswith("column_") and body[h].null_count() == body.height]
+    body = body.drop(unnamed_empty)
+    if body.height == 0:
+        raise InputError([Problem("EMPTY_FILE", "the file has a header but no data rows", file=name,
+                                  expected="at least one data row")])
+    return RawTable(body, name, rows)
+
+
+def _first_content_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}_{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _header_index(counts: list[int], scan: int = 20) -> int | None:
+    """Row index of the header: skips title and note rows above it ('锦江区2020年土地利用现状表', '单位：公顷').
+
+    The header is the first row, among the first ``scan`` non-empty rows, with at least two
+    filled cells and at least 60 % of the most filled row's cells.
+    """
+    filled = [i for i, c in enumerate(counts) if c > 0][:scan]
+    if not filled:
+        return None
+    most = max(counts[i] for i in filled)
+    for i in filled:
+        if counts[i] >= 2 and counts[i] >= 0.6 * most:
+            return i
+    return filled[0]
+
+
+def _sniff_separator(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {s: first.count(s) for s in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > 0 else ","
+
+
+def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise _unreadable(name, f"not a valid .xlsx workbook ({exc.__class__.__name__})") from exc
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise InputError([Problem("MISSING_SHEET", f"the workbook has no sheet '{sheet}'",
+                                          file=name, value=sheet,
+                                          expected="one of: " + ", ".join(wb.sheetnames))])
+            ws = wb[sheet]
+        else:
+            ws = wb[wb.sheetnames[0]]
+        label = f"{name} [{ws.title}]"
+        ws_title = ws.title
+        sheetnames = list(wb.sheetnames)
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    counts = [sum(1 for v in r if _cell_text(v) is not None) for r in rows]
+    header_idx = _header_index(counts)
+    others = [n for n in sheetnames if n != ws_title]
+    hint = (f"; the workbook's other sheets: {', '.join(others)} — choose one with --sheet" if others else "")
+    if header_idx is None:
+        raise InputError([Problem("EMPTY_FILE", "the sheet is empty" + hint, file=label)])
+    header = [_cell_text(v) or f"column_{j + 1}" for j, v in enumerate(rows[header_idx])]
+    body = []
+    row_numbers = []
+    for i, r in enumerate(rows[header_idx + 1:], start=header_idx + 2):
+        cells = [_cell_text(v) for v in r][: len(header)]
+        cells += [None] * (len(header) - len(cells))
+        if any(c is not None for c in cells):
+            body.append(cells)
+            row_numbers.append(i)
+    if not body:
+        raise InputError([Problem("EMPTY_FILE", "the sheet has a header but no data rows" + hint, file=label)])
+    # drop trailing unnamed empty columns
+    keep = [j for j, h in enumerate(header) if not (h.startswith("column_") and all(b[j] is None for b in body))]
+    df = pl.DataFrame(
+        {header[j]: [b[j] for b in body] for j in keep},
+        schema={header[j]: pl.Utf8 for j in keep},
+    )
+    return RawTable(df, label, pl.Series(ROW, row_numbers, dtype=pl.Int64))
+
+
+def frame_to_raw(df: pl.DataFrame, name: str) -> RawTable:
+    """Wrap an in-memory table (e.g. from a notebook) as if it were a file."""
+    text = df.select([pl.col(c).cast(pl.Utf8) for c in df.columns])
+    return RawTable(text, name, pl.Series(ROW, range(2, df.height + 2), dtype=pl.Int64))
