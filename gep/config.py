@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gep.errors import InputError, Problem
+from gep.inputkinds import reads
 from gep.steps import step_config_models
 
 SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA — not official statistics / 合成演示数据，非官方统计"
@@ -33,7 +34,7 @@ class RunSection(BaseModel):
     title: str = Field("gep run", description="title shown in the manifest and reports")
     regions: str | None = Field(
         None, description="region registry: 'sichuan', a path to a region table, or empty to accept any region id"
-    )
+    , json_schema_extra=reads("regions"))
     synthetic: bool = Field(False, description="true when the inputs are synthetic (demo) data; labels every output")
     data_label: str | None = Field(None, description="label printed on every output (defaults to the synthetic label)")
     price_base_year: int | None = Field(None, description="constant-price base year (不变价), if any")
@@ -50,11 +51,11 @@ class InputsSection(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    landcover: list[str] = Field(default_factory=list, description="land-cover tables (CSV/XLSX/Parquet)")
+    landcover: list[str] = Field(default_factory=list, description="land-cover tables (CSV/XLSX/Parquet)", json_schema_extra=reads("landcover"))
     sheet: str | None = Field(None, description="XLSX sheet name (first sheet when empty)")
     crosswalk: str | None = Field(
         None, description="crosswalk id (clcd, cnlucc, tnls, worldcover) or path; empty = classes not checked"
-    )
+    , json_schema_extra=reads("crosswalk"))
 
     @field_validator("landcover", mode="before")
     @classmethod

@@ -1,12 +1,10 @@
 """Catalogue of every input kind gep reads: detection and validation for `gep validate`.
 
-Each kind names the reader (or validator) of the module that owns it, so `gep
-validate` checks a file exactly as a run would read it: land cover
-(:mod:`gep.loaders`), land-cover transitions and carbon tables (:mod:`gep.carbon`),
-GEP-account tables (:mod:`gep.account.inputs`), monitoring data and agreements
-(:mod:`gep.compensation`), coefficient sets and crosswalks (:mod:`gep.coefficients`),
-region tables and river graphs (:mod:`gep.regions`) and run configurations
-(:mod:`gep.config`). No calculation happens here.
+The kinds are collected, not listed here: the land cover and the reference data
+from :mod:`gep.inputkinds`, and every step module's ``INPUT_KINDS`` (:mod:`gep.steps`),
+each with the reader of the module that owns it, so `gep validate` checks a file
+exactly as a run would read it. Which config key names which kind is read off the
+config models' field metadata (:func:`gep.inputkinds.reads`). No calculation happens here.
 
 Detection (``kind="auto"``): a folder or a ``.toml`` file is recognised by what it
 holds (``set.toml`` / ``[[tables]]`` → coefficient set; ``method`` + ``[[parties]]`` /
@@ -22,71 +20,47 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from pydantic import BaseModel
 
-from gep.account import inputs as AI
-from gep.account import inputs as I
-from gep.account.inputs import SOCIO_SPEC, read_socio
-from gep.carbon import gainloss as GL
-from gep.carbon.params import POOLS, invest_densities, load_invest_table
-from gep.carbon.transitions import TRANSITIONS_SPEC, load_transitions, reconcile
 from gep.coefficients import (
     list_crosswalks,
     list_sets,
     load_crosswalk,
-    load_set,
-    validate_crosswalk,
-    validate_set,
 )
-from gep.coefficients._rows import COLUMN_ALIASES, STANDARD_COLUMNS
-from gep.coefficients.crosswalks import CROSSWALK_ALIASES
-from gep.compensation.agreement import load_agreement
-from gep.compensation.monitoring import ALIASES, REQUIRED, read_monitoring
-from gep.config import _line_of, load_config
+from gep.config import InputsSection, RunSection, _line_of, load_config
 from gep.context import demo_data_dir
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.loaders import LANDCOVER_SPEC, load_landcover
+from gep.inputkinds import (
+    BASE_KINDS,
+    REFERENCE_KINDS,
+    InputKind,
+    Options,
+    field_kinds,
+    raise_if,
+    region_problems,
+)
+from gep.loaders import load_landcover
 from gep.readers import read_raw
-from gep.regions import check_region_ids, list_registries, load_registry
-from gep.regions.registry import REGION_ALIASES
-from gep.regions.rivers import EDGE_ALIASES, load_river_edges
-from gep.steps import step_config_models
+from gep.regions import list_registries, load_registry
+from gep.steps import STEPS, step_config_models
 from gep.tablespec import (
     METADATA_COLUMNS,
     ROW,
-    ColumnSpec,
-    TableSpec,
-    load_table,
     match_columns,
 )
-from gep.validation import check_classes, check_duplicates_across_files, check_landcover
+from gep.validation import check_duplicates_across_files
 
 AUTO = "auto"
 
 
 # ---------------------------------------------------------------------------
 # options and results
-
-
-@dataclass(frozen=True)
-class Options:
-    """Context shared by every file of one `gep validate` call."""
-
-    registry: Any = None
-    """A :class:`gep.regions.RegionRegistry` (``--regions``) or None (any region id accepted)."""
-    crosswalk: pl.DataFrame | None = None
-    crosswalk_name: str | None = None
-    landcover: pl.DataFrame | None = None
-    """Land cover from ``--landcover`` (region_id, year, class, area_ha) for transitions and carbon pools."""
-    landcover_files: tuple[str, ...] = ()
-    sheet: str | None = None
-    deep_config: bool = True
-    """Run configs: also check the contents of every input file they name (not only that it exists)."""
 
 
 @dataclass(frozen=True)
@@ -112,204 +86,29 @@ class Checked:
         return f"OK {self.file} ({self.how}): {self.summary}"
 
 
-Checker = Callable[[Path, str, Options], tuple[str, pl.DataFrame | None]]
 
-
-@dataclass(frozen=True)
-class InputKind:
-    """One input kind: its name, the column signature used for detection, and its checker."""
-
-    name: str
-    title: str
-    doc: str
-    check: Checker
-    spec: TableSpec | None = None
-    """Columns used to recognise a table by its header (None: folders / TOML files only)."""
-    signature: tuple[str, ...] = ()
-    """At least one of these spec columns must be present for detection (empty: none needed)."""
-    toml: bool = False
 
 
 # ---------------------------------------------------------------------------
 # small helpers
 
 
-def _years(df: pl.DataFrame, col: str = "year") -> str:
-    if col not in df.columns:
-        return ""
-    ys = sorted({int(y) for y in df[col].drop_nulls().to_list()})
-    if not ys:
-        return ""
-    return f", years {ys[0]}" if len(ys) == 1 else f", years {ys[0]}–{ys[-1]} ({len(ys)})"
 
 
-def _regions(df: pl.DataFrame, col: str = "region_id") -> str:
-    if col not in df.columns or df[col].null_count() == df.height:
-        return ""
-    return f", {df[col].drop_nulls().n_unique()} regions"
 
-
-def _region_problems(df: pl.DataFrame, file: str, opts: Options, column: str = "region_id",
-                     rows: str = ROW) -> list[Problem]:
-    """UNKNOWN_REGION for ids of ``column`` not in the ``--regions`` registry (empty optional ids skipped)."""
-    if opts.registry is None or column not in df.columns:
-        return []
-
-    sub = df.filter(pl.col(column).is_not_null())
-    if sub.height == 0:
-        return []
-    return check_region_ids(sub, opts.registry, file=file, column=column, rows=rows)
-
-
-def _class_problems(df: pl.DataFrame, file: str, opts: Options, column: str) -> list[Problem]:
-    """UNKNOWN_CLASS for values of ``column`` absent from the ``--crosswalk`` (problems name ``column``)."""
-    if opts.crosswalk is None or column not in df.columns:
-        return []
-
-    sub = df.filter(pl.col(column).is_not_null()).select(pl.col(column).alias("class"), ROW)
-    return [replace(p, column=column) for p in check_classes(sub, file, opts.crosswalk, opts.crosswalk_name)]
-
-
-def _raise(problems: Sequence[Problem]) -> None:
-    if problems:
-        raise InputError(problems)
 
 
 # ---------------------------------------------------------------------------
 # checkers: each calls the reader of the module that owns the kind
 
 
-def _check_landcover(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    df = load_table(path, LANDCOVER_SPEC, sheet=opts.sheet, keep_rows=True, display_name=file)
-    warnings: list[Problem] = []
-    _raise(check_landcover(df, file, registry=opts.registry, crosswalk=opts.crosswalk, warnings=warnings))
-    years = ", ".join(str(y) for y in df["year"].unique().sort().to_list())
-    summary = (f"{df.height} rows, {df['region_id'].n_unique()} regions, years {years}, "
-               f"{df['class'].n_unique()} classes, {df['area_ha'].sum():,.2f} ha")
-    for w in warnings:
-        summary += "\n  warning: " + w.render()
-    return summary, df
 
 
-def _check_transitions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    df = load_transitions(path, display_name=file)
-    problems = _region_problems(df, file, opts)
-    problems += _class_problems(df, file, opts, "class_from") + _class_problems(df, file, opts, "class_to")
-    _raise(problems)
-    periods = df.select("year_from", "year_to").unique().sort("year_from", "year_to")
-    summary = (f"{df.height} rows{_regions(df)}, periods "
-               + ", ".join(f"{a}→{b}" for a, b in periods.iter_rows())
-               + f", {df['area_ha'].sum():,.2f} ha")
-    if opts.landcover is not None:
-        reconcile(opts.landcover, df, file=file, extent_file=", ".join(opts.landcover_files) or "land cover")
-        summary += "; opening and closing areas reconcile with the land cover (tolerance 0.01 ha)"
-    else:
-        summary += "; not reconciled (give --landcover to check opening/closing areas)"
-    return summary, df
 
 
-def _null_key_duplicates(path: Path, file: str, spec: TableSpec) -> list[Problem]:
-    """DUPLICATE_KEY for rows equal on every key where some optional key cell is empty.
-
-    The loader skips keys with an empty cell; an empty optional key (no region, no component)
-    is still a key, so two such rows say the same thing twice (e.g. two price indices for 2010).
-    """
-    optional = [k for k in spec.keys if not spec.column(k).required]
-    if not optional:
-        return []
-
-    df = load_table(path, spec, keep_rows=True, display_name=file)
-    keys = list(spec.keys)
-    dup = (df.group_by(keys, maintain_order=True).agg(pl.col(ROW).sort().alias("rows"), pl.len().alias("n"))
-           .filter((pl.col("n") > 1) & pl.any_horizontal([pl.col(k).is_null() for k in keys]))
-           .sort(pl.col("rows").list.first()))
-    problems = []
-    for rec in dup.head(50).iter_rows(named=True):
-        rows = rec["rows"]
-        shown = ", ".join(f"{k}={rec[k] if rec[k] is not None else '(empty)'}" for k in keys)
-        problems.append(Problem(
-            "DUPLICATE_KEY", f"the same {' + '.join(keys)} appears {rec['n']} times (rows "
-            + ", ".join(str(r) for r in rows[:10]) + "); empty cells count as a value",
-            file=file, row=rows[1], column=keys[0], value=shown, expected=f"one row per {' + '.join(keys)}"))
-    return problems
 
 
-def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
-    def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
 
-        reader = getattr(I, reader_name)
-        df = reader(path, file)
-        problems = _null_key_duplicates(path, file, spec)
-        if "source_row" in df.columns:
-            problems += _region_problems(df, file, opts, rows="source_row")
-        _raise(problems)
-        extra = ""
-        if "service" in df.columns:
-            extra = f", {df['service'].n_unique()} services"
-        elif "crop" in df.columns:
-            extra = f", {df['crop'].n_unique()} crops"
-        elif "factor" in df.columns:
-            extra = ", factors " + ", ".join(sorted(set(df["factor"].drop_nulls().to_list())))
-        return f"{df.height} {what}{_regions(df)}{_years(df)}{extra}", df
-
-    return check
-
-
-def _check_socio(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    df = read_socio(path, file)
-    if opts.registry is not None:  # read_socio drops the row numbers; read them once more for locations
-        rows = load_table(path, SOCIO_SPEC, keep_rows=True, display_name=file).select("region_id", ROW)
-        _raise(_region_problems(rows, file, opts))
-    have = [c for c in ("population", "gdp_cny") if df[c].null_count() < df.height]
-    return f"{df.height} rows{_regions(df)}{_years(df)}, columns {', '.join(have) or 'none filled'}", df
-
-
-def _check_invest_pools(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    df = load_invest_table(path, display_name=file)
-    summary = f"{df.height} land-cover codes with c_above, c_below, c_soil, c_dead (t C/ha)"
-    if opts.landcover is not None:
-        invest_densities(opts.landcover.select("class").unique(), df, file)
-        summary += "; every class of the land cover has a row"
-    return summary, df
-
-
-def _carbon_checker(loader_name: str, what: str) -> Checker:
-    def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-        df = getattr(GL, loader_name)(path, display_name=file)
-        problems = _region_problems(df, file, opts) if ROW in df.columns else []
-        if ROW in df.columns:
-            problems += _class_problems(df, file, opts, "class")
-        _raise(problems)
-        return f"{df.height} {what}{_regions(df)}{_years(df)}", df
-
-    return check
-
-
-def _check_monitoring(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    df = read_monitoring(path, sheet=opts.sheet, display_name=file)
-    months = df["month"].drop_nulls().sort()
-    span = f", months {months[0]}–{months[-1]}" if months.len() else ""
-    flows = df["flow_m3s"].drop_nulls().len()
-    return (f"{df.height} samples, {df['section_id'].n_unique()} sections, indicators "
-            + ", ".join(sorted(set(df["indicator"].to_list()))) + f"{span}, {flows} with flow"), df
-
-
-def _check_agreement(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    known = set(opts.registry.all_ids()) if opts.registry is not None else None
-    a = load_agreement(path, known_regions=known)
-    unv = a.unverified()
-    summary = (f"agreement '{a.id}', method {a.method}, {len(a.parties)} parties, {len(a.sections)} sections, "
-               f"{len(a.indicators)} indicators, {a.period} {a.start[0]}-{a.start[1]:02d}…{a.end[0]}-{a.end[1]:02d}")
-    if unv:
-        summary += f"; {len(unv)} parameter(s) flagged unverified"
-    return summary, pl.DataFrame({"agreement_id": [a.id], "file": [file]})
 
 
 _PATH_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".toml", ".json", ".geojson")
@@ -331,32 +130,20 @@ def config_paths(data: dict[str, Any], section: str = "") -> list[tuple[str, str
     return out
 
 
-CONFIG_INPUT_KINDS: dict[tuple[str, str], str] = {
-    ("run", "regions"): "regions",
-    ("inputs", "landcover"): "landcover",
-    ("inputs", "crosswalk"): "crosswalk",
-    ("account", "quantities"): "quantities",
-    ("account", "statistics"): "statistics",
-    ("account", "prices"): "prices",
-    ("account", "rates"): "rates",
-    ("account", "grain"): "grain",
-    ("account", "adjustments"): "adjustments",
-    ("account", "price_index"): "price-index",
-    ("account", "socio"): "socio",
-    ("carbon", "transitions"): "transitions",
-    ("carbon", "rates"): "carbon-rates",
-    ("carbon", "forest_inventory"): "forest-inventory",
-    ("carbon", "grassland_management"): "grassland-management",
-    ("compensation", "agreements"): "agreement",
-    ("compensation", "monitoring"): "monitoring",
-}
-"""Kind of each input a run config names (section, key); other named files are only checked to exist."""
+
+def config_input_kinds() -> dict[tuple[str, str], str]:
+    """Kind of each input a run config names, by (section, key), read off the config models'
+    field metadata (:func:`gep.inputkinds.reads`); other named files are only checked to exist."""
+    models: dict[str, type[BaseModel]] = {"run": RunSection, "inputs": InputsSection, **step_config_models()}
+    return {(section, name): kind for section, model in models.items() for name, kind in field_kinds(model).items()}
 
 
 def _config_input_kind(section: str, key: str, value: str) -> str | None:
-    if (section, key) == ("carbon", "coefficients"):  # an InVEST pool table, or a set folder's set.toml
-        return "coefficients" if value.endswith("set.toml") else "carbon-pools"
-    return CONFIG_INPUT_KINDS.get((section, key))
+    kind = config_input_kinds().get((section, key))
+    if kind is not None and value.endswith("set.toml"):  # a set folder's set.toml where a table may stand
+        return "coefficients"
+    return kind
+
 
 
 def _resolve_config_path(value: str, base: Path) -> Path:
@@ -367,7 +154,7 @@ def _resolve_config_path(value: str, base: Path) -> Path:
 def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
     """The config schema (gep.config.load_config), then every input file it names: it must exist
     (relative paths from the config's folder, ``demo:NAME`` from the embedded demo data) and pass the
-    checks of its kind (:data:`CONFIG_INPUT_KINDS`) with the config's registry, crosswalk and land cover."""
+    checks of its kind (:data:`config_input_kinds()`) with the config's registry, crosswalk and land cover."""
 
     cfg = load_config(path)
     text = path.read_text(encoding="utf-8-sig")
@@ -383,7 +170,7 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
                 expected=f"an existing file (looked for {target}); relative paths start at the config's folder"))
         else:
             present.append((section, key, value, target))
-    _raise(problems)
+    raise_if(problems)
     steps = ", ".join(cfg.steps) or "extent only"
     lc = len(cfg.inputs.landcover)
     head = (f"run config '{cfg.run.title}', regions {cfg.run.regions or 'any id'}, {lc} land-cover file(s), "
@@ -391,7 +178,7 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
     if not opts.deep_config:
         return f"{head}; {len(refs)} input file(s) named, all present (contents not checked)", None
     sub_opts, problems = _config_options(cfg, path.parent, opts)
-    _raise(problems)
+    raise_if(problems)
     items = []
     unchecked = []
     for section, key, value, target in present:
@@ -406,7 +193,7 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
     subs = [validate_pairs([it for it in items if it[1] == "agreement"], replace(sub_opts, registry=None)),
             validate_pairs([it for it in items if it[1] != "agreement"], sub_opts)] if free else [
         validate_pairs(items, sub_opts)]
-    _raise([p for r in subs for p in r.problems])
+    raise_if([p for r in subs for p in r.problems])
     kinds_seen = sorted({c.kind for r in subs for c in r.checked})
     tail = f"; {len(items)} input file(s) valid ({', '.join(kinds_seen)})" if items else "; no input files named"
     if unchecked:
@@ -448,163 +235,41 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
                    landcover_files=lc_files, sheet=cfg.inputs.sheet), problems
 
 
-def _check_coefficients(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    target = path.parent if path.name == "set.toml" else path
-    _raise(validate_set(target))
-    cset = load_set(target)
-    m = cset.manifest
-    rows = sum(t.height for t in cset.tables.values())
-    return (f"coefficient set '{m.id}' {m.version} ({m.method_family}), tables "
-            + ", ".join(cset.tables) + f", {rows} rows, verification {m.verification}"), None
 
 
-def _check_crosswalk(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    _raise(validate_crosswalk(path))
-    cw = load_crosswalk(path)
-    none = cw["ecosystem_type"].null_count()
-    return (f"{cw.height} classes → {cw['ecosystem_type'].drop_nulls().n_unique()} ecosystem types, "
-            f"{none} without service value"), cw
-
-
-def _check_regions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    reg = load_registry(path, sheet=opts.sheet) if path.is_file() else load_registry(str(path))
-    area = reg.counties["area_km2"].sum() if "area_km2" in reg.counties.columns else None
-    tail = f", {area:,.1f} km2" if area else ", no areas"
-    return f"{reg.counties.height} regions, {reg.prefectures.height} prefectures{tail}", reg.counties
-
-
-def _check_rivers(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-
-    known = set(opts.registry.all_ids()) if opts.registry is not None else None
-    df = load_river_edges(path, known_ids=known)
-    return f"{df.height} upstream→downstream edges on {df['river'].n_unique()} rivers", df
 
 
 # ---------------------------------------------------------------------------
 # detection specs for kinds whose modules use alias dictionaries instead of a TableSpec
 
 
-def _spec_from_aliases(name: str, aliases: Mapping[str, Sequence[str]], required: Sequence[str]) -> TableSpec:
-    return TableSpec(name=name, columns=tuple(
-        ColumnSpec(name=c, required=c in required, allow_null=True, aliases=tuple(a for a in names if a != c))
-        for c, names in aliases.items()))
 
 
-def _invert(aliases: dict[str, str], canon: Sequence[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {c: [] for c in canon}
-    for alias, c in aliases.items():
-        if c in out:
-            out[c].append(alias)
-    return out
 
 
-def _monitoring_spec() -> TableSpec:
-
-    return _spec_from_aliases("monitoring", ALIASES, REQUIRED)
 
 
-def _crosswalk_spec() -> TableSpec:
-
-    names = _invert({**COLUMN_ALIASES, **CROSSWALK_ALIASES},
-                    ("class", "ecosystem_type", "code", "class_name_en", "class_name_zh", "aliases", "verification"))
-    return _spec_from_aliases("crosswalk", names, ("class", "ecosystem_type"))
-
-
-def _coefficients_spec() -> TableSpec:
-
-    names = _invert(COLUMN_ALIASES, (*STANDARD_COLUMNS, "ecosystem_type", "service", "table"))
-    return _spec_from_aliases("coefficients", names, ("value", "unit", "source", "verification"))
-
-
-def _regions_spec() -> TableSpec:
-
-    return _spec_from_aliases("regions", {**REGION_ALIASES, "area": ["面积", "area_km2", "面积(km2)"]},
-                              ("region_id", "name_zh"))
-
-
-def _rivers_spec() -> TableSpec:
-
-    return _spec_from_aliases("river edges", EDGE_ALIASES, ("river", "upstream_id", "downstream_id"))
-
-
-def _invest_spec() -> TableSpec:
-
-    return TableSpec(name="InVEST carbon pools", columns=(
-        ColumnSpec(name="lucode"), ColumnSpec(name="lulc_name", required=False),
-        *(ColumnSpec(name=p) for p in POOLS)))
 
 
 # ---------------------------------------------------------------------------
 # the catalogue
 
 
-def _kinds() -> dict[str, InputKind]:
 
-    kinds = [
-        InputKind("landcover", "land cover (region, year, class, area)", "docs/input_tables.md",
-                  _check_landcover, LANDCOVER_SPEC),
-        InputKind("transitions", "land-cover transitions (class_from → class_to, area)", "docs/carbon.md",
-                  _check_transitions, TRANSITIONS_SPEC),
-        InputKind("quantities", "physical quantities (功能量)", "docs/account.md",
-                  _account_checker("read_quantities", "quantity rows", AI.QUANTITIES_SPEC), AI.QUANTITIES_SPEC),
-        InputKind("statistics", "values given directly (价值量)", "docs/account.md",
-                  _account_checker("read_statistics", "value rows", AI.STATISTICS_SPEC), AI.STATISTICS_SPEC),
-        InputKind("prices", "unit prices (价格)", "docs/account.md",
-                  _account_checker("read_prices", "prices", AI.PRICES_SPEC), AI.PRICES_SPEC),
-        InputKind("rates", "per-area rates by ecosystem type (account)", "docs/account.md",
-                  _account_checker("read_rates", "rates", AI.RATES_SPEC), AI.RATES_SPEC),
-        InputKind("grain", "grain statistics for the standard equivalent", "docs/account.md",
-                  _account_checker("read_grain", "crop rows", AI.GRAIN_SPEC), AI.GRAIN_SPEC),
-        InputKind("adjustments", "regional adjustment ratios (npp, precipitation, soil)", "docs/account.md",
-                  _account_checker("read_adjustments", "ratios", AI.ADJUSTMENTS_SPEC), AI.ADJUSTMENTS_SPEC),
-        InputKind("price-index", "price index by year", "docs/account.md",
-                  _account_checker("read_price_index", "index rows", AI.PRICE_INDEX_SPEC), AI.PRICE_INDEX_SPEC),
-        InputKind("socio", "population and GDP", "docs/account.md", _check_socio, AI.SOCIO_SPEC,
-                  signature=("population", "gdp_cny")),
-        InputKind("carbon-pools", "InVEST carbon pool table (lucode, c_above, c_below, c_soil, c_dead)",
-                  "docs/carbon.md", _check_invest_pools, _invest_spec()),
-        InputKind("carbon-rates", "carbon sequestration rates (t C/ha/yr)", "docs/carbon.md",
-                  _carbon_checker("load_rates", "rates"), GL.RATES_SPEC),
-        InputKind("forest-inventory", "forest inventory for the IPCC gain-loss method", "docs/carbon.md",
-                  _carbon_checker("load_forest_inventory", "rows"), GL.FOREST_SPEC,
-                  signature=tuple(c.name for c in GL.FOREST_SPEC.columns if c.name not in
-                                  ("region_id", "year", "class", "area_ha"))),
-        InputKind("grassland-management", "grassland management change (IPCC stock-change factors)",
-                  "docs/carbon.md", _carbon_checker("load_grassland_management", "rows"), GL.GRASSLAND_SPEC),
-        InputKind("monitoring", "water-quality monitoring samples", "docs/compensation.md",
-                  _check_monitoring, _monitoring_spec()),
-        InputKind("agreement", "compensation agreement (TOML)", "docs/compensation.md", _check_agreement, toml=True),
-        InputKind("config", "run configuration (TOML)", "docs/run_config.md", _check_config, toml=True),
-        InputKind("coefficients", "coefficient set (folder, set.toml or one table)", "docs/coefficients.md",
-                  _check_coefficients, _coefficients_spec(), signature=("verification",)),
-        InputKind("crosswalk", "crosswalk land-cover class → ecosystem type", "docs/coefficients.md",
-                  _check_crosswalk, _crosswalk_spec()),
-        InputKind("regions", "region table (custom region set)", "docs/regions.md", _check_regions, _regions_spec()),
-        InputKind("rivers", "river graph edges (upstream → downstream)", "docs/regions.md",
-                  _check_rivers, _rivers_spec()),
-    ]
-    return {k.name: k for k in kinds}
-
-
-_KINDS: dict[str, InputKind] | None = None
+_CONFIG_KIND = InputKind("config", "run configuration (TOML)", "docs/run_config.md", None, toml=True)  # type: ignore[arg-type]
 
 
 def kinds() -> dict[str, InputKind]:
-    """Every input kind gep reads, by name (built once)."""
-    global _KINDS
-    if _KINDS is None:
-        _KINDS = _kinds()
-    return _KINDS
+    """Every input kind gep reads, by name: the land cover, each step's ``INPUT_KINDS`` in run
+    order, run configs, then the reference data. Collected, never listed here."""
+    found: list[InputKind] = [*BASE_KINDS]
+    for _, module in STEPS:
+        found += [k for k in module.INPUT_KINDS if k.name not in {f.name for f in found}]
+    found += [replace(_CONFIG_KIND, check=_check_config), *REFERENCE_KINDS]
+    return {k.name: k for k in found}
 
 
-KIND_NAMES: tuple[str, ...] = (
-    "landcover", "transitions", "quantities", "statistics", "prices", "rates", "grain", "adjustments",
-    "price-index", "socio", "carbon-pools", "carbon-rates", "forest-inventory", "grassland-management",
-    "monitoring", "agreement", "config", "coefficients", "crosswalk", "regions", "rivers",
-)
+KIND_NAMES: tuple[str, ...] = tuple(kinds())
 """Names accepted by ``--kind`` (besides ``auto``); same order as :func:`kinds`."""
 
 
@@ -830,7 +495,7 @@ def _raw_region_problems(path: Path, file: str, kind: InputKind, opts: Options,
         return []
     header = found["region_id"].header
     df = raw.df.select(pl.col(header).alias("region_id")).with_columns(raw.rows.alias(ROW))
-    return [replace(p, column=header) for p in _region_problems(df, raw.file, opts)]
+    return [replace(p, column=header) for p in region_problems(df, raw.file, opts)]
 
 
 def _cross_file(checked: list[Checked]) -> list[Problem]:
@@ -871,7 +536,7 @@ def describe_kinds() -> pl.DataFrame:
 
 __all__ = [
     "AUTO",
-    "CONFIG_INPUT_KINDS",
+    "config_input_kinds",
     "KIND_NAMES",
     "Checked",
     "Detection",

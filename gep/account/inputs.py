@@ -14,6 +14,16 @@ import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
 from gep.errors import ProblemCollector
+from gep.inputkinds import (
+    Checker,
+    InputKind,
+    Options,
+    null_key_duplicates,
+    raise_if,
+    region_problems,
+    regions_summary,
+    years_summary,
+)
 from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
 
 SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
@@ -248,3 +258,57 @@ def read_socio(path: Path, display: str | None = None) -> pl.DataFrame:
     return _read(path, SOCIO_SPEC, display).select(
         "region_id", pl.col("year").cast(pl.Int32), "population", "gdp_cny"
     )
+
+
+# ---------------------------------------------------------------------------
+# input kinds of the account (collected by ``gep validate`` through the step module)
+
+
+def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
+    def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+        reader = globals()[reader_name]
+        df = reader(path, file)
+        problems = null_key_duplicates(path, file, spec)
+        if "source_row" in df.columns:
+            problems += region_problems(df, file, opts, rows="source_row")
+        raise_if(problems)
+        extra = ""
+        if "service" in df.columns:
+            extra = f", {df['service'].n_unique()} services"
+        elif "crop" in df.columns:
+            extra = f", {df['crop'].n_unique()} crops"
+        elif "factor" in df.columns:
+            extra = ", factors " + ", ".join(sorted(set(df["factor"].drop_nulls().to_list())))
+        return f"{df.height} {what}{regions_summary(df)}{years_summary(df)}{extra}", df
+
+    return check
+
+
+def _check_socio(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+    df = read_socio(path, file)
+    if opts.registry is not None:  # read_socio drops the row numbers; read them once more for locations
+        rows = load_table(path, SOCIO_SPEC, keep_rows=True, display_name=file).select("region_id", ROW)
+        raise_if(region_problems(rows, file, opts))
+    have = [c for c in ("population", "gdp_cny") if df[c].null_count() < df.height]
+    return f"{df.height} rows{regions_summary(df)}{years_summary(df)}, columns {', '.join(have) or 'none filled'}", df
+
+
+INPUT_KINDS: tuple[InputKind, ...] = (
+    InputKind("quantities", "physical quantities (功能量)", "docs/account.md",
+              _account_checker("read_quantities", "quantity rows", QUANTITIES_SPEC), QUANTITIES_SPEC),
+    InputKind("statistics", "values given directly (价值量)", "docs/account.md",
+              _account_checker("read_statistics", "value rows", STATISTICS_SPEC), STATISTICS_SPEC),
+    InputKind("prices", "unit prices (价格)", "docs/account.md",
+              _account_checker("read_prices", "prices", PRICES_SPEC), PRICES_SPEC),
+    InputKind("rates", "per-area rates by ecosystem type (account)", "docs/account.md",
+              _account_checker("read_rates", "rates", RATES_SPEC), RATES_SPEC),
+    InputKind("grain", "grain statistics for the standard equivalent", "docs/account.md",
+              _account_checker("read_grain", "crop rows", GRAIN_SPEC), GRAIN_SPEC),
+    InputKind("adjustments", "regional adjustment ratios (npp, precipitation, soil)", "docs/account.md",
+              _account_checker("read_adjustments", "ratios", ADJUSTMENTS_SPEC), ADJUSTMENTS_SPEC),
+    InputKind("price-index", "price index by year", "docs/account.md",
+              _account_checker("read_price_index", "index rows", PRICE_INDEX_SPEC), PRICE_INDEX_SPEC),
+    InputKind("socio", "population and GDP", "docs/account.md", _check_socio, SOCIO_SPEC,
+              signature=("population", "gdp_cny")),
+)
+"""The account's input tables, as ``gep validate`` detects and checks them."""

@@ -50,6 +50,7 @@ from gep.carbon.transitions import load_transitions, reconcile
 from gep.coefficients import apply_overrides, load_set
 from gep.context import RunContext
 from gep.errors import InputError, Problem
+from gep.inputkinds import reads
 from gep.loaders import LANDCOVER_SPEC
 from gep.tablespec import ROW, load_table
 
@@ -58,6 +59,10 @@ Method = Literal["equivalent_factor", "function_value"]
 
 def _default_methods() -> list[Method]:
     return ["function_value"]
+
+
+INPUT_KINDS = I.INPUT_KINDS
+"""The input kinds this step reads (declared with their specs in :mod:`gep.account.inputs`)."""
 
 
 class Config(BaseModel):
@@ -83,15 +88,15 @@ class Config(BaseModel):
         None, description="standard equivalent value in CNY/hm2 (overrides the set's 3406.5 CNY/hm2, 2010)"
     )
     standard_value_price_year: int | None = Field(None, description="price year of `standard_value`")
-    grain: str | None = Field(None, description="grain statistics table to derive the standard value")
+    grain: str | None = Field(None, description="grain statistics table to derive the standard value", json_schema_extra=reads("grain"))
     grain_rule: Literal["one_seventh", "net_profit"] = Field(
         "one_seventh", description="1/7 of grain output value (Xie 2008) or weighted grain net profit (Xie 2015)"
     )
-    adjustments: str | None = Field(None, description="regional adjustment ratios table (npp, precipitation, soil)")
-    quantities: list[str] = Field(default_factory=list, description="county quantities tables (功能量)")
-    statistics: list[str] = Field(default_factory=list, description="county statistics tables (direct values)")
-    prices: str | None = Field(None, description="prices table; replaces set prices for the same service/component")
-    rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates")
+    adjustments: str | None = Field(None, description="regional adjustment ratios table (npp, precipitation, soil)", json_schema_extra=reads("adjustments"))
+    quantities: list[str] = Field(default_factory=list, description="county quantities tables (功能量)", json_schema_extra=reads("quantities"))
+    statistics: list[str] = Field(default_factory=list, description="county statistics tables (direct values)", json_schema_extra=reads("statistics"))
+    prices: str | None = Field(None, description="prices table; replaces set prices for the same service/component", json_schema_extra=reads("prices"))
+    rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates", json_schema_extra=reads("rates"))
     use_set_rates: bool = Field(True, description="value area × the set's per-area rates where nothing else is given")
     use_carbon_quantities: bool = Field(
         True, description="use the carbon step's carbon_gep_quantities (if that step ran first) as quantities"
@@ -102,11 +107,11 @@ class Config(BaseModel):
         "region_id, year, service, component, value (元/万元/亿元) or quantity, unit")
     transitions: str | None = Field(
         None, description="land-cover transition table (region_id, year_from, year_to, class_from, class_to, area) "
-        "for gross additions/reductions in the extent account; empty: [carbon] transitions if given, else net change")
+        "for gross additions/reductions in the extent account; empty: [carbon] transitions if given, else net change", json_schema_extra=reads("transitions"))
     use_carbon_transitions: bool = Field(
         True, description="use the [carbon] transitions table for the extent account when [account] transitions is empty")
-    price_index: str | None = Field(None, description="price index table for constant prices ([run] price_base_year)")
-    socio: str | None = Field(None, description="population and GDP table (per-capita GEP, GEP/GDP)")
+    price_index: str | None = Field(None, description="price index table for constant prices ([run] price_base_year)", json_schema_extra=reads("price-index"))
+    socio: str | None = Field(None, description="population and GDP table (per-capita GEP, GEP/GDP)", json_schema_extra=reads("socio"))
 
     @field_validator("methods", mode="before")
     @classmethod

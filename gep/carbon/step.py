@@ -24,6 +24,19 @@ from gep.carbon.stock import carbon_stock
 from gep.coefficients import apply_overrides, load_set
 from gep.context import RunContext
 from gep.errors import InputError, Problem
+from gep.inputkinds import (
+    Checker,
+    InputKind,
+    Options,
+    class_problems,
+    raise_if,
+    reads,
+    region_problems,
+    regions_summary,
+    years_summary,
+)
+from gep.readers import ROW
+from gep.tablespec import ColumnSpec, TableSpec
 
 FLUX_COLUMNS: tuple[str, ...] = ("region_id", "year_from", "year_to", "method", "class_from", "class_to",
                                  "delta_c_t", "co2e_t", "value_cny", "npv_cny")
@@ -37,18 +50,18 @@ class Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     coefficients: str = Field(params.DEFAULT_SET, description="carbon coefficient set id or folder, or an InVEST "
-                              "carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead[, lulc_name]) for the pools")
+                              "carbon pool CSV (lucode, c_above, c_below, c_soil, c_dead[, lulc_name]) for the pools", json_schema_extra=reads("carbon-pools"))
     overrides: str | None = Field(None, description="override table (CSV/XLSX: table, key columns, value[, unit, "
                                   "source, verification]) applied to the set; the derived set '<id>+overrides' and "
                                   "every overridden row are recorded in the manifest")
     method: Method = Field("stock-difference", description="stock-difference (from transitions or extent), "
                            "gain-loss (area × rate, IPCC where inputs exist), or both")
     transitions: str | None = Field(None, description="transition table (region_id, year_from, year_to, class_from, "
-                                    "class_to, area_ha); must reconcile with the land cover")
+                                    "class_to, area_ha); must reconcile with the land cover", json_schema_extra=reads("transitions"))
     rates: str | None = Field(None, description="sequestration rates t C/ha/yr by class or ecosystem type, "
-                              "optionally per region (replace the set's rates)")
-    forest_inventory: str | None = Field(None, description="IPCC Tier 1 forest gain/loss inputs (docs/carbon.md)")
-    grassland_management: str | None = Field(None, description="grassland management change (IPCC Eq 2.25)")
+                              "optionally per region (replace the set's rates)", json_schema_extra=reads("carbon-rates"))
+    forest_inventory: str | None = Field(None, description="IPCC Tier 1 forest gain/loss inputs (docs/carbon.md)", json_schema_extra=reads("forest-inventory"))
+    grassland_management: str | None = Field(None, description="grassland management change (IPCC Eq 2.25)", json_schema_extra=reads("grassland-management"))
     wetland_ch4_ef: str | None = Field(None, description="key of the set's wetland_ch4 table; empty = no CH4 term")
     ch4_groups: list[str] = Field(default_factory=lambda: ["wetland"], description="ecosystem groups that emit CH4")
     gwp: str = Field("AR6", description="GWP100 set for CH4: AR6 or AR5")
@@ -286,3 +299,68 @@ def run_parameters(cfg: Config, price: V.CarbonPrice, ch4: tuple[float, float] |
         rows.append(("gwp_ch4", ch4[1], "t CO2e/t CH4", f"{cset.id} gwp: GWP100 {cfg.gwp}", gwp_ver))
     return pl.DataFrame(rows, schema={"parameter": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8, "source": pl.Utf8,
                                       "verification": pl.Utf8}, orient="row")
+
+
+# ---------------------------------------------------------------------------
+# input kinds of the carbon step (collected by ``gep validate``)
+
+
+def _check_transitions(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+    df = TR.load_transitions(path, display_name=file)
+    problems = region_problems(df, file, opts)
+    problems += class_problems(df, file, opts, "class_from") + class_problems(df, file, opts, "class_to")
+    raise_if(problems)
+    periods = df.select("year_from", "year_to").unique().sort("year_from", "year_to")
+    summary = (f"{df.height} rows{regions_summary(df)}, periods "
+               + ", ".join(f"{a}→{b}" for a, b in periods.iter_rows())
+               + f", {df['area_ha'].sum():,.2f} ha")
+    if opts.landcover is not None:
+        TR.reconcile(opts.landcover, df, file=file, extent_file=", ".join(opts.landcover_files) or "land cover")
+        summary += "; opening and closing areas reconcile with the land cover (tolerance 0.01 ha)"
+    else:
+        summary += "; not reconciled (give --landcover to check opening/closing areas)"
+    return summary, df
+
+
+def _check_invest_pools(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+    df = params.load_invest_table(path, display_name=file)
+    summary = f"{df.height} land-cover codes with c_above, c_below, c_soil, c_dead (t C/ha)"
+    if opts.landcover is not None:
+        params.invest_densities(opts.landcover.select("class").unique(), df, file)
+        summary += "; every class of the land cover has a row"
+    return summary, df
+
+
+def _carbon_checker(loader_name: str, what: str) -> Checker:
+    def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+        df = getattr(GL, loader_name)(path, display_name=file)
+        problems = region_problems(df, file, opts) if ROW in df.columns else []
+        if ROW in df.columns:
+            problems += class_problems(df, file, opts, "class")
+        raise_if(problems)
+        return f"{df.height} {what}{regions_summary(df)}{years_summary(df)}", df
+
+    return check
+
+
+def _invest_spec() -> TableSpec:
+    return TableSpec(name="InVEST carbon pools", columns=(
+        ColumnSpec(name="lucode"), ColumnSpec(name="lulc_name", required=False),
+        *(ColumnSpec(name=p) for p in params.POOLS)))
+
+
+INPUT_KINDS: tuple[InputKind, ...] = (
+    InputKind("transitions", "land-cover transitions (class_from → class_to, area)", "docs/carbon.md",
+              _check_transitions, TR.TRANSITIONS_SPEC),
+    InputKind("carbon-pools", "InVEST carbon pool table (lucode, c_above, c_below, c_soil, c_dead)",
+              "docs/carbon.md", _check_invest_pools, _invest_spec()),
+    InputKind("carbon-rates", "carbon sequestration rates (t C/ha/yr)", "docs/carbon.md",
+              _carbon_checker("load_rates", "rates"), GL.RATES_SPEC),
+    InputKind("forest-inventory", "forest inventory for the IPCC gain-loss method", "docs/carbon.md",
+              _carbon_checker("load_forest_inventory", "rows"), GL.FOREST_SPEC,
+              signature=tuple(c.name for c in GL.FOREST_SPEC.columns if c.name not in
+                              ("region_id", "year", "class", "area_ha"))),
+    InputKind("grassland-management", "grassland management change (IPCC stock-change factors)",
+              "docs/carbon.md", _carbon_checker("load_grassland_management", "rows"), GL.GRASSLAND_SPEC),
+)
+"""The carbon step's input tables, as ``gep validate`` detects and checks them."""

@@ -8,16 +8,21 @@ compensation_assessment (period means vs standards) and compensation_agreements
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gep.compensation import agreement as agreement_mod
+from gep.compensation import monitoring as monitoring_mod
 from gep.compensation.agreement import METHOD_CODES, Agreement, load_agreements
 from gep.compensation.monitoring import read_monitoring
 from gep.compensation.settle import Settlement, settle
 from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
+from gep.inputkinds import InputKind, Options, reads, spec_from_aliases
+from gep.tablespec import TableSpec
 
 
 class Config(BaseModel):
@@ -25,8 +30,8 @@ class Config(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    agreements: list[str] = Field(..., description="agreement TOML files (docs/compensation.md); demo:NAME allowed")
-    monitoring: list[str] = Field(..., description="monitoring tables: section_id, date, indicator, concentration_mg_l[, flow_m3s]")
+    agreements: list[str] = Field(..., description="agreement TOML files (docs/compensation.md); demo:NAME allowed", json_schema_extra=reads("agreement"))
+    monitoring: list[str] = Field(..., description="monitoring tables: section_id, date, indicator, concentration_mg_l[, flow_m3s]", json_schema_extra=reads("monitoring"))
     check_regions: bool = Field(True, description="county/prefecture parties must be regions of the run's registry")
     check_river_graph: bool = Field(
         True, description="warn (RIVER_EDGE_NOT_FOUND) when a section joins two counties that are not neighbours on the river graph"
@@ -131,3 +136,39 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
             ))
     if cfg.check_river_graph and ctx.registry is not None:
         ctx.warnings.extend(river_graph_warnings(agreements, ctx.registry.river_edges()))
+
+
+# ---------------------------------------------------------------------------
+# input kinds of the compensation step (collected by ``gep validate``)
+
+
+def _check_monitoring(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+    df = read_monitoring(path, sheet=opts.sheet, display_name=file)
+    months = df["month"].drop_nulls().sort()
+    span = f", months {months[0]}–{months[-1]}" if months.len() else ""
+    flows = df["flow_m3s"].drop_nulls().len()
+    return (f"{df.height} samples, {df['section_id'].n_unique()} sections, indicators "
+            + ", ".join(sorted(set(df["indicator"].to_list()))) + f"{span}, {flows} with flow"), df
+
+
+def _check_agreement(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
+    known = set(opts.registry.all_ids()) if opts.registry is not None else None
+    a = agreement_mod.load_agreement(path, known_regions=known)
+    unv = a.unverified()
+    summary = (f"agreement '{a.id}', method {a.method}, {len(a.parties)} parties, {len(a.sections)} sections, "
+               f"{len(a.indicators)} indicators, {a.period} {a.start[0]}-{a.start[1]:02d}…{a.end[0]}-{a.end[1]:02d}")
+    if unv:
+        summary += f"; {len(unv)} parameter(s) flagged unverified"
+    return summary, pl.DataFrame({"agreement_id": [a.id], "file": [file]})
+
+
+def _monitoring_spec() -> TableSpec:
+    return spec_from_aliases("monitoring", monitoring_mod.ALIASES, monitoring_mod.REQUIRED)
+
+
+INPUT_KINDS: tuple[InputKind, ...] = (
+    InputKind("monitoring", "water-quality monitoring samples", "docs/compensation.md",
+              _check_monitoring, _monitoring_spec()),
+    InputKind("agreement", "compensation agreement (TOML)", "docs/compensation.md", _check_agreement, toml=True),
+)
+"""The compensation step's inputs, as ``gep validate`` detects and checks them."""

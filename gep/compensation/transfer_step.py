@@ -28,6 +28,7 @@ from gep.compensation.transfer import (
 )
 from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
+from gep.inputkinds import InputKind
 from gep.readers import RawTable, read_raw
 from gep.tablespec import (
     REGION_ID,
@@ -42,6 +43,10 @@ Calculator = Literal["spillover", "opportunity_cost", "priority", "efa", "incent
 # default set (the incentive allocation needs its own factors, so it runs only when listed)
 ALL_CALCULATORS: list[Calculator] = ["spillover", "opportunity_cost", "priority", "efa"]
 Verification = Literal["verified", "secondary", "unverified"]
+
+
+INPUT_KINDS: tuple[InputKind, ...] = ()
+"""Input kinds this step declares (it reads the tables of other steps and their files)."""
 
 
 class Config(BaseModel):

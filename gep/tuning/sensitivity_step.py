@@ -13,6 +13,7 @@ from pydantic import Field
 
 from gep.context import RunContext
 from gep.errors import InputError, Problem
+from gep.inputkinds import InputKind
 from gep.tuning.common import (
     TABLE_SUFFIX,
     UncertaintyInputs,
@@ -28,6 +29,10 @@ from gep.tuning.sensitivity import OutputSelector, one_at_a_time, output_form, s
 COLUMNS = ["output", "analysis", "rank", "coefficient", "coefficient_unit", "verification", "distribution",
            "range_source", "value", "low", "high", "output_point_{u}", "output_at_low_{u}", "output_at_high_{u}",
            "swing_{u}", "elasticity", "s1", "s1_conf", "st", "st_conf", "samples", "seed", "note"]
+
+
+INPUT_KINDS: tuple[InputKind, ...] = ()
+"""Input kinds this step declares (it reads the tables of other steps and their files)."""
 
 
 class Config(UncertaintyInputs):

@@ -15,6 +15,7 @@ import polars as pl
 from pydantic import Field
 
 from gep.context import RunContext
+from gep.inputkinds import InputKind
 from gep.tuning.common import (
     TABLE_SUFFIX,
     UncertaintyInputs,
@@ -26,6 +27,9 @@ from gep.tuning.common import (
     warn_if_certain,
 )
 from gep.tuning.montecarlo import carbon_flux_table, monte_carlo
+
+INPUT_KINDS: tuple[InputKind, ...] = ()
+"""Input kinds this step declares (it reads the tables of other steps and their files)."""
 
 
 class Config(UncertaintyInputs):
