@@ -83,27 +83,6 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
     if coefficients and len(method_codes) > 1:
         problems.append(Problem("BAD_OPTION", "--coefficients names one set, but two methods were asked for",
                                 column="--coefficients", expected="one --method with --coefficients, or no --coefficients"))
-    if price_base_year is not None and not price_index:
-        problems.append(Problem("BAD_OPTION", "--price-base-year needs a price index table to convert values",
-                                column="--price-index", expected="--price-index FILE (year, index)"))
-    if imported and "function_value" not in method_codes:
-        problems.append(Problem("BAD_OPTION", "the imported-products deduction (GB/T 46869-2025) applies to "
-                                "function-value GEP", column="--imported", expected="--method function-value"))
-    if sheet and not landcover:
-        problems.append(Problem("BAD_OPTION", "--sheet names the sheet of the land-cover workbook, but no land-cover "
-                                "table was given", column="--sheet", value=sheet, expected="--landcover FILE.xlsx"))
-    if transitions and not landcover:
-        problems.append(Problem("BAD_OPTION", "a transition table needs the land-cover table it reconciles with",
-                                column="--transitions", expected="--landcover FILE"))
-    if equivalent_overrides and "equivalent_factor" not in method_codes:
-        problems.append(Problem("BAD_OPTION", "--equivalent-overrides changes the equivalent-factor set, which is "
-                                "not used", column="--equivalent-overrides", expected="--method equivalent-factor"))
-    if function_value_overrides and "function_value" not in method_codes:
-        problems.append(Problem("BAD_OPTION", "--function-value-overrides changes the function-value set, which is "
-                                "not used", column="--function-value-overrides", expected="--method function-value"))
-    if not landcover and "equivalent_factor" in method_codes:
-        problems.append(Problem("BAD_OPTION", "the equivalent-factor method needs a land-cover table",
-                                column="--landcover", expected="--landcover FILE"))
     if problems:
         raise InputError(problems)
     kwargs: dict[str, object] = {}

@@ -11,6 +11,7 @@ repeats the run exactly.
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 import math
 import re
 import tomllib
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gep.errors import InputError, Problem
 from gep.inputkinds import reads
-from gep.steps import step_config_models
+from gep.steps import step_config_models, step_sections
 
 SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA — not official statistics / 合成演示数据，非官方统计"
 
@@ -77,6 +78,23 @@ class RunConfig(BaseModel):
     @property
     def base_dir(self) -> Path:
         return Path(self.source).resolve().parent if self.source else Path.cwd()
+
+    def consistency_problems(self) -> list[Problem]:
+        """Every rule between options of different keys and sections (``BAD_OPTION``), collected from the
+        sections themselves: ``[inputs]`` here, each step's ``Config.consistency_problems``. The run checks
+        them before reading anything, so the CLI, a TOML file and Python fail the same way."""
+        problems: list[Problem] = []
+        if self.inputs.sheet and not self.inputs.landcover:
+            problems.append(Problem(
+                "BAD_OPTION", "[inputs] sheet (--sheet) names the sheet of the land-cover workbook, but no land-cover "
+                "table was given", column="inputs.sheet", value=self.inputs.sheet,
+                expected="[inputs] landcover = [\"FILE.xlsx\"] (--landcover FILE.xlsx)"))
+        for section in step_sections():
+            step = self.steps.get(section)
+            check = getattr(step, "consistency_problems", None)
+            if check is not None:
+                problems.extend(check(self.run, self.inputs))
+        return problems
 
 
 def _line_of(text: str, section: str | None, key: str | None) -> int | None:
@@ -171,7 +189,16 @@ def parse_config(data: dict[str, Any], source: str | None = None, text: str = ""
     if problems:
         raise InputError(problems)
     assert isinstance(run, RunSection) and isinstance(inputs, InputsSection)
-    return RunConfig(run=run, inputs=inputs, steps=steps, source=source)
+    config = RunConfig(run=run, inputs=inputs, steps=steps, source=source)
+    located = []
+    for p in config.consistency_problems():
+        section, _, key = (p.column or "").partition(".")
+        row = (_line_of(text, section, key or None) or _line_of(text, section, None)
+               or next((n for sec in config.steps if (n := _line_of(text, sec, None))), None))
+        located.append(replace(p, file=file, row=row))
+    if located:
+        raise InputError(located)
+    return config
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -169,6 +169,9 @@ def load_crosswalk_or_none(spec: str | None, ctx: RunContext) -> pl.DataFrame | 
 
 def prepare(config: RunConfig) -> RunContext:
     """Load registry, crosswalk and land cover (all validated) into a fresh context."""
+    problems = config.consistency_problems()
+    if problems:
+        raise InputError(problems)
     ctx = RunContext(config=config)
     ctx.registry = load_registry_or_none(config.run.regions, ctx)
     if config.inputs.landcover:

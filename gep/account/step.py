@@ -124,6 +124,48 @@ class Config(BaseModel):
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
+    def consistency_problems(self, run: Any, inputs: Any) -> list[Problem]:
+        """Rules between this section's options and ``[run]`` / ``[inputs]``; the one place they live.
+
+        The run checks them before anything is read, whatever built the config (``gep account``,
+        a TOML file, Python), so the same inconsistency fails identically everywhere (``BAD_OPTION``).
+        ``run`` and ``inputs`` are the run's ``[run]`` and ``[inputs]`` sections.
+        """
+        out: list[Problem] = []
+
+        def bad(key: str, message: str, expected: str, value: Any = None) -> None:
+            out.append(Problem("BAD_OPTION", message, column=key, expected=expected,
+                               value=None if value is None else str(value)))
+
+        methods = set(self.methods)
+        if run.price_base_year is not None and not self.price_index:
+            bad("account.price_index", "[run] price_base_year (--price-base-year) asks for constant prices, which "
+                "needs a price index table to convert values", "[account] price_index = \"FILE\" (--price-index FILE: "
+                "year, index)", run.price_base_year)
+        if self.imported and METHOD_FUNCTION_VALUE not in methods:
+            bad("account.imported", "the imported-products deduction (GB/T 46869-2025; --imported) applies to "
+                "function-value GEP, but the function-value method is not in the run",
+                "methods including \"function_value\" (--method function-value), or no imported table",
+                ", ".join(self.imported))
+        if self.transitions and not inputs.landcover:
+            bad("account.transitions", "a transition table (--transitions) needs the land-cover table it reconciles "
+                "with", "[inputs] landcover = [\"FILE\"] (--landcover FILE)", self.transitions)
+        if self.equivalent_overrides and METHOD_EQUIVALENT_FACTOR not in methods:
+            bad("account.equivalent_overrides", "an override table for the equivalent-factor set "
+                "(--equivalent-overrides) changes a set that is not used", "methods including "
+                "\"equivalent_factor\" (--method equivalent-factor)", self.equivalent_overrides)
+        if self.function_value_overrides and METHOD_FUNCTION_VALUE not in methods:
+            bad("account.function_value_overrides", "an override table for the function-value set "
+                "(--function-value-overrides) changes a set that is not used", "methods including "
+                "\"function_value\" (--method function-value)", self.function_value_overrides)
+        if METHOD_EQUIVALENT_FACTOR in methods and not inputs.landcover:
+            bad("inputs.landcover", "the equivalent-factor method values land-cover areas, but no land-cover table "
+                "was given", "[inputs] landcover = [\"FILE\"] (--landcover FILE)")
+        if self.level != "county" and not run.regions:
+            bad("account.level", f"level '{self.level}' rolls counties up through a region registry, but none is "
+                "named", "[run] regions = \"sichuan\" (--regions sichuan)", self.level)
+        return out
+
 
 # ---------------------------------------------------------------------------
 # coefficient sets
@@ -273,11 +315,6 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
             fv = conform_services(pl.concat([fv, deduction], how="vertical"))
         _warn_unverified(cset, fv, ctx)
         parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
-    elif cfg.imported:
-        raise InputError([Problem(
-            "BAD_CONFIG", "the imported-products deduction (GB/T 46869-2025) applies to function-value GEP, "
-            "but the function-value method is not in the run", column="imported", value=", ".join(cfg.imported),
-            expected="methods including \"function_value\", or no imported table")])
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
 
 
@@ -442,9 +479,6 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     flows = extent_type_flows(cfg, ctx)
     socio = _opt_read(cfg.socio, I.read_socio, "socio-economic statistics", ctx)
     if cfg.level != "county":
-        if ctx.registry is None:
-            raise InputError([Problem("BAD_CONFIG", f"level '{cfg.level}' needs a region registry",
-                                      column="level", value=cfg.level, expected="[run] regions = \"sichuan\"")])
         parents = region_parents(ctx.registry, cfg.level)
         present = regions_present(services, extent).select("region_id", "year").unique()
         services = rollup_services(services, parents)
@@ -476,11 +510,6 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
         ctx.tables["gep_constant"] = gep_totals(valued, area_km2=area, socio=socio).with_columns(
             pl.lit(base).cast(pl.Int32).alias("price_base_year"))
     else:
-        if base is not None:
-            ctx.warnings.append(Problem(
-                "NO_PRICE_INDEX", f"price_base_year = {base} but no price index was given; values stay at the "
-                "price level of each coefficient or statistic (see price_year in services.csv)",
-                column="price_index", expected="[account] price_index = \"FILE\" (year, index)"))
         mixed = services.group_by(["region_id", "year", "method"]).agg(pl.col("price_year").n_unique().alias("n"))
         if mixed.filter(pl.col("n") > 1).height:
             ctx.warnings.append(Problem(
