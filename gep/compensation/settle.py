@@ -1,6 +1,6 @@
 """Settle compensation agreements against monitoring data into a balanced ledger.
 
-Methods (../shared/reference/compensation.md §0, §1–§3; docs/compensation.md):
+Methods (docs/compensation.md; sources per method in docs/formulas.md §5):
 
 * M1 ``index_bet`` (Xin'an): P = k0 · Σ_i k_i · C_i / C_i0; the payout tier whose
   interval (p_above, p_at_most] holds P decides payer, payee and amount.

@@ -1,4 +1,4 @@
-"""Transfer calculators: the parameters agreements and finance bureaus need (reference compensation.md §4.6, §5).
+"""Transfer calculators: the parameters agreements and finance bureaus need (docs/formulas.md §6).
 
 Whole-table Polars functions, values in CNY (Float64 for estimates; the factor
 allocation returns exact fen amounts in Decimal that add up to the pot):

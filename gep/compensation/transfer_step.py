@@ -6,7 +6,7 @@ writes transfer_spillover, transfer_opportunity_cost, transfer_priority,
 transfer_efa_allocation and (calculator ``incentive``) transfer_incentive_allocation,
 Sichuan's 2023 incentive-policy factor allocation of a provincial reward pot.
 Default λ, reward rate and factor weights are design values flagged unverified
-(reference compensation.md §3.4, §4.6, §5.5).
+(docs/formulas.md §6: T2, T5, T6).
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
             ctx.warnings.append(Problem(
                 "UNVERIFIED_PARAMETER",
                 "the 2023 incentive-policy allocation uses a formula shape and factor weights that are not published "
-                f"(reference compensation.md §3.4 [U]): weights {dict(cfg.incentive_weights)}",
+                f"(《四川省流域横向生态保护补偿激励政策实施方案》 2023, weights [U]): weights {dict(cfg.incentive_weights)}",
                 column="transfer.incentive_weights",
             ))
     ctx.warnings.append(Problem(
