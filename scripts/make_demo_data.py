@@ -114,7 +114,7 @@ FIRST_LEVEL_PRIOR: dict[str, tuple[float, ...]] = {
 
 # Second-level shares within each first-level class, per zone (sum 1 per class).
 # Anchors: 大英县 三调 耕地 水田 26.7 % / 水浇地 0.2 % / 旱地 73.1 %, 林地 乔木 79.7 % /
-# 竹林 2.3 % / 灌木 16.0 % / 其他 2.0 % (reference §3); the rest is invented.
+# 竹林 2.3 % / 灌木 16.0 % / 其他 2.0 % (大英县第三次全国国土调查主要数据公报); the rest is invented.
 _BASIN_LIKE = {
     "园地": (0.60, 0.10, 0.30),
     "草地": (0.00, 0.02, 0.98),

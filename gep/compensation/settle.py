@@ -356,7 +356,7 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
                     ok = False
                     continue
                 if by_multiple:
-                    # Sichuan 2011–2016 扣缴 (ref §3.1): deduction = exceedance multiple (C − Cs)/Cs × base; penalties only
+                    # Sichuan 2011–2016 扣缴 (陈雨艳 et al. 2018): deduction = exceedance multiple (C − Cs)/Cs × base; penalties only
                     multiple = C.divide(C.subtract(ceff, ref), ref)
                     rows.append(_arow(a, period, s.id, ind.name, v, ceff, ref, f"exceedance multiple {fmt(multiple, 6)}"))
                     if multiple > 0 and base.get(ind.name):
