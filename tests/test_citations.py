@@ -1,10 +1,10 @@
 """Citations point inside the repository or to published sources.
 
 No file of the package (gep, coefficients, regions, reports, cli), the tests, the scripts or the
-docs may cite the team's method notes that are not in the repository (the GEP methods note and
-the shared reference folder, see FORBIDDEN) or name an absolute path of a machine (a work, home
-or Windows user folder). Cite the published source (author year, journal volume:pages, table or
-equation) or a repository doc (docs/formulas.md, docs/…) instead.
+docs may cite the team's method notes that are not in the repository (the GEP methods note, the
+shared reference folder, or a section of those notes; patterns in FORBIDDEN) or name an absolute
+path of a machine (a work, home or Windows user folder). Cite the published source (author year,
+journal volume:pages, table or equation) or a repository doc (docs/formulas.md, docs/…) instead.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ FORBIDDEN = re.compile(
         [
             r"gep_methods" + r"\.md",
             r"shared" + r"/reference",
+            r"\bref(?:erence)? " + r"§",
+            r"reference " + r"notes?\b",
             r"(?<![\w.:/~-])/(?:work|home|root|Users|mnt|srv|scratch)/[\w.-]+",
             r"\b[A-Za-z]:\\\\?(?:Users|work)\\",
         ]
@@ -72,6 +74,8 @@ def test_scan_covers_package_tests_scripts_and_docs() -> None:
         "(see ../shared" + "/reference/compensation.md §0)",
         "# (/work" + "/shared/" + "reference/sichuan.md §1)",
         "data in /home" + "/alice/gep/lc.csv",
+        "(ref " + "§3.4 [U])",
+        "compiled from the reference " + "notes",
         r"C:\Users" + r"\alice\gep",
     ],
 )
