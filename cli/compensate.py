@@ -65,7 +65,7 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
 @click.option("--edges", default=None, type=click.Path(dir_okay=False), help="Custom river edges table (upstream_id, downstream_id).")
 @click.option("--efa-total", type=float, default=1.0e9, show_default=True, help="Key-ecological-function-area pot to allocate (CNY).")
 @click.option("--incentive-total", default=None,
-              help="Run the 2023 incentive-policy allocation (Sichuan 激励政策, ref §3.4) of this reward pot in CNY "
+              help="Run the 2023 incentive-policy allocation (《四川省流域横向生态保护补偿激励政策实施方案》 2023) of this reward pot in CNY "
                    "(exact decimal, e.g. 100000000).")
 @click.option("--incentive-weight", "incentive_weights", multiple=True, metavar="FACTOR=W",
               help="Factor weight of the incentive allocation, repeatable: gep_<column> of the GEP results or a socio "

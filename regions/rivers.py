@@ -4,7 +4,7 @@ An edge table has one row per (river, upstream_id, downstream_id) with columns
 ``basin, river, role, kind, from_step, to_step, upstream_id, upstream_name_zh, downstream_id,
 downstream_name_zh, confidence, note`` (only ``river, upstream_id, downstream_id`` are required
 in a user table; ``confidence`` defaults to ``C``). Grades: A sourced, B consistent with several
-sources, C inferred or guessed (shared/reference/sichuan.md §5, §9; rules in docs/regions.md §4).
+sources, C inferred or guessed (rules in docs/regions.md §4).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Numbers are written as numbers with number formats; totals are live formulas whose
 cached values (the engine's numbers) are stored too, so readers without a calculation
-engine see them (engineering.md §5.2). Text that starts with = + - @ is written as a
+engine see them (docs/reports.md). Text that starts with = + - @ is written as a
 string with Excel's quote prefix, so it never becomes a formula (formula injection).
 The workbook timestamp is fixed, so the same run gives the same bytes.
 """

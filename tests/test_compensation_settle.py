@@ -98,7 +98,7 @@ EQUAL = '{ CODMn = 0.25, "NH3-N" = 0.25, TP = 0.25, TN = 0.25 }'
 
 
 def test_m1_xinan_round1_reproduces_reference_P(cdir: Path) -> None:
-    # reference §1.2 worked example: P = 0.85 × 0.25 × (2.10/2.30 + 0.20/0.22 + 0.045/0.050 + 1.40/1.50)
+    # worked example (illustrative baselines): P = 0.85 × 0.25 × (2.10/2.30 + 0.20/0.22 + 0.045/0.050 + 1.40/1.50)
     #   = 0.85 × 0.25 × (0.913043 + 0.909091 + 0.9 + 0.933333) = 0.776787 (printed 0.7768) ≤ 1 → Zhejiang pays Anhui 1亿
     r = run(cdir, M1.replace("K0", "0.85").replace("WEIGHTS", EQUAL), XINAN_DATA)
     assert r.ledger.height == 1
@@ -427,7 +427,7 @@ def test_pairwise_netting_of_a_chain(cdir: Path) -> None:
 
 
 def test_m4_sichuan_exceedance_multiple(cdir: Path) -> None:
-    # Sichuan 2011–2016 扣缴 (ref §3.1): deduction = (C − Cs)/Cs × base, single factor, no flow, penalties only.
+    # Sichuan 2011–2016 扣缴 (陈雨艳 et al. 2018): deduction = (C − Cs)/Cs × base, single factor, no flow, penalties only.
     # JIULI NH3-N 1.3 vs 1.0 → multiple 0.3 × base 1,000,000 = 300,000 split 0.8445 / 0.1555 → 253,350 / 46,650;
     # CODMn 7.0 vs 6.0 → 1/6 × 600,000 = 100,000 → 85,780 / 14,220; TP 0.25 vs 0.2 → 0.25 × 0 base → nothing.
     # S0: NH3-N 1.2 → 0.2 × 1,000,000 = 200,000 from UP to 丹阳/丹徒 100,000 each.

@@ -21,7 +21,7 @@ D = Decimal
 
 
 def test_payment_capacity_reference_values() -> None:
-    # reference §5.4 [calc]: En = 0.25 → 0.7311; 0.30 → 0.5826; 0.35 → 0.4643; 0.40 → 0.3775
+    # 谢余初 et al. 2017 formula, computed: En = 0.25 → 0.7311; 0.30 → 0.5826; 0.35 → 0.4643; 0.40 → 0.3775
     got = pl.DataFrame({"en": [0.25, 0.30, 0.35, 0.40]}).select(payment_capacity(pl.col("en")).round(4).alias("L"))["L"].to_list()
     assert got == [0.7311, 0.5826, 0.4643, 0.3775]
 

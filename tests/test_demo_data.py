@@ -37,7 +37,7 @@ FIRST_LEVEL = {
 CLASSES = [c for subs in FIRST_LEVEL.values() for c in subs]
 FIRST_OF = {c: f for f, subs in FIRST_LEVEL.items() for c in subs}
 
-# 《四川省第三次全国国土调查主要数据公报》 (reference sichuan.md §1), 万公顷 → ha:
+# 《四川省第三次全国国土调查主要数据公报》 (四川省自然资源厅, 四川省统计局, 2022-01-18), 万公顷 → ha:
 # 522.72 → 5,227,200; 120.32 → 1,203,200; 2541.96 → 25,419,600; 968.78 → 9,687,800;
 # 123.08 → 1,230,800; 184.12 → 1,841,200; 47.39 → 473,900; 105.32 → 1,053,200.
 # Sum = 46,136,900 ha. County polygons sum to 485,830.7 km² = 48,583,070 ha, so

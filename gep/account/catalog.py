@@ -2,7 +2,8 @@
 
 Service codes are English snake_case; Chinese names are accepted as aliases in
 every input table. Function-value codes follow the national indicator list
-(规范 2022 / GB/T 46869-2025 as reconstructed in gep_methods.md §1.3, ⚠️);
+(《生态产品总值核算规范（试行）》 发改基础〔2022〕481号 / GB/T 46869-2025, list not
+checked against the text, ⚠️);
 equivalent-factor codes follow the 11 services of 谢高地 et al. 2015 (自然资源学报
 30(8):1243-1254). The assignment of an indicator to a category is data (the
 coefficient set's ``indicators`` table); the categories here are only the
@@ -87,7 +88,7 @@ _EXTRA_ALIASES: Final[dict[str, str]] = {
     "景观溢价": "landscape_value",
 }
 
-# Xie 2015 adjustment-factor groups (gep_methods.md §2.3, ⚠️ formula details):
+# Xie 2015 adjustment-factor groups (谢高地 et al. 2015, 自然资源学报 30(8):1243-1254, ⚠️ formula details):
 # which regional ratio scales which equivalent-factor service.
 ADJUSTMENT_GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "npp": (

@@ -3,7 +3,7 @@
 Method: 谢高地 et al. 2015, 自然资源学报 30(8):1243-1254 (14 ecosystem types × 11
 services; 1 standard equivalent = 3406.50 CNY/hm2 at 2010 prices); 谢高地 et al.
 2008, 自然资源学报 23(5):911-919 (the 1/7 grain-value convention). Formulas as in
-gep_methods.md §2.1-§2.3. Negative equivalents (水田 water supply −2.63) are valid.
+docs/formulas.md §1. Negative equivalents (水田 water supply −2.63) are valid.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ SERVICES_COLUMNS: list[str] = list(SERVICES_SCHEMA)
 SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service", "component", "ecosystem_type",
                              "coefficient_id", "quantity_unit", "price_year"]
 
-XIE2015_STANDARD_VALUE_CNY_PER_HM2 = 3406.5  # 谢高地 2015, 2010 prices (🔶, gep_methods.md §2.2)
+XIE2015_STANDARD_VALUE_CNY_PER_HM2 = 3406.5  # 谢高地 2015, 2010 prices (🔶, quoted by 罗盛锋 & 闫文德 2018, 生态学报 38(9):3248-3259)
 XIE2015_STANDARD_PRICE_YEAR = 2010
 
 
@@ -88,7 +88,7 @@ def standard_value_net_profit(grain: pl.DataFrame, keys: list[str] | None = None
 def adjustment_table(adjustments: pl.DataFrame) -> pl.DataFrame:
     """Expand regional ratios (region_id, [year,] factor ∈ npp|precipitation|soil, ratio) to one row per service.
 
-    Xie 2015 spatial adjustment (gep_methods.md §2.3, ⚠️): NPP_j/NPP_mean scales food,
+    Xie 2015 spatial adjustment (谢高地 et al. 2015, 自然资源学报 30(8):1243-1254; ⚠️ formula details): NPP_j/NPP_mean scales food,
     raw materials, gas/climate regulation, purification, nutrient cycling, biodiversity,
     aesthetics; precipitation ratio scales water supply and hydrological regulation;
     soil-retention ratio scales soil conservation. Returns region_id, [year,] service, adjustment.
@@ -111,7 +111,7 @@ def equivalent_factor_services(
     adjustments: pl.DataFrame | None = None,
     set_id: str = "xie2015",
 ) -> pl.DataFrame:
-    """Services table by the equivalent-factor method, CNY; Xie 2015 eq. V_f = Σ_k A_k·E_kf·D (gep_methods.md §2.1).
+    """Services table by the equivalent-factor method, CNY; Xie 2015 eq. V_f = Σ_k A_k·E_kf·D (谢高地 et al. 2015, 自然资源学报 30(8):1243-1254).
 
     ``extent``: region_id, year, class, ecosystem_type, area_ha (rows with null
     ecosystem_type carry no service value). ``equivalents``: ecosystem_type, service,

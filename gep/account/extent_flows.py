@@ -1,7 +1,7 @@
 """Gross extent flows between ecosystem types from land-cover transitions (ha): the SEEA EA ecosystem type change matrix.
 
-SEEA EA (United Nations et al. 2021, ch. 4 ecosystem extent accounts; gep_methods.md §4.1
-item 1, table numbering ⚠️): the extent account records additions and reductions of each
+SEEA EA (United Nations et al. 2021, ch. 4 ecosystem extent accounts;
+table numbering ⚠️): the extent account records additions and reductions of each
 ecosystem type as gross flows, with the ecosystem type change matrix (opening type in
 rows, closing type in columns) as its companion. Land-cover transitions
 (class_from → class_to, area) are mapped to ecosystem types through the crosswalk of the

@@ -2,7 +2,7 @@
 
 Method: 欧阳志云 et al. 2013 生态学报 33(21):6747-6761 (GEP = provisioning + regulating +
 cultural; physical quantity → price → value); formulas and prices as in 白玛卓嘎 et al.
-2017 生态学报 37(19):6302-6312 (gep_methods.md §1.4-§1.5). Quantities come from
+2017 生态学报 37(19):6302-6312 (prices Table 3; docs/formulas.md §2). Quantities come from
 area × per-area rate, from a county quantities table, or the value is given directly
 in a statistics table (元/万元/亿元). Priority for one region, year and service:
 statistics > quantities > rates. Unit algebra goes through :mod:`gep.units`.
@@ -48,7 +48,7 @@ def _category_of(df: pl.DataFrame, indicators: pl.DataFrame, problems: ProblemCo
 
 
 def rate_quantities(extent: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
-    """Physical quantities = area × per-area rate (e.g. t/hm2, m3/hm2), by region, year, ecosystem type; gep_methods.md §1.4.
+    """Physical quantities = area × per-area rate (e.g. t/hm2, m3/hm2), by region, year, ecosystem type; rate form of 白玛卓嘎 et al. 2017, 生态学报 37(19):6302-6312.
 
     ``rates``: ecosystem_type, service, component, rate, rate_unit (quantity/area),
     coefficient_id, optional region_id (region-specific rows replace the generic row

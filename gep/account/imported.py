@@ -3,7 +3,7 @@
 GB/T 46869-2025 《生态系统评估 陆域生态产品总值核算技术指南》 defines GEP as the value of all
 ecosystem products supplied by the ecosystems of a region in the accounting period
 **minus** the value of ecosystem products that come from outside the region
-(gep_methods.md §0 item 2 and §1.1, ✅ definition only; how a county measures the
+(standard detail page on main.spc.net.cn, ✅ definition only; how a county measures the
 imported part is not operationalised there, ⚠️). The county gives the imported products
 as money values (元/万元/亿元) or as quantities priced with the same prices as its own
 quantities. They become rows of the services table with category

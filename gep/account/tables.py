@@ -2,7 +2,7 @@
 
 SEEA EA: United Nations et al. 2021, System of Environmental-Economic Accounting—
 Ecosystem Accounting (extent account; physical and monetary ecosystem-services supply
-tables), as summarised in gep_methods.md §4. Every builder checks its identities
+tables; formulas in docs/formulas.md §3). Every builder checks its identities
 with :mod:`gep.account.identities`.
 """
 
@@ -124,7 +124,7 @@ def extent_account(extent: pl.DataFrame, flows: pl.DataFrame | None = None) -> p
     (``flow_basis = net_change``). Null ecosystem_type (no service value) is its own row.
     Identities: opening + additions − reductions = closing (exact for net rows, within the
     transitions' reconciliation tolerance for gross rows); gross additions ≥ net increase and
-    gross reductions ≥ net decrease. SEEA EA 2021 ch. 4 (gep_methods.md §4.1).
+    gross reductions ≥ net decrease. SEEA EA 2021 ch. 4 (United Nations et al. 2021).
     """
 
     by_type = (

@@ -2,7 +2,7 @@
 
 File format: docs/compensation.md §Agreement files. Validation collects every
 problem (file, line, field, expected) and raises one gep.errors.InputError.
-Method families after ../shared/reference/compensation.md §0 (M1 index bet,
+Method families as in docs/compensation.md and docs/formulas.md §5 (M1 index bet,
 M2 pooled fund, M3 fixed amount per section, M4 load × unit price).
 """
 
@@ -29,7 +29,7 @@ NETTING = ("gross", "pairwise")
 VERIFICATION = ("verified", "secondary", "unverified")
 ROLES = ("upstream", "downstream")
 
-# GB 3838-2002 Table 1, rivers (mg/L), classes I..V; verified per reference §2 (hanspub + public code).
+# GB 3838-2002 Table 1, rivers (mg/L), classes I..V; verified (GB 3838-2002 《地表水环境质量标准》 Table 1).
 GB3838_LIMITS_MG_L: dict[str, tuple[str, ...]] = {
     "CODMn": ("2", "4", "6", "10", "15"),
     "COD": ("15", "15", "20", "30", "40"),

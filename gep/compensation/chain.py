@@ -4,7 +4,7 @@ Each boundary between consecutive counties becomes one section: the connected
 components of the bipartite graph (upstream county → downstream county) of one
 river's edges. Where a step of the chain has two counties (e.g. 内江 市中区 and
 东兴区 on the 沱江), the section has two upstream or downstream parties with equal
-shares (to be replaced by agreed split coefficients, reference §6.3).
+shares (to be replaced by agreed split coefficients, e.g. the 九里 section of 《镇江市太湖流域环境资源区域补偿方案》).
 """
 
 from __future__ import annotations

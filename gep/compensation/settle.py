@@ -1,6 +1,6 @@
 """Settle compensation agreements against monitoring data into a balanced ledger.
 
-Methods (../shared/reference/compensation.md §0, §1–§3; docs/compensation.md):
+Methods (docs/compensation.md; sources per method in docs/formulas.md §5):
 
 * M1 ``index_bet`` (Xin'an): P = k0 · Σ_i k_i · C_i / C_i0; the payout tier whose
   interval (p_above, p_at_most] holds P decides payer, payee and amount.
@@ -356,7 +356,7 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
                     ok = False
                     continue
                 if by_multiple:
-                    # Sichuan 2011–2016 扣缴 (ref §3.1): deduction = exceedance multiple (C − Cs)/Cs × base; penalties only
+                    # Sichuan 2011–2016 扣缴 (陈雨艳 et al. 2018): deduction = exceedance multiple (C − Cs)/Cs × base; penalties only
                     multiple = C.divide(C.subtract(ceff, ref), ref)
                     rows.append(_arow(a, period, s.id, ind.name, v, ceff, ref, f"exceedance multiple {fmt(multiple, 6)}"))
                     if multiple > 0 and base.get(ind.name):

@@ -1,16 +1,16 @@
-"""Transfer calculators: the parameters agreements and finance bureaus need (reference compensation.md §4.6, §5).
+"""Transfer calculators: the parameters agreements and finance bureaus need (docs/formulas.md §6).
 
 Whole-table Polars functions, values in CNY (Float64 for estimates; the factor
 allocation returns exact fen amounts in Decimal that add up to the pot):
 
 * :func:`payment_capacity` — Pearl-curve development-stage coefficient L = 1/(1+e^(3−1/En))
-  (谢余初 等, 生态学报 2017; reference §5.4 [V]).
+  (谢余初 等, 生态学报 2017 [V]).
 * :func:`spillover_ceiling` — value flowing downstream: V_out[u] = Σ_k GEP_k[u]·λ_k, apportioned to every
-  downstream region d by water-use share s = W_d/ΣW, scaled by the payer's capacity L_d (§5.5; design [U]).
-* :func:`opportunity_cost_floor` — OC = (R0−R1)·N_urban + (S0−S1)·N_rural (§5.6; regional income-gap form [U]).
+  downstream region d by water-use share s = W_d/ΣW, scaled by the payer's capacity L_d (李彩红 & 葛颜祥 2015; design [U]).
+* :func:`opportunity_cost_floor` — OC = (R0−R1)·N_urban + (S0−S1)·N_rural (regional income-gap form [U]).
 * :func:`priority_ranking` — ECPS = non-market value / GDP (孙郧峰 等 2021, after 刘晋宏 等 2019; §5.2 [V]).
 * :func:`efa_allocation` — key-ecological-function-area transfer by factor formula: base + protected-area +
-  guidance components ± a zero-sum reward/penalty by assessment score (§4.6; structure [V], weights [U]).
+  guidance components ± a zero-sum reward/penalty by assessment score (财政部 2017 办法; structure [V], weights [U]).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import polars as pl
 from gep.compensation.money import CONTEXT, MONEY_DTYPE, dec, fmt, split_to_fen, to_fen
 from gep.errors import InputError, Problem
 
-# Default λ (share of a service's benefit that leaves the county downstream) — design values, UNVERIFIED (§5.5).
+# Default λ (share of a service's benefit that leaves the county downstream) — design values, UNVERIFIED.
 DEFAULT_LAMBDAS: dict[str, float] = {
     "water_conservation": 1.0,
     "water_purification": 1.0,
@@ -78,7 +78,7 @@ def spillover_ceiling(
     edges: upstream_id, downstream_id (gep.regions river_edges, any river); water_use: region_id, water_use_m3;
     engel (optional): region_id, engel_coefficient → payment_capacity L of the downstream payer.
     Columns: upstream_id, downstream_id, year, method, spill_value_cny, water_use_share, ceiling_cny,
-    payment_capacity, capacity_scaled_cny. Σ over downstream of ceiling_cny = spill_value_cny (reference §5.5).
+    payment_capacity, capacity_scaled_cny. Σ over downstream of ceiling_cny = spill_value_cny (docs/formulas.md T2).
     """
     _require(services, ["region_id", "year", "service", "value_cny"], "services")
     _require(water_use, ["region_id", "water_use_m3"], "water_use")
@@ -194,7 +194,7 @@ def efa_allocation(
     reward_rate: float = 0.1,
     score_column: str = "assessment_score",
 ) -> pl.DataFrame:
-    """Key-ecological-function-area transfer of a fixed pot by factor formula (财政部 2017 办法 structure, §4.6).
+    """Key-ecological-function-area transfer of a fixed pot by factor formula (财政部 2017 办法 structure).
 
     pot_base = total × share_base, split by Σ_f w_f · x_{c,f}/Σ_c x_{c,f} over ``base_weights`` factors (e.g.
     fiscal_gap_cny, redline_area_km2, population, gep_total_cny); pot_protected by ``protected_factor``;
@@ -244,7 +244,7 @@ def efa_allocation(
 
 
 INCENTIVE_RULE = "INCENTIVE_factor"
-INCENTIVE_UNVERIFIED = "incentive formula shape R·Σ w_f·x_f/Σx_f (ref §3.4 [U])"
+INCENTIVE_UNVERIFIED = "incentive formula shape R·Σ w_f·x_f/Σx_f (《四川省流域横向生态保护补偿激励政策实施方案》 2023 [U])"
 
 
 def _factor_problems(df: pl.DataFrame, weights: dict[str, Decimal], table: str) -> list[Problem]:
@@ -276,7 +276,7 @@ def factor_allocation(
     """Split a fixed pot by weighted factor shares, R_c = R · Σ_f (w_f/Σw) · x_{c,f}/Σ_c x_{c,f}, in exact fen (CNY).
 
     Shape of Sichuan's 2023 激励政策 provincial reward ("结合流域生态功能重要程度、协议签订的资金规模",
-    ref §3.4: factors [V], formula and weights [U]); e.g. weights {"gep_regulating_cny": 0.5,
+    《四川省流域横向生态保护补偿激励政策实施方案》 2023: factors [V], formula and weights [U]); e.g. weights {"gep_regulating_cny": 0.5,
     "agreed_fund_cny": 0.5}. Shares and exact amounts are computed in Decimal (factor values enter by
     their shortest float repr); allocation_cny is the largest-remainder split of R to the fen (money.py
     rule 3), so Σ allocation_cny = R exactly. One row per region, a ledger line payer → region_id:

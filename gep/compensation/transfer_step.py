@@ -6,7 +6,7 @@ writes transfer_spillover, transfer_opportunity_cost, transfer_priority,
 transfer_efa_allocation and (calculator ``incentive``) transfer_incentive_allocation,
 Sichuan's 2023 incentive-policy factor allocation of a provincial reward pot.
 Default λ, reward rate and factor weights are design values flagged unverified
-(reference compensation.md §3.4, §4.6, §5.5).
+(docs/formulas.md §6: T2, T5, T6).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class Config(BaseModel):
     efa_reward_rate: float = Field(0.1, description="reward/penalty rate applied to the base component by assessment score")
     efa_regions: list[str] | None = Field(None, description="regions eligible for the EFA allocation (default: all in socio)")
     incentive_total_cny: str | int | float = Field(
-        "100000000", description="provincial reward pot of the 2023 incentive policy to allocate (CNY; exact decimal, ref §3.4)"
+        "100000000", description="provincial reward pot of the 2023 incentive policy to allocate (CNY; exact decimal, 《四川省流域横向生态保护补偿激励政策实施方案》 2023)"
     )
     incentive_weights: dict[str, float] = Field(
         default_factory=lambda: {"gep_regulating_cny": 0.5, "agreed_fund_cny": 0.5},
@@ -90,11 +90,11 @@ class Config(BaseModel):
         "a socio column (agreed_fund_cny = fund size the region signed in horizontal agreements); UNVERIFIED defaults",
     )
     incentive_weights_verification: Verification = Field(
-        "unverified", description="verification of the weights and formula (ref §3.4: not published → unverified)"
+        "unverified", description="verification of the weights and formula (not published → unverified)"
     )
     incentive_weights_source: str = Field("", description="where the weights come from (document, article)")
     incentive_level: Literal["county", "prefecture"] = Field(
-        "prefecture", description="allocate to prefectures (市级为主, ref §3.4) or counties; county factors are summed"
+        "prefecture", description="allocate to prefectures (市级为主, 《四川省流域横向生态保护补偿激励政策实施方案》 2023) or counties; county factors are summed"
     )
     incentive_river: str | None = Field(
         None, description="only counties on this river of the graph are eligible (and summed into their prefectures)"
@@ -307,7 +307,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
             ctx.warnings.append(Problem(
                 "UNVERIFIED_PARAMETER",
                 "the 2023 incentive-policy allocation uses a formula shape and factor weights that are not published "
-                f"(reference compensation.md §3.4 [U]): weights {dict(cfg.incentive_weights)}",
+                f"(《四川省流域横向生态保护补偿激励政策实施方案》 2023, weights [U]): weights {dict(cfg.incentive_weights)}",
                 column="transfer.incentive_weights",
             ))
     ctx.warnings.append(Problem(
@@ -381,7 +381,7 @@ def incentive_factors(
 
 
 def incentive_allocation(cfg: Config, ctx: RunContext, gep: pl.DataFrame, socio: pl.DataFrame | None, year: int) -> pl.DataFrame:
-    """transfer_incentive_allocation: the 2023 incentive-policy factor allocation (ref §3.4) as ledger lines."""
+    """transfer_incentive_allocation: the 2023 incentive-policy factor allocation (《四川省流域横向生态保护补偿激励政策实施方案》 2023) as ledger lines."""
     river_counties: set[str] | None = None
     if cfg.incentive_river:
         if cfg.edges:
