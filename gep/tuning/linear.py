@@ -191,7 +191,7 @@ def equivalent_factor_model(
     if eq_keys != ["ecosystem_type", "service"]:
         raise InputError([Problem("NOT_SUPPORTED", f"coefficient set '{sid}': uncertainty analysis needs an "
                                   "'equivalents' table keyed by ecosystem_type, service", value=", ".join(eq_keys),
-                                  expected="a set like xie2015 (xie2008 group tables are not supported)")])
+                                  expected="a set like xie2015 (group-keyed tables such as xie2003 or xie2008 are not supported)")])
     svt = cset.tables.get("standard_value")  # type: ignore[attr-defined]
     if svt is None or not svt.height:
         raise InputError([Problem("MISSING_COEFFICIENT", f"coefficient set '{sid}' has no standard_value table",
