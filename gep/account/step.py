@@ -203,26 +203,14 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                                       column="landcover", expected="[inputs] landcover or --landcover FILE")])
         cset = load_coefficient_set(cfg.equivalent_set, ctx, cfg.equivalent_overrides)
         ctx.record_coefficient_set(cset)
-        price_year = int(getattr(cset.manifest, "price_year", None) or 2010)
-        sv: float | pl.DataFrame
-        if cfg.grain:
-            grain = I.read_grain(ctx.read_input(cfg.grain, "grain statistics"), cfg.grain)
-            sv = standard_value_one_seventh(grain) if cfg.grain_rule == "one_seventh" else standard_value_net_profit(grain)
-            if not any(k in sv.columns for k in ("region_id", "year")):
-                sv = float(sv["standard_value_cny_per_hm2"][0])
-            price_year = cfg.standard_value_price_year or price_year
-        elif cfg.standard_value is not None:
-            sv = cfg.standard_value
-            price_year = cfg.standard_value_price_year or price_year
-        else:
-            tab = cset.tables.get("standard_value")
-            sv = float(tab["value"][0]) if tab is not None and tab.height else XIE2015_STANDARD_VALUE_CNY_PER_HM2
+        sv, price_year = _standard_value(cfg, cset, ctx)
         adj = _opt_read(cfg.adjustments, I.read_adjustments, "adjustment factors", ctx)
-        parts.append(_with_pricing_method(
-            equivalent_factor_services(
-                extent, cset.tables["equivalents"], sv, price_year=price_year,
-                adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
-            ), None))
+        eq_services = equivalent_factor_services(
+            extent, equivalents_table(cset), sv, price_year=price_year,
+            adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
+        )
+        warn_unverified(cset, eq_services, ctx)
+        parts.append(_with_pricing_method(eq_services, None))
     if METHOD_FUNCTION_VALUE in cfg.methods:
         cset = load_coefficient_set(cfg.function_value_set, ctx, cfg.function_value_overrides)
         ctx.record_coefficient_set(cset)
@@ -262,7 +250,7 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                     "function-value rows: its GEP is only the (negative) deduction — check region_id and year",
                     column="region_id", value=r["region_id"], expected="a region and year of the account"))
             fv = conform_services(pl.concat([fv, deduction], how="vertical"))
-        _warn_unverified(cset, fv, ctx)
+        warn_unverified(cset, fv, ctx)
         parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
     elif cfg.imported:
         raise InputError([Problem(
@@ -270,6 +258,58 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
             "but the function-value method is not in the run", column="imported", value=", ".join(cfg.imported),
             expected="methods including \"function_value\", or no imported table")])
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+
+
+def _standard_value(cfg: Config, cset: Any, ctx: Any) -> tuple[float | pl.DataFrame, int | None]:
+    """Standard equivalent value D (CNY/hm2) and its price year (None: the accounting year of each row).
+
+    Order: grain statistics (1/7 rule or net profit), ``standard_value``, the set's ``standard_value``
+    table. A set without one (xie2003, a user table) needs the run to give it: MISSING_COEFFICIENT.
+    """
+    set_year = getattr(cset.manifest, "price_year", None)
+    if cfg.grain:
+        grain = I.read_grain(ctx.read_input(cfg.grain, "grain statistics"), cfg.grain)
+        sv: float | pl.DataFrame = (standard_value_one_seventh(grain) if cfg.grain_rule == "one_seventh"
+                                    else standard_value_net_profit(grain))
+        if not any(k in sv.columns for k in ("region_id", "year")):
+            sv = float(sv["standard_value_cny_per_hm2"][0])
+        return sv, cfg.standard_value_price_year
+    if cfg.standard_value is not None:
+        # a value given without a price year is taken to be at the prices of the accounting year
+        return cfg.standard_value, cfg.standard_value_price_year
+    tab = cset.tables.get("standard_value")
+    if tab is not None and tab.height:
+        year = tab["price_year"][0] if "price_year" in tab.columns else None
+        return float(tab["value"][0]), int(year) if year is not None else (int(set_year) if set_year else None)
+    raise InputError([Problem(
+        "MISSING_COEFFICIENT",
+        f"the equivalent-factor set '{_set_id(cset)}' ships no standard equivalent value (CNY/hm2 per equivalent)",
+        column="standard_value", value=_set_id(cset),
+        expected="--standard-value N [--standard-value-year Y], [account] standard_value, or a grain table")])
+
+
+def equivalents_table(cset: Any) -> pl.DataFrame:
+    """Equivalents keyed by the 14 ecosystem types, with ``coefficient_id``, from any equivalent-factor set.
+
+    A set keyed by its own groups (``xie2003``, ``xie2008``: 森林 草地 …) goes through its ``type_map``
+    (:func:`gep.coefficients.sets.equivalents_by_type`); each row's id then cites the group row and
+    the type-map row: ``xie2008:equivalents:森林/gas_regulation|xie2008:type_map:针叶/森林``.
+    """
+    from gep.coefficients.sets import equivalents_by_type
+
+    sid = _set_id(cset)
+    table = cset.tables["equivalents"]
+    if "ecosystem_type" in table.columns:
+        return table
+    mapped = equivalents_by_type(cset)
+    group_key = next(k for k in cset.keys("equivalents") if k != "service")
+    tm = cset.manifest.type_map
+    ids = [  # a small table (14 types × services): plain Python is clearest
+        "|".join([f"{sid}:equivalents:{g}/{s}" for g in grp.split("+")]
+                 + [f"{sid}:{tm}:{et}/{g}" for g in grp.split("+")])
+        for et, grp, s in zip(mapped["ecosystem_type"], mapped[group_key], mapped["service"], strict=True)
+    ]
+    return mapped.with_columns(pl.Series("coefficient_id", ids, dtype=pl.Utf8))
 
 
 EQUIVALENT_PRICING = "当量因子法 equivalent factor"
@@ -285,25 +325,60 @@ def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None
     return services.join(lut, on="service", how="left", maintain_order="left")
 
 
-def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: Any) -> None:
-    """Warn when values rest on coefficient rows flagged unverified (indicator list, placeholder rates)."""
-    used = services["coefficient_id"].drop_nulls().str.split("|").explode().unique()
+def unverified_rows_used(cset: Any, services: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``cset`` flagged ``unverified`` that the services cite: table, key ("v1/v2"), source.
+
+    Services cite rows as ``set:table:v1/v2[|set:table:…]`` (coefficient_id); the indicator list of a
+    function-value set is always in use (it decides which services are counted).
+    """
     sid = _set_id(cset)
-    flagged: list[str] = []
+    refs = (services.select(pl.col("coefficient_id").cast(pl.Utf8)).drop_nulls().unique()
+            .with_columns(pl.col("coefficient_id").str.split("|")).explode("coefficient_id")
+            .filter(pl.col("coefficient_id").str.starts_with(f"{sid}:"))
+            .select(pl.col("coefficient_id").str.splitn(":", 3).struct.rename_fields(["_s", "table", "key"]))
+            .unnest("coefficient_id").drop("_s").unique())
+    parts: list[pl.DataFrame] = []
     for name, table in sorted(cset.tables.items()):
         if "verification" not in table.columns:
             continue
-        n = table.filter(pl.col("verification") == "unverified").height
-        if n and (name == "indicators" or used.str.starts_with(f"{sid}:{name}:").any()):
-            flagged.append(f"{name} ({n} rows)")
-    if flagged:
-        ctx.warnings.append(Problem(
-            "UNVERIFIED_COEFFICIENT",
-            f"function-value set '{sid}' has unverified rows in use: " + ", ".join(flagged)
-            + "; the indicator list is reconstructed, not checked against the 规范, and the per-area rates are "
-            "illustrative placeholders — replace them with local quantities before official use",
-            column="coefficients", value=sid,
-        ))
+        keys = cset.keys(name)
+        flagged = table.filter(pl.col("verification") == "unverified").select(
+            pl.lit(name).alias("table"),
+            pl.concat_str([pl.col(k).cast(pl.Utf8).fill_null("") for k in keys], separator="/").alias("key"),
+            pl.col("source").cast(pl.Utf8) if "source" in table.columns else pl.lit(None, pl.Utf8).alias("source"),
+        )
+        if name != "indicators":
+            flagged = flagged.join(refs.filter(pl.col("table") == name), on=["table", "key"], how="semi")
+        parts.append(flagged)
+    schema = {"table": pl.Utf8, "key": pl.Utf8, "source": pl.Utf8}
+    return (pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=schema)).sort(["table", "key"])
+
+
+def warn_unverified(cset: Any, services: pl.DataFrame, ctx: Any) -> None:
+    """UNVERIFIED_COEFFICIENT: one warning per set naming how many unverified rows the run used, and which.
+
+    Every set, every method: the full list of rows goes into the message (manifest.json and the
+    reports keep it; the command prints it after 'wrote DIR').
+    """
+    rows = unverified_rows_used(cset, services)
+    if not rows.height:
+        return
+    sid = _set_id(cset)
+    listing = "; ".join(
+        f"{r['table']}: " + ", ".join(r["key"])
+        for r in rows.group_by("table", maintain_order=True).agg("key").iter_rows(named=True))
+    family = getattr(cset.manifest, "method_family", None) or "coefficient"
+    hint = (" — the indicator list is reconstructed, not checked against the 规范, and the per-area rates are "
+            "illustrative placeholders; replace them with local quantities before official use"
+            if family == "function_value" else " — no source text confirms these rows; check them against the "
+            "primary publication or override them before official use")
+    ctx.warnings.append(Problem(
+        "UNVERIFIED_COEFFICIENT",
+        f"{family.replace('_', '-')} set '{sid}': {rows.height} unverified row{'s' if rows.height != 1 else ''} "
+        f"used ({listing}){hint}",
+        column="coefficients", value=sid,
+        expected="verified or secondary coefficients (see coefficients_used.csv, column verification)",
+    ))
 
 
 def _area_km2(extent: pl.DataFrame | None, registry: Any = None, level: str = "county") -> pl.DataFrame | None:
