@@ -35,6 +35,10 @@ from gep.cli.common import command_line
               help="Statistics table(s) of direct values: region_id, year, service, component, value, unit (元/万元/亿元).")
 @click.option("--rates", type=click.Path(dir_okay=False), default=None,
               help="Per-area rates (ecosystem_type, service, component, rate, unit such as t/hm2; optional region_id).")
+@click.option("--emissions", multiple=True, type=click.Path(dir_okay=False),
+              help="Pollutant emissions (环境统计): region_id, year, pollutant (so2 nox dust cod nh3n tp), amount, unit. "
+                   "Air and water purification = min(capacity × area, emissions); without them those services are "
+                   "not computed from per-area rates (warning PURIFICATION_NOT_COMPUTED).")
 @click.option("--imported", multiple=True, type=click.Path(dir_okay=False),
               help="Imported ecosystem products deducted from function-value GEP (GB/T 46869-2025): region_id, year, "
                    "service, component, value (元/万元/亿元) or quantity, unit.")
@@ -58,7 +62,7 @@ from gep.cli.common import command_line
 def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
             adjustments: str | None, quantities: tuple[str, ...], prices: str | None, statistics: tuple[str, ...],
-            rates: str | None, imported: tuple[str, ...], transitions: str | None,
+            rates: str | None, emissions: tuple[str, ...], imported: tuple[str, ...], transitions: str | None,
             equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
             regions: str | None, synthetic: bool, out: str) -> None:
     """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
@@ -93,6 +97,9 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
     if transitions and not landcover:
         problems.append(Problem("BAD_OPTION", "a transition table needs the land-cover table it reconciles with",
                                 column="--transitions", expected="--landcover FILE"))
+    if emissions and "function_value" not in method_codes:
+        problems.append(Problem("BAD_OPTION", "emissions cap the purification services of function-value GEP",
+                                column="--emissions", expected="--method function-value"))
     if equivalent_overrides and "equivalent_factor" not in method_codes:
         problems.append(Problem("BAD_OPTION", "--equivalent-overrides changes the equivalent-factor set, which is "
                                 "not used", column="--equivalent-overrides", expected="--method equivalent-factor"))
@@ -119,6 +126,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         statistics=list(statistics),
         prices=prices,
         rates=rates,
+        emissions=list(emissions),
         imported=list(imported),
         transitions=transitions,
         equivalent_overrides=equivalent_overrides,

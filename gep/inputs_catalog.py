@@ -322,6 +322,7 @@ CONFIG_INPUT_KINDS: dict[tuple[str, str], str] = {
     ("account", "adjustments"): "adjustments",
     ("account", "price_index"): "price-index",
     ("account", "socio"): "socio",
+    ("account", "emissions"): "emissions",
     ("carbon", "transitions"): "transitions",
     ("carbon", "rates"): "carbon-rates",
     ("carbon", "forest_inventory"): "forest-inventory",
@@ -560,6 +561,9 @@ def _kinds() -> dict[str, InputKind]:
                   _account_checker("read_adjustments", "ratios", AI.ADJUSTMENTS_SPEC), AI.ADJUSTMENTS_SPEC),
         InputKind("price-index", "price index by year", "docs/account.md",
                   _account_checker("read_price_index", "index rows", AI.PRICE_INDEX_SPEC), AI.PRICE_INDEX_SPEC),
+        InputKind("emissions", "pollutant emissions (环境统计) capping air and water purification", "docs/account.md",
+                  _account_checker("read_emissions", "emission rows", AI.EMISSIONS_SPEC), AI.EMISSIONS_SPEC,
+                  signature=("pollutant",)),
         InputKind("socio", "population and GDP", "docs/account.md", _check_socio, AI.SOCIO_SPEC,
                   signature=("population", "gdp_cny")),
         InputKind("carbon-pools", "InVEST carbon pool table (lucode, c_above, c_below, c_soil, c_dead)",
@@ -600,7 +604,7 @@ def kinds() -> dict[str, InputKind]:
 
 KIND_NAMES: tuple[str, ...] = (
     "landcover", "transitions", "quantities", "statistics", "prices", "rates", "grain", "adjustments",
-    "price-index", "socio", "carbon-pools", "carbon-rates", "forest-inventory", "grassland-management",
+    "price-index", "emissions", "socio", "carbon-pools", "carbon-rates", "forest-inventory", "grassland-management",
     "monitoring", "agreement", "config", "coefficients", "crosswalk", "regions", "rivers",
 )
 """Names accepted by ``--kind`` (besides ``auto``); same order as :func:`kinds`."""

@@ -331,7 +331,7 @@ def test_single_csv_table_is_a_user_set(tmp_path: Path) -> None:
 
 
 def test_single_xlsx_table_keys_left_of_value(tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["region_id", "parameter", "value", "unit", "price_year", "source", "verification"])

@@ -29,7 +29,7 @@ from gep.account.equivalent import (
     standard_value_one_seventh,
 )
 from gep.account.extent_flows import extent_change_matrix, rollup_flows, type_flows
-from gep.account.function_value import function_value_services
+from gep.account.function_value import cap_purification, function_value_services
 from gep.account.imported import deduction_without_account, imported_deduction_services
 from gep.account.tables import (
     adcode_ancestors,
@@ -91,6 +91,10 @@ class Config(BaseModel):
     use_carbon_quantities: bool = Field(
         True, description="use the carbon step's carbon_gep_quantities (if that step ran first) as quantities"
     )
+    emissions: list[str] = Field(
+        default_factory=list,
+        description="pollutant emissions (环境统计: region_id, year, pollutant, amount, unit); air and water "
+        "purification = min(capacity × area, emissions); without them those services are not computed from rates")
     imported: list[str] = Field(
         default_factory=list,
         description="imported ecosystem products (区域外生态产品) deducted from function-value GEP, GB/T 46869-2025: "
@@ -109,7 +113,7 @@ class Config(BaseModel):
         v = [v] if isinstance(v, str) else v
         return [str(m).replace("-", "_") for m in v] if isinstance(v, list) else v
 
-    @field_validator("quantities", "statistics", "imported", mode="before")
+    @field_validator("quantities", "statistics", "imported", "emissions", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
@@ -240,6 +244,9 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                                       expected="--landcover, --quantities or --statistics")])
         fv = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
                                      statistics=statistics)
+        emissions = _read_all(cfg.emissions, I.read_emissions, "emissions", ctx)
+        fv, not_computed = cap_purification(fv, emissions)
+        warn_purification_not_computed(not_computed, emissions is not None, ctx)
         imported = _read_all(cfg.imported, I.read_imported, "imported products", ctx)
         if imported is not None:
             deduction = imported_deduction_services(imported, ind, prices)
@@ -323,6 +330,25 @@ def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None
         return services.with_columns(pl.lit(None, pl.Utf8).alias("pricing_method"))
     lut = indicators.select("service", pl.col("pricing_method").cast(pl.Utf8)).unique("service", keep="first")
     return services.join(lut, on="service", how="left", maintain_order="left")
+
+
+def warn_purification_not_computed(not_computed: pl.DataFrame, have_emissions: bool, ctx: Any) -> None:
+    """PURIFICATION_NOT_COMPUTED: air/water purification left out where no emissions cap it (one warning)."""
+    if not not_computed.height:
+        return
+    groups = not_computed.select("service", "component").unique().sort(["service", "component"])
+    what = ", ".join(f"{s}/{c}" if c else s for s, c in groups.iter_rows())
+    regions = not_computed["region_id"].unique().sort().to_list()
+    shown = ", ".join(regions[:5]) + (", …" if len(regions) > 5 else "")
+    why = ("no emissions table (环境统计) was given" if not have_emissions else
+           f"the emissions table has no row for {not_computed.height} region/year/pollutant combination(s)")
+    ctx.warnings.append(Problem(
+        "PURIFICATION_NOT_COMPUTED",
+        f"{what} not computed for {len(regions)} region(s) ({shown}): {why}. The function-value standards "
+        "count purification as min(capacity × area, emissions); a per-area capacity alone is not a purified amount",
+        column="emissions", value=what,
+        expected="--emissions FILE / [account] emissions (region_id, year, pollutant, amount, unit), "
+                 "or county quantities of these services"))
 
 
 def unverified_rows_used(cset: Any, services: pl.DataFrame) -> pl.DataFrame:
