@@ -233,6 +233,7 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
             cq = carbon_q.select("region_id", pl.col("year").cast(pl.Int32), "service",
                                  pl.col("component").fill_null(""), "quantity", "unit").with_columns(
                 pl.lit("carbon step").alias("source_file"))
+            cq = pl.concat([cq, oxygen_from_carbon(cq)], how="vertical_relaxed")
             if quantities is not None:  # county quantities of the same service win over the carbon step
                 cq = cq.join(quantities.select("region_id", "year", "service").unique(),
                              on=["region_id", "year", "service"], how="anti")
@@ -244,6 +245,7 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                                       expected="--landcover, --quantities or --statistics")])
         fv = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
                                      statistics=statistics)
+        warn_carbon_not_computed(fv, extent, ind, ctx)
         emissions = _read_all(cfg.emissions, I.read_emissions, "emissions", ctx)
         fv, not_computed = cap_purification(fv, emissions)
         warn_purification_not_computed(not_computed, emissions is not None, ctx)
@@ -330,6 +332,48 @@ def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None
         return services.with_columns(pl.lit(None, pl.Utf8).alias("pricing_method"))
     lut = indicators.select("service", pl.col("pricing_method").cast(pl.Utf8)).unique("service", keep="first")
     return services.join(lut, on="service", how="left", maintain_order="left")
+
+
+# Photosynthesis stoichiometry: 1 kg dry matter fixes 1.63 kg CO2 and releases 1.2 kg O2 (✅ 江波 et al. 2017,
+# gep_methods.md §1.4 固碳释氧).
+O2_PER_CO2 = 1.2 / 1.63
+
+
+def oxygen_from_carbon(carbon_q: pl.DataFrame) -> pl.DataFrame:
+    """释氧 quantities (t O2) from the carbon step's net CO2 removals: O2 = CO2 × 1.2/1.63, removals only (> 0).
+
+    The function-value set has no oxygen rates of its own: oxygen follows the same carbon, counted in one place.
+    """
+    return (carbon_q.filter((pl.col("service") == "carbon_sequestration") & (pl.col("quantity") > 0))
+            .group_by("region_id", "year", maintain_order=True).agg(pl.col("quantity").sum())
+            .with_columns(pl.lit("oxygen_release").alias("service"), pl.lit("").alias("component"),
+                          (pl.col("quantity") * O2_PER_CO2).alias("quantity"), pl.lit("t").alias("unit"),
+                          pl.lit("carbon step").alias("source_file"))
+            .select(carbon_q.columns))
+
+
+def warn_carbon_not_computed(fv: pl.DataFrame, extent: pl.DataFrame | None, indicators: pl.DataFrame,
+                             ctx: Any) -> None:
+    """CARBON_NOT_COMPUTED: regions with land cover but no 固碳 quantity (no [carbon] step, no county quantity).
+
+    Carbon sequestration (and the oxygen released with it) is counted from one place, the carbon step
+    (gep/carbon/link.py); the function-value set carries no carbon rates of its own.
+    """
+    if extent is None or "carbon_sequestration" not in indicators["service"].to_list():
+        return
+    have = fv.filter(pl.col("service") == "carbon_sequestration").select("region_id", "year").unique()
+    missing = (extent.select("region_id", pl.col("year").cast(pl.Int32)).unique()
+               .join(have, on=["region_id", "year"], how="anti"))
+    if not missing.height:
+        return
+    regions = missing["region_id"].unique().sort().to_list()
+    shown = ", ".join(regions[:5]) + (", …" if len(regions) > 5 else "")
+    ctx.warnings.append(Problem(
+        "CARBON_NOT_COMPUTED",
+        f"carbon_sequestration and oxygen_release not computed for {len(regions)} region(s) ({shown}): carbon is "
+        "counted from one place, the carbon step, and this run has none",
+        column="carbon_sequestration",
+        expected="a [carbon] section in the run config (gep run), or county quantities of carbon_sequestration"))
 
 
 def warn_purification_not_computed(not_computed: pl.DataFrame, have_emissions: bool, ctx: Any) -> None:
