@@ -29,8 +29,18 @@ from gep.cli.common import command_line
               help="Regional adjustment ratios (region_id, factor npp|precipitation|soil, ratio).")
 @click.option("--quantities", multiple=True, type=click.Path(dir_okay=False),
               help="Quantities table(s): region_id, year, service, component, quantity, unit.")
-@click.option("--prices", type=click.Path(dir_okay=False), default=None,
-              help="Prices table: service, component, price, unit (CNY/<unit> or 元/<unit>).")
+@click.option("--prices", default=None,
+              help="Prices table (service, component, price, unit in CNY/<unit> or 元/<unit>), or a price set: "
+                   "prices_cn (LY/T 1721-2008 and pollution-equivalent prices, each with its price year).")
+@click.option("--pollution-price-basis", default=None,
+              help="With a price set: schedule for the purification prices (fee_2003, tax_2018_min, tax_2018_max, "
+                   "tax_2018_sichuan).")
+@click.option("--env-tax-rate-air", type=float, default=None,
+              help="The province's 环境保护税 rate for air pollutants, CNY per pollution equivalent (1.2-12).")
+@click.option("--env-tax-rate-water", type=float, default=None,
+              help="The province's 环境保护税 rate for water pollutants, CNY per pollution equivalent (1.4-14).")
+@click.option("--prices-to-accounting-year", is_flag=True, default=False,
+              help="Convert every value from its price year to the prices of its accounting year (needs --price-index).")
 @click.option("--statistics", multiple=True, type=click.Path(dir_okay=False),
               help="Statistics table(s) of direct values: region_id, year, service, component, value, unit (元/万元/亿元).")
 @click.option("--rates", type=click.Path(dir_okay=False), default=None,
@@ -61,7 +71,9 @@ from gep.cli.common import command_line
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
 def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
-            adjustments: str | None, quantities: tuple[str, ...], prices: str | None, statistics: tuple[str, ...],
+            adjustments: str | None, quantities: tuple[str, ...], prices: str | None,
+            pollution_price_basis: str | None, env_tax_rate_air: float | None, env_tax_rate_water: float | None,
+            prices_to_accounting_year: bool, statistics: tuple[str, ...],
             rates: str | None, emissions: tuple[str, ...], imported: tuple[str, ...], transitions: str | None,
             equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
             regions: str | None, synthetic: bool, out: str) -> None:
@@ -87,6 +99,9 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
                                 column="--coefficients", expected="one --method with --coefficients, or no --coefficients"))
     if price_base_year is not None and not price_index:
         problems.append(Problem("BAD_OPTION", "--price-base-year needs a price index table to convert values",
+                                column="--price-index", expected="--price-index FILE (year, index)"))
+    if prices_to_accounting_year and not price_index:
+        problems.append(Problem("BAD_OPTION", "--prices-to-accounting-year needs a price index table",
                                 column="--price-index", expected="--price-index FILE (year, index)"))
     if imported and "function_value" not in method_codes:
         problems.append(Problem("BAD_OPTION", "the imported-products deduction (GB/T 46869-2025) applies to "
@@ -125,6 +140,10 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         quantities=list(quantities),
         statistics=list(statistics),
         prices=prices,
+        pollution_price_basis=pollution_price_basis,
+        env_tax_rate_air=env_tax_rate_air,
+        env_tax_rate_water=env_tax_rate_water,
+        prices_to_accounting_year=prices_to_accounting_year,
         rates=rates,
         emissions=list(emissions),
         imported=list(imported),

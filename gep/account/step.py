@@ -85,7 +85,18 @@ class Config(BaseModel):
     adjustments: str | None = Field(None, description="regional adjustment ratios table (npp, precipitation, soil)")
     quantities: list[str] = Field(default_factory=list, description="county quantities tables (功能量)")
     statistics: list[str] = Field(default_factory=list, description="county statistics tables (direct values)")
-    prices: str | None = Field(None, description="prices table; replaces set prices for the same service/component")
+    prices: str | None = Field(None, description="prices table, or a price set (prices_cn: LY/T 1721-2008 and "
+                               "pollution-equivalent prices); replaces set prices for the same service/component")
+    pollution_price_basis: str | None = Field(
+        None, description="with a price set: schedule of its pollution_rates table for the purification prices "
+        "(fee_2003 = the set's default, tax_2018_min, tax_2018_max, tax_2018_sichuan)")
+    env_tax_rate_air: float | None = Field(
+        None, gt=0, description="the province's 环境保护税 rate for air pollutants, CNY per pollution equivalent (2018 law: 1.2-12)")
+    env_tax_rate_water: float | None = Field(
+        None, gt=0, description="the province's 环境保护税 rate for water pollutants, CNY per pollution equivalent (1.4-14)")
+    prices_to_accounting_year: bool = Field(
+        False, description="convert every value from its price year to the prices of its accounting year with "
+        "`price_index` (current-price accounts)")
     rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates")
     use_set_rates: bool = Field(True, description="value area × the set's per-area rates where nothing else is given")
     use_carbon_quantities: bool = Field(
@@ -219,7 +230,7 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
         cset = load_coefficient_set(cfg.function_value_set, ctx, cfg.function_value_overrides)
         ctx.record_coefficient_set(cset)
         ind, prices, rates = fv_parameters(cset)
-        prices = merge_override(prices, _opt_read(cfg.prices, I.read_prices, "prices", ctx), ["service", "component"])
+        prices = merge_override(prices, user_prices(cfg, ctx), ["service", "component"])
         user_rates = _opt_read(cfg.rates, I.read_rates, "rates", ctx)
         rates = rates if cfg.use_set_rates else rates.clear()
         rates = merge_override(rates, user_rates.filter(pl.col("region_id").is_null()) if user_rates is not None else None,
@@ -260,6 +271,8 @@ def compute_services(cfg: Config, ctx: Any) -> pl.DataFrame:
                     column="region_id", value=r["region_id"], expected="a region and year of the account"))
             fv = conform_services(pl.concat([fv, deduction], how="vertical"))
         warn_unverified(cset, fv, ctx)
+        if _is_price_set(cfg.prices):
+            warn_unverified(load_coefficient_set(str(cfg.prices)), fv, ctx)
         parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
     elif cfg.imported:
         raise InputError([Problem(
@@ -319,6 +332,117 @@ def equivalents_table(cset: Any) -> pl.DataFrame:
         for et, grp, s in zip(mapped["ecosystem_type"], mapped[group_key], mapped["service"], strict=True)
     ]
     return mapped.with_columns(pl.Series("coefficient_id", ids, dtype=pl.Utf8))
+
+
+def _is_price_set(spec: str | None) -> bool:
+    from gep.coefficients import list_sets
+
+    if not spec:
+        return False
+    if spec in list_sets():
+        return True
+    path = Path(spec)
+    return path.is_dir() and (path / "set.toml").exists()
+
+
+# pollutant of a price set's pollution_equivalents → (service, component, medium of pollution_rates)
+_PURIFICATION_COMPONENTS: dict[str, tuple[str, str, str]] = {
+    "so2": ("air_purification", "so2", "air"), "nox": ("air_purification", "nox", "air"),
+    "dust": ("air_purification", "dust", "air"), "cod": ("water_purification", "cod", "water"),
+    "nh3n": ("water_purification", "nh3n", "water"), "tp": ("water_purification", "tp", "water"),
+}
+
+
+def user_prices(cfg: Config, ctx: Any) -> pl.DataFrame | None:
+    """The ``prices`` of the run: a prices table, or a price set (``prices_cn``) with its pollution basis.
+
+    A price set's ``prices`` table is used as is (purification at the 2003 排污费 basis); with
+    ``pollution_price_basis`` (a schedule of its ``pollution_rates``) or a province's own
+    ``env_tax_rate_air`` / ``env_tax_rate_water`` the purification prices become
+    rate (CNY per pollution equivalent) ÷ equivalent value (kg) × 1000 per t. Ids cite the set rows.
+    """
+    if not cfg.prices:
+        if cfg.pollution_price_basis or cfg.env_tax_rate_air or cfg.env_tax_rate_water:
+            raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set",
+                                      column="prices", expected='prices = "prices_cn"')])
+        return None
+    if not _is_price_set(cfg.prices):
+        if cfg.pollution_price_basis or cfg.env_tax_rate_air or cfg.env_tax_rate_water:
+            raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set, not a "
+                                      "prices table", column="prices", value=cfg.prices,
+                                      expected='prices = "prices_cn"')])
+        return _opt_read(cfg.prices, I.read_prices, "prices", ctx)
+    cset = load_coefficient_set(cfg.prices, ctx)
+    ctx.record_coefficient_set(cset)
+    sid = _set_id(cset)
+    tab = cset.tables["prices"]
+    out = tab.select(
+        "service", pl.col("component").fill_null(""), pl.col("value").cast(pl.Float64).alias("price"),
+        pl.col("unit").alias("price_unit"), pl.col("price_year").cast(pl.Int32),
+        pl.format("{}:prices:{}/{}", pl.lit(sid), pl.col("service"), pl.col("component").fill_null(""))
+        .alias("coefficient_id"))
+    basis = cfg.pollution_price_basis
+    if basis is None and cfg.env_tax_rate_air is None and cfg.env_tax_rate_water is None:
+        return out
+    eq = cset.tables.get("pollution_equivalents")
+    rates = cset.tables.get("pollution_rates")
+    if eq is None or rates is None:
+        raise InputError([Problem("BAD_CONFIG", f"price set '{sid}' has no pollution_equivalents/pollution_rates "
+                                  "tables", column="pollution_price_basis", value=basis or "")])
+    schedules = sorted(set(rates["schedule"].to_list()))
+    if basis is not None and basis not in schedules:
+        raise InputError([Problem("BAD_CONFIG", f"unknown pollution price basis '{basis}'",
+                                  column="pollution_price_basis", value=basis, expected="one of " + ", ".join(schedules))])
+    rate_rows: dict[str, tuple[float, int | None, str]] = {}
+    for medium, user in (("air", cfg.env_tax_rate_air), ("water", cfg.env_tax_rate_water)):
+        if user is not None:  # the province's rate, in force in the accounting year
+            rate_rows[medium] = (float(user), None, f"env_tax_rate_{medium}")
+            continue
+        sched = basis or "tax_2018_min"
+        r = rates.filter((pl.col("schedule") == sched) & (pl.col("medium") == medium))
+        rate_rows[medium] = (float(r["value"][0]), int(r["price_year"][0]) if r["price_year"][0] is not None else None,
+                             f"{sid}:pollution_rates:{sched}/{medium}")
+        if basis is None:
+            ctx.warnings.append(Problem(
+                "STATUTORY_MINIMUM_RATE", f"no {medium} tax rate given: the 环境保护税 statutory minimum "
+                f"({rate_rows[medium][0]} CNY per pollution equivalent) prices {medium} purification; give the "
+                "province's rate", column=f"env_tax_rate_{medium}", expected="the province's rate (Sichuan: air 3.9, water 2.8)"))
+    rows = []
+    for pollutant, kg, _unit in eq.select("pollutant", pl.col("value").cast(pl.Float64), "unit").iter_rows():
+        if pollutant not in _PURIFICATION_COMPONENTS:
+            continue
+        service, component, medium = _PURIFICATION_COMPONENTS[pollutant]
+        rate, year, rid = rate_rows[medium]
+        rows.append((service, component, rate / kg * 1000.0, "CNY/t", year,
+                     f"{rid}|{sid}:pollution_equivalents:{pollutant}"))
+    derived = pl.DataFrame(rows, schema={"service": pl.Utf8, "component": pl.Utf8, "price": pl.Float64,
+                                         "price_unit": pl.Utf8, "price_year": pl.Int32, "coefficient_id": pl.Utf8},
+                           orient="row")
+    return merge_override(out, derived, ["service", "component"])
+
+
+def to_accounting_year(services: pl.DataFrame, index: pl.DataFrame) -> pl.DataFrame:
+    """Every value at the prices of its own accounting year: value × I(year)/I(price_year) (current prices).
+
+    The same index mechanism as constant prices (:func:`gep.account.tables.to_constant_prices`), with the
+    accounting year of each row as its base; price and price_year follow, so quantity × price = value holds.
+    """
+    if not services.height:
+        return services
+    keys = ["region_id"] if "region_id" in index.columns else []
+    idx = index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64))
+    df = (services.join(idx.rename({"index": "_iy"}), on=[*keys, "year"], how="left", maintain_order="left")
+          .join(idx.rename({"year": "price_year", "index": "_ip"}), on=[*keys, "price_year"], how="left",
+                maintain_order="left"))
+    years = sorted(set(df.filter(pl.col("_iy").is_null())["year"].to_list())
+                   | set(df.filter(pl.col("_ip").is_null())["price_year"].drop_nulls().to_list()))
+    if years:
+        raise InputError([Problem("MISSING_VALUE", f"the price index has no value for year {y}, needed to convert "
+                                  "values to the prices of their accounting year", column="year", value=str(y),
+                                  expected=f"a row for year {y}") for y in years])
+    ratio = pl.col("_iy") / pl.col("_ip")
+    return df.with_columns((pl.col("value_cny") * ratio).alias("value_cny"), (pl.col("price") * ratio).alias("price"),
+                           pl.col("year").cast(pl.Int32).alias("price_year")).drop("_iy", "_ip")
 
 
 EQUIVALENT_PRICING = "当量因子法 equivalent factor"
@@ -575,6 +699,12 @@ def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: 
 def run_step(cfg: Config, ctx: Any) -> None:
     """Add the GEP account tables to ``ctx.tables`` (see module docstring)."""
     services = compute_services(cfg, ctx)
+    if cfg.prices_to_accounting_year:
+        if not cfg.price_index:
+            raise InputError([Problem("BAD_CONFIG", "prices_to_accounting_year needs a price index",
+                                      column="price_index", expected="[account] price_index = \"FILE\" (year, index)")])
+        services = to_accounting_year(
+            services, I.read_price_index(ctx.read_input(cfg.price_index, "price index"), cfg.price_index))
     extent = ctx.extent
     check_not_nested(services, extent, cfg, ctx)
     flows = extent_type_flows(cfg, ctx)
