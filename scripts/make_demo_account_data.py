@@ -78,6 +78,25 @@ def socio_table(lc: pl.DataFrame, agg: pl.DataFrame) -> pl.DataFrame:
                     pl.lit("synthetic").alias("data_status"))
 
 
+# Synthetic emissions per resident and year (kg), an invented order of magnitude — not 环境统计 data.
+EMISSION_KG_PER_PERSON = {"二氧化硫": 2.0, "氮氧化物": 4.0, "颗粒物": 2.5, "化学需氧量": 15.0, "氨氮": 1.5, "总磷": 0.2}
+EMISSIONS_SEED = 20260103
+
+
+def emissions_table(socio: pl.DataFrame) -> pl.DataFrame:
+    """Synthetic 环境统计-style emissions (region_id, year, pollutant, amount in t): population × a per-person
+    rate × a county factor (own seed). They cap the demo's air and water purification."""
+    rng = np.random.default_rng(EMISSIONS_SEED)
+    rows = []
+    for pollutant, kg in EMISSION_KG_PER_PERSON.items():
+        f = rng.uniform(0.5, 1.5, socio.height)
+        rows.append(socio.select("region_id", "year", pl.lit(pollutant).alias("污染物"),
+                                 (pl.col("population") * kg * pl.Series(f) / 1000.0).round(2).alias("排放量"),
+                                 pl.lit("t").alias("单位")))
+    return (pl.concat(rows).with_columns(pl.lit("synthetic").alias("data_status"))
+            .sort(["region_id", "year"], maintain_order=True))
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     lc = pl.read_csv(DEMO / "sichuan_landcover_synthetic.csv", schema_overrides={"region_id": pl.Utf8})
@@ -142,6 +161,7 @@ def main() -> None:
     # population (people) and GDP (万元): synthetic county shares scaled to the province's published totals
     socio = socio_table(lc, agg)
     socio.write_csv(OUT / "sichuan_population_gdp_synthetic.csv")
+    emissions_table(socio).write_csv(OUT / "sichuan_emissions_synthetic.csv")
     # price index (synthetic, CPI-like, 2010 = 100)
     pl.DataFrame(
         {"year": [2010, 2015, 2020, 2025], "index": [100.0, 114.1, 127.7, 133.5],

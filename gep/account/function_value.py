@@ -300,7 +300,7 @@ def cap_purification(services: pl.DataFrame, emissions: pl.DataFrame | None) -> 
     ``emissions``: region_id, year, service, component, emissions_t, source_row, source_file
     (:func:`gep.account.inputs.read_emissions`); None means no table. For every (region, year, service,
     component) the capacity rows of all ecosystem types are scaled by min(1, E / capacity), so quantity,
-    value and quantity × price = value keep holding; each capped row cites the emission row
+    value and quantity × price = value keep holding; each row whose cap binds cites the emission row
     (``…|emissions:<file>:row N``). Capacity rows without an emission row are removed: a per-area capacity
     alone is not a purification amount. Returns (services, not_computed) where ``not_computed`` lists
     region_id, year, service, component, capacity_t of the removed groups.
@@ -333,7 +333,9 @@ def cap_purification(services: pl.DataFrame, emissions: pl.DataFrame | None) -> 
     capped = part.join(factor.select(*keys, "_f", "_eid"), on=keys, how="inner").with_columns(
         (pl.col("quantity") * pl.col("_f")).alias("quantity"),
         (pl.col("value_cny") * pl.col("_f")).alias("value_cny"),
-        pl.format("{}|{}", cid, pl.col("_eid")).alias("coefficient_id"),
+        # the emission row is cited where it decided the value (the cap binds); elsewhere the capacity did
+        pl.when(pl.col("_f") < 1.0).then(pl.format("{}|{}", cid, pl.col("_eid"))).otherwise(cid)
+        .alias("coefficient_id"),
     )
     out = pl.concat([rest, capped.select(services.columns)], how="vertical_relaxed")
     return conform_services(out), missing.select(empty.columns).sort(keys)

@@ -306,9 +306,10 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
     ``every_row``: a coefficient that multiplies rows without a price part (equivalent factor: the
     standard value D, rows ``set:equivalents:k/f``); ``method`` labels the outputs.
     """
-    keys = ["region_id", "year", "service", "component", "ecosystem_type", "coefficient_id"]
-    a = point_services.select(keys)
-    b = unit_services.select(keys)
+    keys = ["region_id", "year", "service", "component", "ecosystem_type"]
+    two = pl.col("coefficient_id").str.split("|").list.head(2).list.join("|")  # rate|price, without an emission cap
+    a = point_services.select(*keys, two)
+    b = unit_services.select(*keys, two)
     if not a.equals(b):
         raise GepError("function-value rows differ between the point and unit runs of the engine (gep.tuning bug)")
     ids = point_services.select(
@@ -330,6 +331,7 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
         pl.col("_rate").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c1"),
         pl.col("_price").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c2"),
     )
+    parts = _emission_capped_base(parts, point_services, coefs, const)
     totals = point_services.group_by("region_id", pl.col("year").cast(pl.Int32)).agg(pl.col("value_cny").sum())
     rows = totals.select("region_id", "year").sort(["region_id", "year"])
     outputs = sorted(set(point_services["service"].to_list()))
@@ -358,6 +360,33 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
         driver_output=slots.select(pl.col("service").replace_strict(_index(outputs), return_dtype=pl.Int64))
         .to_series().to_numpy(),
     )
+
+
+def _emission_capped_base(parts: pl.DataFrame, point: pl.DataFrame, coefs: pl.DataFrame, const: int) -> pl.DataFrame:
+    """Bases of the purification rows, which gep.account caps at the emissions (min(capacity × area, emissions)).
+
+    The cap makes them piecewise linear, so their base comes from the point run, not the unit run: where the
+    cap binds (the id cites ``emissions:…``) value = emissions × price, so the rate is held fixed and
+    base = value / price; elsewhere base = value / (rate × price). Draws are linear around the point: a rate
+    draw does not move a binding row, and may take a non-binding row above its cap (approximation).
+    """
+    from gep.account.function_value import PURIFICATION_SERVICES
+
+    purif = pl.col("service").is_in(PURIFICATION_SERVICES)
+    if not parts.filter(purif).height:
+        return parts
+    x = np.append(coefs["value"].to_numpy().astype(np.float64), 1.0)  # index const = fixed (1)
+    binding = point["coefficient_id"].cast(pl.Utf8).str.contains("|emissions:", literal=True).to_numpy()
+    value = point["value_cny"].to_numpy().astype(np.float64)
+    df = parts.with_columns(pl.Series("_bind", binding), pl.Series("_v", value))
+    c1 = df["c1"].to_numpy()
+    c2 = df["c2"].to_numpy()
+    is_p = df.select(purif.alias("p"))["p"].to_numpy()
+    rate = np.where(binding, 1.0, x[c1])
+    denom = rate * x[c2]
+    base = np.where(is_p, np.divide(value, denom, out=np.zeros_like(value), where=denom != 0), df["base"].to_numpy())
+    new_c1 = np.where(is_p & binding, const, c1)
+    return df.with_columns(pl.Series("base", base), pl.Series("c1", new_c1.astype(np.int64))).drop("_bind", "_v")
 
 
 def function_value_parameters(
