@@ -24,7 +24,7 @@ from gep.cli.common import command_line
 @click.option("--grain", type=click.Path(dir_okay=False), default=None,
               help="Grain statistics to derive the standard value (crop, sown area, yield, price or net profit).")
 @click.option("--grain-rule", type=click.Choice(["one-seventh", "net-profit"]), default="one-seventh", show_default=True,
-              help="1/7 of grain output value (Xie 2008) or sown-area-weighted net profit (Xie 2015).")
+              help="1/7 of grain output value (Xie 2003/2008) or sown-area-weighted net profit (Xie 2015).")
 @click.option("--adjustments", type=click.Path(dir_okay=False), default=None,
               help="Regional adjustment ratios (region_id, factor npp|precipitation|soil, ratio).")
 @click.option("--quantities", multiple=True, type=click.Path(dir_okay=False),

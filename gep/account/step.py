@@ -80,7 +80,7 @@ class Config(BaseModel):
     standard_value_price_year: int | None = Field(None, description="price year of `standard_value`")
     grain: str | None = Field(None, description="grain statistics table to derive the standard value")
     grain_rule: Literal["one_seventh", "net_profit"] = Field(
-        "one_seventh", description="1/7 of grain output value (Xie 2008) or weighted grain net profit (Xie 2015)"
+        "one_seventh", description="1/7 of grain output value (Xie 2003/2008) or weighted grain net profit (Xie 2015)"
     )
     adjustments: str | None = Field(None, description="regional adjustment ratios table (npp, precipitation, soil)")
     quantities: list[str] = Field(default_factory=list, description="county quantities tables (功能量)")
