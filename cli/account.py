@@ -30,17 +30,31 @@ from gep.pipeline import execute
 @click.option("--grain", type=click.Path(dir_okay=False), default=None,
               help="Grain statistics to derive the standard value (crop, sown area, yield, price or net profit).")
 @click.option("--grain-rule", type=click.Choice(["one-seventh", "net-profit"]), default="one-seventh", show_default=True,
-              help="1/7 of grain output value (Xie 2008) or sown-area-weighted net profit (Xie 2015).")
+              help="1/7 of grain output value (Xie 2003/2008) or sown-area-weighted net profit (Xie 2015).")
 @click.option("--adjustments", type=click.Path(dir_okay=False), default=None,
               help="Regional adjustment ratios (region_id, factor npp|precipitation|soil, ratio).")
 @click.option("--quantities", multiple=True, type=click.Path(dir_okay=False),
               help="Quantities table(s): region_id, year, service, component, quantity, unit.")
-@click.option("--prices", type=click.Path(dir_okay=False), default=None,
-              help="Prices table: service, component, price, unit (CNY/<unit> or 元/<unit>).")
+@click.option("--prices", default=None,
+              help="Prices table (service, component, price, unit in CNY/<unit> or 元/<unit>), or a price set: "
+                   "prices_cn (LY/T 1721-2008 and pollution-equivalent prices, each with its price year).")
+@click.option("--pollution-price-basis", default=None,
+              help="With a price set: schedule for the purification prices (fee_2003, tax_2018_min, tax_2018_max, "
+                   "tax_2018_sichuan).")
+@click.option("--env-tax-rate-air", type=float, default=None,
+              help="The province's 环境保护税 rate for air pollutants, CNY per pollution equivalent (1.2-12).")
+@click.option("--env-tax-rate-water", type=float, default=None,
+              help="The province's 环境保护税 rate for water pollutants, CNY per pollution equivalent (1.4-14).")
+@click.option("--prices-to-accounting-year", is_flag=True, default=False,
+              help="Convert every value from its price year to the prices of its accounting year (needs --price-index).")
 @click.option("--statistics", multiple=True, type=click.Path(dir_okay=False),
               help="Statistics table(s) of direct values: region_id, year, service, component, value, unit (元/万元/亿元).")
 @click.option("--rates", type=click.Path(dir_okay=False), default=None,
               help="Per-area rates (ecosystem_type, service, component, rate, unit such as t/hm2; optional region_id).")
+@click.option("--emissions", multiple=True, type=click.Path(dir_okay=False),
+              help="Pollutant emissions (环境统计): region_id, year, pollutant (so2 nox dust cod nh3n tp), amount, unit. "
+                   "Air and water purification = min(capacity × area, emissions); without them those services are "
+                   "not computed from per-area rates (warning PURIFICATION_NOT_COMPUTED).")
 @click.option("--imported", multiple=True, type=click.Path(dir_okay=False),
               help="Imported ecosystem products deducted from function-value GEP (GB/T 46869-2025): region_id, year, "
                    "service, component, value (元/万元/亿元) or quantity, unit.")
@@ -63,8 +77,10 @@ from gep.pipeline import execute
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
 def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
-            adjustments: str | None, quantities: tuple[str, ...], prices: str | None, statistics: tuple[str, ...],
-            rates: str | None, imported: tuple[str, ...], transitions: str | None,
+            adjustments: str | None, quantities: tuple[str, ...], prices: str | None,
+            pollution_price_basis: str | None, env_tax_rate_air: float | None, env_tax_rate_water: float | None,
+            prices_to_accounting_year: bool, statistics: tuple[str, ...],
+            rates: str | None, emissions: tuple[str, ...], imported: tuple[str, ...], transitions: str | None,
             equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
             regions: str | None, synthetic: bool, out: str) -> None:
     """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
@@ -99,7 +115,12 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         quantities=list(quantities),
         statistics=list(statistics),
         prices=prices,
+        pollution_price_basis=pollution_price_basis,
+        env_tax_rate_air=env_tax_rate_air,
+        env_tax_rate_water=env_tax_rate_water,
+        prices_to_accounting_year=prices_to_accounting_year,
         rates=rates,
+        emissions=list(emissions),
         imported=list(imported),
         transitions=transitions,
         equivalent_overrides=equivalent_overrides,

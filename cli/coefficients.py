@@ -117,7 +117,7 @@ def coefficients() -> None:
     """Coefficient sets (系数集) and land-cover crosswalks (地类对照表).
 
     Built-in sets: xie2015 (谢高地 2015, 14 types × 11 services, 3406.5 元/hm² at 2010
-    prices), xie2008, a function-value set and a carbon set. Every row carries value, unit,
+    prices), xie2003, xie2008, a function-value set and a carbon set. Every row carries value, unit,
     price year, source and verification (verified / secondary / unverified).
     """
 

@@ -6,20 +6,34 @@ usage error (the message names the file, row and column to fix).
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from types import ModuleType
 
 import click
+from gep.cli import (
+    account,
+    carbon,
+    coefficients,
+    compensate,
+    demo,
+    regions,
+    report,
+    run,
+    tuning,
+    validate,
+)
+from gep.cli.common import command_line
 
 from gep import __version__
-from gep.cli import account, carbon, coefficients, compensate, demo, regions, report, run, tuning, validate
 from gep.errors import InputError
 from gep.pipeline import LAST_RUN_WARNINGS
 
 
-
 class GepGroup(click.Group):
-    """Prints input problems for people, not tracebacks, and exits 2."""
+    """Prints input problems for people, not tracebacks, and exits 2; an unexpected exception (a bug) prints a
+    short located bug report ("gep: internal error … please report …") and exits 1."""
 
     def invoke(self, ctx: click.Context) -> object:
 
@@ -34,8 +48,35 @@ class GepGroup(click.Group):
             for p in exc.problems:
                 click.echo("  - " + p.render(), err=True)
             ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: a short located report instead of a traceback
+            _echo_internal_error(exc)
+            ctx.exit(1)
         finally:
             LAST_RUN_WARNINGS.reset(token)
+
+
+def _echo_internal_error(exc: BaseException) -> None:
+    """A short bug report for an unexpected exception: command, exception type and message, where it was raised.
+
+    Set GEP_DEBUG=1 to see the full traceback.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/gep/" in f.filename.replace("\\", "/") or "/cli/" in f.filename.replace("\\", "/")
+            or "/coefficients/" in f.filename.replace("\\", "/") or "/reports/" in f.filename.replace("\\", "/")
+            or "/regions/" in f.filename.replace("\\", "/")]
+    where = (ours or frames or [None])[-1]
+    loc = f"{where.filename}:{where.lineno} in {where.name}" if where is not None else "unknown location"
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    click.echo(f"gep: internal error (a bug in gep {__version__}, not in your inputs); nothing was written.", err=True)
+    click.echo(f"  command:   {command_line()}", err=True)
+    click.echo(f"  error:     {type(exc).__name__}: {msg[:500]}", err=True)
+    click.echo(f"  raised at: {loc}", err=True)
+    click.echo("  please report this, with the command and the lines above, to the gep maintainers "
+               "(set GEP_DEBUG=1 for the full traceback)", err=True)
+    if os.environ.get("GEP_DEBUG"):
+        traceback.print_exception(exc)
 
 
 def _echo_warnings(warnings: list | None, limit: int = 10) -> None:

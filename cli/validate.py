@@ -27,6 +27,7 @@ Kinds (--kind, default auto):
   grain                grain statistics for the standard equivalent value
   adjustments          regional ratios npp / precipitation / soil
   price-index          price index by year
+  emissions            pollutant emissions (环境统计) capping purification
   socio                population and GDP
   carbon-pools         InVEST carbon pool table (lucode, c_above ... c_dead, t C/ha)
   carbon-rates, forest-inventory, grassland-management   carbon step tables

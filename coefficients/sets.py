@@ -795,11 +795,12 @@ def diff_sets(a: CoefficientSet, b: CoefficientSet) -> pl.DataFrame:
 def equivalents_by_type(cset: CoefficientSet, table: str = "equivalents") -> pl.DataFrame:
     """The table keyed by the 14 Xie 2015 ``ecosystem_type`` names, through the set's ``type_map`` if it has one.
 
-    For a set with its own vocabulary (``xie2008``: 森林 草地 农田 湿地 水域 荒漠), each
+    For a set with its own vocabulary (``xie2003``, ``xie2008``: 森林 草地 农田 湿地 水域 荒漠), each
     type gets Σ weight × group value over its type_map rows (weights sum to 1), and the
     worst verification of the type_map row and the group row. Sets keyed by
     ``ecosystem_type`` are returned unchanged. Columns: ecosystem_type, the other
-    keys, value, unit, price_year, source, verification (+ ecosystem_group when mapped).
+    keys, value, unit, price_year, source, verification (+ ecosystem_group, and the descriptive
+    ``category`` and ``service_zh`` of the group rows, when mapped).
     """
     t = cset.table(table)
     tm_name = cset.manifest.type_map
@@ -825,5 +826,6 @@ def equivalents_by_type(cset: CoefficientSet, table: str = "equivalents") -> pl.
             pl.col("source").unique(maintain_order=True).str.join("; ").alias("source"),
             pl.col("_v").max().replace_strict(inv, return_dtype=pl.Utf8).alias("verification"),
             pl.col(group_key).unique(maintain_order=True).str.join("+").alias(group_key),
+            *[pl.col(c).first() for c in ("category", "service_zh") if c in t.columns and c not in other],
         )
     )

@@ -11,10 +11,10 @@ repeats the run exactly.
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 import math
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

@@ -144,6 +144,10 @@ def coefficient_rows_table(set_id: str, version: str, table_name: str, table: pl
         col("low", pl.Float64).alias("low"),
         col("high", pl.Float64).alias("high"),
         col("distribution", pl.Utf8).alias("distribution"),
+        # declared fields a reader needs next to the value (e.g. soil_depth_cm of c_soil: 0-30 or 0-100 cm)
+        pl.concat_str([pl.lit("soil depth "), col("soil_depth_cm", pl.Utf8), pl.lit(" cm")])
+        .alias("soil_depth") if "soil_depth_cm" in table.columns else pl.lit(None, pl.Utf8).alias("soil_depth"),
+        col("note", pl.Utf8).alias("note"),
     )
 
 

@@ -275,6 +275,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "recreation": ("休闲旅游", "Recreation and tourism"),
     "tourism": ("休闲旅游", "Recreation and tourism"),
     "landscape_value": ("景观价值", "Landscape value"),
+    # services of the Xie 2003 / 2008 tables (sets xie2003, xie2008)
+    "waste_treatment": ("废物处理", "Waste treatment"),
+    "soil_formation_protection": ("土壤形成与保护", "Soil formation and protection"),
+    "biodiversity_protection": ("生物多样性保护", "Biodiversity protection"),
+    "recreation_culture": ("娱乐文化", "Recreation and culture"),
     # carbon pools
     "above": ("地上生物量", "Above-ground biomass"),
     "below": ("地下生物量", "Below-ground biomass"),

@@ -6,7 +6,9 @@ None of these numbers is an official statistic; every file name says
 
 Sizes follow the synthetic land cover (gep/demo_data/sichuan_landcover_synthetic.csv):
 provisioning output values scale with cropland, forest and grassland area;
-water use and hydropower scale with county area; tourism revenue is random.
+water use and hydropower scale with county area; tourism revenue is random. Population and GDP
+(socio table) are synthetic county shares scaled so that the provincial sums equal Sichuan's published
+2020 totals (census 83.67 million people; GDP 4.86 万亿元); see :func:`socio_table`.
 
 Run: python scripts/make_demo_account_data.py
 """
@@ -23,6 +25,75 @@ DEMO = ROOT / "gep" / "demo_data"
 OUT = DEMO / "account"
 SEED = 20260101
 YEARS = [2015, 2020, 2025]
+
+
+# Provincial totals the synthetic county figures are scaled to. 2020: 第七次全国人口普查 (Sichuan resident
+# population 83,674,866) and 四川省 2020 年国民经济和社会发展统计公报 (GDP 48,598.8 亿元). The published sources we checked # give no population or GDP for 2015 or 2025, so those years keep the 2020
+# population and the synthetic GDP growth of the demo (4 % of the 2015 level per year); they are not anchored.
+PROVINCE_POPULATION_2020 = 83_674_866
+PROVINCE_GDP_2020_WAN = 48_598.8 * 1e4  # 亿元 → 万元
+GDP_GROWTH = {2015: 1.00, 2020: 1.20, 2025: 1.40}  # synthetic, relative to 2015 (= the demo's factor g)
+SOCIO_SEED = 20260102
+
+
+def socio_table(lc: pl.DataFrame, agg: pl.DataFrame) -> pl.DataFrame:
+    """Synthetic county population and GDP whose provincial sums equal the published 2020 totals.
+
+    County shares: population ∝ (cropland + 8 × built-up land) × a county factor (people live where farmland
+    and settlements are, not where the mountains are); GDP per person ∝ (1 + 4 × built-up share of the
+    county's farmland and settlements) × a county factor. One factor per county (not per year), so a county
+    keeps its size across years. Sums per year: population = 83,674,866; GDP = 48,598.8 亿元 × growth/1.2.
+    Own random stream (seed 20260102), so the other demo tables are unchanged.
+    """
+    built = {"城镇村及工矿用地"}
+    crop = {"水田", "旱地", "水浇地"}
+    w = (lc.group_by(["region_id", "year"])
+         .agg(pl.col("area_ha").filter(pl.col("class").is_in(crop)).sum().alias("c"),
+              pl.col("area_ha").filter(pl.col("class").is_in(built)).sum().alias("b"))
+         .sort(["region_id", "year"]))
+    counties = w["region_id"].unique().sort()
+    rng = np.random.default_rng(SOCIO_SEED)
+    factors = pl.DataFrame({"region_id": counties,
+                            "u_p": rng.uniform(0.7, 1.3, counties.len()),
+                            "u_g": rng.uniform(0.7, 1.3, counties.len())})
+    w = w.join(factors, on="region_id").with_columns(
+        ((pl.col("c") + 8.0 * pl.col("b")) * pl.col("u_p")).alias("wp"),
+    ).with_columns(
+        (pl.col("wp") * (1.0 + 4.0 * pl.col("b") / (pl.col("b") + pl.col("c"))) * pl.col("u_g")).alias("wg"),
+        pl.col("year").replace_strict(GDP_GROWTH, return_dtype=pl.Float64).alias("growth"),
+    )
+    # whole people by largest remainder, so each year sums to the census total exactly
+    w = w.with_columns((pl.col("wp") / pl.col("wp").sum().over("year") * PROVINCE_POPULATION_2020).alias("_p"))
+    w = w.with_columns(pl.col("_p").floor().alias("_f"), (pl.col("_p") - pl.col("_p").floor()).alias("_r"))
+    w = w.with_columns((PROVINCE_POPULATION_2020 - pl.col("_f").sum().over("year")).alias("_left"),
+                       pl.col("_r").rank("ordinal", descending=True).over("year").alias("_rank"))
+    w = w.with_columns(
+        (pl.col("_f") + (pl.col("_rank") <= pl.col("_left")).cast(pl.Float64)).alias("population"),
+        (pl.col("wg") / pl.col("wg").sum().over("year") * PROVINCE_GDP_2020_WAN * pl.col("growth") / 1.2)
+        .round(1).alias("GDP(万元)"),
+    )
+    assert agg.select("region_id", "year").equals(w.select("region_id", "year"))
+    return w.select("region_id", "year", pl.col("population").cast(pl.Int64), "GDP(万元)",
+                    pl.lit("synthetic").alias("data_status"))
+
+
+# Synthetic emissions per resident and year (kg), an invented order of magnitude — not 环境统计 data.
+EMISSION_KG_PER_PERSON = {"二氧化硫": 2.0, "氮氧化物": 4.0, "颗粒物": 2.5, "化学需氧量": 15.0, "氨氮": 1.5, "总磷": 0.2}
+EMISSIONS_SEED = 20260103
+
+
+def emissions_table(socio: pl.DataFrame) -> pl.DataFrame:
+    """Synthetic 环境统计-style emissions (region_id, year, pollutant, amount in t): population × a per-person
+    rate × a county factor (own seed). They cap the demo's air and water purification."""
+    rng = np.random.default_rng(EMISSIONS_SEED)
+    rows = []
+    for pollutant, kg in EMISSION_KG_PER_PERSON.items():
+        f = rng.uniform(0.5, 1.5, socio.height)
+        rows.append(socio.select("region_id", "year", pl.lit(pollutant).alias("污染物"),
+                                 (pl.col("population") * kg * pl.Series(f) / 1000.0).round(2).alias("排放量"),
+                                 pl.lit("t").alias("单位")))
+    return (pl.concat(rows).with_columns(pl.lit("synthetic").alias("data_status"))
+            .sort(["region_id", "year"], maintain_order=True))
 
 
 def main() -> None:
@@ -86,13 +157,10 @@ def main() -> None:
         ]
     ).with_columns(pl.lit("synthetic").alias("data_status")).sort(["region_id", "year", "service", "component"])
     q.write_csv(OUT / "sichuan_account_quantities_synthetic.csv")
-    # population (people) and GDP (万元)
-    socio = agg.select(
-        "region_id", "year", pl.col("pop").cast(pl.Int64).alias("population"),
-        (pl.col("pop") * 5.0 * pl.col("g") * pl.col("u_agri")).round(1).alias("GDP(万元)"),
-        pl.lit("synthetic").alias("data_status"),
-    )
+    # population (people) and GDP (万元): synthetic county shares scaled to the province's published totals
+    socio = socio_table(lc, agg)
     socio.write_csv(OUT / "sichuan_population_gdp_synthetic.csv")
+    emissions_table(socio).write_csv(OUT / "sichuan_emissions_synthetic.csv")
     # price index (synthetic, CPI-like, 2010 = 100)
     pl.DataFrame(
         {"year": [2010, 2015, 2020, 2025], "index": [100.0, 114.1, 127.7, 133.5],

@@ -112,7 +112,6 @@ def test_adjustment_factors_by_service_group() -> None:
     assert v["hydrological_regulation"] == pytest.approx(100 * 4.74 * 0.5 * 1000)  # 237 000
 
 
-@pytest.mark.skipif(not XIE2015.exists(), reason="xie2015 set not built")
 def test_published_yinchuan_grassland_and_water_coefficients() -> None:
     """王波 & 杨太保 (Yinchuan ESV 1980–2018, ChinaXiv 202104.00050) print, in 100 元/hm² at 3406.5 元
     per equivalent, 草地 = mean(草原, 草甸) and 水体 = mean(水系, 湿地) (Xie 2015 rows, docs/formulas.md EF1):
@@ -133,7 +132,6 @@ def test_published_yinchuan_grassland_and_water_coefficients() -> None:
     assert got[("水体", "hydrological_regulation")] == 2154.100
 
 
-@pytest.mark.skipif(not XIE2015.exists(), reason="xie2015 set not built")
 def test_xie2015_all_service_value_per_hm2() -> None:
     """Σ equivalents × 3406.50 元 per hm² (row sums of 谢高地 et al. 2015, 自然资源学报 30(8):1243-1254): 水系 427 890.47, 湿地 177 206.13,
     阔叶 78 179.18, 水田 13 251.28 (the paddy sum includes its negative water supply)."""
@@ -182,7 +180,6 @@ def _sig3(x: float) -> float:
     return float(f"{x:.3g}")
 
 
-@pytest.mark.skipif(not XIE2015.exists(), reason="xie2015 set not built")
 def test_published_beibu_gulf_1999_2006_2014() -> None:
     """罗盛锋 & 闫文德 2018 (北部湾, 生态学报 38(9):3248-3259): from the printed areas (表3) and Xie 2015
     equivalents at 3406.5 元/hm², reproduce every value of 表7 (by ecosystem: e.g. 农田 1999 =

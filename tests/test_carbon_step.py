@@ -80,7 +80,6 @@ def test_config_rejects_bad_rates() -> None:
         Config(price_per_tc=1.0, price_per_tco2=1.0)
 
 
-@pytest.mark.skipif(not (ROOT / "coefficients/crosswalks/tnls.csv").exists(), reason="tnls crosswalk not present")
 def test_demo_fragment_runs_and_balances() -> None:
     from gep.extent import build_extent
     from gep.loaders import load_landcover
@@ -108,7 +107,6 @@ def test_demo_fragment_runs_and_balances() -> None:
 
 
 def test_gep_quantities_are_readable_by_the_account(case: Path) -> None:
-    pytest.importorskip("gep.account.inputs")
     from gep.account.inputs import read_quantities
 
     assert _run(case, "q", "--price-per-tc", "100").exit_code == 0
@@ -174,7 +172,7 @@ def test_forest_row_without_growth_is_rejected(case: Path) -> None:
 
 
 def test_gep_link_replaces_the_account_rate_estimate_no_double_count() -> None:
-    fv_mod = pytest.importorskip("gep.account.function_value")
+    import gep.account.function_value as fv_mod
     from gep.coefficients import load_set
 
     from gep.account.step import fv_parameters
@@ -189,12 +187,51 @@ def test_gep_link_replaces_the_account_rate_estimate_no_double_count() -> None:
     ind, prices, rates = fv_parameters(load_set("function_value_cn"))
     alone = fv_mod.function_value_services(ind, prices, extent=ext, rates=rates)
     linked = fv_mod.function_value_services(ind, prices, extent=ext, rates=rates, quantities=res.quantities)
-    carbon = pl.col("service") == "carbon_sequestration"
-    assert alone.filter(carbon).height > 0  # the account has its own rate-based estimate ...
-    # ... which the carbon quantities replace: 11 t C/yr × 44/12 = 40.333 t CO2, counted once
+    carbon = pl.col("service").is_in(["carbon_sequestration", "oxygen_release"])
+    # the function-value set carries no carbon (or CO2-derived oxygen) rates of its own: carbon is counted
+    # from one place, the carbon step (issue 14, item 4; the old rates were 2.5–3× those of carbon_default)
+    assert alone.filter(carbon).height == 0
+    assert rates.filter(carbon).height == 0
+    # the carbon quantities: 11 t C/yr × 44/12 = 40.333 t CO2, counted once
     assert linked.filter(carbon)["quantity"].sum() == pytest.approx(11 * 44 / 12, rel=1e-12)
     # other services are untouched
     assert linked.filter(~carbon)["value_cny"].sum() == pytest.approx(alone.filter(~carbon)["value_cny"].sum())
+
+
+def test_carbon_and_account_paths_give_the_same_tonnes(tmp_path: Path) -> None:
+    """`gep carbon` alone and `gep run` with [carbon] + [account]: the GEP 固碳 quantity equals the carbon step's tonnes."""
+    d = tmp_path / "碳"
+    d.mkdir()
+    (d / "lc.csv").write_text("region_id,year,class,area_ha\n510104,2020,乔木林地,100\n510104,2020,天然牧草地,40\n"
+                              "510104,2020,沼泽地,10\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["carbon", "--landcover", str(d / "lc.csv"), "--crosswalk", "tnls",
+                                    "--method", "gain-loss", "--price-per-tco2", "60", "--out", str(d / "c")])
+    assert res.exit_code == 0, res.output
+    flux = pl.read_csv(d / "c/tables/carbon_flux.csv")
+    tonnes_carbon = flux.filter(pl.col("year_to") == 2020)["co2e_t"].sum()
+    # carbon_default rates: 针阔混交 (乔木林地) and 草甸 (天然牧草地), 湿地 (沼泽地), in t C/ha/yr × 44/12
+    rates = dict(pl.read_csv(ROOT / "coefficients/sets/carbon_default/rates.csv").select(
+        "ecosystem_type", "value").iter_rows())
+    by_hand = (100 * rates["针阔混交"] + 40 * rates["草甸"] + 10 * rates["湿地"]) * 44 / 12
+    assert tonnes_carbon == pytest.approx(by_hand, rel=1e-12)
+    (d / "run.toml").write_text(
+        '[run]\ntitle = "carbon once"\nreport = false\n[inputs]\nlandcover = ["lc.csv"]\ncrosswalk = "tnls"\n'
+        '[carbon]\nmethod = "gain-loss"\nprice_per_tco2 = 60.0\n[account]\nmethods = ["function_value"]\n',
+        encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(d / "run.toml"), "--out", str(d / "r")])
+    assert res.exit_code == 0, res.output
+    services = pl.read_csv(d / "r/tables/services.csv")
+    tonnes_account = services.filter(pl.col("service") == "carbon_sequestration")["quantity"].sum()
+    assert tonnes_account == pytest.approx(tonnes_carbon, rel=1e-12)
+    # oxygen follows the same carbon: O2 = CO2 × 1.2/1.63 (photosynthesis stoichiometry)
+    o2 = services.filter(pl.col("service") == "oxygen_release")["quantity"].sum()
+    assert o2 == pytest.approx(tonnes_carbon * 1.2 / 1.63, rel=1e-12)
+    # without the carbon step the account says so instead of estimating carbon on its own
+    res = CliRunner().invoke(main, ["account", "--landcover", str(d / "lc.csv"), "--crosswalk", "tnls",
+                                    "--method", "function-value", "--out", str(d / "a")])
+    assert res.exit_code == 0 and "CARBON_NOT_COMPUTED" in res.output
+    assert pl.read_csv(d / "a/tables/services.csv").filter(
+        pl.col("service") == "carbon_sequestration").height == 0
 
 
 def test_problems_of_every_input_file_are_reported_together(case: Path) -> None:
@@ -222,3 +259,26 @@ def test_price_year_other_than_the_base_year_is_warned() -> None:
     run_step(Config(method="gain-loss"), ctx2)  # the base year has a CEA price: 68.15, no warning
     par2 = dict(ctx2.tables["carbon_parameters"].select("parameter", "value").iter_rows())
     assert par2["price_per_t_co2"] == pytest.approx(68.15) and "PRICE_YEAR_DIFFERS" not in [w.code for w in ctx2.warnings]
+
+
+def test_soil_depth_declared_wetland_flagged_and_ch4_assumption_warned(tmp_path: Path) -> None:
+    pools = pl.read_csv(ROOT / "coefficients/sets/carbon_default/pools.csv", infer_schema_length=0)
+    soil = pools.filter(pl.col("pool") == "c_soil")
+    assert set(soil["soil_depth_cm"].to_list()) == {"0-100"}  # carbon.md: national density datasets, 0–100 cm
+    assert pools.filter(pl.col("pool") != "c_soil")["soil_depth_cm"].null_count() == pools.height - soil.height
+    soc_ref = pl.read_csv(ROOT / "coefficients/sets/carbon_default/grassland_soc_ref.csv", infer_schema_length=0)
+    assert set(soc_ref["soil_depth_cm"].to_list()) == {"0-30"}  # IPCC Tier 1 SOC_REF (carbon.md §1.3)
+    wet = pools.filter(pl.col("ecosystem_type") == "湿地")
+    assert all("Xu et al. 2018" in n and "≈3×" in n for n in wet["note"].to_list())
+    assert set(wet["verification"].to_list()) == {"unverified"}
+    d = tmp_path / "湿地"
+    d.mkdir()
+    (d / "lc.csv").write_text("region_id,year,class,area_ha\n510104,2020,沼泽地,10\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["carbon", "--landcover", str(d / "lc.csv"), "--crosswalk", "tnls", "--method",
+                                    "gain-loss", "--wetland-ch4-ef", "rewetted_temperate_nutrient_poor",
+                                    "--price-per-tco2", "60", "--out", str(d / "o")])
+    assert res.exit_code == 0, res.output
+    assert "CH4_FACTOR_ASSUMPTION" in res.output and "modelling assumption" in res.output
+    used = pl.read_csv(d / "o/tables/coefficients_used.csv", infer_schema_length=0)
+    c_soil = used.filter((pl.col("table") == "pools") & pl.col("key").str.ends_with("c_soil"))
+    assert set(c_soil["soil_depth"].to_list()) == {"soil depth 0-100 cm"}

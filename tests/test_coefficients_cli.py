@@ -54,8 +54,8 @@ def test_show_unknown_set_exits_2() -> None:
 
 
 def test_validate_good_and_bad(tmp_path: Path) -> None:
-    code, out, _ = _run(["validate", "xie2015", "xie2008", "tnls", "worldcover"])
-    assert code == 0 and out.count("OK") == 4
+    code, out, _ = _run(["validate", "xie2015", "xie2003", "xie2008", "tnls", "worldcover"])
+    assert code == 0 and out.count("OK") == 5
     bad = tmp_path / "坏 表.csv"
     bad.write_text("ecosystem_type,service,value,unit,source,verification\n"
                    "旱地,food_production,abc,equivalent,s,secondary\n"

@@ -1,4 +1,4 @@
-"""Built-in coefficient sets (xie2015, xie2008, and the function-value and carbon sets) and the set loader/validator."""
+"""Built-in coefficient sets (xie2015, xie2003, xie2008, and the function-value and carbon sets) and the set loader/validator."""
 
 from __future__ import annotations
 
@@ -34,8 +34,13 @@ XIE15_ROW_SUMS = {
 }
 WARNING_ROWS = {"针叶", "草原", "草甸", "冰川积雪"}  # unverified rows (coefficients/sets/xie2015/equivalents.csv)
 
-# Xie 2008 set Σ per ecosystem group (= column sums of 谢高地 et al. 2003, 自然资源学报 18(2):189-196).
-XIE08_SUMS = {"森林": 21.85, "草地": 7.24, "农田": 6.91, "湿地": 62.71, "水域": 45.97, "荒漠": 0.42}
+# Xie 2003 Σ per ecosystem group, and the 2003 paper's per-hectare values at 884.9 元/hm².
+XIE03_SUMS = {"森林": 21.85, "草地": 7.24, "农田": 6.91, "湿地": 62.71, "水域": 45.97, "荒漠": 0.42}
+XIE03_PER_HM2 = {"森林": 19334.0, "草地": 6406.5, "农田": 6114.3, "湿地": 55489.0, "水域": 40676.4, "荒漠": 371.4}
+# Xie 2008 Σ per group and the paper's 2007 per-hectare totals at 449.1 元/hm².
+XIE08_SUMS = {"森林": 28.12, "草地": 11.67, "农田": 7.90, "湿地": 54.77, "水域": 45.35, "荒漠": 1.39}
+XIE08_PER_HM2 = {"森林": 12628.69, "草地": 5241.00, "农田": 3547.89, "湿地": 24597.21, "水域": 20366.69,
+                 "荒漠": 624.25}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +53,13 @@ def xie08() -> CoefficientSet:
     return load_set("xie2008")
 
 
+@pytest.fixture(scope="module")
+def xie03() -> CoefficientSet:
+    return load_set("xie2003")
+
+
 def test_builtin_sets_present() -> None:
-    assert {"xie2015", "xie2008"} <= set(list_sets())
+    assert {"xie2015", "xie2003", "xie2008"} <= set(list_sets())
     assert any(s.startswith("function_value") for s in list_sets())
     assert any(s.startswith("carbon") for s in list_sets())
 
@@ -120,21 +130,57 @@ def test_steppe_meadow_pair_mean_reproduces_yinchuan_columns(xie15: CoefficientS
         assert (wide["水系"][svc] + wide["湿地"][svc]) / 2 * 34.065 == pytest.approx(printed, abs=0.0005), svc
 
 
-def test_xie2008_column_sums_and_type_map(xie08: CoefficientSet) -> None:
+def test_xie2003_is_the_2003_table(xie03: CoefficientSet) -> None:
+    # 谢高地, 鲁春霞, 冷允法, 郑度, 李双成 2003, 自然资源学报 18(2):189-196
+    assert "18(2)" in xie03.manifest.citation and "鲁春霞, 冷允法" in xie03.manifest.citation
+    eq = xie03.table("equivalents")
+    assert eq.height == 6 * 9
+    assert {"water_conservation", "soil_formation_protection", "waste_treatment", "biodiversity_protection",
+            "recreation_culture"} <= set(eq["service"].to_list())
+    sums = dict(eq.group_by("ecosystem_group").agg(pl.col("value").sum()).iter_rows())
+    assert {g: round(v, 2) for g, v in sums.items()} == XIE03_SUMS
+    # column sums × 884.9 元/hm² reproduce the 2003 per-hectare values to within 0.006 % (the largest gap
+    # is 湿地: 62.71 × 884.9 = 55492.08 vs 55489.0, 3.08 元; the paper's values use unrounded cells)
+    for g, per_hm2 in XIE03_PER_HM2.items():
+        assert sums[g] * 884.9 == pytest.approx(per_hm2, abs=3.1, rel=0), g
+    assert "standard_value" not in xie03.tables  # the paper's 884.9 has no stated price year
+    assert all("18(2):189-196" in s for s in eq["source"].to_list())
+
+
+def test_xie2008_is_the_2008_table(xie08: CoefficientSet) -> None:
+    # 谢高地, 甄霖, 鲁春霞, 肖玉, 陈操 2008, 自然资源学报 23(5):911-919
+    assert "23(5)" in xie08.manifest.citation and "甄霖" in xie08.manifest.citation
+    assert xie08.manifest.price_year == 2007
     eq = xie08.table("equivalents")
     assert eq.height == 6 * 9
+    assert set(eq["service"].to_list()) == {
+        "food_production", "raw_materials", "gas_regulation", "climate_regulation", "hydrological_regulation",
+        "waste_treatment", "soil_conservation", "biodiversity", "aesthetic_landscape"}
+    sv = xie08.table("standard_value")
+    assert sv["value"].to_list() == [449.1] and sv["price_year"].to_list() == [2007]
     sums = dict(eq.group_by("ecosystem_group").agg(pl.col("value").sum()).iter_rows())
     assert {g: round(v, 2) for g, v in sums.items()} == XIE08_SUMS
-    assert xie08.manifest.type_map == "type_map"
-    tm = xie08.table("type_map")
+    # the paper's 2007 per-hectare totals, to the fen
+    for g, per_hm2 in XIE08_PER_HM2.items():
+        assert round(sums[g] * 449.1, 2) == pytest.approx(per_hm2, abs=0.005), g
+    assert set(eq["verification"].unique().to_list()) == {"secondary"}
+
+
+@pytest.mark.parametrize("set_id", ["xie2003", "xie2008"])
+def test_group_sets_column_sums_and_type_map(set_id: str) -> None:
+    cs = load_set(set_id)
+    sums_ref = XIE03_SUMS if set_id == "xie2003" else XIE08_SUMS
+    eq = cs.table("equivalents")
+    assert cs.manifest.type_map == "type_map"
+    tm = cs.table("type_map")
     # every one of the 14 Xie 2015 types maps onto Xie 2008 groups with weights summing to 1
     weights = dict(tm.group_by("ecosystem_type").agg(pl.col("value").sum()).iter_rows())
     assert sorted(weights) == sorted(ecosystem_types()["ecosystem_type"].to_list())
     assert all(w == pytest.approx(1.0) for w in weights.values())
-    assert set(tm["ecosystem_group"].unique().to_list()) <= set(XIE08_SUMS)
-    # one extent valued with either set: 1 hm² of 旱地 → 农田 column Σ 6.91 equivalents
+    assert set(tm["ecosystem_group"].unique().to_list()) <= set(sums_ref)
+    # one extent valued with either set: 1 hm² of 旱地 → 农田 column Σ
     farmland = tm.filter(pl.col("ecosystem_type") == "旱地").join(eq, on="ecosystem_group")
-    assert farmland["value_right"].sum() == pytest.approx(6.91)
+    assert farmland["value_right"].sum() == pytest.approx(sums_ref["农田"])
 
 
 def test_fingerprint_is_stable_and_content_sensitive(xie15: CoefficientSet, tmp_path: Path) -> None:
@@ -285,7 +331,7 @@ def test_single_csv_table_is_a_user_set(tmp_path: Path) -> None:
 
 
 def test_single_xlsx_table_keys_left_of_value(tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["region_id", "parameter", "value", "unit", "price_year", "source", "verification"])
@@ -310,9 +356,10 @@ def test_toml_syntax_error_and_incomplete_table_entry(tmp_path: Path) -> None:
     assert (p.code, p.column, p.row) == ("MISSING_VALUE", "keys", 11)  # line 11: its [[tables]]
 
 
-def test_xie2008_valued_by_the_14_types(xie08: CoefficientSet, xie15: CoefficientSet) -> None:
-    by_type = equivalents_by_type(xie08)
+def test_xie2003_valued_by_the_14_types(xie03: CoefficientSet, xie15: CoefficientSet) -> None:
+    by_type = equivalents_by_type(xie03)
     assert by_type.height == 14 * 9
+    assert by_type["category"].null_count() == 0  # the group rows' categories come along
     sums = dict(by_type.group_by("ecosystem_type").agg(pl.col("value").sum()).iter_rows())
     # 旱地 and 水田 → 农田 (Σ 6.91); 灌木 → 森林 (21.85); 冰川积雪 → 水域 (45.97)
     assert sums["旱地"] == pytest.approx(6.91) and sums["水田"] == pytest.approx(6.91)

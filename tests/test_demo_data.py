@@ -312,3 +312,39 @@ def test_engine_loader_accepts_the_demo_land_cover() -> None:
 def test_every_class_is_in_the_sandiao_crosswalk() -> None:
     crosswalk = pl.read_csv(REPO / "coefficients" / "crosswalks" / "tnls.csv", infer_schema=False)
     assert set(CLASSES) <= set(crosswalk["class"])
+
+
+# ---------------------------------------------------------------------------
+# socio table of the account demo (scripts/make_demo_account_data.py): synthetic county shares,
+# provincial sums = Sichuan's published 2020 totals (census 83,674,866 people; GDP 48,598.8 亿元)
+
+SOCIO_PATH = DEMO / "account" / "sichuan_population_gdp_synthetic.csv"
+
+
+def test_socio_sums_to_the_published_provincial_totals() -> None:
+    s = pl.read_csv(SOCIO_PATH, schema_overrides={"region_id": pl.Utf8})
+    assert set(s["data_status"].to_list()) == {"synthetic"}
+    tot = {y: (p, g) for y, p, g in s.group_by("year").agg(pl.col("population").sum(),
+                                                              pl.col("GDP(万元)").sum()).iter_rows()}
+    assert set(tot) == {2015, 2020, 2025} and s.height == 3 * 183
+    for year in tot:
+        assert tot[year][0] == 83_674_866  # 第七次人口普查, Sichuan resident population (2020; held for 2015/2025)
+    assert tot[2020][1] == pytest.approx(48_598.8e4, abs=50)  # 万元: 4.86 万亿元
+    # 2015 and 2025 follow the demo's synthetic growth (not anchored to published totals)
+    assert tot[2015][1] / tot[2020][1] == pytest.approx(1.0 / 1.2, rel=1e-6)
+    assert tot[2025][1] / tot[2020][1] == pytest.approx(1.4 / 1.2, rel=1e-6)
+    # the Chengdu basin holds far more people per county than the plateau (甘孜 5133xx)
+    y20 = s.filter(pl.col("year") == 2020)
+    ganzi = y20.filter(pl.col("region_id").str.starts_with("5133"))["population"].mean()
+    assert y20["population"].mean() > 3 * ganzi
+
+
+def test_socio_generator_is_deterministic(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("make_demo_account_data",
+                                                  REPO / "scripts" / "make_demo_account_data.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.OUT = tmp_path
+    mod.main()
+    assert (tmp_path / SOCIO_PATH.name).read_bytes() == SOCIO_PATH.read_bytes()

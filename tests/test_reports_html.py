@@ -226,8 +226,7 @@ def test_prefecture_run_maps_prefecture_boundaries(tmp_path: Path) -> None:
     from gep.regions import load_registry
 
     reg = load_registry("sichuan")
-    if reg.prefecture_boundaries() is None:
-        pytest.skip("the sichuan registry has no prefecture boundaries")
+    assert reg.prefecture_boundaries() is not None, "the sichuan registry ships prefecture boundaries"
     ids = reg.prefectures.get_column("region_id").to_list()  # a run rolled up to 21 prefectures
     run, _, _ = make_sample_run(tmp_path / "市级", region_ids=ids, regions="sichuan")
     (path,) = write_reports(run, formats=["html"], lang="zh")

@@ -461,7 +461,7 @@ def test_every_demo_input_is_detected_and_valid() -> None:
     rep = validate_files(files, opts=Options(registry=_sichuan()))
     assert not rep.problems, [p.render() for p in rep.problems[:5]]
     kinds_found = [c.kind for c in rep.checked]
-    assert kinds_found == ["price-index", "quantities", "statistics", "socio", "landcover", "transitions",
+    assert kinds_found == ["price-index", "quantities", "statistics", "emissions", "socio", "landcover", "transitions",
                            "monitoring", "agreement", "agreement", "agreement", "agreement", "config"]
 
 

@@ -43,6 +43,9 @@ SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service"
 
 XIE2015_STANDARD_VALUE_CNY_PER_HM2 = 3406.5  # 谢高地 2015, 2010 prices (🔶, quoted by 罗盛锋 & 闫文德 2018, 生态学报 38(9):3248-3259)
 XIE2015_STANDARD_PRICE_YEAR = 2010
+# Unit of an equivalent-factor quantity: equivalent-weighted area (标准当量面积) = area_hm2 × equivalent.
+# Not hm2 of land: summed over services it exceeds the region's area many times over.
+EQUIVALENT_AREA_UNIT = "equivalent·hm2"
 
 
 def conform_services(df: pl.DataFrame) -> pl.DataFrame:
@@ -107,7 +110,7 @@ def equivalent_factor_services(
     equivalents: pl.DataFrame,
     standard_value: float | pl.DataFrame,
     *,
-    price_year: int = XIE2015_STANDARD_PRICE_YEAR,
+    price_year: int | None = XIE2015_STANDARD_PRICE_YEAR,
     adjustments: pl.DataFrame | None = None,
     set_id: str = "xie2015",
 ) -> pl.DataFrame:
@@ -118,7 +121,9 @@ def equivalent_factor_services(
     value [, category]. ``standard_value``: CNY/hm2 as a number, or a table with
     optional region_id/year keys and ``standard_value_cny_per_hm2``. ``adjustments``: output
     of :func:`adjustment_table` (missing → 1). quantity = equivalent-weighted area
-    (标准当量面积, hm2) = area_hm2 × equivalent × adjustment; price = D; value = quantity × price.
+    (标准当量面积, unit ``equivalent·hm2``, not land area) = area_hm2 × equivalent × adjustment;
+    price = D (CNY/hm2 per equivalent); value = quantity × price. ``price_year`` None: each row's year.
+    ``equivalents`` may carry its own ``coefficient_id`` (tables mapped from ecosystem groups).
     """
     ha_to_hm2 = conversion_factor("ha", "hm2")
     area = (
@@ -139,9 +144,11 @@ def equivalent_factor_services(
         )
         .fill_null(pl.col("service").replace_strict(default_cat, default=None))
         .alias("category"),
-        # built on the small coefficient table, dictionary-encoded until the output cast
-        pl.format("{}:equivalents:{}/{}", pl.lit(set_id), pl.col("ecosystem_type"), pl.col("service"))
-        .cast(pl.Categorical)
+        # built on the small coefficient table, dictionary-encoded until the output cast; a table mapped
+        # from ecosystem groups (xie2003, xie2008) brings its own ids (group row | type-map row)
+        (pl.col("coefficient_id") if "coefficient_id" in equivalents.columns
+         else pl.format("{}:equivalents:{}/{}", pl.lit(set_id), pl.col("ecosystem_type"), pl.col("service")))
+        .cast(pl.Utf8).cast(pl.Categorical)
         .alias("coefficient_id"),
     )
     if eq.filter(pl.col("category").is_null()).height:
@@ -165,11 +172,12 @@ def equivalent_factor_services(
     ).with_columns(
         (pl.col("quantity") * pl.col("price")).alias("value_cny"),
         pl.lit("").alias("component"),
-        pl.lit("hm2").alias("quantity_unit"),
+        pl.lit(EQUIVALENT_AREA_UNIT).alias("quantity_unit"),
         pl.lit("CNY/hm2").alias("price_unit"),
         pl.lit(METHOD_EQUIVALENT_FACTOR).alias("method"),
         # a standard value derived per year from that year's grain statistics is in that year's prices
-        (pl.col("year") if "year" in sv_keys else pl.lit(price_year)).alias("price_year"),
+        # so is a standard value given without a price year (price_year=None)
+        (pl.col("year") if "year" in sv_keys or price_year is None else pl.lit(price_year)).alias("price_year"),
     )
     missing = df.filter(pl.col("price").is_null()).select("region_id", "year").unique().sort(["region_id", "year"])
     if missing.height:

@@ -285,3 +285,57 @@ def function_value_services(
 
 _CAST: dict[str, pl.DataType] = {c: t for c, t in SERVICES_SCHEMA.items() if c != "method"}
 """Columns (and types) of the per-source parts before the method column is added."""
+
+
+PURIFICATION_SERVICES: tuple[str, ...] = ("air_purification", "water_purification")
+"""Services whose physical quantity is capped at the region's emissions (min(capacity × area, emissions))."""
+
+
+def cap_purification(services: pl.DataFrame, emissions: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Air and water purification = min(purification capacity × area, emissions), per region, year and pollutant.
+
+    The function-value standards count as purified only what is emitted (大气净化 "amount =
+    local emission amount (capped by purification capacity)", 水质净化 "= emissions"). Capped are the rows
+    computed from per-area capacities (area × rate); county quantities and statistics are taken as given.
+    ``emissions``: region_id, year, service, component, emissions_t, source_row, source_file
+    (:func:`gep.account.inputs.read_emissions`); None means no table. For every (region, year, service,
+    component) the capacity rows of all ecosystem types are scaled by min(1, E / capacity), so quantity,
+    value and quantity × price = value keep holding; each row whose cap binds cites the emission row
+    (``…|emissions:<file>:row N``). Capacity rows without an emission row are removed: a per-area capacity
+    alone is not a purification amount. Returns (services, not_computed) where ``not_computed`` lists
+    region_id, year, service, component, capacity_t of the removed groups.
+    """
+    keys = ["region_id", "year", "service", "component"]
+    cid = pl.col("coefficient_id").cast(pl.Utf8)
+    eligible = (pl.col("method") == METHOD_FUNCTION_VALUE) & pl.col("service").is_in(PURIFICATION_SERVICES) & (
+        cid.is_not_null() & ~cid.str.starts_with("quantities") & (cid != "statistics"))
+    part = services.filter(eligible)
+    empty = pl.DataFrame(schema={"region_id": pl.Utf8, "year": pl.Int32, "service": pl.Utf8, "component": pl.Utf8,
+                                 "capacity_t": pl.Float64})
+    if not part.height:
+        return services, empty
+    rest = services.filter(~eligible)
+    to_t = {u: conversion_factor(u, "t") for u in part["quantity_unit"].unique().drop_nulls().to_list()}
+    part = part.with_columns((pl.col("quantity") * pl.col("quantity_unit").replace_strict(
+        to_t, return_dtype=pl.Float64)).alias("_t"))
+    cap = part.group_by(keys).agg(pl.col("_t").sum().alias("capacity_t"))
+    if emissions is None or not emissions.height:
+        return rest, cap.select(empty.columns).sort(keys)
+    em = emissions.select(*keys, "emissions_t",
+                          pl.format("emissions:{}:row {}",
+                                    pl.col("source_file").str.replace_all("\\", "/", literal=True)
+                                    .str.split("/").list.last(), pl.col("source_row")).alias("_eid"))
+    cap = cap.join(em, on=keys, how="left")
+    missing = cap.filter(pl.col("emissions_t").is_null())
+    factor = cap.filter(pl.col("emissions_t").is_not_null()).with_columns(
+        pl.when(pl.col("capacity_t") > pl.col("emissions_t"))
+        .then(pl.col("emissions_t") / pl.col("capacity_t")).otherwise(1.0).alias("_f"))
+    capped = part.join(factor.select(*keys, "_f", "_eid"), on=keys, how="inner").with_columns(
+        (pl.col("quantity") * pl.col("_f")).alias("quantity"),
+        (pl.col("value_cny") * pl.col("_f")).alias("value_cny"),
+        # the emission row is cited where it decided the value (the cap binds); elsewhere the capacity did
+        pl.when(pl.col("_f") < 1.0).then(pl.format("{}|{}", cid, pl.col("_eid"))).otherwise(cid)
+        .alias("coefficient_id"),
+    )
+    out = pl.concat([rest, capped.select(services.columns)], how="vertical_relaxed")
+    return conform_services(out), missing.select(empty.columns).sort(keys)

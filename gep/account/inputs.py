@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
-from gep.errors import ProblemCollector
+from gep.errors import ProblemCollector, UnitError
 from gep.inputkinds import (
     Checker,
     InputKind,
@@ -25,6 +25,7 @@ from gep.inputkinds import (
     years_summary,
 )
 from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
+from gep.units import conversion_factor
 
 SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
                      description="service code (snake_case) or its Chinese name")
@@ -77,6 +78,32 @@ IMPORTED_SPEC = TableSpec(
              UNIT, ECOSYSTEM),
     keys=("region_id", "year", "service", "component", "ecosystem_type"),
 )
+EMISSIONS_SPEC = TableSpec(
+    name="emissions",
+    description="pollutant emissions of the region (排放量, from 环境统计): they cap air and water purification, "
+                "which the function-value standards count as min(purification capacity × area, emissions)",
+    columns=(REGION_ID, YEAR,
+             ColumnSpec(name="pollutant", aliases=("污染物", "污染物名称", "指标"),
+                        description="so2 (二氧化硫), nox (氮氧化物), dust (烟粉尘/颗粒物), cod (化学需氧量), "
+                                    "nh3n (氨氮), tp (总磷)"),
+             ColumnSpec(name="amount", dtype="float", aliases=("排放量", "排放总量", "数量", "quantity", "value"),
+                        nonnegative=True, description="emitted mass in `unit` per year"),
+             UNIT),
+    keys=("region_id", "year", "pollutant"),
+)
+# pollutant spelling → (service, component) of the function-value indicator list
+POLLUTANTS: dict[str, tuple[str, str]] = {
+    "so2": ("air_purification", "so2"), "二氧化硫": ("air_purification", "so2"),
+    "nox": ("air_purification", "nox"), "氮氧化物": ("air_purification", "nox"),
+    "dust": ("air_purification", "dust"), "烟粉尘": ("air_purification", "dust"),
+    "颗粒物": ("air_purification", "dust"), "工业粉尘": ("air_purification", "dust"),
+    "烟尘": ("air_purification", "dust"), "粉尘": ("air_purification", "dust"),
+    "particulates": ("air_purification", "dust"), "pm": ("air_purification", "dust"),
+    "cod": ("water_purification", "cod"), "化学需氧量": ("water_purification", "cod"),
+    "nh3n": ("water_purification", "nh3n"), "nh3-n": ("water_purification", "nh3n"),
+    "氨氮": ("water_purification", "nh3n"),
+    "tp": ("water_purification", "tp"), "总磷": ("water_purification", "tp"),
+}
 RATES_SPEC = TableSpec(
     name="rates",
     description="per-area rates (quantity per hm2 and year) by ecosystem type; optional region_id for region-specific rates",
@@ -260,6 +287,45 @@ def read_socio(path: Path, display: str | None = None) -> pl.DataFrame:
     )
 
 
+def read_emissions(path: Path, display: str | None = None) -> pl.DataFrame:
+    """Emissions (环境统计) → region_id, year, pollutant, service, component, emissions_t, source_row, source_file.
+
+    ``amount`` is converted from ``unit`` (t, kg, 万t …) to tonnes; an unknown pollutant or a unit
+    that is not a mass is an input problem naming the row.
+    """
+
+    p = ProblemCollector()
+    file = display or str(path)
+    df = _read(path, EMISSIONS_SPEC, display).with_columns(
+        pl.col("pollutant").str.strip_chars().str.to_lowercase().str.replace_all(" ", "").alias("_p"))
+    mapped = df["_p"].replace_strict({k.lower(): v[0] for k, v in POLLUTANTS.items()}, default=None)
+    comps = df["_p"].replace_strict({k.lower(): v[1] for k, v in POLLUTANTS.items()}, default=None)
+    df = df.with_columns(mapped.alias("service"), comps.alias("component"))
+    for r in df.filter(pl.col("service").is_null()).iter_rows(named=True):
+        p.add("INVALID_VALUE", f"unknown pollutant '{r['pollutant']}'", file=file, row=r["source_row"],
+              column="pollutant", value=r["pollutant"],
+              expected="so2, nox, dust, cod, nh3n or tp (or 二氧化硫, 氮氧化物, 烟粉尘, 化学需氧量, 氨氮, 总磷)")
+    factors: dict[str, float] = {}
+    for unit, row in df.group_by("unit").agg(pl.col("source_row").min()).sort("unit").iter_rows():
+        try:
+            factors[unit] = conversion_factor(unit, "t")
+        except (UnitError, ValueError, KeyError):
+            p.add("UNIT_MISMATCH", f"emission unit '{unit}' is not a mass", file=file, row=row, column="unit",
+                  value=unit, expected="a mass unit: t, kg, 万t")
+    p.raise_if_any()
+    dup = df.filter(pl.struct("region_id", "year", "service", "component").is_duplicated())
+    for r in dup.sort("source_row").iter_rows(named=True):
+        p.add("DUPLICATE_KEY", f"pollutant '{r['component']}' of {r['region_id']} in {r['year']} is given twice",
+              file=file, row=r["source_row"], column="pollutant", value=r["pollutant"],
+              expected="one row per region, year and pollutant")
+    p.raise_if_any()
+    return df.select(
+        "region_id", pl.col("year").cast(pl.Int32), "pollutant", "service", "component",
+        (pl.col("amount") * pl.col("unit").replace_strict(factors, return_dtype=pl.Float64)).alias("emissions_t"),
+        "source_row", "source_file",
+    )
+
+
 # ---------------------------------------------------------------------------
 # input kinds of the account (collected by ``gep validate`` through the step module)
 
@@ -308,6 +374,9 @@ INPUT_KINDS: tuple[InputKind, ...] = (
               _account_checker("read_adjustments", "ratios", ADJUSTMENTS_SPEC), ADJUSTMENTS_SPEC),
     InputKind("price-index", "price index by year", "docs/account.md",
               _account_checker("read_price_index", "index rows", PRICE_INDEX_SPEC), PRICE_INDEX_SPEC),
+    InputKind("emissions", "pollutant emissions (环境统计) capping air and water purification", "docs/account.md",
+              _account_checker("read_emissions", "emission rows", EMISSIONS_SPEC), EMISSIONS_SPEC,
+              signature=("pollutant",)),
     InputKind("socio", "population and GDP", "docs/account.md", _check_socio, SOCIO_SPEC,
               signature=("population", "gdp_cny")),
 )

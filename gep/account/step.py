@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gep.account import inputs as I
 from gep.account.catalog import METHOD_EQUIVALENT_FACTOR, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import (
-    XIE2015_STANDARD_VALUE_CNY_PER_HM2,
     adjustment_table,
     conform_services,
     equivalent_factor_services,
@@ -29,7 +28,7 @@ from gep.account.equivalent import (
     standard_value_one_seventh,
 )
 from gep.account.extent_flows import extent_change_matrix, rollup_flows, type_flows
-from gep.account.function_value import function_value_services
+from gep.account.function_value import cap_purification, function_value_services
 from gep.account.imported import deduction_without_account, imported_deduction_services
 from gep.account.tables import (
     adcode_ancestors,
@@ -47,7 +46,8 @@ from gep.account.tables import (
     to_constant_prices,
 )
 from gep.carbon.transitions import load_transitions, reconcile
-from gep.coefficients import apply_overrides, load_set
+from gep.coefficients import apply_overrides, list_sets, load_set
+from gep.coefficients.sets import equivalents_by_type
 from gep.context import RunContext
 from gep.errors import InputError, Problem
 from gep.inputkinds import reads
@@ -90,17 +90,32 @@ class Config(BaseModel):
     standard_value_price_year: int | None = Field(None, description="price year of `standard_value`")
     grain: str | None = Field(None, description="grain statistics table to derive the standard value", json_schema_extra=reads("grain"))
     grain_rule: Literal["one_seventh", "net_profit"] = Field(
-        "one_seventh", description="1/7 of grain output value (Xie 2008) or weighted grain net profit (Xie 2015)"
+        "one_seventh", description="1/7 of grain output value (Xie 2003/2008) or weighted grain net profit (Xie 2015)"
     )
     adjustments: str | None = Field(None, description="regional adjustment ratios table (npp, precipitation, soil)", json_schema_extra=reads("adjustments"))
     quantities: list[str] = Field(default_factory=list, description="county quantities tables (功能量)", json_schema_extra=reads("quantities"))
     statistics: list[str] = Field(default_factory=list, description="county statistics tables (direct values)", json_schema_extra=reads("statistics"))
-    prices: str | None = Field(None, description="prices table; replaces set prices for the same service/component", json_schema_extra=reads("prices"))
+    prices: str | None = Field(None, description="prices table, or a price set (prices_cn: LY/T 1721-2008 and "
+                               "pollution-equivalent prices); replaces set prices for the same service/component", json_schema_extra=reads("prices"))
+    pollution_price_basis: str | None = Field(
+        None, description="with a price set: schedule of its pollution_rates table for the purification prices "
+        "(fee_2003 = the set's default, tax_2018_min, tax_2018_max, tax_2018_sichuan)")
+    env_tax_rate_air: float | None = Field(
+        None, gt=0, description="the province's 环境保护税 rate for air pollutants, CNY per pollution equivalent (2018 law: 1.2-12)")
+    env_tax_rate_water: float | None = Field(
+        None, gt=0, description="the province's 环境保护税 rate for water pollutants, CNY per pollution equivalent (1.4-14)")
+    prices_to_accounting_year: bool = Field(
+        False, description="convert every value from its price year to the prices of its accounting year with "
+        "`price_index` (current-price accounts)")
     rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates", json_schema_extra=reads("rates"))
     use_set_rates: bool = Field(True, description="value area × the set's per-area rates where nothing else is given")
     use_carbon_quantities: bool = Field(
         True, description="use the carbon step's carbon_gep_quantities (if that step ran first) as quantities"
     )
+    emissions: list[str] = Field(
+        default_factory=list,
+        description="pollutant emissions (环境统计: region_id, year, pollutant, amount, unit); air and water "
+        "purification = min(capacity × area, emissions); without them those services are not computed from rates", json_schema_extra=reads("emissions"))
     imported: list[str] = Field(
         default_factory=list,
         description="imported ecosystem products (区域外生态产品) deducted from function-value GEP, GB/T 46869-2025: "
@@ -119,7 +134,7 @@ class Config(BaseModel):
         v = [v] if isinstance(v, str) else v
         return [str(m).replace("-", "_") for m in v] if isinstance(v, list) else v
 
-    @field_validator("quantities", "statistics", "imported", mode="before")
+    @field_validator("quantities", "statistics", "imported", "emissions", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
@@ -142,6 +157,14 @@ class Config(BaseModel):
             bad("account.price_index", "[run] price_base_year (--price-base-year) asks for constant prices, which "
                 "needs a price index table to convert values", "[account] price_index = \"FILE\" (--price-index FILE: "
                 "year, index)", run.price_base_year)
+        if self.prices_to_accounting_year and not self.price_index:
+            bad("account.price_index", "prices_to_accounting_year (--prices-to-accounting-year) converts values to "
+                "the prices of their accounting year, which needs a price index table", "[account] price_index = "
+                "\"FILE\" (--price-index FILE: year, index)")
+        if self.emissions and METHOD_FUNCTION_VALUE not in methods:
+            bad("account.emissions", "emissions (--emissions) cap the purification services of function-value GEP, "
+                "but the function-value method is not in the run", "methods including \"function_value\" "
+                "(--method function-value), or no emissions table", ", ".join(self.emissions))
         if self.imported and METHOD_FUNCTION_VALUE not in methods:
             bad("account.imported", "the imported-products deduction (GB/T 46869-2025; --imported) applies to "
                 "function-value GEP, but the function-value method is not in the run",
@@ -254,31 +277,19 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
                                       column="landcover", expected="[inputs] landcover or --landcover FILE")])
         cset = load_coefficient_set(cfg.equivalent_set, ctx, cfg.equivalent_overrides)
         ctx.record_coefficient_set(cset)
-        price_year = int(getattr(cset.manifest, "price_year", None) or 2010)
-        sv: float | pl.DataFrame
-        if cfg.grain:
-            grain = I.read_grain(ctx.read_input(cfg.grain, "grain statistics"), cfg.grain)
-            sv = standard_value_one_seventh(grain) if cfg.grain_rule == "one_seventh" else standard_value_net_profit(grain)
-            if not any(k in sv.columns for k in ("region_id", "year")):
-                sv = float(sv["standard_value_cny_per_hm2"][0])
-            price_year = cfg.standard_value_price_year or price_year
-        elif cfg.standard_value is not None:
-            sv = cfg.standard_value
-            price_year = cfg.standard_value_price_year or price_year
-        else:
-            tab = cset.tables.get("standard_value")
-            sv = float(tab["value"][0]) if tab is not None and tab.height else XIE2015_STANDARD_VALUE_CNY_PER_HM2
+        sv, price_year = _standard_value(cfg, cset, ctx)
         adj = _opt_read(cfg.adjustments, I.read_adjustments, "adjustment factors", ctx)
-        parts.append(_with_pricing_method(
-            equivalent_factor_services(
-                extent, cset.tables["equivalents"], sv, price_year=price_year,
-                adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
-            ), None))
+        eq_services = equivalent_factor_services(
+            extent, equivalents_table(cset), sv, price_year=price_year,
+            adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
+        )
+        warn_unverified(cset, eq_services, ctx)
+        parts.append(_with_pricing_method(eq_services, None))
     if METHOD_FUNCTION_VALUE in cfg.methods:
         cset = load_coefficient_set(cfg.function_value_set, ctx, cfg.function_value_overrides)
         ctx.record_coefficient_set(cset)
         ind, prices, rates = fv_parameters(cset)
-        prices = merge_override(prices, _opt_read(cfg.prices, I.read_prices, "prices", ctx), ["service", "component"])
+        prices = merge_override(prices, user_prices(cfg, ctx), ["service", "component"])
         user_rates = _opt_read(cfg.rates, I.read_rates, "rates", ctx)
         rates = rates if cfg.use_set_rates else rates.clear()
         rates = merge_override(rates, user_rates.filter(pl.col("region_id").is_null()) if user_rates is not None else None,
@@ -292,6 +303,7 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
             cq = carbon_q.select("region_id", pl.col("year").cast(pl.Int32), "service",
                                  pl.col("component").fill_null(""), "quantity", "unit").with_columns(
                 pl.lit("carbon step").alias("source_file"))
+            cq = pl.concat([cq, oxygen_from_carbon(cq)], how="vertical_relaxed")
             if quantities is not None:  # county quantities of the same service win over the carbon step
                 cq = cq.join(quantities.select("region_id", "year", "service").unique(),
                              on=["region_id", "year", "service"], how="anti")
@@ -303,6 +315,10 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
                                       expected="--landcover, --quantities or --statistics")])
         fv = function_value_services(ind, prices, extent=extent, rates=rates, quantities=quantities,
                                      statistics=statistics)
+        warn_carbon_not_computed(fv, extent, ind, ctx)
+        emissions = _read_all(cfg.emissions, I.read_emissions, "emissions", ctx)
+        fv, not_computed = cap_purification(fv, emissions)
+        warn_purification_not_computed(not_computed, emissions is not None, ctx)
         imported = _read_all(cfg.imported, I.read_imported, "imported products", ctx)
         if imported is not None:
             deduction = imported_deduction_services(imported, ind, prices)
@@ -313,9 +329,172 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
                     "function-value rows: its GEP is only the (negative) deduction — check region_id and year",
                     column="region_id", value=r["region_id"], expected="a region and year of the account"))
             fv = conform_services(pl.concat([fv, deduction], how="vertical"))
-        _warn_unverified(cset, fv, ctx)
+        warn_unverified(cset, fv, ctx)
+        if _is_price_set(cfg.prices):
+            warn_unverified(load_coefficient_set(str(cfg.prices)), fv, ctx)
         parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+
+
+def _standard_value(cfg: Config, cset: Any, ctx: RunContext) -> tuple[float | pl.DataFrame, int | None]:
+    """Standard equivalent value D (CNY/hm2) and its price year (None: the accounting year of each row).
+
+    Order: grain statistics (1/7 rule or net profit), ``standard_value``, the set's ``standard_value``
+    table. A set without one (xie2003, a user table) needs the run to give it: MISSING_COEFFICIENT.
+    """
+    set_year = getattr(cset.manifest, "price_year", None)
+    if cfg.grain:
+        grain = I.read_grain(ctx.read_input(cfg.grain, "grain statistics"), cfg.grain)
+        sv: float | pl.DataFrame = (standard_value_one_seventh(grain) if cfg.grain_rule == "one_seventh"
+                                    else standard_value_net_profit(grain))
+        if not any(k in sv.columns for k in ("region_id", "year")):
+            sv = float(sv["standard_value_cny_per_hm2"][0])
+        return sv, cfg.standard_value_price_year
+    if cfg.standard_value is not None:
+        # a value given without a price year is taken to be at the prices of the accounting year
+        return cfg.standard_value, cfg.standard_value_price_year
+    tab = cset.tables.get("standard_value")
+    if tab is not None and tab.height:
+        year = tab["price_year"][0] if "price_year" in tab.columns else None
+        return float(tab["value"][0]), int(year) if year is not None else (int(set_year) if set_year else None)
+    raise InputError([Problem(
+        "MISSING_COEFFICIENT",
+        f"the equivalent-factor set '{_set_id(cset)}' ships no standard equivalent value (CNY/hm2 per equivalent)",
+        column="standard_value", value=_set_id(cset),
+        expected="--standard-value N [--standard-value-year Y], [account] standard_value, or a grain table")])
+
+
+def equivalents_table(cset: Any) -> pl.DataFrame:
+    """Equivalents keyed by the 14 ecosystem types, with ``coefficient_id``, from any equivalent-factor set.
+
+    A set keyed by its own groups (``xie2003``, ``xie2008``: 森林 草地 …) goes through its ``type_map``
+    (:func:`gep.coefficients.sets.equivalents_by_type`); each row's id then cites the group row and
+    the type-map row: ``xie2008:equivalents:森林/gas_regulation|xie2008:type_map:针叶/森林``.
+    """
+
+    sid = _set_id(cset)
+    table = cset.tables["equivalents"]
+    if "ecosystem_type" in table.columns:
+        return table
+    mapped = equivalents_by_type(cset)
+    group_key = next(k for k in cset.keys("equivalents") if k != "service")
+    tm = cset.manifest.type_map
+    ids = [  # a small table (14 types × services): plain Python is clearest
+        "|".join([f"{sid}:equivalents:{g}/{s}" for g in grp.split("+")]
+                 + [f"{sid}:{tm}:{et}/{g}" for g in grp.split("+")])
+        for et, grp, s in zip(mapped["ecosystem_type"], mapped[group_key], mapped["service"], strict=True)
+    ]
+    return mapped.with_columns(pl.Series("coefficient_id", ids, dtype=pl.Utf8))
+
+
+def _is_price_set(spec: str | None) -> bool:
+
+    if not spec:
+        return False
+    if spec in list_sets():
+        return True
+    path = Path(spec)
+    return path.is_dir() and (path / "set.toml").exists()
+
+
+# pollutant of a price set's pollution_equivalents → (service, component, medium of pollution_rates)
+_PURIFICATION_COMPONENTS: dict[str, tuple[str, str, str]] = {
+    "so2": ("air_purification", "so2", "air"), "nox": ("air_purification", "nox", "air"),
+    "dust": ("air_purification", "dust", "air"), "cod": ("water_purification", "cod", "water"),
+    "nh3n": ("water_purification", "nh3n", "water"), "tp": ("water_purification", "tp", "water"),
+}
+
+
+def user_prices(cfg: Config, ctx: RunContext) -> pl.DataFrame | None:
+    """The ``prices`` of the run: a prices table, or a price set (``prices_cn``) with its pollution basis.
+
+    A price set's ``prices`` table is used as is (purification at the 2003 排污费 basis); with
+    ``pollution_price_basis`` (a schedule of its ``pollution_rates``) or a province's own
+    ``env_tax_rate_air`` / ``env_tax_rate_water`` the purification prices become
+    rate (CNY per pollution equivalent) ÷ equivalent value (kg) × 1000 per t. Ids cite the set rows.
+    """
+    if not cfg.prices:
+        if cfg.pollution_price_basis or cfg.env_tax_rate_air or cfg.env_tax_rate_water:
+            raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set",
+                                      column="prices", expected='prices = "prices_cn"')])
+        return None
+    if not _is_price_set(cfg.prices):
+        if cfg.pollution_price_basis or cfg.env_tax_rate_air or cfg.env_tax_rate_water:
+            raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set, not a "
+                                      "prices table", column="prices", value=cfg.prices,
+                                      expected='prices = "prices_cn"')])
+        return _opt_read(cfg.prices, I.read_prices, "prices", ctx)
+    cset = load_coefficient_set(cfg.prices, ctx)
+    ctx.record_coefficient_set(cset)
+    sid = _set_id(cset)
+    tab = cset.tables["prices"]
+    out = tab.select(
+        "service", pl.col("component").fill_null(""), pl.col("value").cast(pl.Float64).alias("price"),
+        pl.col("unit").alias("price_unit"), pl.col("price_year").cast(pl.Int32),
+        pl.format("{}:prices:{}/{}", pl.lit(sid), pl.col("service"), pl.col("component").fill_null(""))
+        .alias("coefficient_id"))
+    basis = cfg.pollution_price_basis
+    if basis is None and cfg.env_tax_rate_air is None and cfg.env_tax_rate_water is None:
+        return out
+    eq = cset.tables.get("pollution_equivalents")
+    rates = cset.tables.get("pollution_rates")
+    if eq is None or rates is None:
+        raise InputError([Problem("BAD_CONFIG", f"price set '{sid}' has no pollution_equivalents/pollution_rates "
+                                  "tables", column="pollution_price_basis", value=basis or "")])
+    schedules = sorted(set(rates["schedule"].to_list()))
+    if basis is not None and basis not in schedules:
+        raise InputError([Problem("BAD_CONFIG", f"unknown pollution price basis '{basis}'",
+                                  column="pollution_price_basis", value=basis, expected="one of " + ", ".join(schedules))])
+    rate_rows: dict[str, tuple[float, int | None, str]] = {}
+    for medium, user in (("air", cfg.env_tax_rate_air), ("water", cfg.env_tax_rate_water)):
+        if user is not None:  # the province's rate, in force in the accounting year
+            rate_rows[medium] = (float(user), None, f"env_tax_rate_{medium}")
+            continue
+        sched = basis or "tax_2018_min"
+        r = rates.filter((pl.col("schedule") == sched) & (pl.col("medium") == medium))
+        rate_rows[medium] = (float(r["value"][0]), int(r["price_year"][0]) if r["price_year"][0] is not None else None,
+                             f"{sid}:pollution_rates:{sched}/{medium}")
+        if basis is None:
+            ctx.warnings.append(Problem(
+                "STATUTORY_MINIMUM_RATE", f"no {medium} tax rate given: the 环境保护税 statutory minimum "
+                f"({rate_rows[medium][0]} CNY per pollution equivalent) prices {medium} purification; give the "
+                "province's rate", column=f"env_tax_rate_{medium}", expected="the province's rate (Sichuan: air 3.9, water 2.8)"))
+    rows = []
+    for pollutant, kg, _unit in eq.select("pollutant", pl.col("value").cast(pl.Float64), "unit").iter_rows():
+        if pollutant not in _PURIFICATION_COMPONENTS:
+            continue
+        service, component, medium = _PURIFICATION_COMPONENTS[pollutant]
+        rate, year, rid = rate_rows[medium]
+        rows.append((service, component, rate / kg * 1000.0, "CNY/t", year,
+                     f"{rid}|{sid}:pollution_equivalents:{pollutant}"))
+    derived = pl.DataFrame(rows, schema={"service": pl.Utf8, "component": pl.Utf8, "price": pl.Float64,
+                                         "price_unit": pl.Utf8, "price_year": pl.Int32, "coefficient_id": pl.Utf8},
+                           orient="row")
+    return merge_override(out, derived, ["service", "component"])
+
+
+def to_accounting_year(services: pl.DataFrame, index: pl.DataFrame) -> pl.DataFrame:
+    """Every value at the prices of its own accounting year: value × I(year)/I(price_year) (current prices).
+
+    The same index mechanism as constant prices (:func:`gep.account.tables.to_constant_prices`), with the
+    accounting year of each row as its base; price and price_year follow, so quantity × price = value holds.
+    """
+    if not services.height:
+        return services
+    keys = ["region_id"] if "region_id" in index.columns else []
+    idx = index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64))
+    df = (services.join(idx.rename({"index": "_iy"}), on=[*keys, "year"], how="left", maintain_order="left")
+          .join(idx.rename({"year": "price_year", "index": "_ip"}), on=[*keys, "price_year"], how="left",
+                maintain_order="left"))
+    years = sorted(set(df.filter(pl.col("_iy").is_null())["year"].to_list())
+                   | set(df.filter(pl.col("_ip").is_null())["price_year"].drop_nulls().to_list()))
+    if years:
+        raise InputError([Problem("MISSING_VALUE", f"the price index has no value for year {y}, needed to convert "
+                                  "values to the prices of their accounting year", column="year", value=str(y),
+                                  expected=f"a row for year {y}") for y in years])
+    ratio = pl.col("_iy") / pl.col("_ip")
+    return df.with_columns((pl.col("value_cny") * ratio).alias("value_cny"), (pl.col("price") * ratio).alias("price"),
+                           pl.col("year").cast(pl.Int32).alias("price_year")).drop("_iy", "_ip")
 
 
 EQUIVALENT_PRICING = "当量因子法 equivalent factor"
@@ -331,25 +510,121 @@ def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None
     return services.join(lut, on="service", how="left", maintain_order="left")
 
 
-def _warn_unverified(cset: Any, services: pl.DataFrame, ctx: RunContext) -> None:
-    """Warn when values rest on coefficient rows flagged unverified (indicator list, placeholder rates)."""
-    used = services["coefficient_id"].drop_nulls().str.split("|").explode().unique()
+# Photosynthesis stoichiometry: 1 kg dry matter fixes 1.63 kg CO2 and releases 1.2 kg O2 (✅ 江波 et al. 2017,
+# 固碳释氧).
+O2_PER_CO2 = 1.2 / 1.63
+
+
+def oxygen_from_carbon(carbon_q: pl.DataFrame) -> pl.DataFrame:
+    """释氧 quantities (t O2) from the carbon step's net CO2 removals: O2 = CO2 × 1.2/1.63, removals only (> 0).
+
+    The function-value set has no oxygen rates of its own: oxygen follows the same carbon, counted in one place.
+    """
+    return (carbon_q.filter((pl.col("service") == "carbon_sequestration") & (pl.col("quantity") > 0))
+            .group_by("region_id", "year", maintain_order=True).agg(pl.col("quantity").sum())
+            .with_columns(pl.lit("oxygen_release").alias("service"), pl.lit("").alias("component"),
+                          (pl.col("quantity") * O2_PER_CO2).alias("quantity"), pl.lit("t").alias("unit"),
+                          pl.lit("carbon step").alias("source_file"))
+            .select(carbon_q.columns))
+
+
+def warn_carbon_not_computed(fv: pl.DataFrame, extent: pl.DataFrame | None, indicators: pl.DataFrame,
+                             ctx: RunContext) -> None:
+    """CARBON_NOT_COMPUTED: regions with land cover but no 固碳 quantity (no [carbon] step, no county quantity).
+
+    Carbon sequestration (and the oxygen released with it) is counted from one place, the carbon step
+    (gep/carbon/link.py); the function-value set carries no carbon rates of its own.
+    """
+    if extent is None or "carbon_sequestration" not in indicators["service"].to_list():
+        return
+    have = fv.filter(pl.col("service") == "carbon_sequestration").select("region_id", "year").unique()
+    missing = (extent.select("region_id", pl.col("year").cast(pl.Int32)).unique()
+               .join(have, on=["region_id", "year"], how="anti"))
+    if not missing.height:
+        return
+    regions = missing["region_id"].unique().sort().to_list()
+    shown = ", ".join(regions[:5]) + (", …" if len(regions) > 5 else "")
+    ctx.warnings.append(Problem(
+        "CARBON_NOT_COMPUTED",
+        f"carbon_sequestration and oxygen_release not computed for {len(regions)} region(s) ({shown}): carbon is "
+        "counted from one place, the carbon step, and this run has none",
+        column="carbon_sequestration",
+        expected="a [carbon] section in the run config (gep run), or county quantities of carbon_sequestration"))
+
+
+def warn_purification_not_computed(not_computed: pl.DataFrame, have_emissions: bool, ctx: RunContext) -> None:
+    """PURIFICATION_NOT_COMPUTED: air/water purification left out where no emissions cap it (one warning)."""
+    if not not_computed.height:
+        return
+    groups = not_computed.select("service", "component").unique().sort(["service", "component"])
+    what = ", ".join(f"{s}/{c}" if c else s for s, c in groups.iter_rows())
+    regions = not_computed["region_id"].unique().sort().to_list()
+    shown = ", ".join(regions[:5]) + (", …" if len(regions) > 5 else "")
+    why = ("no emissions table (环境统计) was given" if not have_emissions else
+           f"the emissions table has no row for {not_computed.height} region/year/pollutant combination(s)")
+    ctx.warnings.append(Problem(
+        "PURIFICATION_NOT_COMPUTED",
+        f"{what} not computed for {len(regions)} region(s) ({shown}): {why}. The function-value standards "
+        "count purification as min(capacity × area, emissions); a per-area capacity alone is not a purified amount",
+        column="emissions", value=what,
+        expected="--emissions FILE / [account] emissions (region_id, year, pollutant, amount, unit), "
+                 "or county quantities of these services"))
+
+
+def unverified_rows_used(cset: Any, services: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``cset`` flagged ``unverified`` that the services cite: table, key ("v1/v2"), source.
+
+    Services cite rows as ``set:table:v1/v2[|set:table:…]`` (coefficient_id); the indicator list of a
+    function-value set is always in use (it decides which services are counted).
+    """
     sid = _set_id(cset)
-    flagged: list[str] = []
+    refs = (services.select(pl.col("coefficient_id").cast(pl.Utf8)).drop_nulls().unique()
+            .with_columns(pl.col("coefficient_id").str.split("|")).explode("coefficient_id")
+            .filter(pl.col("coefficient_id").str.starts_with(f"{sid}:"))
+            .select(pl.col("coefficient_id").str.splitn(":", 3).struct.rename_fields(["_s", "table", "key"]))
+            .unnest("coefficient_id").drop("_s").unique())
+    parts: list[pl.DataFrame] = []
     for name, table in sorted(cset.tables.items()):
         if "verification" not in table.columns:
             continue
-        n = table.filter(pl.col("verification") == "unverified").height
-        if n and (name == "indicators" or used.str.starts_with(f"{sid}:{name}:").any()):
-            flagged.append(f"{name} ({n} rows)")
-    if flagged:
-        ctx.warnings.append(Problem(
-            "UNVERIFIED_COEFFICIENT",
-            f"function-value set '{sid}' has unverified rows in use: " + ", ".join(flagged)
-            + "; the indicator list is reconstructed, not checked against the 规范, and the per-area rates are "
-            "illustrative placeholders — replace them with local quantities before official use",
-            column="coefficients", value=sid,
-        ))
+        keys = cset.keys(name)
+        flagged = table.filter(pl.col("verification") == "unverified").select(
+            pl.lit(name).alias("table"),
+            pl.concat_str([pl.col(k).cast(pl.Utf8).fill_null("") for k in keys], separator="/").alias("key"),
+            pl.col("source").cast(pl.Utf8) if "source" in table.columns else pl.lit(None, pl.Utf8).alias("source"),
+        )
+        if name != "indicators":
+            flagged = flagged.join(refs.filter(pl.col("table") == name), on=["table", "key"], how="semi")
+        parts.append(flagged)
+    schema = {"table": pl.Utf8, "key": pl.Utf8, "source": pl.Utf8}
+    return (pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=schema)).sort(["table", "key"])
+
+
+def warn_unverified(cset: Any, services: pl.DataFrame, ctx: RunContext) -> None:
+    """UNVERIFIED_COEFFICIENT: one warning per set naming how many unverified rows the run used, and which.
+
+    Every set, every method: the full list of rows goes into the message (manifest.json and the
+    reports keep it; the command prints it after 'wrote DIR').
+    """
+    rows = unverified_rows_used(cset, services)
+    if not rows.height:
+        return
+    sid = _set_id(cset)
+    listing = "; ".join(
+        f"{r['table']}: " + ", ".join(r["key"])
+        for r in rows.group_by("table", maintain_order=True).agg("key").iter_rows(named=True))
+    family = getattr(cset.manifest, "method_family", None) or "coefficient"
+    hint = (" — the indicator list is reconstructed, not checked against the 规范, and the per-area rates are "
+            "illustrative placeholders; replace them with local quantities before official use"
+            if family == "function_value" else " — no source text confirms these rows; check them against the "
+            "primary publication or override them before official use")
+    ctx.warnings.append(Problem(
+        "UNVERIFIED_COEFFICIENT",
+        f"{family.replace('_', '-')} set '{sid}': {rows.height} unverified row{'s' if rows.height != 1 else ''} "
+        f"used ({listing}){hint}",
+        column="coefficients", value=sid,
+        expected="verified or secondary coefficients (see coefficients_used.csv, column verification)",
+    ))
 
 
 def _area_km2(extent: pl.DataFrame | None, registry: Any = None, level: str = "county") -> pl.DataFrame | None:
@@ -474,6 +749,9 @@ def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: 
 def run_step(cfg: Config, ctx: RunContext) -> None:
     """Add the GEP account tables to ``ctx.tables`` (see module docstring)."""
     services = compute_services(cfg, ctx)
+    if cfg.prices_to_accounting_year and cfg.price_index:
+        services = to_accounting_year(
+            services, I.read_price_index(ctx.read_input(cfg.price_index, "price index"), cfg.price_index))
     extent = ctx.extent
     check_not_nested(services, extent, cfg, ctx)
     flows = extent_type_flows(cfg, ctx)

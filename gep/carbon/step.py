@@ -241,6 +241,15 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     if cfg.wetland_ch4_ef:
         ef, _ver = GL.ch4_factor_t_ch4(cset, cfg.wetland_ch4_ef)
         ch4 = (ef, GL.gwp_value(cset, cfg.gwp))
+        if str(cfg.wetland_ch4_ef).startswith(("rewetted", "drained", "reservoir")):
+            ctx.warnings.append(Problem(
+                "CH4_FACTOR_ASSUMPTION",
+                f"wetland CH4 factor '{cfg.wetland_ch4_ef}' is an IPCC Tier 1 factor for managed land (2013 Wetlands "
+                "Supplement: rewetted or drained organic soils; 2019 Refinement: flooded land). Applied to the natural "
+                f"wetlands of the groups {', '.join(cfg.ch4_groups)} it is a modelling assumption, not an inventory "
+                "factor: IPCC does not report CH4 of unmanaged natural wetlands (carbon.md §1.4)",
+                column="wetland_ch4_ef", value=str(cfg.wetland_ch4_ef),
+                expected="a measured or literature CH4 flux for the county's natural wetlands, or no CH4 term"))
     price = resolve_price(cfg, cset, ctx.price_base_year)
     base = ctx.price_base_year
     if base is not None and price.year is not None and price.year != base:

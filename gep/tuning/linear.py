@@ -23,7 +23,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from gep.account.equivalent import equivalent_factor_services
-from gep.account.function_value import function_value_services
+from gep.account.function_value import PURIFICATION_SERVICES, function_value_services
 from gep.account.step import fv_parameters, merge_override
 from gep.account.tables import gep_totals
 from gep.carbon.params import POOLS, CarbonSet, set_densities
@@ -195,7 +195,7 @@ def equivalent_factor_model(
     if eq_keys != ["ecosystem_type", "service"]:
         raise InputError([Problem("NOT_SUPPORTED", f"coefficient set '{sid}': uncertainty analysis needs an "
                                   "'equivalents' table keyed by ecosystem_type, service", value=", ".join(eq_keys),
-                                  expected="a set like xie2015 (xie2008 group tables are not supported)")])
+                                  expected="a set like xie2015 (group-keyed tables such as xie2003 or xie2008 are not supported)")])
     svt = cset.tables.get("standard_value")  # type: ignore[attr-defined]
     if svt is None or not svt.height:
         raise InputError([Problem("MISSING_COEFFICIENT", f"coefficient set '{sid}' has no standard_value table",
@@ -308,9 +308,10 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
     ``every_row``: a coefficient that multiplies rows without a price part (equivalent factor: the
     standard value D, rows ``set:equivalents:k/f``); ``method`` labels the outputs.
     """
-    keys = ["region_id", "year", "service", "component", "ecosystem_type", "coefficient_id"]
-    a = point_services.select(keys)
-    b = unit_services.select(keys)
+    keys = ["region_id", "year", "service", "component", "ecosystem_type"]
+    two = pl.col("coefficient_id").str.split("|").list.head(2).list.join("|")  # rate|price, without an emission cap
+    a = point_services.select(*keys, two)
+    b = unit_services.select(*keys, two)
     if not a.equals(b):
         raise GepError("function-value rows differ between the point and unit runs of the engine (gep.tuning bug)")
     ids = point_services.select(
@@ -332,6 +333,7 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
         pl.col("_rate").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c1"),
         pl.col("_price").replace_strict(idx, default=const, return_dtype=pl.Int64).alias("c2"),
     )
+    parts = _emission_capped_base(parts, point_services, coefs, const)
     totals = point_services.group_by("region_id", pl.col("year").cast(pl.Int32)).agg(pl.col("value_cny").sum())
     rows = totals.select("region_id", "year").sort(["region_id", "year"])
     outputs = sorted(set(point_services["service"].to_list()))
@@ -359,6 +361,32 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
         driver_output=slots.select(pl.col("service").replace_strict(_index(outputs), return_dtype=pl.Int64))
         .to_series().to_numpy(),
     )
+
+
+def _emission_capped_base(parts: pl.DataFrame, point: pl.DataFrame, coefs: pl.DataFrame, const: int) -> pl.DataFrame:
+    """Bases of the purification rows, which gep.account caps at the emissions (min(capacity × area, emissions)).
+
+    The cap makes them piecewise linear, so their base comes from the point run, not the unit run: where the
+    cap binds (the id cites ``emissions:…``) value = emissions × price, so the rate is held fixed and
+    base = value / price; elsewhere base = value / (rate × price). Draws are linear around the point: a rate
+    draw does not move a binding row, and may take a non-binding row above its cap (approximation).
+    """
+
+    purif = pl.col("service").is_in(PURIFICATION_SERVICES)
+    if not parts.filter(purif).height:
+        return parts
+    x = np.append(coefs["value"].to_numpy().astype(np.float64), 1.0)  # index const = fixed (1)
+    binding = point["coefficient_id"].cast(pl.Utf8).str.contains("|emissions:", literal=True).to_numpy()
+    value = point["value_cny"].to_numpy().astype(np.float64)
+    df = parts.with_columns(pl.Series("_bind", binding), pl.Series("_v", value))
+    c1 = df["c1"].to_numpy()
+    c2 = df["c2"].to_numpy()
+    is_p = df.select(purif.alias("p"))["p"].to_numpy()
+    rate = np.where(binding, 1.0, x[c1])
+    denom = rate * x[c2]
+    base = np.where(is_p, np.divide(value, denom, out=np.zeros_like(value), where=denom != 0), df["base"].to_numpy())
+    new_c1 = np.where(is_p & binding, const, c1)
+    return df.with_columns(pl.Series("base", base), pl.Series("c1", new_c1.astype(np.int64))).drop("_bind", "_v")
 
 
 def function_value_parameters(
