@@ -33,6 +33,10 @@ class Config(BaseModel):
     check_river_graph: bool = Field(
         True, description="warn (RIVER_EDGE_NOT_FOUND) when a section joins two counties that are not neighbours on the river graph"
     )
+    payments: str | None = Field(None, description="payments made: date, payer, payee, amount_cny (付款日期, 付款方, 收款方, 金额(元))")
+    payments_as_of: str | None = Field(
+        None, description="date (YYYY-MM-DD) that decides overdue; default: the latest payment date of the payments table"
+    )
 
     @field_validator("agreements", "monitoring", mode="before")
     @classmethod
@@ -70,6 +74,46 @@ def river_graph_warnings(agreements: list[Agreement], edges: pl.DataFrame) -> li
                             expected="neighbouring counties along the river (gep regions rivers)",
                         ))
     return out
+
+
+def default_warnings(agreements: list[Agreement]) -> list[Problem]:
+    """One DEFAULT_PARAMETER warning per parameter an agreement leaves out and gep takes from its documented default."""
+    return [
+        Problem("DEFAULT_PARAMETER",
+                f"agreement '{a.id}' does not state '{key}': gep uses the documented default {default} "
+                "(flagged unverified on every ledger line it affects)",
+                file=a.file, column=key, value=default)
+        for a in agreements for key, default in a.defaults_used
+    ]
+
+
+def filing_tables(agreements: list[Agreement], result: Settlement, registry: Any = None,
+                  payments: pl.DataFrame | None = None, as_of: str | None = None) -> dict[str, pl.DataFrame]:
+    """The tables a bureau files: named ledger and nets, nets by year, instructions with payment status, 清算单."""
+    from gep.compensation import filing
+
+    def region_name(pid: str) -> str | None:
+        if registry is None:
+            return None
+        try:
+            return str(registry.name_of(pid))
+        except KeyError:
+            return None
+
+    names = filing.party_names(agreements, region_name)
+    ledger = filing.named_ledger(result.ledger, names)
+    by_year = filing.net_by_year(result.ledger, agreements, names)
+    instr = filing.instructions(result.ledger, agreements, names)
+    if payments is not None and as_of is None and payments.height:
+        as_of = str(payments.get_column("date").max())
+    status = filing.payment_status(instr, payments, as_of)
+    return {
+        "compensation_ledger": ledger,
+        "compensation_net": filing.named_net(result.net, names),
+        "compensation_net_by_year": by_year,
+        "compensation_settlement": status,
+        "compensation_settlement_sheet": filing.settlement_sheets(agreements, ledger, by_year, status),
+    }
 
 
 def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
@@ -119,11 +163,18 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     if cfg.check_regions and ctx.registry is not None:
         known = set(ctx.registry.all_ids())
     agreements, result = settle_files(agreement_paths, monitoring, known)
-    ctx.tables["compensation_ledger"] = result.ledger
-    ctx.tables["compensation_net"] = result.net
+    payments = None
+    if cfg.payments:
+        from gep.compensation.payments import read_payments
+
+        payments = read_payments(ctx.read_input(cfg.payments, "compensation_payments"), agreements,
+                                 display_name=cfg.payments)
+    for name, df in filing_tables(agreements, result, ctx.registry, payments, cfg.payments_as_of).items():
+        ctx.tables[name] = df
     ctx.tables["compensation_assessment"] = result.assessment
     ctx.tables["compensation_agreements"] = agreements_table(agreements)
     ctx.warnings.extend(result.warnings)
+    ctx.warnings.extend(default_warnings(agreements))
     for a in agreements:
         if a.unverified():
             ctx.warnings.append(Problem(
