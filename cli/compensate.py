@@ -20,10 +20,14 @@ DEFAULT_CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
               help="Socio-economic table for the calculators run with --accounts (population, incomes, GDP, water use).")
 @click.option("--regions", default="sichuan", show_default=True,
               help="Region registry used to check county parties and the river graph (empty string: no check).")
+@click.option("--payments", default=None, type=click.Path(dir_okay=False),
+              help="Payments made (date, payer, payee, amount_cny; 付款日期, 付款方, 收款方, 金额(元)): "
+                   "paid / outstanding / overdue per payment instruction.")
+@click.option("--as-of", "as_of", default=None, help="Date YYYY-MM-DD that decides overdue (default: latest payment).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
 def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], accounts: str | None, socio: str | None,
-               regions: str, synthetic: bool, out: str) -> None:
+               regions: str, payments: str | None, as_of: str | None, synthetic: bool, out: str) -> None:
     """Settle upstream–downstream compensation agreements into a balanced ledger.
 
     Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payee,
@@ -36,7 +40,8 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
     from gep.config import RunConfig, RunSection
     from gep.pipeline import execute
 
-    steps: dict[str, object] = {"compensation": Config(agreements=list(agreements), monitoring=list(monitoring))}
+    steps: dict[str, object] = {"compensation": Config(agreements=list(agreements), monitoring=list(monitoring),
+                                                       payments=payments, payments_as_of=as_of)}
     if accounts:
         calcs = ["priority"] + (["spillover", "opportunity_cost", "efa"] if socio else [])
         steps["transfer"] = TransferConfig(accounts=accounts, socio=socio, calculators=calcs)  # type: ignore[arg-type]

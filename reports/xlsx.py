@@ -966,6 +966,20 @@ def _matrix(book: _Book, run: RunData) -> None:
     ws.set_column(len(payees) + 1, len(payees) + 1, 18)
 
 
+def _settlement_sheets(book: _Book, run: RunData) -> None:
+    """One printable 清算单 sheet per agreement and year (text lines of compensation_settlement_sheet)."""
+    sheets = run.table("compensation_settlement_sheet")
+    if sheets is None or not {"agreement_id", "year", "text"} <= set(sheets.columns):
+        return
+    for (aid, year), part in sheets.group_by(["agreement_id", "year"], maintain_order=True):
+        ws = book.sheet(f"{label('settlement_sheet', 'zh')} {aid} {year}")
+        for r, text in enumerate(part.get_column("text").to_list()):
+            book.text(ws, r, 0, text or "", bold=r == 0)
+        ws.set_column(0, 0, 140)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+
+
 def _coefficients(book: _Book, coeffs: pl.DataFrame | None) -> None:
     if coeffs is None or coeffs.height == 0:
         return
@@ -1028,6 +1042,8 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
         done.add(name)
         if name == "compensation_net":
             _matrix(book, run)
+            _settlement_sheets(book, run)
+            done.add("compensation_settlement_sheet")
         elif name == "uncertainty":
             _interval_sheet(book, run)
         elif name == "extent_change_matrix":

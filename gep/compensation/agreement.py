@@ -280,6 +280,18 @@ class Agreement:
         raise KeyError(section_id)
 
 
+def near_matches(value: str, candidates: Mapping[str, str], n: int = 3) -> list[str]:
+    """Closest ``code name`` entries to a code or name typed by hand (difflib on codes, then on names)."""
+    import difflib
+
+    by_code = difflib.get_close_matches(value, list(candidates), n=n, cutoff=0.6)
+    names = [x for x in candidates.values() if x]
+    by_name = [c for nm in difflib.get_close_matches(value, names, n=n, cutoff=0.5)
+               for c, x in candidates.items() if x == nm]
+    out = list(dict.fromkeys([*by_code, *by_name]))[:n]
+    return [f"{c} {candidates[c]}".strip() for c in out]
+
+
 class _V:
     """Validation helper: typed getters that record problems with line numbers."""
 
@@ -369,7 +381,7 @@ class _V:
         return tuple(out)
 
 
-def load_agreement(path: str | Path, known_regions: set[str] | None = None) -> Agreement:
+def load_agreement(path: str | Path, known_regions: set[str] | Mapping[str, str] | None = None) -> Agreement:
     """Read and validate one agreement TOML file; raise InputError listing every problem.
 
     ``known_regions``: region ids of the registry; parties of kind county/prefecture
@@ -384,7 +396,7 @@ def load_agreement(path: str | Path, known_regions: set[str] | None = None) -> A
     return parse_agreement(text, str(p), known_regions)
 
 
-def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str] | None = None) -> Agreement:
+def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str] | Mapping[str, str] | None = None) -> Agreement:
     """Validate agreement TOML text (see load_agreement)."""
     pc = ProblemCollector()
     try:
@@ -494,7 +506,7 @@ def _list_of_tables(v: _V, data: Mapping[str, Any], key: str) -> list[dict[str, 
     return raw
 
 
-def _parse_parties(v: _V, data: Mapping[str, Any], known: set[str] | None) -> list[Party]:
+def _parse_parties(v: _V, data: Mapping[str, Any], known: set[str] | Mapping[str, str] | None) -> list[Party]:
     out: list[Party] = []
     seen: set[str] = set()
     for i, t in enumerate(_list_of_tables(v, data, "parties")):
@@ -507,8 +519,14 @@ def _parse_parties(v: _V, data: Mapping[str, Any], known: set[str] | None) -> li
         if pid in seen:
             v.add("DUPLICATE_KEY", f"party '{pid}' is listed twice", path + ("id",), value=pid, expected="each party once")
         seen.add(pid)
-        if known is not None and kind in ("county", "prefecture") and pid not in known:
-            v.add("UNKNOWN_REGION", f"party '{pid}' ({name}) is not a region of the registry", path + ("id",),
+        checked = ("county", "prefecture", "province") if known and any(k.endswith("0000") for k in known) \
+            else ("county", "prefecture")
+        if known is not None and kind in checked and pid not in known:
+            names = dict(known) if isinstance(known, Mapping) else {k: "" for k in known}
+            near = near_matches(pid, names) + (near_matches(name, names) if name and name != pid else [])
+            near = list(dict.fromkeys(near))[:3]
+            v.add("UNKNOWN_REGION", f"party '{pid}' ({name}) is not a region of the registry"
+                  + (f"; did you mean {', '.join(near)}?" if near else ""), path + ("id",),
                   value=pid, expected="a region id (adcode) from the region registry, or kind = \"external\"")
         out.append(Party(pid, name, kind))
     return out
@@ -990,7 +1008,7 @@ def _parse_payment(v: _V, data: Mapping[str, Any]) -> PaymentTerms | None:
     return PaymentTerms(int(after), int(m.group(1)), int(m.group(2)))
 
 
-def load_agreements(paths: list[str | Path], known_regions: set[str] | None = None) -> list[Agreement]:
+def load_agreements(paths: list[str | Path], known_regions: set[str] | Mapping[str, str] | None = None) -> list[Agreement]:
     """Load several agreement files, collecting the problems of all of them; agreement ids must be unique."""
     problems = []
     out: list[Agreement] = []

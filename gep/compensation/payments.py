@@ -10,14 +10,13 @@ party of the agreement(s), with near matches among the parties' codes and names)
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import polars as pl
 
-from gep.compensation.agreement import Agreement
+from gep.compensation.agreement import Agreement, near_matches
 from gep.compensation.money import MONEY_DTYPE, to_fen
 from gep.compensation.monitoring import iso_date
 from gep.errors import ProblemCollector
@@ -31,15 +30,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "agreement_id": ("agreement_id", "协议", "协议编号"),
 }
 REQUIRED = ("date", "payer", "payee", "amount_cny")
-
-
-def near_matches(value: str, candidates: dict[str, str], n: int = 3) -> list[str]:
-    """Closest ``code name`` pairs to a code or name typed by hand (difflib on codes and names)."""
-    by_code = difflib.get_close_matches(value, list(candidates), n=n, cutoff=0.5)
-    by_name = [c for nm in difflib.get_close_matches(value, list(candidates.values()), n=n, cutoff=0.3)
-               for c, x in candidates.items() if x == nm]
-    out = list(dict.fromkeys([*by_code, *by_name]))[:n]
-    return [f"{c} {candidates[c]}".strip() for c in out]
 
 
 def read_payments(path: str | Path, agreements: Sequence[Agreement], display_name: str | None = None) -> pl.DataFrame:

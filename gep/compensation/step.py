@@ -139,7 +139,7 @@ def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
 
 
 def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_paths: list[tuple[str, str]],
-                 known_regions: set[str] | None = None) -> tuple[list[Agreement], Settlement]:
+                 known_regions: set[str] | dict[str, str] | None = None) -> tuple[list[Agreement], Settlement]:
     """Load, validate and settle; the pure core of the step and of `gep compensate`.
 
     Paths may be (label, path) pairs: the label (e.g. ``demo:compensation/x.toml``) is what
@@ -161,7 +161,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     monitoring = [(p, str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
     known = None
     if cfg.check_regions and ctx.registry is not None:
-        known = set(ctx.registry.all_ids())
+        known = {i: ctx.registry.name_of(i) for i in ctx.registry.all_ids()}
     agreements, result = settle_files(agreement_paths, monitoring, known)
     payments = None
     if cfg.payments:
