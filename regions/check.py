@@ -23,7 +23,8 @@ _SUFFIX_RE = r"(彝族自治县|藏族自治县|羌族自治县|自治县|藏族
 def _name_table(registry: RegionRegistry) -> pl.DataFrame:
     cols = ["region_id", "name_zh", "name_en"]
     return pl.concat(
-        [registry.counties.select(cols), registry.prefectures.select(cols)], how="vertical"
+        [registry.counties.select(cols), registry.prefectures.select(cols), registry.provinces.select(cols)],
+        how="vertical"
     ).unique(subset="region_id", keep="first", maintain_order=True)
 
 

@@ -523,7 +523,12 @@ def _parse_parties(v: _V, data: Mapping[str, Any], known: set[str] | Mapping[str
             else ("county", "prefecture")
         if known is not None and kind in checked and pid not in known:
             names = dict(known) if isinstance(known, Mapping) else {k: "" for k in known}
-            near = near_matches(pid, names) + (near_matches(name, names) if name and name != pid else [])
+            level = {k: x for k, x in names.items()
+                     if (k.endswith("0000") if kind == "province" else
+                         k.endswith("00") and not k.endswith("0000") if kind == "prefecture" else
+                         not k.endswith("00"))} or names
+            exact = [f"{k} {x}" for k, x in level.items() if name and x == name]
+            near = exact + near_matches(pid, level) + (near_matches(name, level) if name and name != pid else [])
             near = list(dict.fromkeys(near))[:3]
             v.add("UNKNOWN_REGION", f"party '{pid}' ({name}) is not a region of the registry"
                   + (f"; did you mean {', '.join(near)}?" if near else ""), path + ("id",),
