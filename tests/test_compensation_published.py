@@ -246,3 +246,15 @@ def test_unknown_county_code_suggests_registry_names(tmp_path: Path) -> None:
               Path(__file__).parent / "data" / "e2e" / "compensation" / "monitoring_2024-04.xlsx", "--out", tmp_path / "o")
     assert res.exit_code == 2 and "[UNKNOWN_REGION]" in res.output, res.output
     assert "did you mean" in res.output and "511002" in res.output.split("did you mean")[1]
+
+
+def test_unknown_key_is_located_with_did_you_mean(tmp_path: Path) -> None:
+    # a typo would otherwise leave the default section weights in force silently
+    text = CHISHUI.read_text(encoding="utf-8").replace("section_weights =", "section_weigths =")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("section_weigths"))
+    out = tmp_path / "o"
+    res = gep("compensate", "--agreement", _agreement(tmp_path, "拼错.toml", text), "--monitoring", CHISHUI_MON,
+              "--out", out)
+    assert res.exit_code == 2 and "[UNKNOWN_KEY]" in res.output, res.output
+    assert f"拼错.toml, row {line}, column 'pool.section_weigths'" in res.output
+    assert "did you mean 'section_weights'?" in res.output and not out.exists()

@@ -417,6 +417,11 @@ def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str
         raise AssertionError("unreachable")
     v = _V(file, TomlLocator(text), pc)
     root: tuple[object, ...] = ()
+    from gep.compensation.schema import unknown_keys  # the schema as frozen pydantic models (extra="forbid")
+
+    for prob in unknown_keys(data, file, v.loc):
+        pc.add(prob.code, prob.message, file=prob.file, row=prob.row, column=prob.column, value=prob.value,
+               expected=prob.expected)
 
     aid = v.text(data, "id", root) or "?"
     title = v.text(data, "title", root, required=False, default=aid) or aid
