@@ -40,6 +40,7 @@ INSTRUCTION_SCHEMA: dict[str, pl.DataType] = {
 }
 STATUS_SCHEMA: dict[str, pl.DataType] = {
     **INSTRUCTION_SCHEMA, "paid_cny": MONEY_DTYPE, "outstanding_cny": MONEY_DTYPE, "status": pl.Utf8(),
+    "as_of": pl.Utf8(),
 }
 
 
@@ -217,6 +218,7 @@ def payment_status(instr: pl.DataFrame, payments: pl.DataFrame | None, as_of: st
                     r["paid_cny"] += take
                     left -= take
     for r in rows:
+        r["as_of"] = as_of or ""
         r["outstanding_cny"] = r["amount_cny"] - r["paid_cny"]
         if r["outstanding_cny"] == 0:
             r["status"] = "paid"
@@ -265,6 +267,9 @@ def settlement_sheets(agreements: Sequence[Agreement], ledger: pl.DataFrame, by_
             lines.append("")
             lines.append("三、支付指令 Payment instructions (after netting; party to party)")
             st = status.filter((pl.col("agreement_id") == a.id) & (pl.col("year") == year))
+            as_of = next((x for x in st.get_column("as_of").to_list() if x), "")
+            if as_of:
+                lines.append(f"  状态截至 Status as of {as_of} (payments table)")
             for r in st.iter_rows(named=True):
                 via = f", 经 via {r['via']}" if r["via"] else ""
                 due = f", 到期 due {r['due_date']}" if r["due_date"] else ", 到期日协议未约定 due date not stated"
