@@ -48,6 +48,7 @@ from .views import (
     flows,
     growth,
     growth_source,
+    net_year_matrix,
     latest_year,
     money_columns,
     per_km2_column,
@@ -668,6 +669,12 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     flow = None
     if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
         flow_rows = flows(ledger)
+        names = dict(names)
+        for code_col, name_col in (("payer", "payer_name"), ("payee", "payee_name")):
+            if name_col in ledger.columns:  # funds, ministries: the names the agreements give
+                for code, nm in ledger.select(code_col, name_col).unique().rows():
+                    if nm and code not in names:
+                        names[code] = nm
         flow = flow_diagram([(a, b, float(v)) for a, b, v in flow_rows.rows()], names,
                             label("yuan", lang))
         span = ""
@@ -683,6 +690,12 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                                    "compensation_ledger")
     if net is not None:
         tables["compensation_net"] = make_table("t-net", net, lang, "compensation_net")
+    by_year_t = run.table("compensation_net_by_year")
+    if by_year_t is not None:
+        wide_years = net_year_matrix(by_year_t)
+        if wide_years.height:
+            tables["compensation_net_years"] = make_table("t-net-years", wide_years, lang,
+                                                          "compensation_net_years")
     sheet_table = run.table("compensation_settlement_sheet")
     settlement_sheets = []
     if sheet_table is not None and {"agreement_id", "year", "text"} <= set(sheet_table.columns):

@@ -228,6 +228,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "card_compensation": ("补偿资金(净额划转)", "Compensation paid (net transfers)"),
     "card_compensation_pool": ("经资金池记账", "Booked through pooled funds"),
     "settlement_sheet": ("清算单", "Settlement sheet"),
+    "compensation_net_years": ("补偿净额 按年度 (元)", "Compensation net by year (CNY)"),
     "compensation_net_by_year": ("分年度补偿净额", "Compensation net by year"),
     "compensation_settlement": ("支付指令与到期", "Payment instructions and due dates"),
     "card_unverified": ("未核实参数", "Unverified coefficients"),

@@ -43,6 +43,7 @@ from .views import (
     ecosystem_pivot,
     growth,
     growth_source,
+    net_year_matrix,
     money_columns,
     payer_payee_matrix,
     primary,
@@ -947,6 +948,11 @@ def _matrix(book: _Book, run: RunData) -> None:
     wide, payees = payer_payee_matrix(ledger)
     ws = book.sheet("compensation_matrix")
     names = _region_names(run, lang)
+    for code_col, name_col in (("payer", "payer_name"), ("payee", "payee_name")):
+        if name_col in ledger.columns:  # funds, ministries: the names the agreements give
+            for code, nm in ledger.select(code_col, name_col).unique().rows():
+                if nm and code not in names:
+                    names[code] = nm
 
     def party(x: str) -> str:
         return f"{names[x]} ({x})" if x in names else x
@@ -1042,6 +1048,13 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
         done.add(name)
         if name == "compensation_net":
             _matrix(book, run)
+            by_year = run.table("compensation_net_by_year")
+            wide_years = net_year_matrix(by_year) if by_year is not None else pl.DataFrame()
+            if wide_years.height:
+                ws = book.sheet("compensation_net_years")
+                first, last = _plain_table(book, ws, wide_years)
+                money = [c for c in wide_years.columns if c not in ("agreement_id", "party", "party_name")]
+                _sum_row(book, ws, wide_years, first, last, money, last + 1)
             _settlement_sheets(book, run)
             done.add("compensation_settlement_sheet")
         elif name == "uncertainty":
