@@ -11,15 +11,25 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+from functools import partial
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from pydantic import ConfigDict
+from pydantic.dataclasses import dataclass as _pydantic_dataclass
 
 from gep.compensation.money import dec, fmt
 from gep.compensation.periods import PERIOD_KINDS, parse_month, periods_in
 from gep.compensation.tomlpos import TomlLocator
 from gep.errors import InputError, ProblemCollector
+
+# The validated agreement objects are frozen pydantic dataclasses (extra="forbid", types checked on
+# construction, dataclasses.replace still works for the sensitivity module); the TOML schema itself
+# is gep.compensation.schema.
+_MODEL_CONFIG = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+dataclass = partial(_pydantic_dataclass, config=_MODEL_CONFIG)
 
 METHODS = ("index_bet", "pool", "fixed_per_section", "load_price")
 METHOD_CODES = {"index_bet": "M1", "pool": "M2", "fixed_per_section": "M3", "load_price": "M4"}
