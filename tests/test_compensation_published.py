@@ -258,3 +258,22 @@ def test_unknown_key_is_located_with_did_you_mean(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "[UNKNOWN_KEY]" in res.output, res.output
     assert f"拼错.toml, row {line}, column 'pool.section_weigths'" in res.output
     assert "did you mean 'section_weights'?" in res.output and not out.exists()
+
+
+def test_pool_fund_by_year_and_transfer_total_split(tmp_path: Path) -> None:
+    # fund 2亿 in 2018, 1亿 in 2019–2020 → 云南 +4000万, +2000万, +2000万; a 3亿 grant for the term split 1:1:1
+    text = CHISHUI.read_text(encoding="utf-8").replace(
+        "fund_cny = 200000000", 'fund_cny = { "2018" = 200000000, "2019-2020" = 100000000 }')
+    text = text.replace('kind = "external"\n', 'kind = "external"\n\n[[parties]]\nid = "MOF"\nname = "财政部"\n'
+                        'kind = "treasury"\n', 1)
+    text += '\n[[transfers]]\npayer = "MOF"\npayee = "530000"\ntotal_cny = 300000000\nsplit = "equal"\n'
+    out = tmp_path / "o"
+    res = gep("compensate", "--agreement", _agreement(tmp_path, "c.toml", text), "--monitoring", CHISHUI_MON,
+              "--out", out)
+    assert res.exit_code == 0, res.output
+    nets = _by_year(out)
+    assert [nets[(y, "云南省")] for y in ("2018", "2019", "2020")] == [14000 * WAN, 12000 * WAN, 12000 * WAN]
+    assert [nets[(y, "财政部")] for y in ("2018", "2019", "2020")] == [-YI, -YI, -YI]
+    assert all(sum(v for (yy, _), v in nets.items() if yy == y) == Decimal("0.00") for y in ("2018", "2019", "2020"))
+    ledger = read_csv(out / "tables" / "compensation_ledger.csv")
+    assert {r["rule"] for r in ledger} == {"M2_contribution", "M2_allocation", "UNCONDITIONAL_transfer"}
