@@ -6,12 +6,11 @@ with <, >, & written as \\u escapes so no string can close the script element.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import json
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
