@@ -277,3 +277,16 @@ def test_pool_fund_by_year_and_transfer_total_split(tmp_path: Path) -> None:
     assert all(sum(v for (yy, _), v in nets.items() if yy == y) == Decimal("0.00") for y in ("2018", "2019", "2020"))
     ledger = read_csv(out / "tables" / "compensation_ledger.csv")
     assert {r["rule"] for r in ledger} == {"M2_contribution", "M2_allocation", "UNCONDITIONAL_transfer"}
+
+
+def test_overpayment_is_reported_not_dropped(tmp_path: Path) -> None:
+    pay = tmp_path / "付款.csv"
+    pay.write_text("date,payer,payee,amount_cny\n2019-05-20,510000,530000,25000000\n"
+                   "2019-05-21,530000,510000,100\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = gep("compensate", "--agreement", CHISHUI, "--monitoring", CHISHUI_MON, "--payments", pay, "--out", out)
+    assert res.exit_code == 0, res.output
+    # 2,500万 paid against 2018 (2,000万) then 2019 (500万 of 2,000万); the reverse 100 元 matches nothing
+    st = {(r["year"], r["payer_name"]): r["paid_cny"] for r in read_csv(out / "tables" / "compensation_settlement.csv")}
+    assert st[("2018", "四川省")] == "20000000.00" and st[("2019", "四川省")] == "5000000.00"
+    assert "[PAYMENT_UNMATCHED]" in res.output and "row 3" in res.output

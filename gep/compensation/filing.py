@@ -190,14 +190,17 @@ def instructions(ledger: pl.DataFrame, agreements: Sequence[Agreement], names: d
     return pl.DataFrame(rows, schema=INSTRUCTION_SCHEMA, orient="row")
 
 
-def payment_status(instr: pl.DataFrame, payments: pl.DataFrame | None, as_of: str | None) -> pl.DataFrame:
+def payment_status(instr: pl.DataFrame, payments: pl.DataFrame | None, as_of: str | None,
+                   unmatched: list[tuple[int, Decimal]] | None = None) -> pl.DataFrame:
     """Instructions with paid_cny, outstanding_cny and status (paid | outstanding | overdue | not due).
 
     ``payments``: date (YYYY-MM-DD), payer, payee, amount_cny (Decimal), optional agreement_id.
     A payment is applied to the open instructions between the same payer and payee (of its
     agreement when given) in order of due date, then year. ``as_of`` (YYYY-MM-DD) decides
     overdue: an instruction with money outstanding after its due date. Without a payments
-    table every instruction is outstanding.
+    table every instruction is outstanding. Money of a payment that no open instruction takes
+    (paid twice, too much, or in the wrong direction) is appended to ``unmatched`` as
+    (spreadsheet row, amount) so the caller can report it; it is never dropped silently.
     """
     rows = [dict(r) for r in instr.iter_rows(named=True)]
     for r in rows:
@@ -217,6 +220,8 @@ def payment_status(instr: pl.DataFrame, payments: pl.DataFrame | None, as_of: st
                 if take > 0:
                     r["paid_cny"] += take
                     left -= take
+            if left > 0 and unmatched is not None:
+                unmatched.append((int(p.get("row") or 0), left))
     for r in rows:
         r["as_of"] = as_of or ""
         r["outstanding_cny"] = r["amount_cny"] - r["paid_cny"]

@@ -8,6 +8,7 @@ compensation_assessment (period means vs standards) and compensation_agreements
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -88,8 +89,12 @@ def default_warnings(agreements: list[Agreement]) -> list[Problem]:
 
 
 def filing_tables(agreements: list[Agreement], result: Settlement, registry: Any = None,
-                  payments: pl.DataFrame | None = None, as_of: str | None = None) -> dict[str, pl.DataFrame]:
-    """The tables a bureau files: named ledger and nets, nets by year, instructions with payment status, 清算单."""
+                  payments: pl.DataFrame | None = None, as_of: str | None = None,
+                  warnings: list[Problem] | None = None, payments_file: str = "") -> dict[str, pl.DataFrame]:
+    """The tables a bureau files: named ledger and nets, nets by year, instructions with payment status, 清算单.
+
+    Money of a payment that matches no open instruction is a PAYMENT_UNMATCHED warning (row, amount).
+    """
     from gep.compensation import filing
 
     def region_name(pid: str) -> str | None:
@@ -106,7 +111,15 @@ def filing_tables(agreements: list[Agreement], result: Settlement, registry: Any
     instr = filing.instructions(result.ledger, agreements, names)
     if payments is not None and as_of is None and payments.height:
         as_of = str(payments.get_column("date").max())
-    status = filing.payment_status(instr, payments, as_of)
+    unmatched: list[tuple[int, Decimal]] = []
+    status = filing.payment_status(instr, payments, as_of, unmatched)
+    for row, left in unmatched:
+        if warnings is not None:
+            warnings.append(Problem(
+                "PAYMENT_UNMATCHED",
+                f"{left} CNY of this payment matches no open payment instruction (paid twice, too much, or to the "
+                "wrong party); it is not counted as paid", file=payments_file, row=row, column="amount_cny",
+                value=str(left), expected="payments that follow compensation_settlement"))
     return {
         "compensation_ledger": ledger,
         "compensation_net": filing.named_net(result.net, names),
@@ -169,7 +182,8 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
 
         payments = read_payments(ctx.read_input(cfg.payments, "compensation_payments"), agreements,
                                  display_name=cfg.payments)
-    for name, df in filing_tables(agreements, result, ctx.registry, payments, cfg.payments_as_of).items():
+    for name, df in filing_tables(agreements, result, ctx.registry, payments, cfg.payments_as_of,
+                                  ctx.warnings, cfg.payments or "").items():
         ctx.tables[name] = df
     ctx.tables["compensation_assessment"] = result.assessment
     ctx.tables["compensation_agreements"] = agreements_table(agreements)
