@@ -30,9 +30,12 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
                regions: str, payments: str | None, as_of: str | None, synthetic: bool, out: str) -> None:
     """Settle upstream–downstream compensation agreements into a balanced ledger.
 
-    Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payee,
-    amount_cny, rule, basis), tables/compensation_net.csv (agreement_id, party, paid_cny,
-    received_cny, net_cny; exactly zero per agreement), compensation_assessment.csv and
+    Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payer_name,
+    payee, payee_name, amount_cny, amount_wan, rule, basis), tables/compensation_net.csv
+    (party, party_name, paid_cny, received_cny, net_cny, net_wan; exactly zero per agreement),
+    compensation_net_by_year.csv (party × year and the term total), compensation_settlement.csv
+    (who pays whom each year, due dates, paid / outstanding / overdue with --payments),
+    compensation_settlement_sheet.csv (清算单), compensation_assessment.csv and
     compensation_agreements.csv, plus manifest.json, run.toml and the reports.
     """
     from gep.compensation.step import Config

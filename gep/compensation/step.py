@@ -1,8 +1,10 @@
 """``[compensation]`` step: settle agreements against monitoring data (docs/compensation.md).
 
-Writes tables compensation_ledger, compensation_net (exactly zero per agreement),
-compensation_assessment (period means vs standards) and compensation_agreements
-(method, period, data status and the parameters still flagged unverified).
+Writes tables compensation_ledger and compensation_net (with party names and 万元; exactly zero
+per agreement), compensation_net_by_year, compensation_settlement (instructions, due dates,
+payment status), compensation_settlement_sheet (清算单), compensation_assessment (period means vs
+standards) and compensation_agreements (method, period, data status and the parameters still
+flagged unverified or defaulted). See gep.compensation.filing.
 """
 
 from __future__ import annotations
