@@ -26,19 +26,27 @@ DEFAULT_CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
               help="Socio-economic table for the calculators run with --accounts (population, incomes, GDP, water use).")
 @click.option("--regions", default="sichuan", show_default=True,
               help="Region registry used to check county parties and the river graph (empty string: no check).")
+@click.option("--payments", default=None, type=click.Path(dir_okay=False),
+              help="Payments made (date, payer, payee, amount_cny; 付款日期, 付款方, 收款方, 金额(元)): "
+                   "paid / outstanding / overdue per payment instruction.")
+@click.option("--as-of", "as_of", default=None, help="Date YYYY-MM-DD that decides overdue (default: latest payment).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
 def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], accounts: str | None, socio: str | None,
-               regions: str, synthetic: bool, out: str) -> None:
+               regions: str, payments: str | None, as_of: str | None, synthetic: bool, out: str) -> None:
     """Settle upstream–downstream compensation agreements into a balanced ledger.
 
-    Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payee,
-    amount_cny, rule, basis), tables/compensation_net.csv (agreement_id, party, paid_cny,
-    received_cny, net_cny; exactly zero per agreement), compensation_assessment.csv and
+    Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payer_name,
+    payee, payee_name, amount_cny, amount_wan, rule, basis), tables/compensation_net.csv
+    (party, party_name, paid_cny, received_cny, net_cny, net_wan; exactly zero per agreement),
+    compensation_net_by_year.csv (party × year and the term total), compensation_settlement.csv
+    (who pays whom each year, due dates, paid / outstanding / overdue with --payments),
+    compensation_settlement_sheet.csv (清算单), compensation_assessment.csv and
     compensation_agreements.csv, plus manifest.json, run.toml and the reports.
     """
 
-    steps: dict[str, object] = {"compensation": CompensationConfig(agreements=list(agreements), monitoring=list(monitoring))}
+    steps: dict[str, object] = {"compensation": CompensationConfig(agreements=list(agreements), monitoring=list(monitoring),
+                                                       payments=payments, payments_as_of=as_of)}
     if accounts:
         calcs = ["priority"] + (["spillover", "opportunity_cost", "efa"] if socio else [])
         steps["transfer"] = TransferConfig(accounts=accounts, socio=socio, calculators=calcs)  # type: ignore[arg-type]

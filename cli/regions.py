@@ -128,6 +128,17 @@ def show_cmd(region: str, registry: str, min_confidence: str | None) -> None:
     """Show one county or prefecture (code or name): names, parent, area, rivers with neighbours."""
     reg = _load(registry)
     rid = _resolve(reg, region)
+    if rid in reg.province_ids():
+        p = reg.provinces.filter(pl.col("region_id") == rid).row(0, named=True)
+        click.echo(f"{rid}  {p['name_zh']}  {p['name_en'] or ''}".rstrip())
+        click.echo("level 级别:       province 省级")
+        if p["area_km2"] is not None:
+            click.echo(f"area 面积:        {p['area_km2']:,.1f} km²")
+        prefs = [x for x in reg.prefecture_ids() if reg.parent_of(x) == rid]
+        click.echo(f"prefectures 地级: {len(prefs)}    counties 县级: {p['n_counties']}")
+        for i in prefs:
+            click.echo(f"  {i}  {reg.name_of(i)}")
+        return
     if rid in reg.prefecture_ids():
         p = reg.prefectures.filter(pl.col("region_id") == rid).row(0, named=True)
         click.echo(f"{rid}  {p['name_zh']}  {p['name_en'] or ''}".rstrip())

@@ -47,6 +47,15 @@ PREFECTURE_SCHEMA: dict[str, Any] = {
     "n_counties": pl.Int64,
     "source": pl.Utf8,
 }
+PROVINCE_SCHEMA: dict[str, Any] = {
+    "region_id": pl.Utf8,
+    "name_zh": pl.Utf8,
+    "name_en": pl.Utf8,
+    "area_km2": pl.Float64,
+    "n_prefectures": pl.Int64,
+    "n_counties": pl.Int64,
+    "source": pl.Utf8,
+}
 JOIN_SCHEMA: dict[str, Any] = {
     "basin": pl.Utf8,
     "river": pl.Utf8,
@@ -91,15 +100,22 @@ class RegionRegistry:
     edges: pl.DataFrame = field(default_factory=rv.empty_edges)
     joins: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=JOIN_SCHEMA))
     former_codes: dict[str, str] = field(default_factory=dict)  # obsolete code -> current code
+    provinces: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROVINCE_SCHEMA))
+    """Province-level units (national registry ``china``); empty for ``sichuan`` and custom files."""
+    province_boundaries_path: Path | None = None
+    prefecture_parents: dict[str, str] = field(default_factory=dict)  # prefecture -> province (``china``)
     _names: dict[str, str] = field(default_factory=dict, repr=False)
     _parents: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         names: dict[str, str] = {}
         parents: dict[str, str | None] = {}
-        for rid, nm, par in self.prefectures.select("region_id", "name_zh", pl.lit(None, pl.Utf8)).iter_rows():
+        for rid, nm in self.provinces.select("region_id", "name_zh").iter_rows():
             names[rid] = nm
-            parents[rid] = par
+            parents[rid] = None
+        for rid, nm in self.prefectures.select("region_id", "name_zh").iter_rows():
+            names[rid] = nm
+            parents[rid] = self.prefecture_parents.get(rid)
         for rid, nm, par in self.counties.select("region_id", "name_zh", "parent_id").iter_rows():
             names[rid] = nm
             parents[rid] = par
@@ -115,8 +131,19 @@ class RegionRegistry:
         """Prefecture ids (sorted)."""
         return sorted(self.prefectures.get_column("region_id").to_list())
 
+    def province_ids(self) -> list[str]:
+        """Province ids (sorted; empty unless the registry has provinces, e.g. ``china``)."""
+        return sorted(self.provinces.get_column("region_id").to_list())
+
+    def province_of(self, region_id: str) -> str | None:
+        """Province of a county, prefecture or province of a registry with provinces (None otherwise)."""
+        if region_id not in self._names:
+            raise KeyError(f"unknown region {region_id!r} in registry {self.name!r}")
+        prov = region_id[:2] + "0000"
+        return prov if prov in self._names and self.provinces.height else None
+
     def all_ids(self) -> set[str]:
-        """County and prefecture ids."""
+        """County, prefecture and province ids."""
         return set(self._names)
 
     def has(self, region_id: str) -> bool:
@@ -132,7 +159,7 @@ class RegionRegistry:
         return self._names[region_id]
 
     def name_en_of(self, region_id: str) -> str | None:
-        for df in (self.counties, self.prefectures):
+        for df in (self.counties, self.prefectures, self.provinces):
             hit = df.filter(pl.col("region_id") == region_id)
             if hit.height:
                 value = hit.item(0, "name_en")
@@ -161,12 +188,38 @@ class RegionRegistry:
 
     # ---------------------------------------------------------------- maps
     def boundaries(self) -> dict[str, Any] | None:
-        """County polygons as a GeoJSON FeatureCollection (property region_id), or None."""
-        return _read_json(self.boundaries_path)
+        """County polygons as a GeoJSON FeatureCollection (property region_id), or None (read when called)."""
+        data = _read_json(self.boundaries_path)
+        prefix = getattr(self, "_subset_prefix", None)
+        if data is not None and prefix:
+            data = {**data, "features": [f for f in data["features"]
+                                         if str(f["properties"]["region_id"]).startswith(prefix)]}
+        return data
 
     def prefecture_boundaries(self) -> dict[str, Any] | None:
         """Prefecture polygons (dissolved counties) as GeoJSON, or None."""
         return _read_json(self.prefecture_boundaries_path)
+
+    def province_boundaries(self) -> dict[str, Any] | None:
+        """Province polygons (dissolved counties) as GeoJSON, or None."""
+        return _read_json(self.province_boundaries_path)
+
+    def subset_province(self, province_id: str) -> RegionRegistry:
+        """The counties, prefectures and province of one province (``--regions 云南``); boundaries filtered lazily."""
+        p2 = province_id[:2]
+        keep = pl.col("region_id").str.starts_with(p2)
+        sub = replace(
+            self,
+            name=f"{self.name}:{self.name_of(province_id)}",
+            title=f"{self.name_of(province_id)} ({self.title})",
+            counties=self.counties.filter(keep),
+            prefectures=self.prefectures.filter(keep),
+            provinces=self.provinces.filter(keep),
+            prefecture_parents={k: v for k, v in self.prefecture_parents.items() if k.startswith(p2)},
+            _names={}, _parents={},
+        )
+        object.__setattr__(sub, "_subset_prefix", p2)
+        return sub
 
     # ---------------------------------------------------------------- rivers
     def river_edges(self, river: str | None = None, min_confidence: str | None = None) -> pl.DataFrame:
@@ -231,7 +284,8 @@ _SUFFIX_RE = r"(彝族自治县|藏族自治县|羌族自治县|自治县|藏族
 def _name_table(registry: RegionRegistry) -> pl.DataFrame:
     cols = ["region_id", "name_zh", "name_en"]
     return pl.concat(
-        [registry.counties.select(cols), registry.prefectures.select(cols)], how="vertical"
+        [registry.counties.select(cols), registry.prefectures.select(cols), registry.provinces.select(cols)],
+        how="vertical"
     ).unique(subset="region_id", keep="first", maintain_order=True)
 
 
@@ -326,6 +380,16 @@ def load_registry(name_or_path: str | Path, sheet: str | None = None) -> RegionR
     path = Path(name_or_path)
     if path.is_dir():
         return load_registry_dir(path)
+    if not path.exists() and isinstance(name_or_path, str) and "china" in list_registries():
+        national = _load_builtin("china")
+        hits = [p for p in national.province_ids() if name_or_path.strip() in (
+            p, national.name_of(p), national.name_of(p).removesuffix("省").removesuffix("市"),
+            (national.name_en_of(p) or "").split(" ")[0])]
+        if not hits:  # 云南 / 广西 / 内蒙古 / 新疆: the name without its suffix
+            hits = [p for p in national.province_ids() if len(name_or_path.strip()) >= 2
+                    and national.name_of(p).startswith(name_or_path.strip())]
+        if len(hits) == 1:
+            return national.subset_province(hits[0])
     if not path.exists():
         known = ", ".join(list_registries())
         raise InputError(
@@ -363,7 +427,11 @@ def load_registry_dir(folder: Path) -> RegionRegistry:
              for rid, row in dup_rows.iter_rows()]
         )
     counties = counties.sort("region_id")
+    prefecture_parents: dict[str, str] = {}
     if (folder / "prefectures.csv").exists():
+        raw_pref = pl.read_csv(folder / "prefectures.csv", infer_schema=False)
+        if "parent_id" in raw_pref.columns:
+            prefecture_parents = {k: v for k, v in raw_pref.select("region_id", "parent_id").iter_rows() if v}
         prefectures = _read_csv(folder / "prefectures.csv", PREFECTURE_SCHEMA).sort("region_id")
     else:
         prefectures = derive_prefectures(counties, source=str(folder / "counties.csv"))
@@ -383,7 +451,13 @@ def load_registry_dir(folder: Path) -> RegionRegistry:
         former = dict(zip(fc.get_column("former_id").to_list(), fc.get_column("region_id").to_list(), strict=True))
     b = folder / "boundaries.geojson"
     pb = folder / "prefecture_boundaries.geojson"
+    vb = folder / "province_boundaries.geojson"
+    provinces = (_read_csv(folder / "provinces.csv", PROVINCE_SCHEMA).sort("region_id")
+                 if (folder / "provinces.csv").exists() else pl.DataFrame(schema=PROVINCE_SCHEMA))
     return RegionRegistry(
+        provinces=provinces,
+        province_boundaries_path=vb if vb.exists() else None,
+        prefecture_parents=prefecture_parents,
         name=str(meta.get("name", folder.name)),
         title=str(meta.get("title", "")),
         map_caveat=str(meta.get("map_caveat", "")),

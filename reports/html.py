@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from .views import (
     growth_source,
     latest_year,
     money_columns,
+    net_year_matrix,
     per_km2_column,
     primary,
     row_sums,
@@ -666,6 +668,12 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     flow = None
     if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
         flow_rows = flows(ledger)
+        names = dict(names)
+        for code_col, name_col in (("payer", "payer_name"), ("payee", "payee_name")):
+            if name_col in ledger.columns:  # funds, ministries: the names the agreements give
+                for code, nm in ledger.select(code_col, name_col).unique().rows():
+                    if nm and code not in names:
+                        names[code] = nm
         flow = flow_diagram([(a, b, float(v)) for a, b, v in flow_rows.rows()], names,
                             label("yuan", lang))
         span = ""
@@ -673,12 +681,26 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             periods = ledger.get_column("period").drop_nulls().cast(pl.Utf8)
             p_first, p_last = str(periods.min()), str(periods.max())
             span = f" {p_first}–{p_last}" if p_first != p_last else f" {p_first}"
-        cards.append((label("card_compensation", lang) + span,
-                      fmt_num(float(ledger.get_column("amount_cny").sum()) * WAN), wan))
+        moved, pooled = money_changing_hands(ledger, run.table("compensation_net_by_year"))
+        cards.append((label("card_compensation", lang) + span, fmt_num(float(moved) * WAN), wan))
+        if pooled:
+            cards.append((label("card_compensation_pool", lang) + span, fmt_num(float(pooled) * WAN), wan))
         tables["compensation_ledger"] = make_table("t-ledger", ledger, lang,
                                                    "compensation_ledger")
     if net is not None:
         tables["compensation_net"] = make_table("t-net", net, lang, "compensation_net")
+    by_year_t = run.table("compensation_net_by_year")
+    if by_year_t is not None:
+        wide_years = net_year_matrix(by_year_t)
+        if wide_years.height:
+            tables["compensation_net_years"] = make_table("t-net-years", wide_years, lang,
+                                                          "compensation_net_years")
+    sheet_table = run.table("compensation_settlement_sheet")
+    settlement_sheets = []
+    if sheet_table is not None and {"agreement_id", "year", "text"} <= set(sheet_table.columns):
+        for (aid, yr), part in sheet_table.group_by(["agreement_id", "year"], maintain_order=True):
+            settlement_sheets.append({"id": f"{aid} {yr}",
+                                      "text": "\n".join(str(t or "") for t in part.get_column("text"))})
     tornados: list[dict[str, Any]] = []
     interval_charts: list[dict[str, Any]] = []
     for name in ("sensitivity", "sensitivity_carbon"):
@@ -750,7 +772,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
                    "extent", "sensitivity_carbon", "uncertainty_carbon",
-                   "uncertainty_carbon_flux"} - set(others_extra)
+                   "uncertainty_carbon_flux", "compensation_settlement_sheet"} - set(others_extra)
     if matrices:
         shown_names.add("extent_change_matrix")
     all_others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
@@ -774,11 +796,34 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "tornados": tornados, "interval_charts": interval_charts, "growth": grow,
         "matrices": matrices,
         "tables": tables, "others": others, "map": map_ctx, "carbon_extra": carbon_extra,
-        "comp_extra": comp_extra, "comp_charts": comp_charts,
+        "comp_extra": comp_extra, "comp_charts": comp_charts, "settlement_sheets": settlement_sheets,
         "map_note": map_note, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,
         "method": method,
     }
+
+
+def money_changing_hands(ledger: pl.DataFrame, by_year: pl.DataFrame | None) -> tuple[Decimal, Decimal]:
+    """(Σ positive nets per agreement, year and party, Σ pool legs) [CNY]: the honest headline.
+
+    The money that changes hands in a year is what the net payers pay the net receivers, not the
+    sum of every ledger line (a pool's contributions and allocations, or two opposite lines between
+    the same parties, would count twice). Pool parties net to zero in every period; the money booked
+    through them is returned separately (Σ of their received amounts, from compensation_net_by_year).
+    """
+    lines = ledger.with_columns(pl.col("period").cast(pl.Utf8).str.slice(0, 4).alias("_y"),
+                                pl.col("amount_cny").cast(pl.Utf8).alias("_a"))
+    nets: dict[tuple[str, str, str], Decimal] = {}
+    for aid, y, payer, payee, amount in lines.select("agreement_id", "_y", "payer", "payee", "_a").rows():
+        x = Decimal(str(amount or 0))
+        nets[(aid, y, payer)] = nets.get((aid, y, payer), Decimal(0)) - x
+        nets[(aid, y, payee)] = nets.get((aid, y, payee), Decimal(0)) + x
+    moved = sum((n for n in nets.values() if n > 0), Decimal(0))
+    pooled = Decimal(0)
+    if by_year is not None and {"party_kind", "year", "received_cny"} <= set(by_year.columns):
+        pool = by_year.filter((pl.col("party_kind") == "pool") & (pl.col("year") != "合计"))
+        pooled = sum((Decimal(str(x)) for x in pool.get_column("received_cny").cast(pl.Utf8).to_list()), Decimal(0))
+    return moved, pooled
 
 
 def _blank_none(value: Any) -> Any:

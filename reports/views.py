@@ -396,3 +396,19 @@ def tornado_outputs(sens: pl.DataFrame) -> list[str]:
     comp = [o for o in outs if o.startswith("compensation/")]
     other = [o for o in outs if not o.startswith("compensation/")]
     return other[:1] + comp[:MAX_COMPENSATION_TORNADOS]
+
+
+def net_year_matrix(by_year: pl.DataFrame) -> pl.DataFrame:
+    """Party × year nets [CNY] beside the term total, from compensation_net_by_year.
+
+    Rows: agreement_id, party, party_name; one column per year, then 合计 (the term). Values are
+    the exact decimal nets (Σ of every year column and of 合计 over an agreement's parties is 0.00).
+    """
+    need = {"agreement_id", "year", "party", "party_name", "net_cny"}
+    if not need <= set(by_year.columns) or by_year.height == 0:
+        return pl.DataFrame()
+    years = sorted(y for y in by_year.get_column("year").unique().to_list() if y != "合计")
+    wide = by_year.pivot(on="year", index=["agreement_id", "party", "party_name"], values="net_cny",
+                         aggregate_function="first", maintain_order=True)
+    cols = [c for c in [*years, "合计"] if c in wide.columns]
+    return wide.select("agreement_id", "party", "party_name", *cols)

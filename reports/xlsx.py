@@ -44,6 +44,7 @@ from .views import (
     growth,
     growth_source,
     money_columns,
+    net_year_matrix,
     payer_payee_matrix,
     primary,
     row_sums,
@@ -947,6 +948,11 @@ def _matrix(book: _Book, run: RunData) -> None:
     wide, payees = payer_payee_matrix(ledger)
     ws = book.sheet("compensation_matrix")
     names = _region_names(run, lang)
+    for code_col, name_col in (("payer", "payer_name"), ("payee", "payee_name")):
+        if name_col in ledger.columns:  # funds, ministries: the names the agreements give
+            for code, nm in ledger.select(code_col, name_col).unique().rows():
+                if nm and code not in names:
+                    names[code] = nm
 
     def party(x: str) -> str:
         return f"{names[x]} ({x})" if x in names else x
@@ -964,6 +970,20 @@ def _matrix(book: _Book, run: RunData) -> None:
     wide_t = wide.with_columns(pl.Series("_t", row_totals, dtype=pl.Float64))
     _sum_row(book, ws, wide_t, first, last, [*payees, "_t"], last + 1)
     ws.set_column(len(payees) + 1, len(payees) + 1, 18)
+
+
+def _settlement_sheets(book: _Book, run: RunData) -> None:
+    """One printable 清算单 sheet per agreement and year (text lines of compensation_settlement_sheet)."""
+    sheets = run.table("compensation_settlement_sheet")
+    if sheets is None or not {"agreement_id", "year", "text"} <= set(sheets.columns):
+        return
+    for (aid, year), part in sheets.group_by(["agreement_id", "year"], maintain_order=True):
+        ws = book.sheet(f"{label('settlement_sheet', 'zh')} {aid} {year}")
+        for r, text in enumerate(part.get_column("text").to_list()):
+            book.text(ws, r, 0, text or "", bold=r == 0)
+        ws.set_column(0, 0, 140)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
 
 
 def _coefficients(book: _Book, coeffs: pl.DataFrame | None) -> None:
@@ -1028,6 +1048,15 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
         done.add(name)
         if name == "compensation_net":
             _matrix(book, run)
+            by_year = run.table("compensation_net_by_year")
+            wide_years = net_year_matrix(by_year) if by_year is not None else pl.DataFrame()
+            if wide_years.height:
+                ws = book.sheet("compensation_net_years")
+                first, last = _plain_table(book, ws, wide_years)
+                money = [c for c in wide_years.columns if c not in ("agreement_id", "party", "party_name")]
+                _sum_row(book, ws, wide_years, first, last, money, last + 1)
+            _settlement_sheets(book, run)
+            done.add("compensation_settlement_sheet")
         elif name == "uncertainty":
             _interval_sheet(book, run)
         elif name == "extent_change_matrix":

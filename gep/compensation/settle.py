@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import polars as pl
 
@@ -161,12 +161,21 @@ def _resolve(a: Agreement, section: Section, who: str, indicator: str | None = N
     return ((who, Decimal(1)),)
 
 
-def _flag(a: Agreement, *keys: str, exclude: tuple[str, ...] = ()) -> str:
-    """Basis suffix naming the unverified parameters relevant to a rule (prefix match on ``keys``; all if none)."""
+def _flag(a: Agreement, *keys: str, exclude: tuple[str, ...] = (), data: bool = True) -> str:
+    """Basis suffix naming the unverified parameters relevant to a rule (prefix match on ``keys``; all if none).
+
+    Parameters the agreement left out and gep took from a documented default are named with
+    that default (``pool.section_weights = default 1 for MTZ``). ``data``: the rule uses
+    monitoring data, so the averaging of samples concerns it.
+    """
+    defaults = dict(a.defaults_used)
     un = [
         x for x in a.unverified()
-        if (not keys or any(x.startswith(k) for k in keys)) and not any(x.startswith(e) for e in exclude)
+        if (not keys or any(x.startswith(k) for k in keys) or (data and x == "averaging"))
+        and not any(x.startswith(e) for e in exclude)
+        and (data or x != "averaging")
     ]
+    un = [f"{x} = default {defaults[x]}" if x in defaults else x for x in un]
     return f"; UNVERIFIED parameters: {', '.join(un)}" if un else ""
 
 
@@ -203,16 +212,25 @@ def _settle_index_bet(a: Agreement, p: IndexBetParams, d: _Data, legs: list[Leg]
         if not ok or (s.id, period) in d.skipped:
             continue
         pval = C.multiply(p.k0, total)
+        ptext = ""
+        if p.p_decimals is not None:  # the agreement's own rounding of P (e.g. two decimals, half up)
+            exact = pval
+            pval = pval.quantize(Decimal(1).scaleb(-p.p_decimals),
+                                 rounding=ROUND_HALF_UP if p.p_rounding == "half_up" else ROUND_DOWN, context=C)
+            ptext = f" → rounded to {p.p_decimals} decimals ({p.p_rounding}) P = {pval} (exact {fmt(exact, 6)})"
         tier = next((t for t in p.tiers if (t.p_above is None or pval > t.p_above) and (t.p_at_most is None or pval <= t.p_at_most)), None)
-        text = f"P = k0 × Σ k_i·C_i/C_i0 = {fmt(p.k0)} × ({' + '.join(terms)}) = {fmt(pval, 6)}"
-        if tier is None or tier.amount_cny == 0:
+        text = f"P = k0 × Σ k_i·C_i/C_i0 = {fmt(p.k0)} × ({' + '.join(terms)}) = {fmt(C.multiply(p.k0, total), 6)}{ptext}"
+        amount = tier.amount_for(period) if tier is not None else Decimal(0)
+        if tier is None or amount == 0:
             d.warnings.append(Problem("NO_TIER", f"agreement '{a.id}' {period}: {text} falls in no payout tier; nothing paid",
                                       file=a.file))
             continue
         lo = "−∞" if tier.p_above is None else fmt(tier.p_above)
         hi = "+∞)" if tier.p_at_most is None else fmt(tier.p_at_most) + "]"
-        legs.append(Leg(a.id, period, s.id, "M1_index_bet", tier.amount_cny, _resolve(a, s, tier.payer), _resolve(a, s, tier.payee),
-                        f"{text}; tier ({lo}, {hi} → {tier.payer} pays {tier.payee} {fmt(tier.amount_cny)} CNY{_flag(a, 'index_bet', 'indicators', 'sections')}"))
+        sched = f" ({period[:4]} amount of the schedule)" if tier.schedule else ""
+        legs.append(Leg(a.id, period, s.id, "M1_index_bet", amount, _resolve(a, s, tier.payer), _resolve(a, s, tier.payee),
+                        f"{text}; tier ({lo}, {hi} → {tier.payer} pays {tier.payee} {fmt(amount)} CNY{sched}"
+                        f"{_flag(a, 'index_bet', 'indicators', 'sections')}"))
 
 
 def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: list[dict[str, object]]) -> None:
@@ -220,16 +238,19 @@ def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: l
     asum = sum((x for _, x in p.allocations), Decimal(0))
     contrib = tuple((j, C.divide(x, csum)) for j, x in p.contributions)
     alloc = tuple((j, C.divide(x, asum)) for j, x in p.allocations)
-    alloc_amount = {j: C.multiply(p.fund_cny, w) for j, w in alloc}
     ratios_c = ":".join(fmt(x) for _, x in p.contributions)
     ratios_a = ":".join(fmt(x) for _, x in p.allocations)
     weights = dict(p.section_weights)
     std = {i.name: i.standard_mg_l for i in a.indicators}
     for period, months in d.periods.items():
-        legs.append(Leg(a.id, period, None, "M2_contribution", p.fund_cny, contrib, ((p.pool_party, Decimal(1)),),
-                        f"fund {fmt(p.fund_cny)} CNY × contribution ratio ({ratios_c}){_flag(a, 'pool.fund_cny', 'pool.contributions')}"))
-        legs.append(Leg(a.id, period, None, "M2_allocation", p.fund_cny, ((p.pool_party, Decimal(1)),), alloc,
-                        f"fund {fmt(p.fund_cny)} CNY × allocation ratio ({ratios_a}){_flag(a, 'pool.fund_cny', 'pool.allocations')}"))
+        fund = p.fund_for(period)
+        alloc_amount = {j: C.multiply(fund, w) for j, w in alloc}
+        ftext = f"fund {fmt(fund)} CNY" + (" (this period's part of the term's fund)" if p.fund_by_period else
+                                            f" ({period[:4]} amount of the schedule)" if p.fund_schedule else "")
+        legs.append(Leg(a.id, period, None, "M2_contribution", fund, contrib, ((p.pool_party, Decimal(1)),),
+                        f"{ftext} × contribution ratio ({ratios_c}){_flag(a, 'pool.fund', 'pool.contributions', data=False)}"))
+        legs.append(Leg(a.id, period, None, "M2_allocation", fund, ((p.pool_party, Decimal(1)),), alloc,
+                        f"{ftext} × allocation ratio ({ratios_a}){_flag(a, 'pool.fund', 'pool.allocations', data=False)}"))
         for s in a.sections:
             failing: list[str] = []
             ok = True
@@ -265,7 +286,7 @@ def _settle_pool(a: Agreement, p: PoolParams, d: _Data, legs: list[Leg], rows: l
                 continue
             w = weights.get(s.id, Decimal(1))
             if p.deduction_base == "fund":
-                base, btext = p.fund_cny, f"fund {fmt(p.fund_cny)}"
+                base, btext = fund, f"fund {fmt(fund)}"
             elif p.deduction_base == "fixed":
                 base, btext = p.deduction_fixed_cny or Decimal(0), f"fixed {fmt(p.deduction_fixed_cny or 0)}"
             else:
@@ -393,6 +414,22 @@ def _settle_load(a: Agreement, p: LoadPriceParams, d: _Data, legs: list[Leg], ro
                 legs.extend(pending)
 
 
+def _settle_transfers(a: Agreement, legs: list[Leg]) -> None:
+    """Unconditional transfers (中央财政奖励/补助资金): a fixed amount per period, no monitoring data."""
+    for period in periods_in(a.start, a.end, a.period):
+        for t in a.transfers:
+            amount = t.amount_for(period)
+            if not amount:
+                continue
+            how = ("this period's part of the term's total" if t.by_period
+                   else f"{period[:4]} amount of the schedule" if len(t.schedule) > 1 else "amount per period")
+            note = f"; {t.note}" if t.note else ""
+            legs.append(Leg(a.id, period, None, "UNCONDITIONAL_transfer", amount, ((t.payer, Decimal(1)),),
+                            ((t.payee, Decimal(1)),),
+                            f"unconditional transfer {t.id}: {t.payer} pays {t.payee} {fmt(amount)} CNY ({how}){note}"
+                            f"{_flag(a, 'transfers', data=False)}"))
+
+
 def _arow(a: Agreement, period: str, section: str, ind: str, v: Value, ceff: Decimal, ref: Decimal, status: str) -> dict[str, object]:
     return {
         "agreement_id": a.id, "period": period, "section_id": section, "indicator": ind,
@@ -422,6 +459,7 @@ def settle(agreements: Sequence[Agreement], monitoring: pl.DataFrame, monitoring
             _settle_fixed(a, a.params, d, legs, rows)
         elif isinstance(a.params, LoadPriceParams):
             _settle_load(a, a.params, d, legs, rows)
+        _settle_transfers(a, legs)
         missing.extend(d.missing)
         warnings.extend(d.warnings)
     if missing:

@@ -1,13 +1,16 @@
 """``[compensation]`` step: settle agreements against monitoring data (docs/compensation.md).
 
-Writes tables compensation_ledger, compensation_net (exactly zero per agreement),
-compensation_assessment (period means vs standards) and compensation_agreements
-(method, period, data status and the parameters still flagged unverified).
+Writes tables compensation_ledger and compensation_net (with party names and 万元; exactly zero
+per agreement), compensation_net_by_year, compensation_settlement (instructions, due dates,
+payment status), compensation_settlement_sheet (清算单), compensation_assessment (period means vs
+standards) and compensation_agreements (method, period, data status and the parameters still
+flagged unverified or defaulted). See gep.compensation.filing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,11 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gep.compensation import agreement as agreement_mod
+from gep.compensation import filing
 from gep.compensation import monitoring as monitoring_mod
 from gep.compensation.agreement import METHOD_CODES, Agreement, load_agreements
 from gep.compensation.monitoring import read_monitoring
+from gep.compensation.payments import read_payments
 from gep.compensation.settle import Settlement, settle
 from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
@@ -35,6 +40,10 @@ class Config(BaseModel):
     check_regions: bool = Field(True, description="county/prefecture parties must be regions of the run's registry")
     check_river_graph: bool = Field(
         True, description="warn (RIVER_EDGE_NOT_FOUND) when a section joins two counties that are not neighbours on the river graph"
+    )
+    payments: str | None = Field(None, description="payments made: date, payer, payee, amount_cny (付款日期, 付款方, 收款方, 金额(元))")
+    payments_as_of: str | None = Field(
+        None, description="date (YYYY-MM-DD) that decides overdue; default: the latest payment date of the payments table"
     )
 
     @field_validator("agreements", "monitoring", mode="before")
@@ -75,6 +84,57 @@ def river_graph_warnings(agreements: list[Agreement], edges: pl.DataFrame) -> li
     return out
 
 
+def default_warnings(agreements: list[Agreement]) -> list[Problem]:
+    """One DEFAULT_PARAMETER warning per parameter an agreement leaves out and gep takes from its documented default."""
+    return [
+        Problem("DEFAULT_PARAMETER",
+                f"agreement '{a.id}' does not state '{key}': gep uses the documented default {default} "
+                "(flagged unverified on every ledger line it affects)",
+                file=a.file, column=key, value=default)
+        for a in agreements for key, default in a.defaults_used
+    ]
+
+
+def filing_tables(agreements: list[Agreement], result: Settlement, registry: Any = None,
+                  payments: pl.DataFrame | None = None, as_of: str | None = None,
+                  warnings: list[Problem] | None = None, payments_file: str = "") -> dict[str, pl.DataFrame]:
+    """The tables a bureau files: named ledger and nets, nets by year, instructions with payment status, 清算单.
+
+    Money of a payment that matches no open instruction is a PAYMENT_UNMATCHED warning (row, amount).
+    """
+
+    def region_name(pid: str) -> str | None:
+        if registry is None:
+            return None
+        try:
+            return str(registry.name_of(pid))
+        except KeyError:
+            return None
+
+    names = filing.party_names(agreements, region_name)
+    ledger = filing.named_ledger(result.ledger, names)
+    by_year = filing.net_by_year(result.ledger, agreements, names)
+    instr = filing.instructions(result.ledger, agreements, names)
+    if payments is not None and as_of is None and payments.height:
+        as_of = str(payments.get_column("date").max())
+    unmatched: list[tuple[int, Decimal]] = []
+    status = filing.payment_status(instr, payments, as_of, unmatched)
+    for row, left in unmatched:
+        if warnings is not None:
+            warnings.append(Problem(
+                "PAYMENT_UNMATCHED",
+                f"{left} CNY of this payment matches no open payment instruction (paid twice, too much, or to the "
+                "wrong party); it is not counted as paid", file=payments_file, row=row, column="amount_cny",
+                value=str(left), expected="payments that follow compensation_settlement"))
+    return {
+        "compensation_ledger": ledger,
+        "compensation_net": filing.named_net(result.net, names),
+        "compensation_net_by_year": by_year,
+        "compensation_settlement": status,
+        "compensation_settlement_sheet": filing.settlement_sheets(agreements, ledger, by_year, status),
+    }
+
+
 def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
     """Read and validate several monitoring files (label, path); a sample repeated across files is an error."""
     frames: list[pl.DataFrame] = []
@@ -98,7 +158,7 @@ def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
 
 
 def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_paths: list[tuple[str, str]],
-                 known_regions: set[str] | None = None) -> tuple[list[Agreement], Settlement]:
+                 known_regions: set[str] | dict[str, str] | None = None) -> tuple[list[Agreement], Settlement]:
     """Load, validate and settle; the pure core of the step and of `gep compensate`.
 
     Paths may be (label, path) pairs: the label (e.g. ``demo:compensation/x.toml``) is what
@@ -120,13 +180,20 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     monitoring = [(p, str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
     known = None
     if cfg.check_regions and ctx.registry is not None:
-        known = set(ctx.registry.all_ids())
+        known = {i: ctx.registry.name_of(i) for i in ctx.registry.all_ids()}
     agreements, result = settle_files(agreement_paths, monitoring, known)
-    ctx.tables["compensation_ledger"] = result.ledger
-    ctx.tables["compensation_net"] = result.net
+    payments = None
+    if cfg.payments:
+
+        payments = read_payments(ctx.read_input(cfg.payments, "compensation_payments"), agreements,
+                                 display_name=cfg.payments)
+    for name, df in filing_tables(agreements, result, ctx.registry, payments, cfg.payments_as_of,
+                                  ctx.warnings, cfg.payments or "").items():
+        ctx.tables[name] = df
     ctx.tables["compensation_assessment"] = result.assessment
     ctx.tables["compensation_agreements"] = agreements_table(agreements)
     ctx.warnings.extend(result.warnings)
+    ctx.warnings.extend(default_warnings(agreements))
     for a in agreements:
         if a.unverified():
             ctx.warnings.append(Problem(
