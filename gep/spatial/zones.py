@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import CRS
+from pyproj.crs import is_wkt
 from rasterio import features
 
 from gep.spatial.grid import Grid, Tile
@@ -34,6 +36,11 @@ class ZoneSet:
     geoms: np.ndarray  # shapely geometries, same order as ids
     crs_wkt: str = ""
     _tree: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # accept 'EPSG:4326', a pyproj CRS or WKT; keep WKT
+        if self.crs_wkt and not (isinstance(self.crs_wkt, str) and is_wkt(self.crs_wkt)):
+            self.crs_wkt = CRS.from_user_input(self.crs_wkt).to_wkt()
+        self.geoms = np.asarray(self.geoms, dtype=object)
 
     def __getstate__(self) -> dict[str, Any]:  # the STRtree is rebuilt where needed
         return {"ids": self.ids, "geoms": shapely.to_wkb(self.geoms), "crs_wkt": self.crs_wkt}
