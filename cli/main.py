@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "compensate",
     "report",
     "tuning",
+    "extent",
 ]
 
 

@@ -54,7 +54,7 @@ def test_extent_hand_counted(pair: dict[int, Path], zones: ZoneSet) -> None:
     assert cov["valid_area_ha"].to_list() == [0.08, 0.07]
     # polygon area: 20 m × 40 m = 0.08 ha in UTM; ellipsoidal area differs by the UTM scale factor (< 0.2 %)
     assert cov["zone_area_ha"].to_list() == pytest.approx([0.08, 0.08], rel=2e-3)
-    assert [w.code for w in res.warnings] == ["AREA_NOT_EQUAL_AREA", "NODATA_IN_ZONE"]
+    assert [w.code for w in res.warnings] == ["AREA_NOT_EQUAL_AREA", "NODATA_DIFFERS", "NODATA_IN_ZONE"]
 
 
 def test_extent_with_crosswalk_names_classes(pair: dict[int, Path], zones: ZoneSet) -> None:

@@ -223,6 +223,16 @@ def raster_extent(
         frames["coverage"].extend(_coverage_table(c, y, local.ids, zone_area_ha) for c, y in zip(year_counts, group))
         frames["transitions"].extend(_pair_table(c, group[i], group[i + 1], job, local.ids)
                                      for i, c in enumerate(pair_counts))
+        for i, c in enumerate(pair_counts):
+            k0, k1 = c.key // job.n_keys, c.key % job.n_keys
+            one_side = (k0 == 0) != (k1 == 0)
+            if one_side.any():
+                ha = int(c.area_cm2[one_side].sum()) / CM2_PER_HA
+                warnings.append(Problem(
+                    "NODATA_DIFFERS", f"{int(c.pixels[one_side].sum()):,} pixels ({ha:.4f} ha) are nodata in only one "
+                    f"of {group[i]} and {group[i + 1]}: they are in that year's extent but in no transition, so the "
+                    "transitions do not reconcile with the extent there", file=names[group[i + 1]],
+                    expected="the same nodata mask in every year (or fill the gaps)"))
     raw = pl.concat(frames["extent"])
     raw_tr = pl.concat(frames["transitions"]) if frames["transitions"] else None
     lut = class_lookup(raw, raw_tr, crosswalk, crosswalk_name, {y: names[y] for y in years})
