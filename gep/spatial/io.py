@@ -81,8 +81,16 @@ def open_raster(path: str | Path, display_name: str | None = None, *, integer_cl
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+    """First line of an error, preferring GDAL's underlying message over 'See previous exception'."""
+    texts = []
+    e: BaseException | None = exc
+    while e is not None and len(texts) < 4:
+        t = str(e).strip()
+        if t:
+            texts.append(t.splitlines()[0])
+        e = e.__cause__ or e.__context__
+    useful = [t for t in texts if "previous exception" not in t] or texts or [type(exc).__name__]
+    return "; ".join(dict.fromkeys(useful))[:300]
 
 
 _OPEN: dict[tuple[int, str], Any] = {}

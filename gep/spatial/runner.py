@@ -87,7 +87,7 @@ def _map_dask(fn: Callable[[Tile, Any], R], ordered: list[Tile], common: Any, sc
                                   "e.g. tcp://10.0.0.5:8786, or 'processes' / 'inline'")]) from exc
     try:
         shared = client.scatter(common, broadcast=True, hash=False)
-        futures = client.map(fn, ordered, common=shared, pure=False)
+        futures = client.map(fn, ordered, [shared] * len(ordered), pure=False)
         results: list[R] = client.gather(futures)
         return results
     finally:
