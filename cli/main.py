@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "run",
     "account",
     "carbon",
+    "biophysical",
     "compensate",
     "report",
     "tuning",

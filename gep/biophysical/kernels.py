@@ -98,7 +98,7 @@ def water_conservation(
 # 土壤保持 soil retention (RUSLE)
 
 
-def slope_horn_deg(dem_m_halo: FloatArray, dx_m: FloatArray | float, dy_m: float) -> FloatArray:
+def slope_horn_deg(dem_m_halo: FloatArray, dx_m: FloatArray | float, dy_m: FloatArray | float) -> FloatArray:
     """Slope [degrees] by Horn's 3 × 3 finite differences, from a DEM tile with a 1-pixel halo.
 
     Parameters
@@ -107,23 +107,30 @@ def slope_horn_deg(dem_m_halo: FloatArray, dx_m: FloatArray | float, dy_m: float
         on every side (edge-replicated at the raster border)
     dx_m : pixel width [m], scalar or one value per output row (shape (rows, 1))
         for geographic grids
-    dy_m : pixel height [m]
+    dy_m : pixel height [m], scalar or per output row
 
     Notes
     -----
     dz/dx = ((c + 2f + i) − (a + 2d + g)) / (8 dx), dz/dy = ((g + 2h + i) − (a + 2b + c)) / (8 dy),
-    slope = atan(√(dz/dx² + dz/dy²)); a..i are the 3 × 3 window row by row.
+    slope = atan(√(dz/dx² + dz/dy²)); a..i are the 3 × 3 window row by row. A NaN
+    (nodata) neighbour is replaced by the centre elevation (as edge replication at the
+    raster border); a NaN centre gives a NaN slope.
 
     References
     ----------
     [1] B. K. P. Horn, "Hill shading and the reflectance map," Proc. IEEE 69(1):14-47, 1981.
     """
     z = dem_m_halo
-    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    d, f = z[1:-1, :-2], z[1:-1, 2:]
-    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    e = z[1:-1, 1:-1]
+
+    def nb(v: FloatArray) -> FloatArray:  # a missing (NaN) neighbour takes the centre's elevation
+        return np.where(np.isnan(v), e, v)
+
+    a, b, c = nb(z[:-2, :-2]), nb(z[:-2, 1:-1]), nb(z[:-2, 2:])
+    d, f = nb(z[1:-1, :-2]), nb(z[1:-1, 2:])
+    g, h, i = nb(z[2:, :-2]), nb(z[2:, 1:-1]), nb(z[2:, 2:])
     dzdx = ((c + 2.0 * f + i) - (a + 2.0 * d + g)) / (8.0 * np.asarray(dx_m, dtype=np.float64))
-    dzdy = ((g + 2.0 * h + i) - (a + 2.0 * b + c)) / (8.0 * float(dy_m))
+    dzdy = ((g + 2.0 * h + i) - (a + 2.0 * b + c)) / (8.0 * np.asarray(dy_m, dtype=np.float64))
     return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
 
 
