@@ -301,18 +301,26 @@ def _coverage_table(c: Counts, year: int, ids: Sequence[str], zone_area_ha: np.n
 
 
 def _coverage_warnings(cov: pl.DataFrame) -> list[Problem]:
+    """ZONE_PARTLY_COVERED / NODATA_IN_ZONE for zones with data; ZONES_WITHOUT_DATA counts the others."""
     out = []
-    part = cov.filter(pl.col("covered_share") < 0.99).sort(["region_id", "year"])
+    has = cov.filter(pl.col("valid_area_ha") > 0)
+    part = has.filter(pl.col("covered_share") < 0.99).sort(["region_id", "year"])
     if part.height:
         shown = ", ".join(f"{r} {y}: {s:.1%}" for r, y, s in part.select("region_id", "year", "covered_share")
                           .head(10).iter_rows())
         out.append(Problem("ZONE_PARTLY_COVERED", f"{part.height} zone-year(s) lie partly outside the raster, so "
                            f"their extent is incomplete ({shown}{' …' if part.height > 10 else ''})",
                            expected="a raster covering every zone (see tables/extent_coverage.csv)"))
-    nod = cov.filter(pl.col("nodata_share") > 0.01)
+    nod = has.filter(pl.col("nodata_share") > 0.01).sort(["region_id", "year"])
     if nod.height:
-        out.append(Problem("NODATA_IN_ZONE", f"{nod.height} zone-year(s) have more than 1 % nodata pixels "
-                           "(left out of the extent; see tables/extent_coverage.csv)"))
+        shown = ", ".join(f"{r} {y}: {s:.1%}" for r, y, s in nod.select("region_id", "year", "nodata_share")
+                          .head(10).iter_rows())
+        out.append(Problem("NODATA_IN_ZONE", f"{nod.height} zone-year(s) have more than 1 % nodata pixels, left out "
+                           f"of the extent ({shown}{' …' if nod.height > 10 else ''}; see tables/extent_coverage.csv)"))
+    empty = cov.filter(pl.col("valid_area_ha") == 0)["region_id"].unique()
+    if empty.len():
+        out.append(Problem("ZONES_WITHOUT_DATA", f"{empty.len()} of {cov['region_id'].n_unique()} zones have no "
+                           "land-cover pixel in the rasters (outside them or all nodata) and are not in the extent"))
     return out
 
 
