@@ -348,26 +348,24 @@ def run_tile(tile: Tile, job: Job) -> TileResult:
                 f"{lo:g} ≤ value ≤ {hi:g}; check the unit declared for this raster")
     valid = usable
     zt = np.where(valid, zone_idx * n_types + t, -1)
-    values: dict[str, npt.NDArray[np.float64]] = {"area_m2": np.where(valid, area, 0.0),
-                                                  "pixels": valid.astype(np.float64)}
+    values: dict[str, npt.NDArray[Any]] = {"area_m2": area, "pixels": valid}
     pix: dict[str, npt.NDArray[np.float64]] = {}
 
-    def z(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.where(valid, x, 0.0)
-
+    keep = job.keep_pixels
     et_annual = None
     if "et" in data:
         et_annual = data["et"].sum(axis=0) if data["et"].ndim == 3 else data["et"]
+    # only what cannot be derived from other totals is summed per pixel; linear by-products (sediment, N, P,
+    # CO2, O2, actual erosion) are derived from the exact totals in _tables
     if "water_conservation" in job.models:
         assert et_annual is not None
         wb = K.water_conservation(data["precipitation"], et_annual, p.runoff_coefficient[t], area)
-        q = z(wb.conservation_m3)
-        neg = valid & wb.negative
-        values["water_raw_m3"] = q
+        q = wb.conservation_m3
         values["water_m3"] = np.maximum(q, 0.0) if opt.negative_water == "clip" else q
         values["water_negative_m3"] = np.minimum(q, 0.0)
-        values["water_negative_pixels"] = neg.astype(np.float64)
-        pix["water_conservation_m3"] = np.where(valid, values["water_m3"], np.nan)
+        values["water_negative_pixels"] = wb.negative
+        if keep:
+            pix["water_conservation_m3"] = np.where(valid, values["water_m3"], np.nan)
     if "soil_retention" in job.models:
         assert dem is not None
         dx, dy = pixel_dims_m(job.grid, tile.row_off, tile.height)
@@ -375,29 +373,25 @@ def run_tile(tile: Tile, job: Job) -> TileResult:
         lam = opt.slope_length_m if opt.slope_length_m is not None else dx
         ls = K.ls_factor_local(slope, lam, opt.s_formula, opt.l_max)
         sr = K.soil_retention(data["r_factor"], data["k_factor"], ls, p.usle_c[t], p.usle_p[t], area)
-        ret = z(sr.retention_t)
-        values["soil_potential_t"] = z(sr.potential_t)
-        values["soil_actual_t"] = z(sr.actual_t)
-        values["soil_retention_t"] = ret
-        values["sediment_m3"] = K.sediment_volume_m3(ret, p.bulk_density_t_per_m3, p.sedimentation_coefficient)
-        values["soil_n_t"] = K.nutrient_t(ret, p.soil_n_fraction)
-        values["soil_p_t"] = K.nutrient_t(ret, p.soil_p_fraction)
-        pix["soil_retention_t"] = np.where(valid, ret, np.nan)
+        values["soil_potential_t"] = sr.potential_t
+        values["soil_retention_t"] = sr.retention_t
+        if keep:
+            pix["soil_retention_t"] = np.where(valid, sr.retention_t, np.nan)
     if "carbon_oxygen" in job.models:
-        co = K.carbon_oxygen(data["nep"], area, opt.o2_method)
-        values["carbon_t_c"] = z(co.carbon_t_c)
-        values["co2_t"] = z(co.co2_t)
-        values["o2_t"] = z(co.o2_t)
-        values["nep_negative_pixels"] = (valid & (data["nep"] < 0)).astype(np.float64)
-        pix["co2_t"] = np.where(valid, co.co2_t, np.nan)
+        values["carbon_t_c"] = data["nep"] * area * K.G_PER_M2_TO_T
+        values["nep_negative_pixels"] = data["nep"] < 0
+        if keep:
+            co = K.carbon_oxygen(data["nep"], area, opt.o2_method)
+            pix["co2_t"] = np.where(valid, co.co2_t, np.nan)
     if "climate_regulation" in job.models:
         assert "et" in data
         cs = p.climate_surface[t]
         cr = K.climate_regulation(np.nan_to_num(data["et"]), area, cs == 1, cs == 2, p.latent_heat_j_per_g, p.ac_eer,
                                   p.humidifier_kwh_per_m3, data.get("temperature"), opt.ac_threshold_c)
-        values["climate_vegetation_kwh"] = z(cr.vegetation_kwh)
-        values["climate_water_kwh"] = z(cr.water_surface_kwh)
-        pix["climate_regulation_kwh"] = np.where(valid, cr.vegetation_kwh + cr.water_surface_kwh, np.nan)
+        values["climate_vegetation_kwh"] = cr.vegetation_kwh
+        values["climate_water_kwh"] = cr.water_surface_kwh
+        if keep:
+            pix["climate_regulation_kwh"] = np.where(valid, cr.vegetation_kwh + cr.water_surface_kwh, np.nan)
     for g in job.generic:
         arr = _read(g.raster, tile)
         nan = np.isnan(arr) & valid
@@ -408,7 +402,7 @@ def run_tile(tile: Tile, job: Job) -> TileResult:
         v = np.nan_to_num(arr) * fac
         if per_area:
             v = v * area / K.M2_PER_HA
-        values[f"generic:{g.raster.role}"] = z(v)
+        values[f"generic:{g.raster.role}"] = v
     acc = ZonalAccumulator(max(1, job.zone_count) * n_types, job.names)
     acc.add(zt, values, valid)
     return TileResult(acc, problems, counts, pix if job.keep_pixels else None)
@@ -423,10 +417,9 @@ MODEL_INPUTS: dict[str, tuple[str, ...]] = {
     "climate_regulation": ("et", "landcover"),
 }
 MODEL_NAMES: dict[str, tuple[str, ...]] = {
-    "water_conservation": ("water_raw_m3", "water_m3", "water_negative_m3", "water_negative_pixels"),
-    "soil_retention": ("soil_potential_t", "soil_actual_t", "soil_retention_t", "sediment_m3", "soil_n_t",
-                       "soil_p_t"),
-    "carbon_oxygen": ("carbon_t_c", "co2_t", "o2_t", "nep_negative_pixels"),
+    "water_conservation": ("water_m3", "water_negative_m3", "water_negative_pixels"),
+    "soil_retention": ("soil_potential_t", "soil_retention_t"),
+    "carbon_oxygen": ("carbon_t_c", "nep_negative_pixels"),
     "climate_regulation": ("climate_vegetation_kwh", "climate_water_kwh"),
 }
 
@@ -571,9 +564,32 @@ def run(rasters: dict[str, RasterInput], params: Params, options: Options, year:
                 assert res.pixels is not None
                 full[tile.slices] = res.pixels[name]
             pixels[name] = full
-    totals = acc.totals()
+    totals = derived(acc.totals(), params, options)
     detail, quantities, w = _tables(totals, zone_ids, params.type_names, models, generic, year, options)
     return BiophysicalResult(quantities, detail, warnings + w, pixels)
+
+
+def derived(totals: dict[str, npt.NDArray[np.float64]], params: Params,
+            options: Options) -> dict[str, npt.NDArray[np.float64]]:
+    """Totals that are linear in summed ones: raw balance, actual erosion, sediment, N, P, CO2, O2.
+
+    Exact totals × constants, so the derived values do not depend on the tiling either.
+    """
+    out = dict(totals)
+    if "water_m3" in totals:
+        out["water_raw_m3"] = (totals["water_m3"] + totals["water_negative_m3"] if options.negative_water == "clip"
+                               else totals["water_m3"])
+    if "soil_retention_t" in totals:
+        ret = totals["soil_retention_t"]
+        out["soil_actual_t"] = totals["soil_potential_t"] - ret
+        out["sediment_m3"] = K.sediment_volume_m3(ret, params.bulk_density_t_per_m3, params.sedimentation_coefficient)
+        out["soil_n_t"] = K.nutrient_t(ret, params.soil_n_fraction)
+        out["soil_p_t"] = K.nutrient_t(ret, params.soil_p_fraction)
+    if "carbon_t_c" in totals:
+        c = totals["carbon_t_c"]
+        out["co2_t"] = c * K.C_TO_CO2
+        out["o2_t"] = out["co2_t"] * (1.20 / 1.63) if options.o2_method == "dry_matter" else c * K.C_TO_O2
+    return out
 
 
 def _tables(totals: dict[str, npt.NDArray[np.float64]], zone_ids: list[str], type_names: tuple[str, ...],

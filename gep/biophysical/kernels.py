@@ -122,9 +122,10 @@ def slope_horn_deg(dem_m_halo: FloatArray, dx_m: FloatArray | float, dy_m: Float
     """
     z = dem_m_halo
     e = z[1:-1, 1:-1]
+    holes = bool(np.isnan(z).any())
 
     def nb(v: FloatArray) -> FloatArray:  # a missing (NaN) neighbour takes the centre's elevation
-        return np.where(np.isnan(v), e, v)
+        return np.where(np.isnan(v), e, v) if holes else v
 
     a, b, c = nb(z[:-2, :-2]), nb(z[:-2, 1:-1]), nb(z[:-2, 2:])
     d, f = nb(z[1:-1, :-2]), nb(z[1:-1, 2:])

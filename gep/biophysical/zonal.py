@@ -46,7 +46,11 @@ class ZonalAccumulator:
         z = zone_index[sel]
         self.count += np.bincount(z, minlength=self.n_zones)
         for name in self.names:
-            v = values[name][sel]
+            v = values[name]
+            if v.dtype == np.bool_:  # a pixel count: integer bincount, no rounding
+                self.lo[name] += np.bincount(z[v[sel]], minlength=self.n_zones).astype(np.int64) * _DENOM
+                continue
+            v = np.broadcast_to(v, sel.shape)[sel]
             if v.size and float(np.max(np.abs(v))) >= _MAX_ABS:
                 raise ValueError(f"{name}: a pixel value of {float(np.max(np.abs(v))):.3g} is too large for "
                                  "the exact zonal sum (limit 2^32 units per pixel); use a larger output unit")
