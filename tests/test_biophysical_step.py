@@ -141,3 +141,21 @@ def test_run_step_refuses_bad_classes(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         run_step(_cfg(landcover_classes=str(bad)), FakeContext())
     assert exc.value.codes == ["UNKNOWN_ECOSYSTEM_TYPE"]
+
+
+def test_demo_generator_reproduces_the_committed_rasters(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_biophysical_demo", Path(__file__).resolve().parents[1] / "scripts" / "make_biophysical_demo.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    out = tmp_path / "演示"
+    gen.main(out)
+    committed = sorted(p.name for p in DEMO.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == committed
+    assert all("synthetic" in name for name in committed)
+    for name in committed:
+        assert (out / name).read_bytes() == (DEMO / name).read_bytes(), name
+    assert sum((DEMO / n).stat().st_size for n in committed) < 1_000_000
