@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 from pyproj.crs import is_wkt
+from affine import Affine
 from rasterio import features
 
 from gep.spatial.grid import Grid, Tile
@@ -112,12 +113,22 @@ def zone_weights(zones: ZoneSet, grid: Grid, tile: Tile) -> tuple[np.ndarray, Bo
     pix_parts: list[np.ndarray] = []
     zone_parts: list[np.ndarray] = []
     aff = grid.affine_of(tile)
+    tx0, ty0, tx1, ty1 = grid.tile_bounds(tile)
     for i in idx:
-        touched = features.rasterize([(shapely.boundary(zones.geoms[i]), 1)], out_shape=(h, w), transform=aff,
-                                     fill=0, all_touched=True, dtype=np.uint8)
-        flat = np.flatnonzero(touched)
-        pix_parts.append(flat)
-        zone_parts.append(np.full(flat.size, int(i) + 1, dtype=np.int64))
+        # only the window of the zone's bounding box (cheap rasterize and nonzero for many small zones)
+        gx0, gy0, gx1, gy1 = shapely.bounds(zones.geoms[i])
+        c0 = max(0, int(np.floor((max(gx0, tx0) - tx0) / aff.a)) - 1)
+        c1 = min(w, int(np.ceil((min(gx1, tx1) - tx0) / aff.a)) + 1)
+        r0 = max(0, int(np.floor((ty1 - min(gy1, ty1)) / -aff.e)) - 1)
+        r1 = min(h, int(np.ceil((ty1 - max(gy0, ty0)) / -aff.e)) + 1)
+        if r1 <= r0 or c1 <= c0:
+            continue
+        sub = aff * Affine.translation(c0, r0)
+        touched = features.rasterize([(shapely.boundary(zones.geoms[i]), 1)], out_shape=(r1 - r0, c1 - c0),
+                                     transform=sub, fill=0, all_touched=True, dtype=np.uint8)
+        rr, cc = np.nonzero(touched)
+        pix_parts.append((rr + r0).astype(np.int64) * w + (cc + c0))
+        zone_parts.append(np.full(rr.size, int(i) + 1, dtype=np.int64))
     if not pix_parts or sum(p.size for p in pix_parts) == 0:
         return centre, empty
     pix = np.concatenate(pix_parts).astype(np.int64)
