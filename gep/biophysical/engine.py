@@ -405,7 +405,7 @@ def run_tile(tile: Tile, job: Job) -> TileResult:
         values[f"generic:{g.raster.role}"] = v
     acc = ZonalAccumulator(max(1, job.zone_count) * n_types, job.names)
     acc.add(zt, values, valid)
-    return TileResult(acc, problems, counts, pix if job.keep_pixels else None)
+    return TileResult(acc.sparsify(), problems, counts, pix if job.keep_pixels else None)
 
 
 # ---------------------------------------------------------------------------- whole run

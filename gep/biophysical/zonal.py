@@ -38,6 +38,8 @@ class ZonalAccumulator:
         self.hi = {n: np.zeros(n_zones, dtype=np.int64) for n in names}
         self.lo = {n: np.zeros(n_zones, dtype=np.int64) for n in names}
         self.count = np.zeros(n_zones, dtype=np.int64)
+        self.keys: npt.NDArray[np.int64] | None = None
+        """After :meth:`sparsify`: the zone indexes the arrays hold (None = all zones)."""
 
     def add(self, zone_index: npt.NDArray[np.integer], values: dict[str, npt.NDArray[np.float64]],
             valid: npt.NDArray[np.bool_]) -> None:
@@ -61,12 +63,25 @@ class ZonalAccumulator:
             self.hi[name] += np.bincount(z, weights=hi, minlength=self.n_zones).astype(np.int64)
             self.lo[name] += np.bincount(z, weights=lo, minlength=self.n_zones).astype(np.int64)
 
-    def merge(self, other: ZonalAccumulator) -> None:
-        """Add another accumulator's partial sums (exact, so order does not matter)."""
+    def sparsify(self) -> ZonalAccumulator:
+        """Keep only zones with pixels (a tile meets few of thousands of zones): small to send and to hold."""
+        keys = np.flatnonzero(self.count)
         for name in self.names:
-            self.hi[name] += other.hi[name]
-            self.lo[name] += other.lo[name]
-        self.count += other.count
+            self.hi[name] = self.hi[name][keys]
+            self.lo[name] = self.lo[name][keys]
+        self.count = self.count[keys]
+        self.keys = keys
+        return self
+
+    def merge(self, other: ZonalAccumulator) -> None:
+        """Add another (dense or sparse) accumulator's partial sums (exact, so order does not matter)."""
+        if self.keys is not None:
+            raise ValueError("merge into a dense accumulator")
+        idx = other.keys if other.keys is not None else slice(None)
+        for name in self.names:
+            self.hi[name][idx] += other.hi[name]
+            self.lo[name][idx] += other.lo[name]
+        self.count[idx] += other.count
 
     def totals(self) -> dict[str, npt.NDArray[np.float64]]:
         """Per-zone totals in the output unit (exact integer arithmetic, then one rounding to float)."""
