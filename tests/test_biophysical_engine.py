@@ -313,3 +313,11 @@ def test_carbon_counted_once() -> None:
     assert cmp is not None and cmp.row(0, named=True)["biophysical_t_co2"] == 10.0
     same, none = reconcile_carbon(bio, carbon, "biophysical")
     assert same.equals(bio) and none is None
+
+
+def test_landcover_nodata_inside_zone_is_not_silently_dropped(folder: Path) -> None:
+    lc = np.array([[1, 1, 1, 1], [1, 1, 2, 3], [255, 1, 1, 1]], dtype=np.uint8)
+    with pytest.raises(InputError) as exc:
+        E.run(_tiny(folder, landcover=lc), _params(folder), E.Options(), 2020, zone_raster=_zones(folder))
+    assert exc.value.codes == ["NODATA_IN_ZONE"] and "landcover.tif" in exc.value.render()
+    assert "pixel row 2, col 0" in exc.value.render()

@@ -295,7 +295,7 @@ def run_tile(tile: Tile, job: Job) -> TileResult:
     else:
         assert job.zone_raster is not None and job.zone_codes is not None
         zr = _read(job.zone_raster, tile)
-        zr = np.where(np.isnan(zr), -1, zr).astype(np.int64)
+        zr = np.where(np.isnan(zr) | (zr == 0), -1, zr).astype(np.int64)  # 0 = outside every zone
         pos = np.searchsorted(job.zone_codes, zr)
         pos = np.minimum(pos, len(job.zone_codes) - 1)
         zone_idx = np.where(job.zone_codes[pos] == zr, pos, -1)
@@ -309,6 +309,14 @@ def run_tile(tile: Tile, job: Job) -> TileResult:
     type_idx = np.where(in_table, p.class_to_type[np.clip(codes, 0, len(p.class_to_type) - 1)], -1)
     _locate(problems, counts, "UNKNOWN_CLASS", lc_r, inzone & lc_ok & (type_idx < 0), lc, tile,
             "land-cover code not in the classes table", "a code listed in the classes table (code, ecosystem_type)")
+    lc_missing = inzone & ~lc_ok
+    if lc_missing.any():
+        if opt.allow_nodata:
+            counts[("NODATA_SKIPPED", lc_r.display)] = counts.get(("NODATA_SKIPPED", lc_r.display), 0) + int(
+                lc_missing.sum())
+        else:
+            _locate(problems, counts, "NODATA_IN_ZONE", lc_r, lc_missing, lc, tile, "landcover is nodata inside a zone",
+                    "a land-cover code on every pixel inside the zones (or allow_nodata = true to skip such pixels)")
     valid = inzone & (type_idx >= 0)
     area_m2 = row_pixel_area_m2(job.grid, tile.row_off, tile.height).reshape(-1, 1)
     area = np.broadcast_to(area_m2, valid.shape)
@@ -441,7 +449,7 @@ def models_for(rasters: dict[str, RasterInput]) -> tuple[str, ...]:
 
 def _zone_codes(tile: Tile, zr: RasterInput) -> npt.NDArray[np.int64]:
     arr = _read(zr, tile)
-    return np.unique(arr[~np.isnan(arr)]).astype(np.int64)
+    return np.unique(arr[~np.isnan(arr) & (arr != 0)]).astype(np.int64)
 
 
 def prepare(rasters: dict[str, RasterInput], generic: Sequence[GenericQuantity], *,
