@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import rasterio
 from numpy.testing import assert_allclose
+from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from gep.biophysical import engine as E
@@ -321,3 +322,22 @@ def test_landcover_nodata_inside_zone_is_not_silently_dropped(folder: Path) -> N
         E.run(_tiny(folder, landcover=lc), _params(folder), E.Options(), 2020, zone_raster=_zones(folder))
     assert exc.value.codes == ["NODATA_IN_ZONE"] and "landcover.tif" in exc.value.render()
     assert "pixel row 2, col 0" in exc.value.render()
+
+
+def test_polygon_zones_in_another_crs_are_reprojected(folder: Path) -> None:
+    rasters = _tiny(folder)
+    tr = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
+    x0, y0 = 500_000.0, 3_500_000.0
+    # pixel (1, 1) shrunk by 3 m on each side, in lon/lat: its centre stays inside after reprojection
+    xa, xb, ya, yb = x0 + 33, x0 + 57, y0 - 57, y0 - 33
+    ring = [tr.transform(x, y) for x, y in ((xa, ya), (xb, ya), (xb, yb), (xa, yb), (xa, ya))]
+    coords = "[[" + ",".join(f"[{lon!r},{lat!r}]" for lon, lat in ring) + "]]"
+    gj = folder / "经纬度.geojson"
+    gj.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"county":"1"},'
+                  f'"geometry":{{"type":"Polygon","coordinates":{coords}}}}}]}}', encoding="utf-8")
+    res = run_rasters(rasters, _params(folder), E.Options(), 2020, str(gj), gj.name, zone_id_field="county")
+    assert res.detail["region_id"].to_list() == ["1"] and res.detail["pixels"].to_list() == [1]
+    assert_allclose(_detail(res, "1", "water_m3"), 414.0, atol=QUANTUM)
+    with pytest.raises(InputError) as exc:
+        run_rasters(rasters, _params(folder), E.Options(), 2020, str(gj), gj.name, zone_id_field="region_id")
+    assert exc.value.codes == ["MISSING_COLUMN"]
