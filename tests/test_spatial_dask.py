@@ -10,7 +10,10 @@ import shapely
 
 from gep.spatial import ZoneSet
 from gep.spatial.extent import raster_extent
-from tests._spatial_fixtures import UTM48, X0, Y0, write_raster
+from click.testing import CliRunner
+
+from gep.cli.main import main
+from tests._spatial_fixtures import UTM48, X0, Y0, write_raster, write_zones
 
 distributed = pytest.importorskip("distributed")
 
@@ -35,3 +38,15 @@ def test_dask_cluster_gives_identical_tables(tmp_path: Path) -> None:
             for name in ("extent", "transitions", "coverage"):
                 assert getattr(got, name).write_csv().encode() == getattr(ref, name).write_csv().encode()
             assert ref.extent.height > 10 and ref.transitions.height > 10
+        # the command itself: --scheduler ADDRESS writes the same CSV bytes as --scheduler inline
+        zfile = write_zones(tmp_path / "zones.gpkg", z.ids, list(z.geoms))
+        outs = {}
+        for sched in ("inline", cluster.scheduler_address):
+            out = tmp_path / ("out_inline" if sched == "inline" else "out_dask")
+            res = CliRunner().invoke(main, ["extent", "--landcover-raster", f"2015={p0}", "--landcover-raster",
+                                            f"2020={p1}", "--zones", str(zfile), "--zone-id", "CODE",
+                                            "--tile-size", "64", "--scheduler", sched, "--out", str(out)])
+            assert res.exit_code == 0, res.output
+            outs[sched] = {n: (out / "tables" / f"{n}.csv").read_bytes()
+                           for n in ("extent", "transitions", "extent_coverage")}
+        assert outs["inline"] == outs[cluster.scheduler_address]

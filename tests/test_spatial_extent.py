@@ -134,3 +134,17 @@ def test_tiling_and_process_pool_give_identical_tables(tmp_path: Path) -> None:
     centre = [o for o in outs if o[0] == "centre"]
     frac = [o for o in outs if o[0] == "fraction"]
     assert all(o == centre[0] for o in centre) and all(o == frac[0] for o in frac)
+
+
+def test_cloud_optimized_geotiff_gives_the_same_extent(tmp_path: Path, pair: dict[int, Path], zones: ZoneSet) -> None:
+    import rasterio
+
+    cog = tmp_path / "lc2015_cog.tif"
+    with rasterio.open(pair[2015]) as src:
+        profile = src.profile | {"driver": "COG", "blocksize": 256}
+        profile.pop("blockxsize", None), profile.pop("blockysize", None), profile.pop("tiled", None)
+        with rasterio.open(cog, "w", **profile) as dst:
+            dst.write(src.read(1), 1)
+    a = raster_extent({2015: pair[2015]}, zones, scheduler="inline")
+    b = raster_extent({2015: cog}, zones, scheduler="inline")
+    assert a.extent.write_csv() == b.extent.write_csv()
