@@ -83,10 +83,13 @@ def _raster_option(name: str) -> Any:
 @_raster_option("et")
 @click.option("--et-unit", default="mm", show_default=True, help="Unit of ET (mm, m).")
 @_raster_option("temperature")
+@click.option("--temperature-unit", default="°C", show_default=True, help="Unit of temperature (°C).")
 @_raster_option("dem")
 @click.option("--dem-unit", default="m", show_default=True, help="Unit of elevation.")
 @_raster_option("r_factor")
+@click.option("--r-factor-unit", default="MJ·mm/(ha·h·yr)", show_default=True, help="Unit of R (SI spellings only).")
 @_raster_option("k_factor")
+@click.option("--k-factor-unit", default="t·ha·h/(ha·MJ·mm)", show_default=True, help="Unit of K (SI spellings only).")
 @_raster_option("nep")
 @click.option("--nep-unit", default="g C/m2/yr", show_default=True, help="Unit of NEP/NPP (g C/m2/yr, t C/ha/yr).")
 @click.option("--carbon-basis", type=click.Choice(["nep", "npp"]), default="nep", show_default=True,
@@ -114,8 +117,8 @@ def _raster_option(name: str) -> Any:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landcover_classes: str,
                 precipitation: str | None, precipitation_unit: str, et: str | None, et_unit: str,
-                temperature: str | None, dem: str | None, dem_unit: str, r_factor: str | None,
-                k_factor: str | None, nep: str | None, nep_unit: str, carbon_basis: str, generic: tuple[str, ...],
+                temperature: str | None, temperature_unit: str, dem: str | None, dem_unit: str,
+                r_factor: str | None, r_factor_unit: str, k_factor: str | None, k_factor_unit: str, nep: str | None, nep_unit: str, carbon_basis: str, generic: tuple[str, ...],
                 coefficients: str, s_formula: str, slope_length_m: float | None, l_max: float | None,
                 o2_method: str, ac_threshold_c: float, negative_water: str, allow_nodata: bool, tile_size: int,
                 scheduler: str, workers: int | None, pixels: bool, synthetic: bool, out: str) -> None:
@@ -139,8 +142,9 @@ def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landc
                                   out_unit=parts[4]))
     cfg = Config(year=year, zones=zones, zone_id_field=zone_id_field, landcover=landcover,
                  landcover_classes=landcover_classes, precipitation=precipitation,
-                 precipitation_unit=precipitation_unit, et=et, et_unit=et_unit, temperature=temperature, dem=dem,
-                 dem_unit=dem_unit, r_factor=r_factor, k_factor=k_factor, nep=nep, nep_unit=nep_unit,
+                 precipitation_unit=precipitation_unit, et=et, et_unit=et_unit, temperature=temperature,
+                 temperature_unit=temperature_unit, dem=dem, dem_unit=dem_unit, r_factor=r_factor,
+                 r_factor_unit=r_factor_unit, k_factor=k_factor, k_factor_unit=k_factor_unit, nep=nep, nep_unit=nep_unit,
                  carbon_basis=carbon_basis, generic=tuple(gens), coefficients=coefficients,  # type: ignore[arg-type]
                  s_formula=s_formula, slope_length_m=slope_length_m, l_max=l_max,  # type: ignore[arg-type]
                  o2_method=o2_method, ac_threshold_c=ac_threshold_c,  # type: ignore[arg-type]
