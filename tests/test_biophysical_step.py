@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,8 +146,6 @@ def test_run_step_refuses_bad_classes(tmp_path: Path) -> None:
 
 
 def test_demo_generator_reproduces_the_committed_rasters(tmp_path: Path) -> None:
-    import importlib.util
-
     spec = importlib.util.spec_from_file_location(
         "make_biophysical_demo", Path(__file__).resolve().parents[1] / "scripts" / "make_biophysical_demo.py")
     assert spec is not None and spec.loader is not None
@@ -159,3 +159,16 @@ def test_demo_generator_reproduces_the_committed_rasters(tmp_path: Path) -> None
     for name in committed:
         assert (out / name).read_bytes() == (DEMO / name).read_bytes(), name
     assert sum((DEMO / n).stat().st_size for n in committed) < 1_000_000
+
+
+def test_coefficient_set_folder_is_resolved_through_ctx(tmp_path: Path) -> None:
+    folder = tmp_path / "参数" / "my_set"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "coefficients" / "sets" / "biophysical_cn", folder)
+
+    class Ctx(FakeContext):
+        def resolve(self, path: str) -> Path:
+            return tmp_path / path
+
+    ctx = Ctx()
+    run_step(_cfg(coefficients="参数/my_set"), ctx)
+    assert ctx.sets == ["biophysical_cn"]

@@ -203,7 +203,10 @@ def _path(ctx: Any, path: str, role: str) -> tuple[str, str]:
 
 def run_step(cfg: Config, ctx: Any) -> None:
     """Run the biophysical step inside a gep run (docs/contracts.md §8: run_step(cfg, ctx))."""
-    cset = load_set(cfg.coefficients if not cfg.coefficients.startswith("demo:") else str(ctx.resolve(cfg.coefficients)))
+    ref = cfg.coefficients
+    if ref.startswith("demo:") or "/" in ref or "\\" in ref:  # a folder: relative to the config, not the cwd
+        ref = str(ctx.resolve(ref))
+    cset = load_set(ref)
     ctx.record_coefficient_set(cset)
     problems: list[Problem] = []
     rasters: dict[str, E.RasterInput] = {}
