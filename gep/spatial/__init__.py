@@ -17,9 +17,12 @@ Grids and tiles (:mod:`gep.spatial.grid`)
     ``is_equal_area(crs)``, ``projected_area_distortion(grid)``; ``max_tile_pixels(grid)``.
 
 Zones on a grid (:mod:`gep.spatial.zones`)
-    ``ZoneSet(ids, geoms, crs_wkt)`` — zone k burned as k+1 (0 = none); geometries in the grid CRS.
+    ``ZoneSet(ids, geoms, crs_wkt)`` — zone k burned as k+1 (0 = none); geometries in the grid CRS
+    (``crs_wkt`` also accepts 'EPSG:4326'); ``in_window(bounds)``; picklable (WKB).
     ``rasterize_zones(zones, grid, tile) -> ndarray`` — pixel-centre rule, one window.
-    ``zone_weights(zones, grid, tile) -> (interior, BoundaryWeights)`` — coverage-fraction rule.
+    ``zone_weights(zones, grid, tile) -> (interior, BoundaryWeights(pixel, zone, fraction))`` —
+    coverage-fraction rule; ``cell_fractions(geoms_px, zone_vals, h, w)`` its numpy sweep kernel;
+    ``zone_weights_shapely`` the slow shapely reference (tests).
 
 Histograms (:mod:`gep.spatial.counting`)
     ``count_by_zone(zone, key, n_keys, row_area_cm2, boundary=None) -> Counts`` and
@@ -31,11 +34,20 @@ Running (:mod:`gep.spatial.runner`)
     ``fn(tile, common)`` must be a module-level (picklable) pure function.
 
 Reading rasters and zone files (:mod:`gep.spatial.io`)
-    ``open_raster(path) -> RasterInfo``, ``read_window(path, tile, band=1)``, ``load_zone_file``,
-    ``registry_zones``, ``reproject_zones``.
+    ``open_raster(path, display_name=None, *, integer_classes=False) -> RasterInfo`` (grid, nodata,
+    dtype, block_shape; ``manifest_entry()``); ``read_window(path, tile, band=1)`` (datasets cached per
+    process; ``close_datasets()``); ``read_vector(path, columns, ...)``; ``load_zone_file(path,
+    id_column, display_name=None, layer=None, encoding=None) -> ZoneSet``; ``registry_zones(registry)``;
+    ``reproject_zones(zones, crs_wkt)``; ``geodesic_area_m2(geoms, crs)``; ``check_zones(...)``.
 
 Extent (:mod:`gep.spatial.extent`, :mod:`gep.spatial.polygons`, :mod:`gep.spatial.step`)
-    ``raster_extent(...)`` and ``polygon_extent(...)`` → extent, transitions and coverage tables.
+    ``raster_extent(rasters: {year: path}, zones, *, crosswalk=None, crosswalk_name=None,
+    coverage="centre"|"fraction", transitions=True, scheduler="processes", workers=None, tile_size=None,
+    display_names=None) -> ExtentResult(extent, transitions, coverage, rasters, warnings, method)``;
+    ``polygon_extent(path, class_column, year, zones, *, crosswalk=None, crosswalk_name=None,
+    area_column=None, deduct_column=None, area_unit="m2", use_survey_area=True, encoding=None,
+    layer=None, display_name=None) -> PolygonExtentResult(extent, coverage, warnings, method)``;
+    ``step.Config`` / ``step.run_step(cfg, ctx)`` — the ``[extent]`` run step.
 
 Errors are :class:`gep.errors.InputError` with stable codes (docs/spatial.md).
 """
