@@ -57,6 +57,8 @@ def _raster_option(values: tuple[str, ...]) -> dict[int, str]:
 @click.option("--coverage", type=click.Choice(["centre", "fraction"]), default="centre", show_default=True,
               help="centre: a pixel belongs to the zone containing its centre; fraction: boundary pixels are split "
               "by the share of the pixel inside each zone (slower).")
+@click.option("--nodata", type=int, default=None,
+              help="Raster value to treat as nodata instead of the files' own (e.g. 0 in CLCD files without a nodata tag).")
 @click.option("--no-transitions", is_flag=True, default=False, help="Do not count transitions between years.")
 @click.option("--scheduler", default="processes", show_default=True,
               help="processes (local process pool), inline, or the address of a Dask scheduler (tcp://host:8786).")
@@ -67,7 +69,7 @@ def _raster_option(values: tuple[str, ...]) -> dict[int, str]:
 def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column: str | None, year: int | None,
            area_column: str | None, deduct_column: str | None, area_unit: str, geometry_area: bool,
            encoding: str | None, regions: str | None, zones: str | None, zone_id: str | None,
-           zones_layer: str | None, crosswalk: str | None, coverage: str, no_transitions: bool, scheduler: str,
+           zones_layer: str | None, crosswalk: str | None, coverage: str, nodata: int | None, no_transitions: bool, scheduler: str,
            workers: int | None, tile_size: int | None, synthetic: bool, out: str) -> None:
     """Extent (region_id, year, class, area_ha) by zone from land-cover rasters or land-use polygons.
 
@@ -94,7 +96,7 @@ def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column:
                       class_column=class_column, year=year, area_column=area_column, deduct_column=deduct_column,
                       area_unit=area_unit, geometry_area=geometry_area, encoding=encoding, zones=zones,
                       zone_id=zone_id, zones_layer=zones_layer, crosswalk=crosswalk, coverage=coverage,  # type: ignore[arg-type]
-                      transitions=not no_transitions, scheduler=scheduler, workers=workers, tile_size=tile_size)
+                      nodata=nodata, transitions=not no_transitions, scheduler=scheduler, workers=workers, tile_size=tile_size)
     except ValidationError as exc:
         raise InputError([Problem("BAD_OPTION", e["msg"].removeprefix("Value error, "),
                                   column="--" + "-".join(str(x) for x in e["loc"]).replace("_", "-") if e["loc"] else None)

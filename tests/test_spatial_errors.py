@@ -103,7 +103,7 @@ def test_codes_missing_from_crosswalk_listed_with_pixel_counts(base: Path) -> No
     p = write_raster(base / "odd.tif", lc)
     text = _expect(base, "CLASS_NOT_IN_CROSSWALK", "--landcover-raster", f"2015={p}", *_zones_args(base),
                    "--crosswalk", "clcd")
-    assert "42 (2 pixels)" in text and "0 (1 pixels)" in text and "odd.tif" in text
+    assert "42 (2 pixels)" in text and "0 (1 pixel)" in text and "odd.tif" in text
 
 
 def test_zone_id_column_missing(base: Path) -> None:
@@ -138,3 +138,15 @@ def test_invalid_zone_geometry_named_by_feature(base: Path) -> None:
 def test_bad_option_and_missing_zones(base: Path) -> None:
     _expect(base, "BAD_OPTION", "--landcover-raster", "lc2015.tif", *_zones_args(base))
     _expect(base, "BAD_OPTION", "--landcover-raster", f"2015={base / 'lc2015.tif'}")
+
+
+def test_nodata_option_turns_unknown_zero_into_nodata(base: Path) -> None:
+    lc = LC2015.copy()
+    lc[3, 0], lc[3, 3] = 0, 2
+    p = write_raster(base / "zero.tif", lc, nodata=None)
+    _expect(base, "CLASS_NOT_IN_CROSSWALK", "--landcover-raster", f"2015={p}", *_zones_args(base), "--crosswalk", "clcd")
+    rc, text, out = _run(base, "--landcover-raster", f"2015={p}", *_zones_args(base), "--crosswalk", "clcd",
+                         "--nodata", "0")
+    assert rc == 0, text
+    cov = (out / "tables" / "extent_coverage.csv").read_text()
+    assert "A,2015,8,1,0.125" in cov

@@ -161,6 +161,7 @@ def raster_extent(
     workers: int | None = None,
     tile_size: int | None = None,
     display_names: Mapping[int, str] | None = None,
+    nodata: float | None = None,
 ) -> ExtentResult:
     """Extent, transitions and coverage tables from land-cover rasters {year: path} and zones (any CRS).
 
@@ -202,7 +203,7 @@ def raster_extent(
         dtypes = {np.dtype(infos[y].dtype) for y in group}
         dmin = min(int(np.iinfo(d).min) for d in dtypes)
         dmax = max(int(np.iinfo(d).max) for d in dtypes)
-        job = ExtentJob(tuple(group), tuple(infos[y].path for y in group), tuple(infos[y].nodata for y in group),
+        job = ExtentJob(tuple(group), tuple(infos[y].path for y in group), tuple(infos[y].nodata if nodata is None else nodata for y in group),
                         dmin, dmax - dmin + 2, grid, local, coverage, transitions)
         rows, cols = choose_tile(grid, info0.block_shape, tile_size)
         tiles = list(iter_tiles(grid, rows, cols))
@@ -346,10 +347,10 @@ def class_lookup(raw: pl.DataFrame, raw_tr: pl.DataFrame | None, crosswalk: pl.D
         label = crosswalk_name or "the crosswalk"
         problems = []
         for (year,), df in per_file.group_by(["year"], maintain_order=True):
-            listed = ", ".join(f"{c} ({p:,} pixels)" for c, p in df.select("code", "pixels").iter_rows())
+            listed = ", ".join(f"{c} ({p:,} pixel{'s' if p != 1 else ''})" for c, p in df.select("code", "pixels").iter_rows())
             problems.append(Problem("CLASS_NOT_IN_CROSSWALK", f"raster values not in {label}: {listed}",
                                     file=files.get(int(year)), value=", ".join(df["code"].to_list()),
-                                    expected=f"class codes of {label}, or the nodata value set in the GeoTIFF"))
+                                    expected=f"class codes of {label}, or the nodata value (set in the GeoTIFF or --nodata)"))
         if not problems:  # only in transition pairs (cannot happen: pairs are subsets of years)
             problems.append(Problem("CLASS_NOT_IN_CROSSWALK", f"raster values not in {label}",
                                     value=", ".join(missing["code"].to_list())))

@@ -58,6 +58,8 @@ class Config(BaseModel):
                                   "worldcover or a file; default: [inputs] crosswalk); empty = codes kept as classes")
     coverage: Literal["centre", "fraction"] = Field("centre", description="centre: a pixel belongs to the zone "
                                                     "containing its centre; fraction: boundary pixels split by share")
+    nodata: int | None = Field(None, description="raster value to treat as nodata instead of the files' own "
+                               "(e.g. 0 in CLCD files without a nodata tag)")
     transitions: bool = Field(True, description="count transitions between consecutive raster years (same grid)")
     scheduler: str = Field(PROCESSES, description="processes (local pool), inline, or a Dask scheduler address")
     workers: int | None = Field(None, ge=1, description="local worker processes (default: all cores)")
@@ -126,10 +128,13 @@ def run_step(cfg: Config, ctx: Any) -> None:
         paths = {y: _read(ctx, p, "landcover_raster") for y, p in cfg.landcover_rasters.items()}
         res = raster_extent(paths, zones, crosswalk=crosswalk, crosswalk_name=cw_spec, coverage=cfg.coverage,
                             transitions=cfg.transitions, scheduler=cfg.scheduler, workers=cfg.workers,
-                            tile_size=cfg.tile_size, display_names=dict(cfg.landcover_rasters))
+                            tile_size=cfg.tile_size, display_names=dict(cfg.landcover_rasters),
+                            nodata=cfg.nodata)
         entries: dict[str, dict[str, Any]] = {}
         for y, info in zip(sorted(paths), res.rasters):
             entry = info.manifest_entry() | {"year": y}
+            if cfg.nodata is not None:
+                entry["nodata_used"] = cfg.nodata
             entries[str(paths[y].resolve())] = entries[cfg.landcover_rasters[y]] = entry
         annotate_raster_inputs(ctx, entries, cfg.coverage)
         landcover, coverage, warnings = res.extent, res.coverage, res.warnings
