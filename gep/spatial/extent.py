@@ -180,7 +180,9 @@ def raster_extent(
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    warnings: list[Problem] = []
+    warnings: list[Problem] = [
+        Problem("RASTER_BANDS", f"the raster has {infos[y].count} bands; only band 1 is used", file=names[y])
+        for y in years if infos[y].count > 1]
     if transitions and len(years) > 1:
         check_same_grid({names[y]: infos[y].grid for y in years}, "transitions")
         groups = [years]
