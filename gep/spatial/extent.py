@@ -126,11 +126,17 @@ class ExtentResult:
 
 
 def choose_tile(grid: Grid, block_shape: tuple[int, int], tile: int | None = None) -> tuple[int, int]:
-    """Tile size: ``tile`` (default 1024) rounded to whole internal blocks, capped so cm² sums stay exact."""
+    """Tile (rows, cols) of about ``tile``² pixels (default 1024²) made of whole internal blocks, capped so cm²
+    sums stay exact. Striped files (blocks as wide as the raster) get full-width strips of the same pixel count,
+    so memory per worker stays bounded whatever the raster size."""
     want = tile or DEFAULT_TILE
-    br, bc = block_shape
-    rows = max(br, (want // br) * br) if br < grid.height else grid.height
-    cols = max(bc, (want // bc) * bc) if bc < grid.width else grid.width
+    br, bc = max(1, block_shape[0]), max(1, block_shape[1])
+    if bc >= grid.width:  # striped GeoTIFF
+        cols = grid.width
+        rows = max(br, (max(1, want * want // max(cols, 1)) // br) * br)
+    else:
+        cols = max(bc, (want // bc) * bc)
+        rows = max(br, (want // br) * br)
     rows, cols = min(rows, grid.height), min(cols, grid.width)
     cap = max_tile_pixels(grid)
     while rows * cols > cap and rows > 1:
