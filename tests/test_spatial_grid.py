@@ -103,3 +103,15 @@ def test_count_by_zone_hand_counted() -> None:
     assert got == {(1, 3): (1, 10), (1, 4): (1, 10), (2, 3): (2, 30), (2, 0): (1, 20)}
     m = merge_counts([c, c], 5)
     assert int(m.area_cm2.sum()) == 2 * int(c.area_cm2.sum())
+
+
+def test_tile_choice_bounded_and_block_aligned() -> None:
+    from gep.spatial.extent import choose_tile
+
+    g = Grid.from_origin("EPSG:32648", 0, 0, 30, 30, 40000, 40000)
+    assert choose_tile(g, (512, 512)) == (1024, 1024)
+    rows, cols = choose_tile(g, (1, 40000))  # striped file: full-width strips of ~1 Mpx
+    assert cols == 40000 and rows * cols <= 1024 * 1024
+    geo = Grid.from_origin("EPSG:4326", 70, 55, 1.0, 1.0, 100, 50)  # 1° pixels: cm² sums must stay exact
+    r, c = choose_tile(geo, (50, 100))
+    assert r * c * float(row_pixel_area_cm2(geo).max()) < 2**52
