@@ -141,6 +141,8 @@ def choose_tile(grid: Grid, block_shape: tuple[int, int], tile: int | None = Non
     cap = max_tile_pixels(grid)
     while rows * cols > cap and rows > 1:
         rows = max(1, rows // 2)
+    while rows * cols > cap and cols > 1:  # very coarse pixels (≈ 1°): narrower tiles too
+        cols = max(1, cols // 2)
     return rows, cols
 
 
