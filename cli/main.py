@@ -14,10 +14,12 @@ from types import ModuleType
 import click
 from gep.cli import (
     account,
+    biophysical,
     carbon,
     coefficients,
     compensate,
     demo,
+    extent,
     regions,
     report,
     run,
@@ -103,7 +105,7 @@ def main() -> None:
 
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    validate, regions, coefficients, demo, run, account, carbon, compensate, report, tuning,
+    validate, regions, coefficients, demo, run, extent, account, carbon, biophysical, compensate, report, tuning,
 )
 """Each command family's module exposes ``COMMANDS: list[click.Command]``."""
 

@@ -93,7 +93,7 @@ class RunConfig(BaseModel):
             step = self.steps.get(section)
             check = getattr(step, "consistency_problems", None)
             if check is not None:
-                problems.extend(check(self.run, self.inputs))
+                problems.extend(check(self.run, self.inputs, tuple(self.steps)))
         return problems
 
 

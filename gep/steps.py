@@ -16,13 +16,17 @@ from types import ModuleType
 from pydantic import BaseModel
 
 from gep.account import step as account_step
+from gep.biophysical import step as biophysical_step
 from gep.carbon import step as carbon_step
 from gep.compensation import step as compensation_step
 from gep.compensation import transfer_step
+from gep.spatial import step as extent_step
 from gep.tuning import sensitivity_step, uncertainty_step
 
 STEPS: tuple[tuple[str, ModuleType], ...] = (
+    ("extent", extent_step),  # first: rasters or polygons -> the land cover every later step reads
     ("carbon", carbon_step),  # before account: [account] carbon_link takes its quantities
+    ("biophysical", biophysical_step),  # after carbon (carbon counted once), before account (quantities)
     ("account", account_step),
     ("compensation", compensation_step),
     ("transfer", transfer_step),

@@ -109,6 +109,9 @@ class Config(BaseModel):
         "`price_index` (current-price accounts)")
     rates: str | None = Field(None, description="per-area rates table (optionally region-specific); replaces set rates", json_schema_extra=reads("rates"))
     use_set_rates: bool = Field(True, description="value area × the set's per-area rates where nothing else is given")
+    use_biophysical_quantities: bool = Field(
+        True, description="use the [biophysical] step's modelled quantities (water conservation, soil retention, "
+        "carbon/oxygen, climate regulation) where no county quantity of the same service is given")
     use_carbon_quantities: bool = Field(
         True, description="use the carbon step's carbon_gep_quantities (if that step ran first) as quantities"
     )
@@ -139,14 +142,16 @@ class Config(BaseModel):
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
-    def consistency_problems(self, run: Any, inputs: Any) -> list[Problem]:
+    def consistency_problems(self, run: Any, inputs: Any, steps: Any = ()) -> list[Problem]:
         """Rules between this section's options and ``[run]`` / ``[inputs]``; the one place they live.
 
         The run checks them before anything is read, whatever built the config (``gep account``,
         a TOML file, Python), so the same inconsistency fails identically everywhere (``BAD_OPTION``).
-        ``run`` and ``inputs`` are the run's ``[run]`` and ``[inputs]`` sections.
+        ``run`` and ``inputs`` are the run's ``[run]`` and ``[inputs]`` sections, ``steps`` the names of its
+        step sections (an ``[extent]`` step provides the land cover).
         """
         out: list[Problem] = []
+        has_landcover = bool(inputs.landcover) or "extent" in steps
 
         def bad(key: str, message: str, expected: str, value: Any = None) -> None:
             out.append(Problem("BAD_OPTION", message, column=key, expected=expected,
@@ -170,7 +175,7 @@ class Config(BaseModel):
                 "function-value GEP, but the function-value method is not in the run",
                 "methods including \"function_value\" (--method function-value), or no imported table",
                 ", ".join(self.imported))
-        if self.transitions and not inputs.landcover:
+        if self.transitions and not has_landcover:
             bad("account.transitions", "a transition table (--transitions) needs the land-cover table it reconciles "
                 "with", "[inputs] landcover = [\"FILE\"] (--landcover FILE)", self.transitions)
         if self.equivalent_overrides and METHOD_EQUIVALENT_FACTOR not in methods:
@@ -181,7 +186,7 @@ class Config(BaseModel):
             bad("account.function_value_overrides", "an override table for the function-value set "
                 "(--function-value-overrides) changes a set that is not used", "methods including "
                 "\"function_value\" (--method function-value)", self.function_value_overrides)
-        if METHOD_EQUIVALENT_FACTOR in methods and not inputs.landcover:
+        if METHOD_EQUIVALENT_FACTOR in methods and not has_landcover:
             bad("inputs.landcover", "the equivalent-factor method values land-cover areas, but no land-cover table "
                 "was given", "[inputs] landcover = [\"FILE\"] (--landcover FILE)")
         if self.level != "county" and not run.regions:
@@ -298,13 +303,22 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
             rates = pl.concat([rates, user_rates.filter(pl.col("region_id").is_not_null()).select(rates.columns)],
                               how="vertical_relaxed")
         quantities = _read_all(cfg.quantities, I.read_quantities, "quantities", ctx)
+        bio_q = ctx.tables.get("biophysical_quantities") if cfg.use_biophysical_quantities else None
+        if bio_q is not None and bio_q.height:
+            bq = bio_q.select("region_id", pl.col("year").cast(pl.Int32), "service",
+                              pl.col("component").fill_null(""), pl.col("quantity").cast(pl.Float64), "unit").with_columns(
+                pl.lit("biophysical step").alias("source_file"))
+            if quantities is not None:  # county quantities of the same service win over the models
+                bq = bq.join(quantities.select("region_id", "year", "service").unique(),
+                             on=["region_id", "year", "service"], how="anti")
+            quantities = bq if quantities is None else pl.concat([quantities, bq], how="diagonal_relaxed")
         carbon_q = ctx.tables.get("carbon_gep_quantities") if cfg.use_carbon_quantities else None
         if carbon_q is not None and carbon_q.height:
             cq = carbon_q.select("region_id", pl.col("year").cast(pl.Int32), "service",
                                  pl.col("component").fill_null(""), "quantity", "unit").with_columns(
                 pl.lit("carbon step").alias("source_file"))
             cq = pl.concat([cq, oxygen_from_carbon(cq)], how="vertical_relaxed")
-            if quantities is not None:  # county quantities of the same service win over the carbon step
+            if quantities is not None:  # county (or biophysical) quantities of the same service win: carbon once
                 cq = cq.join(quantities.select("region_id", "year", "service").unique(),
                              on=["region_id", "year", "service"], how="anti")
             quantities = cq if quantities is None else pl.concat([quantities, cq], how="diagonal_relaxed")
