@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from gep.cli.main import main
 from gep.coefficients import list_sets, load_set
+from gep.context import resolve_demo
 
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.pipeline import prepare
@@ -30,6 +31,11 @@ TRANSITIONS = (
     "510104,2015,2020,乔木林地,乔木林地,100\n510104,2015,2020,水田,乔木林地,10\n510104,2015,2020,水田,水田,40\n"
     "510104,2015,2020,灌木林地,灌木林地,20\n510104,2015,2020,冰川及永久积雪,冰川及永久积雪,5\n"
 )
+# the synthetic demo rasters for the biophysical set
+BIO: dict[str, str] = {k: f"demo:rasters/biophysical/{v}" for k, v in {
+    "zones": "zones_synthetic.tif", "landcover": "landcover_synthetic.tif",
+    "landcover_classes": "landcover_classes_synthetic.csv", "precipitation": "precipitation_mm_synthetic.tif",
+    "et": "et_mm_synthetic.tif", "nep": "nep_gc_m2_synthetic.tif"}.items()}
 # set id -> what the run gives besides the set (xie2003 ships no standard value)
 EXTRA: dict[str, dict[str, object]] = {"xie2003": {"standard_value": 1500.0, "standard_value_price_year": 2020}}
 
@@ -72,6 +78,9 @@ def _cli_args(set_id: str, d: Path, out: Path) -> list[str]:
     if fam == "prices":
         return ["account", "--landcover", d / "lc.csv", "--crosswalk", "tnls", "--method", "function-value",
                 "--prices", set_id, "--out", out]
+    if fam == "biophysical":
+        return ["biophysical", "--year", "2020", *[x for k, v in BIO.items() for x in (f"--{k.replace('_', '-')}",
+                str(resolve_demo(v)))], "--coefficients", set_id, "--out", out]
     raise AssertionError(f"built-in set {set_id} has family {fam}: add it to this test")
 
 
@@ -85,6 +94,8 @@ def _section(set_id: str) -> tuple[str, dict[str, object]]:
         return "account", {"methods": ["function_value"], "function_value_set": set_id}
     if fam == "prices":
         return "account", {"methods": ["function_value"], "prices": set_id}
+    if fam == "biophysical":
+        return "biophysical", {"year": 2020, **BIO, "coefficients": set_id}
     raise AssertionError(f"built-in set {set_id} has family {fam}: add it to this test")
 
 
@@ -131,6 +142,10 @@ def test_every_builtin_set_through_the_python_step(set_id: str, files: Path) -> 
         from gep.carbon.step import run_step
         run_step(cfg.steps["carbon"], ctx)
         assert ctx.tables["carbon_flux"].height
+    elif section == "biophysical":
+        from gep.biophysical.step import run_step as bio_step
+        bio_step(cfg.steps["biophysical"], ctx)
+        assert ctx.tables["biophysical_quantities"].height
     else:
         from gep.account.step import run_step
         run_step(cfg.steps["account"], ctx)

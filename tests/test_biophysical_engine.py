@@ -169,7 +169,7 @@ def test_tiles_and_schedulers_give_identical_bytes() -> None:
 
 
 def test_dask_gives_identical_bytes() -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed
     whole = _demo_run()
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
         res = _demo_run(tile_size=30, scheduler=client)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from gep.cli.main import main
 from tests._spatial_fixtures import UTM48, X0, Y0, write_raster, write_zones
 
-distributed = pytest.importorskip("distributed")
+import distributed
 
 
 def test_dask_cluster_gives_identical_tables(tmp_path: Path) -> None:
