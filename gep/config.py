@@ -43,7 +43,8 @@ class RunSection(BaseModel):
     report: bool = Field(True, description="write report.xlsx and report.html")
     report_lang: str = Field("zh-en", description="report language: zh, en or zh-en")
     report_detail_rows: int = Field(
-        0, ge=0, description="rows kept per detail sheet of report.xlsx; 0 = all (cap it for national runs)"
+        25_000, ge=0, description="rows kept per detail sheet of report.xlsx (default 25,000, the report library's cap, "
+        "so national runs write the workbook in seconds); 0 = all rows"
     )
 
 

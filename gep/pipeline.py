@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -230,10 +231,13 @@ def resolved_config(ctx: RunContext, out_dir: Path) -> dict[str, Any]:
 
 
 def _write_table(df: pl.DataFrame, tables_dir: Path, name: str) -> dict[str, Any]:
-    csv_path = tables_dir / f"{name}.csv"
-    df.write_csv(csv_path)
+    # CSV is rendered once into memory: the same bytes are hashed and written (no read-back)
+    buf = io.BytesIO()
+    df.write_csv(buf)
+    data = buf.getvalue()
+    (tables_dir / f"{name}.csv").write_bytes(data)
     df.write_parquet(tables_dir / f"{name}.parquet", compression="zstd", statistics=False)
-    return {"name": name, "rows": df.height, "columns": df.columns, "sha256": sha256_file(csv_path)}
+    return {"name": name, "rows": df.height, "columns": df.columns, "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], command_line: str,

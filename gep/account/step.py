@@ -32,7 +32,7 @@ from gep.account.function_value import cap_purification, function_value_services
 from gep.account.imported import deduction_without_account, imported_deduction_services
 from gep.account.tables import (
     adcode_ancestors,
-    change_decomposition,
+    change_decompositions,
     extent_account,
     gep_totals,
     missing_years,
@@ -830,6 +830,4 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
                         f"{a}→{b} for it ({', '.join(r['method'])}); a missing year is not counted as zero",
                         column="year", value=r["region_id"],
                         expected=f"land cover or values of {r['region_id']} for both {a} and {b}"))
-            ctx.tables["change_decomposition"] = pl.concat(
-                [change_decomposition(valued, extent, a, b) for a, b in pairs], how="vertical"
-            ).sort(["region_id", "method", "year_from", "year_to"])
+            ctx.tables["change_decomposition"] = change_decompositions(valued, extent, pairs).sort(["region_id", "method", "year_from", "year_to"])

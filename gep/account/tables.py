@@ -324,6 +324,17 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
     A region (and method) with no data at all in one of the two years gets no row: a missing
     year is not a GEP of zero (see :func:`missing_years`; the step warns about it).
     """
+    return change_decompositions(services, extent, [(year_from, year_to)])
+
+
+def change_decompositions(services: pl.DataFrame, extent: pl.DataFrame,
+                          pairs: list[tuple[int, int]]) -> pl.DataFrame:
+    """:func:`change_decomposition` for several year pairs, stacked in pair order.
+
+    The services table is aggregated once to region × year × method × ecosystem type and
+    split by year; each pair then joins two small per-year frames, so the cost is linear in
+    the number of years instead of re-reading the whole services table for every pair.
+    """
     area = (
         extent.filter(pl.col("ecosystem_type").is_not_null())
         .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
@@ -336,9 +347,18 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
     )
     typed = val.filter(pl.col("ecosystem_type").is_not_null()).join(area, on=["region_id", "year", "ecosystem_type"],
                                                                      how="left")
+    tot = val.group_by(["region_id", "method", "year"]).agg(pl.col("value_cny").sum())
+    typed_by_year = {k[0]: v for k, v in typed.partition_by("year", as_dict=True, maintain_order=True).items()}
+    tot_by_year = {k[0]: v for k, v in tot.partition_by("year", as_dict=True, maintain_order=True).items()}
+    present = regions_present(services, extent)
+    frames = [_change_pair(typed_by_year, tot_by_year, present, typed, tot, a, b) for a, b in pairs]
+    return pl.concat(frames, how="vertical")
 
+
+def _change_pair(typed_by_year: dict, tot_by_year: dict, present: pl.DataFrame, typed: pl.DataFrame,
+                 tot: pl.DataFrame, year_from: int, year_to: int) -> pl.DataFrame:
     def side(y: int, tag: str) -> pl.DataFrame:
-        return typed.filter(pl.col("year") == y).select(
+        return typed_by_year.get(y, typed.clear()).select(
             "region_id", "method", "ecosystem_type", pl.col("value_cny").alias(f"v{tag}"), pl.col("area_ha").alias(f"a{tag}")
         )
 
@@ -358,9 +378,8 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
     typed_sum = t.group_by(["region_id", "method"]).agg(
         pl.col("area_effect_cny").sum(), pl.col("unit_value_effect_cny").sum(), pl.col("_u").sum()
     )
-    tot = val.group_by(["region_id", "method", "year"]).agg(pl.col("value_cny").sum())
-    v0 = tot.filter(pl.col("year") == year_from).select("region_id", "method", pl.col("value_cny").alias("value_from_cny"))
-    v1 = tot.filter(pl.col("year") == year_to).select("region_id", "method", pl.col("value_cny").alias("value_to_cny"))
+    v0 = tot_by_year.get(year_from, tot.clear()).select("region_id", "method", pl.col("value_cny").alias("value_from_cny"))
+    v1 = tot_by_year.get(year_to, tot.clear()).select("region_id", "method", pl.col("value_cny").alias("value_to_cny"))
     out = (
         v0.join(v1, on=["region_id", "method"], how="full", coalesce=True)
         .join(typed_sum, on=["region_id", "method"], how="left")
@@ -383,7 +402,7 @@ def change_decomposition(services: pl.DataFrame, extent: pl.DataFrame, year_from
                 "area_effect_cny", "unit_value_effect_cny", "unattributed_change_cny")
         .sort(["region_id", "method"])
     )
-    gaps = missing_years(regions_present(services, extent), year_from, year_to)
+    gaps = missing_years(present, year_from, year_to)
     out = out.join(gaps.select("region_id", "method"), on=["region_id", "method"], how="anti")
     # exactness of the typed part: area + unit effect = Δ typed value (checked, not assumed)
     typed_delta = t.with_columns((pl.col("v1") - pl.col("v0") - pl.col("_u")).alias("_d"))

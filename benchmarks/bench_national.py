@@ -1,0 +1,156 @@
+"""National-scale benchmark: gep vs plain Polars, pandas and DuckDB on the same synthetic data (not a test).
+
+Input: ``bench_account.make_input`` (N counties × Y years × 14 land-cover classes, SYNTHETIC
+areas, numpy seed 7). Every case computes the same thing — equivalent-factor values
+(xie2015 equivalents × 3406.5 CNY), GEP totals per region and year, and the change of the
+total between consecutive years plus first → last year (what the account's
+change_decomposition needs) — and reports Σ total and Σ change, which must agree:
+
+* ``gep``: gep.account equivalent_factor_services + gep_totals + change_decompositions (all pairs at once)
+* ``gep-per-pair``: the same but change_decomposition called once per pair (the shipped
+  behaviour before issue 16: the whole services table re-aggregated for every pair)
+* ``polars`` / ``pandas`` / ``duckdb``: only the arithmetic, written plainly
+
+Each case runs in its own subprocess (peak RSS = ru_maxrss of that case, input included).
+Run: python benchmarks/bench_national.py [--counties 2844] [--years 3 12 26 48] [--cases ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_account import _cpu, make_input  # noqa: E402
+
+CASES = ["polars", "gep", "gep-per-pair", "pandas", "duckdb"]
+
+
+def _pairs(years: list[int]) -> list[tuple[int, int]]:
+    p = list(pairwise(years))
+    return p + [(years[0], years[-1])] if len(years) > 2 else p
+
+
+def _eq() -> pl.DataFrame:
+    from gep.account.step import load_coefficient_set
+
+    return load_coefficient_set("xie2015").tables["equivalents"]
+
+
+def case_gep(extent: pl.DataFrame, per_pair: bool) -> dict:
+    from gep.account.equivalent import equivalent_factor_services
+    from gep.account.tables import change_decomposition, change_decompositions, gep_totals
+
+    eq = _eq()
+    pairs = _pairs(sorted(extent["year"].unique().to_list()))
+    t0, c0 = time.perf_counter(), _cpu()
+    services = equivalent_factor_services(extent, eq, 3406.5)
+    gep = gep_totals(services)
+    if per_pair:
+        ch = pl.concat([change_decomposition(services, extent, a, b) for a, b in pairs])
+    else:
+        ch = change_decompositions(services, extent, pairs)
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(gep["total_cny"].sum()),
+            "change": float(ch["total_change_cny"].sum())}
+
+
+def case_polars(extent: pl.DataFrame) -> dict:
+    eq = _eq().select("ecosystem_type", pl.col("value").cast(pl.Float64))
+    pairs = pl.DataFrame(_pairs(sorted(extent["year"].unique().to_list())), schema=["y0", "y1"], orient="row")
+    t0, c0 = time.perf_counter(), _cpu()
+    tot = (extent.join(eq, on="ecosystem_type").group_by("region_id", "year")
+           .agg((pl.col("area_ha") * pl.col("value") * 3406.5).sum().alias("v")))
+    ch = (pairs.join(tot.rename({"year": "y0", "v": "v0"}), on="y0")
+          .join(tot.rename({"year": "y1", "v": "v1"}), on=["region_id", "y1"]))
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(tot["v"].sum()),
+            "change": float((ch["v1"] - ch["v0"]).sum())}
+
+
+def case_pandas(extent: pl.DataFrame) -> dict:
+    import pandas as pd
+
+    eq = _eq().select("ecosystem_type", pl.col("value").cast(pl.Float64)).to_pandas()
+    ext = extent.to_pandas()
+    pairs = pd.DataFrame(_pairs(sorted(extent["year"].unique().to_list())), columns=["y0", "y1"])
+    t0, c0 = time.perf_counter(), _cpu()
+    df = ext.merge(eq, on="ecosystem_type")
+    df["v"] = df["area_ha"] * df["value"] * 3406.5
+    tot = df.groupby(["region_id", "year"], as_index=False)["v"].sum()
+    ch = (pairs.merge(tot.rename(columns={"year": "y0", "v": "v0"}), on="y0")
+          .merge(tot.rename(columns={"year": "y1", "v": "v1"}), on=["region_id", "y1"]))
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(tot["v"].sum()),
+            "change": float((ch["v1"] - ch["v0"]).sum())}
+
+
+def case_duckdb(extent: pl.DataFrame) -> dict:
+    import duckdb
+
+    eq = _eq().select("ecosystem_type", pl.col("value").cast(pl.Float64))
+    pairs = pl.DataFrame(_pairs(sorted(extent["year"].unique().to_list())), schema=["y0", "y1"], orient="row")
+    con = duckdb.connect()
+    t0, c0 = time.perf_counter(), _cpu()
+    con.register("extent", extent.to_arrow())
+    con.register("eq", eq.to_arrow())
+    con.register("pairs", pairs.to_arrow())
+    con.execute("create temp table tot as select region_id, year, sum(area_ha * value * 3406.5) v "
+                "from extent join eq using (ecosystem_type) group by all")
+    total = con.execute("select sum(v) from tot").fetchone()[0]
+    change = con.execute("select sum(b.v - a.v) from pairs p join tot a on a.year = p.y0 "
+                         "join tot b on b.year = p.y1 and b.region_id = a.region_id").fetchone()[0]
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(total), "change": float(change)}
+
+
+def run_case(name: str, counties: int, years: int) -> dict:
+    extent, _ = make_input(counties, years)
+    if name.startswith("gep"):
+        r = case_gep(extent, name == "gep-per-pair")
+    else:
+        r = {"polars": case_polars, "pandas": case_pandas, "duckdb": case_duckdb}[name](extent)
+    r["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    r["rows"] = extent.height
+    return r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--counties", type=int, nargs="+", default=[2844])
+    ap.add_argument("--years", type=int, nargs="+", default=[3, 12, 26, 48])
+    ap.add_argument("--cases", nargs="+", default=CASES)
+    ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--case", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.counties[0], args.years[0])))
+        return
+    print(f"{'counties':>8}{'years':>6}{'rows':>11}  {'case':<13}{'wall s':>8}{'CPU s':>7}{'RSS MB':>8}"
+          f"{'× polars':>9}{'Σ total 1e12':>14}{'Σ change 1e12':>15}", flush=True)
+    for n in args.counties:
+        for y in args.years:
+            ref = None
+            for case in args.cases:
+                try:
+                    out = subprocess.run([sys.executable, __file__, "--case", case, "--counties", str(n),
+                                          "--years", str(y)], capture_output=True, text=True, check=True,
+                                         timeout=args.timeout)
+                except subprocess.TimeoutExpired:
+                    print(f"{n:>8}{y:>6}{'':>11}  {case:<13} did not finish in {args.timeout:.0f} s", flush=True)
+                    continue
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                if case == "polars":
+                    ref = r["seconds"]
+                ratio = f"{r['seconds'] / ref:>9.1f}" if ref else f"{'':>9}"
+                print(f"{n:>8}{y:>6}{r['rows']:>11,}  {case:<13}{r['seconds']:>8.2f}{r['cpu']:>7.1f}{r['rss_mb']:>8.0f}"
+                      f"{ratio}{r['total'] / 1e12:>14.6f}{r['change'] / 1e12:>15.6f}", flush=True)
+    print("× polars: wall time over the plain-Polars case of the same size; wall times are noisy (shared cores)")
+
+
+if __name__ == "__main__":
+    main()
