@@ -130,3 +130,38 @@ def test_hidden_first_sheet_is_not_read(tmp_path: Path) -> None:
     wb.save(f)
     raw = read_raw(f)
     assert raw.df["a"].to_list() == ["visible"] and "[data]" in raw.file
+
+
+def _account(tmp: Path, *args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(main, ["account", *args, "--out", str(tmp / "o")])
+    assert res.exit_code != 2 or not (tmp / "o").exists()
+    return res.exit_code, res.output
+
+
+def test_negative_quantity_of_a_service_that_cannot_be_negative(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n"
+                 "510104,2015,water_supply,domestic,-10,万m3\n"
+                 "510104,2015,carbon_sequestration,,-3,t\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(q)])
+    assert res.exit_code == 2
+    assert "row 2, column 'quantity': service 'water_supply' cannot have a negative quantity" in res.output
+    assert "row 3" not in res.output  # a carbon flux may be net negative
+
+
+def test_quantity_that_overflows_after_unit_conversion(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n510104,2015,water_supply,domestic,1e308,亿m3\n",
+                 encoding="utf-8")
+    code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q))
+    assert code == 2, out
+    assert "does not fit a number after unit conversion" in out and "found '1e+308'" in out
+
+
+def test_negative_standard_equivalent_value_is_refused(tmp_path: Path) -> None:
+    lc = tmp_path / "lc.csv"
+    lc.write_text("region_id,year,class,area_ha\n510104,2020,有林地,100\n", encoding="utf-8")
+    code, out = _account(tmp_path, "--method", "equivalent-factor", "--landcover", str(lc),
+                         "--standard-value", "-3406.5")
+    assert code == 2, out
+    assert "the standard equivalent value must be a positive number" in out

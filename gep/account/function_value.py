@@ -14,7 +14,7 @@ import polars as pl
 
 from gep.account.catalog import METHOD_FUNCTION_VALUE
 from gep.account.equivalent import SERVICES_SCHEMA, conform_services
-from gep.errors import ProblemCollector, UnitError
+from gep.errors import ProblemCollector, UnitError, fmt_number
 from gep.units import conversion_factor, money_factor, parse_compound, value_factor
 
 _REGION_KEYS = ["region_id", "year", "service"]
@@ -189,9 +189,19 @@ def apply_unit_factors(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataF
     factors = pl.DataFrame(
         rows, schema={"quantity_unit": pl.Utf8, "price_unit": pl.Utf8, "_vf": pl.Float64}, orient="row"
     )
-    return df.join(factors, on=["quantity_unit", "price_unit"], how="inner").with_columns(
+    out = df.join(factors, on=["quantity_unit", "price_unit"], how="inner").with_columns(
         (pl.col("quantity") * pl.col("price") * pl.col("_vf")).alias("value_cny")
     )
+    bad = out.filter(~pl.col("value_cny").is_finite())
+    for r in bad.sort(["source_file", "source_row"], nulls_last=True).head(20).iter_rows(named=True):
+        problems.add(
+            "VALUE_OUT_OF_RANGE",
+            f"service '{r['service']}': quantity × price does not fit a number after unit conversion "
+            f"({fmt_number(r['quantity'])} {r['quantity_unit']} × {fmt_number(r['price'])} {r['price_unit']})",
+            file=r["source_file"], row=r["source_row"], column="quantity", value=fmt_number(r["quantity"]),
+            expected="a quantity and price whose product in 元 is below about 1e+308",
+        )
+    return out.filter(pl.col("value_cny").is_finite())
 
 
 def statistics_values(statistics: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
-from gep.errors import ProblemCollector, UnitError
+from gep.errors import ProblemCollector, UnitError, fmt_number
 from gep.inputkinds import (
     Checker,
     InputKind,
@@ -183,8 +183,23 @@ def _finish(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
 def read_quantities(path: Path, display: str | None = None) -> pl.DataFrame:
     """Quantities table → region_id, year, service, component, quantity, unit, ecosystem_type, source_row, source_file."""
     p = ProblemCollector()
-    df = _norm_services(_read(path, QUANTITIES_SPEC, display), p, display or str(path))
+    file = display or str(path)
+    df = _norm_services(_read(path, QUANTITIES_SPEC, display), p, file)
+    _check_signs(df, "quantity", p, file)
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
+
+
+MAY_BE_NEGATIVE: frozenset[str] = frozenset({"carbon_sequestration"})
+"""Services whose physical quantity may be net negative (a carbon flux can be a net release); every other
+service's quantity (water supply, food, …) is a NEGATIVE_VALUE problem when below zero."""
+
+
+def _check_signs(df: pl.DataFrame, column: str, p: ProblemCollector, file: str) -> None:
+    bad = df.filter((pl.col(column) < 0) & ~pl.col("service").is_in(list(MAY_BE_NEGATIVE)))
+    for r in bad.head(20).iter_rows(named=True):
+        p.add("NEGATIVE_VALUE", f"service '{r['service']}' cannot have a negative {column}", file=file,
+              row=r["source_row"], column=column, value=fmt_number(r[column]),
+              expected="zero or more (only " + ", ".join(sorted(MAY_BE_NEGATIVE)) + " may be net negative)")
 
 
 def read_statistics(path: Path, display: str | None = None) -> pl.DataFrame:
