@@ -165,3 +165,12 @@ def test_negative_standard_equivalent_value_is_refused(tmp_path: Path) -> None:
                          "--standard-value", "-3406.5")
     assert code == 2, out
     assert "the standard equivalent value must be a positive number" in out
+
+
+def test_excel_float_and_full_width_region_codes_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "lc.csv"
+    f.write_text("region_id,year,class,area_ha\n510104.0,2020,有林地,１００\n５１０１０５,2020,有林地,100\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 0, res.output
+    assert "2 regions" in res.output and "200.00 ha" in res.output
