@@ -253,7 +253,8 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
         cleaned = _FULLWIDTH_DIGITS(s.str.replace_all(r"[,\s]", "").str.replace_all("，", ""))
         if col.dtype == "int":
             as_float = cleaned.cast(pl.Float64, strict=False)
-            bad = (~missing) & (as_float.is_null() | (as_float.is_not_null() & (as_float != as_float.floor())))
+            bad = (~missing) & (as_float.is_null() | (as_float.is_not_null() & (
+                (as_float != as_float.floor()) | ~as_float.is_finite() | (as_float.abs() > 2.0 ** 53))))
             _report_bad(problems, file, m.header, rows, s, bad, "WRONG_TYPE",
                         "is not a whole number", "a whole number such as 2020")
             out[col.name] = as_float.cast(pl.Int64, strict=False).alias(col.name)

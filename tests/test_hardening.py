@@ -174,3 +174,11 @@ def test_excel_float_and_full_width_region_codes_are_read(tmp_path: Path) -> Non
     res = CliRunner().invoke(main, ["validate", str(f)])
     assert res.exit_code == 0, res.output
     assert "2 regions" in res.output and "200.00 ha" in res.output
+
+
+def test_year_too_large_for_a_whole_number_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "q.csv"
+    f.write_text("region_id,year,service,component,quantity,unit\n510104,1e308,water_supply,domestic,1,万m3\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 2 and "is not a whole number" in res.output, res.output
