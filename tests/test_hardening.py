@@ -182,3 +182,15 @@ def test_year_too_large_for_a_whole_number_is_refused(tmp_path: Path) -> None:
                  encoding="utf-8")
     res = CliRunner().invoke(main, ["validate", str(f)])
     assert res.exit_code == 2 and "is not a whole number" in res.output, res.output
+
+
+def test_unknown_price_unit_is_refused_by_validate_and_blamed_on_the_prices_file(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n510104,2015,water_supply,domestic,10,万m3\n",
+                 encoding="utf-8")
+    p = tmp_path / "p.csv"
+    p.write_text("service,component,price,unit\nwater_supply,domestic,2.6,元/foo\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(p)])
+    assert res.exit_code == 2 and "p.csv, row 2, column 'unit': unit 'foo' is not a unit gep knows" in res.output
+    code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q), "--prices", str(p))
+    assert code == 2 and "p.csv, row 2, column 'unit'" in out and "q.csv" not in out, out

@@ -10,6 +10,8 @@ statistics > quantities > rates. Unit algebra goes through :mod:`gep.units`.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from gep.account.catalog import METHOD_FUNCTION_VALUE
@@ -170,18 +172,23 @@ def apply_unit_factors(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataF
     """value_cny = quantity × price × value_factor(quantity_unit, price_unit); mismatches are UNIT_MISMATCH problems naming both units."""
     rows = []
     pairs = df.group_by(["quantity_unit", "price_unit"]).agg(
-        pl.col("source_file").first(), pl.col("source_row").min(), pl.col("service").first()
+        pl.col("source_file").first(), pl.col("source_row").min(), pl.col("service").first(),
+        pl.col("price_id").first() if "price_id" in df.columns else pl.lit(None, pl.Utf8).alias("price_id"),
     )
     for r in pairs.sort(["quantity_unit", "price_unit"]).iter_rows(named=True):
         try:
             rows.append((r["quantity_unit"], r["price_unit"], value_factor(r["quantity_unit"], r["price_unit"])))
         except UnitError as exc:
             for pr in exc.problems:
+                file, row = r["source_file"], r["source_row"]
+                m = re.match(r"^prices:(.*):row (\d+)$", str(r["price_id"] or ""))
+                if m and pr.value and pr.value in r["price_unit"] and pr.value not in r["quantity_unit"]:
+                    file, row = m.group(1), int(m.group(2))  # the price's unit is wrong: blame the prices table
                 problems.add(
                     pr.code,
                     f"service '{r['service']}': {pr.message}",
-                    file=r["source_file"],
-                    row=r["source_row"],
+                    file=file,
+                    row=row,
                     column="unit",
                     value=pr.value,
                     expected=pr.expected,
