@@ -10,7 +10,30 @@ file in one pass.
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def fmt_number(x: float) -> str:
+    """A number for a message: plain when moderate, scientific (1e+300, 1e-300) when huge or tiny."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if x == 0 or 1e-4 <= abs(x) < 1e15:
+        return f"{x:g}" if abs(x) < 1e6 else f"{x:.15g}"
+    return f"{x:.6g}"
+
+
+def short_number(text: str) -> str:
+    """``text`` unchanged, unless it is a number written with more than 20 characters: then 1e+300 style."""
+    if len(text) <= 20 or not _NUMBER.match(text.strip()):
+        return text
+    try:
+        return fmt_number(float(text))
+    except (ValueError, OverflowError):
+        return text
 
 
 @dataclass(frozen=True)
@@ -43,7 +66,7 @@ class Problem:
         where = self.location()
         text = f"{where}: {self.message}" if where else self.message
         if self.value is not None:
-            text += f" (found '{self.value}'"
+            text += f" (found '{short_number(self.value)}'"
             text += f"; expected {self.expected})" if self.expected else ")"
         elif self.expected:
             text += f" (expected {self.expected})"

@@ -10,12 +10,16 @@ everything succeeded. On an input error nothing is written.
 from __future__ import annotations
 
 import contextvars
+import fcntl
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -316,25 +320,121 @@ def commit_dir(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def _output_error(out: Path, exc: OSError) -> InputError:
+    why = exc.strerror or exc.__class__.__name__
+    return InputError([Problem("BAD_OUTPUT", f"cannot write the output directory ({why})",
+                               file=str(out), value=str(exc.filename or out),
+                               expected="a directory gep can create and write, on a disk with free space")])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temps(out: Path, warnings: list[Problem]) -> None:
+    """Remove ``.NAME.tmp-PID-*`` folders beside ``out`` whose run process is no longer alive."""
+    for d in out.parent.glob(f".{out.name}.tmp-*"):
+        m = re.match(rf"^\.{re.escape(out.name)}\.tmp-(\d+)-", d.name)
+        if not m or not d.is_dir() or _pid_alive(int(m.group(1))):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        warnings.append(Problem("STALE_RUN_REMOVED",
+                                f"removed the unfinished folder of an earlier run (process {m.group(1)}) "
+                                "that was killed before it finished", file=str(d)))
+
+
+def _lock_out(out: Path) -> Any:
+    """Lock ``.NAME.lock`` beside ``out`` (fcntl.flock); refuse when another run holds it."""
+    lock_path = out.parent / f".{out.name}.lock"
+    while True:
+        fh = open(lock_path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            other = fh.read().strip() or "unknown"
+            fh.close()
+            raise InputError([Problem("OUTPUT_LOCKED",
+                                      f"another gep run (process {other}) is writing this output directory",
+                                      file=str(out), value=other,
+                                      expected="wait until that run ends, or choose another --out")]) from None
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # not removed by a run that just finished
+            break
+        fh.close()
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return fh
+
+
+def _unlock_out(out: Path, fh: Any) -> None:
+    try:
+        os.unlink(out.parent / f".{out.name}.lock")
+    except OSError:
+        pass
+    fh.close()
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run",
             reporter: Reporter | None = None) -> Path:
     """Run every step of ``config`` and write the run directory ``out_dir``.
 
     ``reporter(run_dir, lang, detail_rows)`` writes the reports into the finished (not yet
-    committed) run directory; the CLI passes :func:`gep.reports.write_run_reports`."""
+    committed) run directory; the CLI passes :func:`gep.reports.write_run_reports`.
+
+    An output location that cannot be created or written is an InputError (BAD_OUTPUT); SIGTERM
+    removes the unfinished folder as Ctrl-C does; unfinished folders of killed runs are removed by
+    the next run; a lock file ``.NAME.lock`` beside ``out_dir`` refuses a second concurrent run."""
     out = Path(out_dir)
-    check_out_dir(out)
+    try:
+        check_out_dir(out)
+    except OSError as exc:
+        raise _output_error(out, exc) from exc
     ctx = prepare(config)
     steps = run_steps(ctx)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    os.chmod(tmp, 0o755)
     try:
-        write_run(ctx, tmp, out, steps, command_line, reporter)
-        commit_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock_out(out)
+    except OSError as exc:
+        raise _output_error(out, exc) from exc
+    old_handler = None
+    if threading.current_thread() is threading.main_thread():
+        old_handler = signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        _remove_stale_temps(out, ctx.warnings)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+            os.chmod(tmp, 0o755)
+        except OSError as exc:
+            raise _output_error(out, exc) from exc
+        try:
+            write_run(ctx, tmp, out, steps, command_line, reporter)
+            commit_dir(tmp, out)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _output_error(out, exc) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGTERM, old_handler)
+        _unlock_out(out, lock)
     LAST_RUN_WARNINGS.set(list(ctx.warnings))
     return out
 

@@ -11,6 +11,7 @@ Core layer: imports nothing of gep but :mod:`gep.errors`.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import io
 import math
@@ -37,17 +38,47 @@ class RawTable:
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ValueError("this file seems to be encoded in UTF-16 but does not decode as UTF-16; "
+                             "save it from Excel as 'CSV UTF-8'") from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not _looks_big5(data):
+        return text
+    try:
+        data.decode("big5")
+    except UnicodeDecodeError:
+        pass
+    else:
         raise ValueError(
-            "the file is neither UTF-8 nor GBK/GB18030 text; save it from Excel as "
-            "'CSV UTF-8' or 'CSV (逗号分隔)'"
-        ) from exc
+            "this file seems to be encoded in Big5 (traditional Chinese); gep reads UTF-8 and GBK/GB18030 — "
+            "save it from Excel as 'CSV UTF-8'")
+    if text is not None:
+        return text
+    raise ValueError(
+        "the file is neither UTF-8 nor GBK/GB18030 text; save it from Excel as "
+        "'CSV UTF-8' or 'CSV (逗号分隔)'")
+
+
+_BIG5_ONLY_HINTS = ("地區", "區域", "面積", "年份", "數量", "價格", "單位", "類型", "代碼")
+
+
+def _looks_big5(data: bytes) -> bool:
+    """True when the bytes decode as Big5 into common traditional-Chinese header words."""
+    try:
+        text = data[:4096].decode("big5", errors="ignore")
+    except LookupError:  # pragma: no cover
+        return False
+    return any(w in text for w in _BIG5_ONLY_HINTS)
 
 
 def _cell_text(value: object) -> str | None:
@@ -117,6 +148,9 @@ def _read_csv(p: Path, name: str) -> RawTable:
             truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError as exc:
+        problem = _ragged_row(text, sep, name)
+        if problem is not None:
+            raise InputError([problem]) from exc
         raise _unreadable(name, f"the CSV could not be parsed ({str(exc).splitlines()[0][:200]})") from exc
     grid = grid.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in grid.columns])
     line_rows = list(range(1, grid.height + 1))  # each CSV line is a spreadsheet row (blank lines too)
@@ -137,6 +171,30 @@ def _read_csv(p: Path, name: str) -> RawTable:
         raise InputError([Problem("EMPTY_FILE", "the file has a header but no data rows", file=name,
                                   expected="at least one data row")])
     return RawTable(body, name, rows)
+
+
+def _ragged_row(text: str, sep: str, name: str) -> Problem | None:
+    """The first row with more fields than the header, as a located problem (or None)."""
+    try:
+        lines = list(csv.reader(io.StringIO(text), delimiter=sep))
+    except csv.Error:
+        return None
+    width = None
+    for i, fields in enumerate(lines, start=1):
+        n = len(fields)
+        while n and not fields[n - 1].strip():
+            n -= 1
+        if n == 0:
+            continue
+        if width is None:
+            if n >= 2:
+                width = len(fields)
+            continue
+        if n > width:
+            return Problem("EXTRA_FIELDS", f"the row has {n} fields but the header has {width}",
+                           file=name, row=i, value=sep.join(fields)[:80],
+                           expected=f"at most {width} fields (a separator inside a value must be quoted)")
+    return None
 
 
 def _first_content_line(text: str) -> str:
@@ -194,7 +252,11 @@ def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
                                           expected="one of: " + ", ".join(wb.sheetnames))])
             ws = wb[sheet]
         else:
-            ws = wb[wb.sheetnames[0]]
+            visible = [n for n in wb.sheetnames if wb[n].sheet_state == "visible"]
+            if not visible:
+                raise InputError([Problem("MISSING_SHEET", "the workbook has no visible sheet", file=name,
+                                          expected="a workbook with a visible sheet, or --sheet NAME")])
+            ws = wb[visible[0]]
         label = f"{name} [{ws.title}]"
         ws_title = ws.title
         sheetnames = list(wb.sheetnames)

@@ -246,12 +246,15 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
                 expected=f"a value in every row ({col.description or col.name})",
             )
         if col.dtype == "str":
+            if col.name == "region_id":  # Excel floats (510104.0) and full-width digits (５１０１０４) are codes
+                s = _FULLWIDTH_DIGITS(s).str.replace(r"^(\d+)\.0+$", "${1}")
             out[col.name] = s.alias(col.name)
             continue
-        cleaned = s.str.replace_all(r"[,\s]", "").str.replace_all("，", "")
+        cleaned = _FULLWIDTH_DIGITS(s.str.replace_all(r"[,\s]", "").str.replace_all("，", ""))
         if col.dtype == "int":
             as_float = cleaned.cast(pl.Float64, strict=False)
-            bad = (~missing) & (as_float.is_null() | (as_float.is_not_null() & (as_float != as_float.floor())))
+            bad = (~missing) & (as_float.is_null() | (as_float.is_not_null() & (
+                (as_float != as_float.floor()) | ~as_float.is_finite() | (as_float.abs() > 2.0 ** 53))))
             _report_bad(problems, file, m.header, rows, s, bad, "WRONG_TYPE",
                         "is not a whole number", "a whole number such as 2020")
             out[col.name] = as_float.cast(pl.Int64, strict=False).alias(col.name)
@@ -282,6 +285,11 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
     if not keep_rows:
         result = result.drop(ROW)
     return result
+
+
+def _FULLWIDTH_DIGITS(s: pl.Series) -> pl.Series:
+    """Full-width digits, point and minus (０-９ ． －) as their ASCII forms."""
+    return s.str.replace_many(list("０１２３４５６７８９．－"), list("0123456789.-"))
 
 
 def _pl_dtype(dtype: str) -> type[pl.DataType]:

@@ -154,12 +154,20 @@ def test_unknown_classes_all_listed() -> None:
     assert "row 3" in res.output and "row 4" in res.output and "稻田" in res.output and "果林" in res.output
 
 
-def test_unknown_region_suggests_the_near_code(tmp_path: Path) -> None:
+def test_excel_float_region_code_is_read_as_the_code(tmp_path: Path) -> None:
+    # issue 15: 510104.0 (a code Excel wrote as a float) is read as 510104, not refused
     f = tmp_path / "代码带小数.csv"
     f.write_bytes("地区代码,年份,地类,面积（亩）\r\n510104.0,2020,水田,15000\r\n".encode("gbk"))
     res = gep("validate", f, "--regions", "sichuan")
-    assert res.exit_code == 2 and "[UNKNOWN_REGION]" in res.output
-    assert "did you mean 510104 锦江区" in res.output
+    assert res.exit_code == 0, res.output
+    assert "1 regions" in res.output or "1 region" in res.output
+
+
+def test_unknown_region_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "代码错位.csv"
+    f.write_bytes("地区代码,年份,地类,面积（亩）\r\n519999,2020,水田,15000\r\n".encode("gbk"))
+    res = gep("validate", f, "--regions", "sichuan")
+    assert res.exit_code == 2 and "[UNKNOWN_REGION]" in res.output, res.output
 
 
 def test_trailing_empty_rows_are_ignored(tmp_path: Path) -> None:

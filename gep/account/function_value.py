@@ -10,11 +10,13 @@ statistics > quantities > rates. Unit algebra goes through :mod:`gep.units`.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from gep.account.catalog import METHOD_FUNCTION_VALUE
 from gep.account.equivalent import SERVICES_SCHEMA, conform_services
-from gep.errors import ProblemCollector, UnitError
+from gep.errors import ProblemCollector, UnitError, fmt_number
 from gep.units import conversion_factor, money_factor, parse_compound, value_factor
 
 _REGION_KEYS = ["region_id", "year", "service"]
@@ -170,18 +172,23 @@ def apply_unit_factors(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataF
     """value_cny = quantity × price × value_factor(quantity_unit, price_unit); mismatches are UNIT_MISMATCH problems naming both units."""
     rows = []
     pairs = df.group_by(["quantity_unit", "price_unit"]).agg(
-        pl.col("source_file").first(), pl.col("source_row").min(), pl.col("service").first()
+        pl.col("source_file").first(), pl.col("source_row").min(), pl.col("service").first(),
+        pl.col("price_id").first() if "price_id" in df.columns else pl.lit(None, pl.Utf8).alias("price_id"),
     )
     for r in pairs.sort(["quantity_unit", "price_unit"]).iter_rows(named=True):
         try:
             rows.append((r["quantity_unit"], r["price_unit"], value_factor(r["quantity_unit"], r["price_unit"])))
         except UnitError as exc:
             for pr in exc.problems:
+                file, row = r["source_file"], r["source_row"]
+                m = re.match(r"^prices:(.*):row (\d+)$", str(r["price_id"] or ""))
+                if m and pr.value and pr.value in r["price_unit"] and pr.value not in r["quantity_unit"]:
+                    file, row = m.group(1), int(m.group(2))  # the price's unit is wrong: blame the prices table
                 problems.add(
                     pr.code,
                     f"service '{r['service']}': {pr.message}",
-                    file=r["source_file"],
-                    row=r["source_row"],
+                    file=file,
+                    row=row,
                     column="unit",
                     value=pr.value,
                     expected=pr.expected,
@@ -189,9 +196,19 @@ def apply_unit_factors(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataF
     factors = pl.DataFrame(
         rows, schema={"quantity_unit": pl.Utf8, "price_unit": pl.Utf8, "_vf": pl.Float64}, orient="row"
     )
-    return df.join(factors, on=["quantity_unit", "price_unit"], how="inner").with_columns(
+    out = df.join(factors, on=["quantity_unit", "price_unit"], how="inner").with_columns(
         (pl.col("quantity") * pl.col("price") * pl.col("_vf")).alias("value_cny")
     )
+    bad = out.filter(~pl.col("value_cny").is_finite())
+    for r in bad.sort(["source_file", "source_row"], nulls_last=True).head(20).iter_rows(named=True):
+        problems.add(
+            "VALUE_OUT_OF_RANGE",
+            f"service '{r['service']}': quantity × price does not fit a number after unit conversion "
+            f"({fmt_number(r['quantity'])} {r['quantity_unit']} × {fmt_number(r['price'])} {r['price_unit']})",
+            file=r["source_file"], row=r["source_row"], column="quantity", value=fmt_number(r["quantity"]),
+            expected="a quantity and price whose product in 元 is below about 1e+308",
+        )
+    return out.filter(pl.col("value_cny").is_finite())
 
 
 def statistics_values(statistics: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
-from gep.errors import ProblemCollector, UnitError
+from gep.errors import ProblemCollector, UnitError, fmt_number
 from gep.inputkinds import (
     Checker,
     InputKind,
@@ -25,7 +27,7 @@ from gep.inputkinds import (
     years_summary,
 )
 from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
-from gep.units import conversion_factor
+from gep.units import conversion_factor, parse_compound, parse_price_unit
 
 SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
                      description="service code (snake_case) or its Chinese name")
@@ -183,8 +185,38 @@ def _finish(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
 def read_quantities(path: Path, display: str | None = None) -> pl.DataFrame:
     """Quantities table → region_id, year, service, component, quantity, unit, ecosystem_type, source_row, source_file."""
     p = ProblemCollector()
-    df = _norm_services(_read(path, QUANTITIES_SPEC, display), p, display or str(path))
+    file = display or str(path)
+    df = _norm_services(_read(path, QUANTITIES_SPEC, display), p, file)
+    _check_signs(df, "quantity", p, file)
+    _check_units(df, "unit", parse_compound, p, file)
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
+
+
+MAY_BE_NEGATIVE: frozenset[str] = frozenset({"carbon_sequestration"})
+"""Services whose physical quantity may be net negative (a carbon flux can be a net release); every other
+service's quantity (water supply, food, …) is a NEGATIVE_VALUE problem when below zero."""
+
+
+def _check_units(df: pl.DataFrame, column: str, parse: Any, p: ProblemCollector, file: str) -> None:
+    """Every distinct unit of ``column`` parses (as a run will parse it), the first row of each bad one named."""
+    if column not in df.columns:
+        return
+    firsts = df.filter(pl.col(column).is_not_null()).group_by(column).agg(pl.col("source_row").min())
+    for r in firsts.sort("source_row").iter_rows(named=True):
+        try:
+            parse(r[column])
+        except UnitError as exc:
+            for pr in exc.problems:
+                p.add(pr.code, pr.message, file=file, row=r["source_row"], column=column, value=pr.value,
+                      expected=pr.expected)
+
+
+def _check_signs(df: pl.DataFrame, column: str, p: ProblemCollector, file: str) -> None:
+    bad = df.filter((pl.col(column) < 0) & ~pl.col("service").is_in(list(MAY_BE_NEGATIVE)))
+    for r in bad.head(20).iter_rows(named=True):
+        p.add("NEGATIVE_VALUE", f"service '{r['service']}' cannot have a negative {column}", file=file,
+              row=r["source_row"], column=column, value=fmt_number(r[column]),
+              expected="zero or more (only " + ", ".join(sorted(MAY_BE_NEGATIVE)) + " may be net negative)")
 
 
 def read_statistics(path: Path, display: str | None = None) -> pl.DataFrame:
@@ -218,6 +250,7 @@ def read_prices(path: Path, display: str | None = None) -> pl.DataFrame:
     p = ProblemCollector()
     file = display or str(path)
     df = _norm_services(_read(path, PRICES_SPEC, display), p, file)
+    _check_units(df, "unit", parse_price_unit, p, file)
     return _finish(
         df.select(
             "service", "component", "price", pl.col("unit").alias("price_unit"),

@@ -1,0 +1,196 @@
+"""Issue 15: no traceback from any input or output location, located refusals, crash-safe runs."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from gep.cli.main import main
+from gep.config import load_config
+from gep.errors import InputError, Problem, fmt_number
+from gep.pipeline import execute
+from gep.readers import read_raw
+
+
+@pytest.fixture()
+def work(tmp_path: Path) -> Path:
+    d = tmp_path / "w"
+    d.mkdir()
+    (d / "lc.csv").write_text("地区代码,年份,地类,面积(公顷)\nC1,2020,水田,10\n", encoding="utf-8")
+    (d / "run.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.csv"]\n', encoding="utf-8")
+    return d
+
+
+def test_output_below_a_regular_file_is_a_located_refusal(work: Path) -> None:
+    (work / "afile").write_text("x")
+    res = CliRunner().invoke(main, ["run", str(work / "run.toml"), "--out", str(work / "afile" / "out")])
+    assert res.exit_code == 2, res.output
+    assert "cannot write the output directory" in res.output and "BAD_OUTPUT" in res.output
+
+
+def test_output_that_cannot_be_created_is_a_located_refusal(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def denied(*a: object, **k: object) -> str:
+        raise PermissionError(13, "Permission denied", str(work))
+    monkeypatch.setattr("gep.pipeline.tempfile.mkdtemp", denied)
+    res = CliRunner().invoke(main, ["run", str(work / "run.toml"), "--out", str(work / "out")])
+    assert res.exit_code == 2, res.output
+    assert "cannot write the output directory (Permission denied)" in res.output
+    assert not (work / "out").exists() and not list(work.glob(".out*"))
+
+
+def test_second_concurrent_run_is_refused_naming_the_other_process(work: Path) -> None:
+    out = work / "out"
+    with open(work / ".out.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fh.write("4242")
+        fh.flush()
+        with pytest.raises(InputError) as ei:
+            execute(load_config(work / "run.toml"), out)
+    assert "another gep run (process 4242)" in ei.value.problems[0].message
+    assert not out.exists()
+
+
+def test_stale_temp_of_a_dead_run_is_removed_with_a_note(work: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = work / f".out.tmp-{dead}-abc"
+    (stale / "tables").mkdir(parents=True)
+    out = execute(load_config(work / "run.toml"), work / "out")
+    assert not stale.exists()
+    assert "STALE_RUN_REMOVED" in (out / "manifest.json").read_text(encoding="utf-8")
+    assert not list(work.glob(".out.tmp-*"))
+
+
+def test_sigterm_removes_the_unfinished_folder(work: Path) -> None:
+    script = f"""
+import os, signal, gep.pipeline as p
+from gep.config import load_config
+orig = p.write_run
+def slow(*a, **k):
+    orig(*a, **k)
+    os.kill(os.getpid(), signal.SIGTERM)
+p.write_run = slow
+try:
+    p.execute(load_config({str(work / 'run.toml')!r}), {str(work / 'out')!r})
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "interrupted" in res.stdout, res.stderr
+    assert not list(work.glob(".out.tmp-*")) and not (work / "out").exists()
+
+
+def test_csv_row_with_extra_fields_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("a,b,c\n1,2,3\n4,5,6,7\n", encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        read_raw(f)
+    p = ei.value.problems[0]
+    assert (p.code, p.row) == ("EXTRA_FIELDS", 3)
+    assert "the row has 4 fields but the header has 3" in p.render()
+
+
+def test_huge_numbers_are_shown_in_scientific_notation() -> None:
+    assert Problem("X", "bad", value=str(int(1e300))).render() == "bad (found '1e+300') [X]"
+    assert fmt_number(1e-300) == "1e-300" and fmt_number(12.5) == "12.5"
+
+
+def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "u.csv"
+    f.write_text("地区代码,年份\nC1,2020\n", encoding="utf-16")
+    assert read_raw(f).df.columns == ["地区代码", "年份"]
+
+
+def test_big5_file_is_named_as_big5(tmp_path: Path) -> None:
+    f = tmp_path / "b.csv"
+    f.write_bytes("地區代碼,年份,面積\nC1,2020,3\n".encode("big5"))
+    with pytest.raises(InputError) as ei:
+        read_raw(f)
+    assert "this file seems to be encoded in Big5" in ei.value.problems[0].message
+
+
+def test_hidden_first_sheet_is_not_read(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    hidden = wb.active
+    hidden.title = "old"
+    hidden.append(["a", "b"])
+    hidden.append(["hidden", "1"])
+    hidden.sheet_state = "hidden"
+    ws = wb.create_sheet("data")
+    ws.append(["a", "b"])
+    ws.append(["visible", "2"])
+    f = tmp_path / "h.xlsx"
+    wb.save(f)
+    raw = read_raw(f)
+    assert raw.df["a"].to_list() == ["visible"] and "[data]" in raw.file
+
+
+def _account(tmp: Path, *args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(main, ["account", *args, "--out", str(tmp / "o")])
+    assert res.exit_code != 2 or not (tmp / "o").exists()
+    return res.exit_code, res.output
+
+
+def test_negative_quantity_of_a_service_that_cannot_be_negative(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n"
+                 "510104,2015,water_supply,domestic,-10,万m3\n"
+                 "510104,2015,carbon_sequestration,,-3,t\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(q)])
+    assert res.exit_code == 2
+    assert "row 2, column 'quantity': service 'water_supply' cannot have a negative quantity" in res.output
+    assert "row 3" not in res.output  # a carbon flux may be net negative
+
+
+def test_quantity_that_overflows_after_unit_conversion(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n510104,2015,water_supply,domestic,1e308,亿m3\n",
+                 encoding="utf-8")
+    code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q))
+    assert code == 2, out
+    assert "does not fit a number after unit conversion" in out and "found '1e+308'" in out
+
+
+def test_negative_standard_equivalent_value_is_refused(tmp_path: Path) -> None:
+    lc = tmp_path / "lc.csv"
+    lc.write_text("region_id,year,class,area_ha\n510104,2020,有林地,100\n", encoding="utf-8")
+    code, out = _account(tmp_path, "--method", "equivalent-factor", "--landcover", str(lc),
+                         "--standard-value", "-3406.5")
+    assert code == 2, out
+    assert "the standard equivalent value must be a positive number" in out
+
+
+def test_excel_float_and_full_width_region_codes_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "lc.csv"
+    f.write_text("region_id,year,class,area_ha\n510104.0,2020,有林地,１００\n５１０１０５,2020,有林地,100\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 0, res.output
+    assert "2 regions" in res.output and "200.00 ha" in res.output
+
+
+def test_year_too_large_for_a_whole_number_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "q.csv"
+    f.write_text("region_id,year,service,component,quantity,unit\n510104,1e308,water_supply,domestic,1,万m3\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 2 and "is not a whole number" in res.output, res.output
+
+
+def test_unknown_price_unit_is_refused_by_validate_and_blamed_on_the_prices_file(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n510104,2015,water_supply,domestic,10,万m3\n",
+                 encoding="utf-8")
+    p = tmp_path / "p.csv"
+    p.write_text("service,component,price,unit\nwater_supply,domestic,2.6,元/foo\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(p)])
+    assert res.exit_code == 2 and "p.csv, row 2, column 'unit': unit 'foo' is not a unit gep knows" in res.output
+    code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q), "--prices", str(p))
+    assert code == 2 and "p.csv, row 2, column 'unit'" in out and "q.csv" not in out, out
