@@ -263,6 +263,13 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
             "CARBON_COUNTED_ONCE", "carbon_sequestration is taken from the carbon step; the biophysical NEP-based "
             "values are in biophysical_carbon_check (carbon_source = \"biophysical\" to use them instead)",
             column="carbon_source"))
+    net_source = q.filter((pl.col("service") == "oxygen_release") & (pl.col("quantity").cast(pl.Float64) < 0))
+    if net_source.height:  # a net carbon source releases no oxygen: O2 counts removals only, as the account does
+        ctx.warnings.append(Problem(
+            "OXYGEN_NET_SOURCE", f"{net_source.height} oxygen-release rows come from net carbon sources (NEP < 0) and "
+            "are counted as 0 t O2 (oxygen release counts net removals only)", column="nep"))
+        q = q.with_columns(pl.when((pl.col("service") == "oxygen_release") & (pl.col("quantity") < 0))
+                           .then(0.0).otherwise(pl.col("quantity")).alias("quantity"))
     ctx.tables["biophysical_quantities"] = q
     ctx.tables["biophysical_detail"] = res.detail
     ctx.tables["biophysical_parameters"] = used
