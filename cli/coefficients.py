@@ -7,12 +7,12 @@ printed with file, row and column), 0 otherwise.
 from __future__ import annotations
 
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 import polars as pl
+from gep.cli.common import text_table, text_width
 from gep.coefficients import (
     CoefficientSet,
     apply_overrides,
@@ -31,15 +31,6 @@ from gep.errors import InputError, Problem
 from gep.readers import read_raw
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * max(0, width - _width(text))
-    return fill + text if right else text + fill
-
-
 def _cell(v: object, max_width: int) -> str:
     if v is None:
         return ""
@@ -47,10 +38,10 @@ def _cell(v: object, max_width: int) -> str:
         text = f"{v:.6g}"
     else:
         text = str(v)
-    if _width(text) > max_width:
+    if text_width(text) > max_width:
         out = ""
         for ch in text:
-            if _width(out + ch) > max_width - 1:
+            if text_width(out + ch) > max_width - 1:
                 break
             out += ch
         text = out + "…"
@@ -63,13 +54,7 @@ def _render(df: pl.DataFrame, fmt: str, max_width: int = 60) -> str:
         return df.write_csv().rstrip("\n")
     numeric = [dt.is_numeric() for dt in df.dtypes]
     rows = [[_cell(v, max_width) for v in r] for r in df.iter_rows()]
-    headers = df.columns
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["  ".join(_pad(h, w, n) for h, w, n in zip(headers, widths, numeric, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append("  ".join(_pad(c, w, n) for c, w, n in zip(r, widths, numeric, strict=True)).rstrip())
-    return "\n".join(lines)
+    return text_table(df.columns, rows, numeric)
 
 
 def _fail(problems: Sequence[Problem], what: str = "") -> None:

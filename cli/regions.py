@@ -6,35 +6,16 @@ Exit status 2 for an unknown registry, region or prefecture (the message lists n
 from __future__ import annotations
 
 import sys
-import unicodedata
-from collections.abc import Sequence
 
 import click
 import polars as pl
+from gep.cli.common import text_table
 from gep.regions import RegionRegistry, describe_registries, load_registry
 from gep.regions.check import describe_ids
 
 from gep.errors import InputError
 
 LIST_COLUMNS = ["region_id", "name_zh", "name_en", "parent_id", "parent_name_zh", "type_zh", "area_km2"]
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * max(0, width - _width(text))
-    return fill + text if right else text + fill
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["  ".join(_pad(h, w, rt) for h, w, rt in zip(headers, widths, right, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append("  ".join(_pad(c, w, rt) for c, w, rt in zip(r, widths, right, strict=True)).rstrip())
-    return "\n".join(lines)
 
 
 def _fail(message: str) -> None:
@@ -87,7 +68,7 @@ def list_cmd(registry: str | None, prefecture: str | None, fmt: str) -> None:
             return
         rows = [[r["name"], r["title"], str(r["n_counties"]), str(r["n_prefectures"]), str(r["rivers"])]
                 for r in df.iter_rows(named=True)]
-        click.echo(_table(["registry", "title 说明", "counties 县级", "prefectures 地级", "rivers 河段"], rows,
+        click.echo(text_table(["registry", "title 说明", "counties 县级", "prefectures 地级", "rivers 河段"], rows,
                           [False, False, True, True, True]))
         click.echo("\nShow the counties with: gep regions list sichuan")
         return
@@ -107,7 +88,7 @@ def list_cmd(registry: str | None, prefecture: str | None, fmt: str) -> None:
          "" if r["area_km2"] is None else f"{r['area_km2']:,.1f}"]
         for r in df.iter_rows(named=True)
     ]
-    click.echo(_table(["code 代码", "名称", "name", "prefecture 地级", "area km² 面积"], rows,
+    click.echo(text_table(["code 代码", "名称", "name", "prefecture 地级", "area km² 面积"], rows,
                       [False, False, False, False, True]))
     total = df.get_column("area_km2").sum()
     total_txt = f", total {total:,.1f} km² 合计" if total else ""

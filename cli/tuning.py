@@ -7,13 +7,12 @@ repeat the run described by RUN_DIR/run.toml with an ``[uncertainty]`` / ``[sens
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from gep.cli.common import command_line
+from gep.cli.common import command_line, text_table
 from gep.coefficients import apply_overrides
 from gep.reports import write_run_reports
 
@@ -37,21 +36,6 @@ if TYPE_CHECKING:
 VERIFICATION = ["verified", "secondary", "unverified", "all"]
 UNIT_LABEL = {"cny": "CNY", "c_t": "t C"}
 """Column suffix of a linear model (gep.tuning.linear) → unit written in printed headers."""
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
-    """Aligned plain-text table (CJK-width aware), header underlined with dashes, as `gep regions list` prints."""
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join((" " * (w - _width(c)) + c) if rt else (c + " " * (w - _width(c)))
-                         for c, w, rt in zip(cells, widths, right, strict=True)).rstrip()
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
 def _amount(v: float | None, unit: str, sign: bool = False) -> str:
@@ -100,7 +84,7 @@ def effect_text(by_coef: pl.DataFrame, by_out: pl.DataFrame, unit: str, output_c
         rows = [[str(i + 1), r["coefficient"], r["unit"] or "", _coef(r["value_a"]), _coef(r["value_b"]),
                  _amount(r[f"change_{unit}"], unit, sign=True), _pct(r["change_pct"])]
                 for i, r in enumerate(shown.iter_rows(named=True))]
-        lines.append(_table(["#", "coefficient", "unit", "value A", "value B", f"change ({u})", "change %"], rows,
+        lines.append(text_table(["#", "coefficient", "unit", "value A", "value B", f"change ({u})", "change %"], rows,
                             [True, False, False, True, True, True, True]))
         if by_coef.height > top:
             lines.append(f"... {by_coef.height - top} more (--top N, or all of them in effect_by_coefficient.csv "
@@ -112,7 +96,7 @@ def effect_text(by_coef: pl.DataFrame, by_out: pl.DataFrame, unit: str, output_c
     rows = [[r["region_id"], str(r["year"]), r["method"], _amount(r[f"value_a_{unit}"], unit),
              _amount(r[f"value_b_{unit}"], unit), _amount(r[f"change_{unit}"], unit, sign=True), _pct(r["change_pct"])]
             for r in tot.head(top).iter_rows(named=True)]
-    lines.append(_table(["region", "year", "method", f"A ({u})", f"B ({u})", f"change ({u})", "change %"], rows,
+    lines.append(text_table(["region", "year", "method", f"A ({u})", f"B ({u})", f"change ({u})", "change %"], rows,
                         [False, True, False, True, True, True, True]))
     if tot.height > top:
         lines.append(f"... {tot.height - top} more regions (effect_by_output.csv with --out)")

@@ -158,7 +158,8 @@ def test_cli_coefficients_effect(tmp_path: Path) -> None:
 
 def test_effect_text_tables_top_and_carbon_units() -> None:
     """effect_text: headers with units, --top truncation noted, t C to 0.1, zero change without sign."""
-    from gep.cli.tuning import _width, effect_text
+    from gep.cli.common import text_width as _width
+    from gep.cli.tuning import effect_text
 
     by_coef = pl.DataFrame({
         "coefficient": ["c:soc:林地", "c:agb:草地", "c:bgb:水田"], "unit": ["t C/ha", "t C/ha", "t C/ha"],
