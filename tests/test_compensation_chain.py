@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from gep.compensation.agreement import parse_agreement
 from gep.compensation.chain import chain_sections, equal_shares
 from gep.compensation.monitoring import validate_monitoring
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 
 D = Decimal
 REG = load_registry("sichuan")

@@ -15,7 +15,7 @@ from gep.regions import load_registry
 
 from gep.compensation.agreement import load_agreements
 from gep.compensation.monitoring import read_monitoring
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 from gep.compensation.step import Config, river_graph_warnings
 from gep.compensation.transfer_step import Config as TransferConfig
 from gep.config import RunConfig, RunSection

@@ -7,7 +7,7 @@ from decimal import Decimal
 import polars as pl
 from gep.compensation.agreement import parse_agreement
 from gep.compensation.filing import instructions, net_by_year, party_names, payment_status
-from gep.compensation.money import LEDGER_SCHEMA
+from gep.compensation.ledger import LEDGER_SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gep.compensation.agreement import parse_agreement
-from gep.compensation.money import Leg, legs_to_ledger, net_table, split_to_fen, to_fen
+from gep.compensation.ledger import Leg, legs_to_ledger, net_table
+from gep.compensation.money import split_to_fen, to_fen
 from gep.compensation.monitoring import validate_monitoring
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 
 D = Decimal
 

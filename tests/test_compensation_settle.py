@@ -1,4 +1,4 @@
-"""Hand-computed settlements for M1–M4, multi-hop chains and attribution modes (gep.compensation.settle)."""
+"""Hand-computed settlements for M1–M4, multi-hop chains and attribution modes (gep.compensation.settlement)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from gep.compensation.agreement import load_agreement
 from gep.compensation.monitoring import read_monitoring
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 from gep.errors import InputError
 
 D = Decimal

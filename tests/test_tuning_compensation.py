@@ -12,7 +12,7 @@ from gep.cli.main import main
 
 from gep.compensation.agreement import parse_agreement
 from gep.compensation.monitoring import validate_monitoring
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 from gep.config import load_config
 from gep.errors import InputError
 from gep.pipeline import execute

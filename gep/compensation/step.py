@@ -23,7 +23,7 @@ from gep.compensation import monitoring as monitoring_mod
 from gep.compensation.agreement import METHOD_CODES, Agreement, load_agreements
 from gep.compensation.monitoring import read_monitoring
 from gep.compensation.payments import read_payments
-from gep.compensation.settle import Settlement, settle
+from gep.compensation.settlement import Settlement, settle
 from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
 from gep.inputkinds import InputKind, Options, reads, spec_from_aliases

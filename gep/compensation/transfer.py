@@ -278,7 +278,7 @@ def factor_allocation(
     Shape of Sichuan's 2023 激励政策 provincial reward ("结合流域生态功能重要程度、协议签订的资金规模",
     《四川省流域横向生态保护补偿激励政策实施方案》 2023: factors [V], formula and weights [U]); e.g. weights {"gep_regulating_cny": 0.5,
     "agreed_fund_cny": 0.5}. Shares and exact amounts are computed in Decimal (factor values enter by
-    their shortest float repr); allocation_cny is the largest-remainder split of R to the fen (money.py
+    their shortest float repr); allocation_cny is the largest-remainder split of R to the fen (gep.compensation.money
     rule 3), so Σ allocation_cny = R exactly. One row per region, a ledger line payer → region_id:
     region_id, <factors>, share_<factor> (x/Σx), share, exact_cny (6 places), allocation_cny,
     rounding_cny (= allocation − exact), payer, rule, basis, verification. Input problems raise InputError.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gep.compensation.agreement import load_agreement, load_agreements
 from gep.compensation.monitoring import read_monitoring
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 from gep.errors import InputError, Problem
 
 

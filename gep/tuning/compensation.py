@@ -1,7 +1,7 @@
 """One-at-a-time sensitivity (tornado) of a compensation amount to an agreement's numeric parameters.
 
 The output (a party's net, paid or received CNY, a section's or the agreement's transferred CNY,
-for one period or all) is recomputed by the real settlement (gep.compensation.settle.settle) with
+for one period or all) is recomputed by the real settlement (gep.compensation.settlement.settle) with
 one parameter set to its low or its high value, all others at their agreed values; no rule is
 re-implemented here. Parameters: unit prices, fixed amounts, amounts per percentage point,
 standards C_i0, k0, index weights, baselines, tier amounts and thresholds, fund, contribution and
@@ -35,7 +35,7 @@ from gep.compensation.agreement import (
 )
 from gep.compensation.money import dec
 from gep.compensation.monitoring import CONC_DTYPE
-from gep.compensation.settle import settle
+from gep.compensation.settlement import settle
 from gep.errors import InputError, Problem
 from gep.readers import read_raw
 
