@@ -7,12 +7,14 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from scipy import stats
 
 from gep.errors import InputError
 from gep.tuning.distributions import (
     Z975,
     declare_uncertainty,
     draw_all,
+    inverse_cdf,
     open_uniforms,
 )
 
@@ -117,3 +119,21 @@ def test_invalid_ranges_are_input_problems() -> None:
     assert ("INVALID_VALUE", "low") in codes               # 3 > 1, lognormal low ≤ 0
     assert ("INVALID_VALUE", "value") in codes             # -4 outside [1, 2]
     assert len(exc.value.problems) == 4
+
+
+def test_inverse_cdf_equals_scipy_stats_ppf() -> None:
+    """Each distribution's quantiles equal scipy.stats' ppf (triang, norm, lognorm) to 1e-12 relative."""
+    s = spec([("u", 1.0, 0.5, 1.5, "uniform"), ("t", 1.0, 0.0, 3.0, "triangular"), ("tr", 3.0, 0.0, 3.0, "triangular"),
+              ("n", 3.0, 2.0, 4.0, "normal"), ("l", 2.0, 1.0, 4.0, "lognormal")])
+    u = np.linspace(1e-9, 1 - 1e-9, 2001)
+    q = inverse_cdf(np.repeat(u[:, None], 5, axis=1), s)
+    z975 = stats.norm.ppf(0.975)
+    expected = [
+        stats.uniform.ppf(u, loc=0.5, scale=1.0),
+        stats.triang.ppf(u, c=1.0 / 3.0, loc=0.0, scale=3.0),
+        stats.triang.ppf(u, c=1.0, loc=0.0, scale=3.0),
+        stats.norm.ppf(u, loc=3.0, scale=1.0 / z975),
+        stats.lognorm.ppf(u, s=math.log(4.0) / (2 * z975), scale=2.0),  # geometric mean √(1·4) = 2
+    ]
+    for k, e in enumerate(expected):
+        assert q[:, k] == pytest.approx(e, rel=1e-12, abs=1e-12), s["coefficient"][k]
