@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from gep.compensation.agreement import load_agreement, load_agreements, parse_agreement
 from gep.compensation.monitoring import read_monitoring, validate_monitoring
+from gep.compensation.schema import _MODELS, PoolIn, ShareIn, TierIn, key_type
 from gep.errors import InputError
 
 GOOD = """id = "ok"
@@ -283,3 +286,45 @@ def test_monitoring_xlsx_date_cells_with_a_time_and_date_formats(tmp_path: Path)
     ok = read_monitoring(p)
     assert ok.select("date", "month").rows() == [("2024-04-15", "2024-04"), ("2024-05-15", "2024-05"),
                                                  ("2024-06-15", "2024-06")]
+
+
+def test_every_key_of_the_schema_declares_its_value_type() -> None:
+    """The schema models, not the parser, say what each key holds: no key is left untyped (``Any``)
+    except a share's party, which only [[parties]] can check."""
+    untyped = [f"{m.__name__}.{f}" for m in set(_MODELS.values()) for f, info in m.model_fields.items()
+               if info.annotation is Any]
+    assert untyped == ["ShareIn.party"]
+    assert key_type(("pool", "fund_cny", "2015")) == PoolIn.model_fields["fund_cny"].annotation
+    assert key_type(("index_bet", "tiers", 0, "amount_cny", "2016-2017")) == TierIn.model_fields["amount_cny"].annotation
+    assert key_type(("sections", 2, "upstream", "share")) == ShareIn.model_fields["share"].annotation
+
+
+def test_values_are_checked_by_their_declared_types_in_one_pass() -> None:
+    """Values of every kind wrong at once: each is reported with its code, line and the expectation the
+    schema declares (choice lists come from the models, not from the parser)."""
+    text = (GOOD.replace('period = "month"', 'period = "fortnight"')
+            .replace('kind = "county"\n\n[[parties]]\nid = "510185"', 'kind = "village"\n\n[[parties]]\nid = "510185"')
+            .replace('target_class = "III"', 'target_class = "III"\nstandard_mg_l = 0')
+            .replace('{ "NH3-N" = 100000 }', '{ "NH3-N" = "lots" }\nmode = 3'))
+    e = errors(text)
+    got = [(p.code, p.row, p.column) for p in e.problems]
+    assert got == [
+        ("INVALID_VALUE", 3, "period"),
+        ("INVALID_VALUE", 9, "parties.kind"),
+        ("INVALID_VALUE", 23, "indicators.standard_mg_l"),
+        ("WRONG_TYPE", 27, "load_price.mode"),
+        ("WRONG_TYPE", 26, "load_price.penalty_prices_cny_per_t.NH3-N"),
+    ], got
+    by_col = {p.column: p for p in e.problems}
+    assert by_col["period"].expected == "one of month, quarter, year"
+    assert by_col["parties.kind"].expected == "one of county, prefecture, province, treasury, pool, external"
+    assert by_col["indicators.standard_mg_l"].message == "'indicators.standard_mg_l' must be greater than zero"
+
+
+def test_docs_show_every_key_of_the_schema() -> None:
+    """docs/compensation.md §Agreement files shows every key the schema knows (in its TOML examples)."""
+    doc = (Path(__file__).parents[1] / "docs" / "compensation.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"```toml\n(.*?)```", doc, re.S))
+    shown = set(re.findall(r"\b([a-z_][a-z_0-9]*)\s*=", blocks)) | set(re.findall(r"\[\[?(?:index_bet\.)?([a-z_]+)\]\]?", blocks))
+    missing = sorted(f"{m.__name__}.{f}" for m in set(_MODELS.values()) for f in m.model_fields if f not in shown)
+    assert missing == []

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import ConfigDict
 from pydantic.dataclasses import dataclass as _pydantic_dataclass
 
-from gep.compensation.money import dec, fmt, split_to_fen, to_fen
-from gep.compensation.periods import PERIOD_KINDS, parse_month, periods_in
-from gep.compensation.schema import unknown_keys
+from gep.compensation.money import fmt, split_to_fen, to_fen
+from gep.compensation.periods import parse_month, periods_in
+from gep.compensation.schema import CLASSES, check_value, key_type, scalar_type, unknown_keys
 from gep.compensation.tomlpos import TomlLocator
 from gep.errors import InputError, ProblemCollector
 
@@ -32,16 +32,8 @@ from gep.errors import InputError, ProblemCollector
 _MODEL_CONFIG = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 dataclass = partial(_pydantic_dataclass, config=_MODEL_CONFIG)
 
-METHODS = ("index_bet", "pool", "fixed_per_section", "load_price")
 METHOD_CODES = {"index_bet": "M1", "pool": "M2", "fixed_per_section": "M3", "load_price": "M4"}
-PARTY_KINDS = ("county", "prefecture", "province", "treasury", "pool", "external")
-MISSING_POLICIES = ("error", "mean_of_available", "skip_period")
-ATTRIBUTIONS = ("own_outflow", "inflow_change")
-NETTING = ("gross", "pairwise")
-VERIFICATION = ("verified", "secondary", "unverified")
 ROLES = ("upstream", "downstream")
-AVERAGING = ("arithmetic_mean",)  # period value = arithmetic mean of the period's samples
-P_ROUNDING = ("half_up", "down")
 
 # GB 3838-2002 Table 1, rivers (mg/L), classes I..V; verified (GB 3838-2002 《地表水环境质量标准》 Table 1).
 GB3838_LIMITS_MG_L: dict[str, tuple[str, ...]] = {
@@ -52,7 +44,6 @@ GB3838_LIMITS_MG_L: dict[str, tuple[str, ...]] = {
     "TP": ("0.02", "0.1", "0.2", "0.3", "0.4"),
     "TN": ("0.2", "0.5", "1.0", "1.5", "2.0"),
 }
-CLASSES = ("I", "II", "III", "IV", "V")
 
 
 @dataclass(frozen=True)
@@ -304,7 +295,8 @@ def near_matches(value: str, candidates: Mapping[str, str], n: int = 3) -> list[
 
 
 class _V:
-    """Validation helper: typed getters that record problems with line numbers."""
+    """Validation helper: reads a key's value with the type the schema declares for it and records a located
+    problem (file, line, key path, expected) when the value does not fit."""
 
     def __init__(self, file: str, loc: TomlLocator, pc: ProblemCollector) -> None:
         self.file, self.loc, self.pc = file, loc, pc
@@ -321,51 +313,38 @@ class _V:
             expected=expected,
         )
 
+    def _check(self, ann: object, value: object, path: tuple[object, ...], name: str) -> Any:
+        out, problem = check_value(ann, value)
+        if problem is not None:
+            code, reason, expected = problem
+            self.add(code, f"'{name}' {reason}", path, value=value, expected=expected or None)
+        return out
+
     def text(self, d: Mapping[str, Any], key: str, path: tuple[object, ...], *, required: bool = True,
-             default: str | None = None, choices: tuple[str, ...] | None = None) -> str | None:
+             default: str | None = None) -> str | None:
+        """The text (or choice) of ``key`` as the schema declares it; MISSING_VALUE when required and absent."""
         if key not in d:
             if required:
                 self.add("MISSING_VALUE", f"the agreement needs '{key}'", path, expected="a value for " + key)
             return default
-        v = d[key]
-        if not isinstance(v, str) or not v.strip():
-            self.add("WRONG_TYPE", f"'{key}' must be text", path + (key,), value=v, expected="a quoted text value")
-            return default
-        v = v.strip()
-        if choices is not None and v not in choices:
-            self.add("INVALID_VALUE", f"'{key}' has a value gep does not know", path + (key,), value=v,
-                     expected="one of " + ", ".join(choices))
-            return default
-        return v
+        ann = scalar_type(key_type(path + (key,)))
+        got = self._check(ann, d[key], path + (key,), key)
+        return default if got is None else str(got)
 
     def number(self, d: Mapping[str, Any], key: str, path: tuple[object, ...], *, required: bool = True,
-               default: Decimal | None = None, nonnegative: bool = True, positive: bool = False) -> Decimal | None:
+               default: Decimal | None = None) -> Decimal | None:
+        """The number of ``key`` with the sign the schema declares (≥ 0, > 0 or any)."""
         if key not in d:
             if required:
                 self.add("MISSING_VALUE", f"the agreement needs '{key}'", path, expected="a number for " + key)
             return default
-        return self.as_number(d[key], path + (key,), nonnegative=nonnegative, positive=positive)
+        return self.as_number(d[key], path + (key,))
 
-    def as_number(self, v: object, path: tuple[object, ...], *, nonnegative: bool = True, positive: bool = False) -> Decimal | None:
+    def as_number(self, v: object, path: tuple[object, ...]) -> Decimal | None:
+        """A number at ``path`` (a key, an entry of a table of numbers, a year of a schedule)."""
         name = ".".join(str(p) for p in path if not isinstance(p, int))
-        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-            self.add("WRONG_TYPE", f"'{name}' must be a number", path, value=v, expected="a number such as 1000000 or \"0.25\"")
-            return None
-        try:
-            x = dec(v)
-        except (InvalidOperation, ValueError):
-            self.add("WRONG_TYPE", f"'{name}' must be a number", path, value=v, expected="a number such as 1000000 or \"0.25\"")
-            return None
-        if not x.is_finite():
-            self.add("NON_FINITE", f"'{name}' must be a finite number", path, value=v, expected="a finite number")
-            return None
-        if positive and x <= 0:
-            self.add("INVALID_VALUE", f"'{name}' must be greater than zero", path, value=v, expected="a number > 0")
-            return None
-        if nonnegative and x < 0:
-            self.add("NEGATIVE_VALUE", f"'{name}' must not be negative", path, value=v, expected="a number ≥ 0")
-            return None
-        return x
+        got = self._check(scalar_type(key_type(path), number=True), v, path, name)
+        return got if isinstance(got, Decimal) else None
 
     def table(self, d: Mapping[str, Any], key: str, path: tuple[object, ...], *, required: bool = True) -> dict[str, Any] | None:
         if key not in d:
@@ -379,14 +358,15 @@ class _V:
             return None
         return v
 
-    def number_map(self, d: Mapping[str, Any], key: str, path: tuple[object, ...], *, required: bool = True,
-                   positive: bool = False) -> tuple[tuple[str, Decimal], ...]:
+    def number_map(self, d: Mapping[str, Any], key: str, path: tuple[object, ...], *,
+                   required: bool = True) -> tuple[tuple[str, Decimal], ...]:
+        """A table of numbers ``{ name = number }``, each number of the type the schema declares."""
         t = self.table(d, key, path, required=required)
         if t is None:
             return ()
         out: list[tuple[str, Decimal]] = []
         for k, v in t.items():
-            x = self.as_number(v, path + (key, k), positive=positive)
+            x = self.as_number(v, path + (key, k))
             if x is not None:
                 out.append((str(k), x))
         return tuple(out)
@@ -435,8 +415,8 @@ def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str
 
     aid = v.text(data, "id", root) or "?"
     title = v.text(data, "title", root, required=False, default=aid) or aid
-    method = v.text(data, "method", root, choices=METHODS) or ""
-    period = v.text(data, "period", root, choices=PERIOD_KINDS) or "year"
+    method = v.text(data, "method", root) or ""
+    period = v.text(data, "period", root) or "year"
     start_t = v.text(data, "start", root)
     end_t = v.text(data, "end", root)
     start = _parse_period_bound(v, start_t, "start", first=True)
@@ -444,13 +424,13 @@ def parse_agreement(text: str, file: str = "<agreement>", known_regions: set[str
     if start and end and start > end:
         v.add("INVALID_VALUE", "'start' is after 'end'", ("start",), value=f"{start_t} > {end_t}",
               expected="start ≤ end")
-    missing = v.text(data, "missing_data", root, required=False, default="error", choices=MISSING_POLICIES) or "error"
-    attribution = v.text(data, "attribution", root, required=False, default="own_outflow", choices=ATTRIBUTIONS) or "own_outflow"
-    netting = v.text(data, "netting", root, required=False, default="gross", choices=NETTING) or "gross"
+    missing = v.text(data, "missing_data", root, required=False, default="error") or "error"
+    attribution = v.text(data, "attribution", root, required=False, default="own_outflow") or "own_outflow"
+    netting = v.text(data, "netting", root, required=False, default="gross") or "gross"
     data_status = v.text(data, "data_status", root, required=False, default="unspecified") or "unspecified"
     notes = v.text(data, "notes", root, required=False, default="") or ""
 
-    averaging = v.text(data, "averaging", root, required=False, choices=AVERAGING)
+    averaging = v.text(data, "averaging", root, required=False)
     defaults: list[tuple[str, str]] = []
     if averaging is None:
         defaults.append(("averaging", "arithmetic mean of the period's samples"))
@@ -528,7 +508,7 @@ def _parse_parties(v: _V, data: Mapping[str, Any], known: set[str] | Mapping[str
         path = ("parties", i)
         pid = v.text(t, "id", path)
         name = v.text(t, "name", path, required=False, default=pid or "") or ""
-        kind = v.text(t, "kind", path, choices=PARTY_KINDS) or "external"
+        kind = v.text(t, "kind", path) or "external"
         if pid is None:
             continue
         if pid in seen:
@@ -563,8 +543,8 @@ def _parse_indicators(v: _V, data: Mapping[str, Any]) -> list[Indicator]:
         if name in seen:
             v.add("DUPLICATE_KEY", f"indicator '{name}' is listed twice", path + ("name",), value=name, expected="each indicator once")
         seen.add(name)
-        std = v.number(t, "standard_mg_l", path, required=False, positive=True)
-        cls = v.text(t, "target_class", path, required=False, choices=CLASSES)
+        std = v.number(t, "standard_mg_l", path, required=False)
+        cls = v.text(t, "target_class", path, required=False)
         if std is None and cls is not None:
             if name not in GB3838_LIMITS_MG_L:
                 v.add("INVALID_VALUE", f"no GB 3838-2002 limit is built in for indicator '{name}'", path + ("target_class",),
@@ -645,8 +625,8 @@ def _parse_sections(v: _V, data: Mapping[str, Any], party_ids: set[str], indicat
             else:
                 downs = sh
         inflow = v.text(t, "inflow_section", path, required=False)
-        lon = v.number(t, "lon", path, required=False, nonnegative=False)
-        lat = v.number(t, "lat", path, required=False, nonnegative=False)
+        lon = v.number(t, "lon", path, required=False)
+        lat = v.number(t, "lat", path, required=False)
         out.append(Section(sid, name, river, ups, downs, inflow, float(lon) if lon is not None else None,
                            float(lat) if lat is not None else None))
     return out
@@ -664,7 +644,7 @@ def _parse_provenance(v: _V, data: Mapping[str, Any]) -> list[Provenance]:
             v.add("WRONG_TYPE", "each provenance entry must be a table", path, expected="[[provenance]] table")
             continue
         par = v.text(t, "parameter", path) or "?"
-        ver = v.text(t, "verification", path, choices=VERIFICATION) or "unverified"
+        ver = v.text(t, "verification", path) or "unverified"
         src = v.text(t, "source", path, required=False, default="") or ""
         out.append(Provenance(par, ver, src))
     return out
@@ -688,9 +668,9 @@ def _parse_index_bet(v: _V, data: Mapping[str, Any], sections: list[str], party_
     if sec and sec not in sections:
         v.add("UNKNOWN_SECTION", "index_bet.section is not among [[sections]]", path + ("section",), value=sec,
               expected="one of " + ", ".join(sections))
-    k0 = v.number(t, "k0", path, positive=True) or Decimal(1)
+    k0 = v.number(t, "k0", path) or Decimal(1)
     weights = v.number_map(t, "weights", path)
-    baselines = v.number_map(t, "baselines_mg_l", path, positive=True)
+    baselines = v.number_map(t, "baselines_mg_l", path)
     wsum = sum((w for _, w in weights), Decimal(0))
     if weights and wsum != 1:
         v.add("SHARES_NOT_ONE", "index_bet.weights do not add up to 1", path + ("weights",), value=str(wsum),
@@ -712,8 +692,8 @@ def _parse_index_bet(v: _V, data: Mapping[str, Any], sections: list[str], party_
         tp = path + ("tiers", i)
         if not isinstance(tt, dict):
             continue
-        lo = v.number(tt, "p_above", tp, required=False, nonnegative=False)
-        hi = v.number(tt, "p_at_most", tp, required=False, nonnegative=False)
+        lo = v.number(tt, "p_above", tp, required=False)
+        hi = v.number(tt, "p_at_most", tp, required=False)
         payer = _party_or_role(v, tt, "payer", tp, party_ids)
         payee = _party_or_role(v, tt, "payee", tp, party_ids)
         sched: Schedule = ()
@@ -752,7 +732,7 @@ def _parse_index_bet(v: _V, data: Mapping[str, Any], sections: list[str], party_
         v.add("INVALID_VALUE", "index_bet.p_decimals must be a whole number of decimal places", path + ("p_decimals",),
               value=str(decimals), expected="0 to 12, e.g. p_decimals = 2")
         decimals = None
-    rounding = v.text(t, "p_rounding", path, required=False, default="half_up", choices=P_ROUNDING) or "half_up"
+    rounding = v.text(t, "p_rounding", path, required=False, default="half_up") or "half_up"
     if "p_rounding" in t and decimals is None:
         v.add("MISSING_VALUE", "index_bet.p_rounding needs p_decimals (the number of decimal places of P)", path,
               expected="p_decimals = 2")
@@ -803,8 +783,7 @@ def _parse_pool(v: _V, data: Mapping[str, Any], sections: list[str], party_ids: 
     else:
         fixed = v.as_number(base_raw, path + ("deduction_base",))
         base = "fixed"
-    compliance = v.text(t, "compliance", path, required=False, default="binary",
-                        choices=("binary", "share_of_indicators", "share_of_months")) or "binary"
+    compliance = v.text(t, "compliance", path, required=False, default="binary") or "binary"
     weights = v.number_map(t, "section_weights", path, required=False)
     wd = dict(weights)
     for sid, _ in weights:
@@ -847,7 +826,7 @@ def _parse_load_price(v: _V, data: Mapping[str, Any], party_ids: set[str], inds:
     t = v.table(data, "load_price", ())
     if t is None:
         return LoadPriceParams((), (), "downstream")
-    mode = v.text(t, "mode", path, required=False, default="load", choices=("load", "exceedance_multiple")) or "load"
+    mode = v.text(t, "mode", path, required=False, default="load") or "load"
     pen = v.number_map(t, "penalty_prices_cny_per_t", path, required=mode == "load")
     imp = v.number_map(t, "improvement_prices_cny_per_t", path, required=False)
     base = v.number_map(t, "exceedance_base_cny", path, required=mode == "exceedance_multiple")
