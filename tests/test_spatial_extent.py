@@ -14,7 +14,7 @@ from gep.coefficients import load_crosswalk
 from gep.spatial import ZoneSet
 from gep.spatial.extent import raster_extent
 from gep.spatial.io import load_zone_file
-from tests._spatial_fixtures import LC2015, LC2020, RES, UTM48, X0, Y0, half_zones, write_raster, write_zones
+from tests._spatial_fixtures import LC2015, LC2020, UTM48, X0, Y0, half_zones, write_raster, write_zones
 
 
 def _rows(df: pl.DataFrame) -> dict:
