@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import traceback
 from types import ModuleType
 
@@ -60,25 +61,39 @@ class GepGroup(click.Group):
 
 
 def _echo_internal_error(exc: BaseException) -> None:
-    """A short bug report for an unexpected exception: command, exception type and message, where it was raised.
+    """A short bug report for an unexpected exception: command, exception type and message, where it was raised,
+    and the path of a log file ($TMPDIR/gep-bug-*.log) holding the full traceback.
 
-    Set GEP_DEBUG=1 to see the full traceback.
+    Set GEP_DEBUG=1 to also print the full traceback.
     """
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/gep/" in f.filename.replace("\\", "/") or "/cli/" in f.filename.replace("\\", "/")
-            or "/coefficients/" in f.filename.replace("\\", "/") or "/reports/" in f.filename.replace("\\", "/")
-            or "/regions/" in f.filename.replace("\\", "/")]
+    ours = [f for f in frames if any(d in f.filename.replace("\\", "/")
+                                     for d in ("/gep/", "/cli/", "/coefficients/", "/reports/", "/regions/"))]
     where = (ours or frames or [None])[-1]
     loc = f"{where.filename}:{where.lineno} in {where.name}" if where is not None else "unknown location"
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    log = _write_bug_log(exc)
     click.echo(f"gep: internal error (a bug in gep {__version__}, not in your inputs); nothing was written.", err=True)
     click.echo(f"  command:   {command_line()}", err=True)
     click.echo(f"  error:     {type(exc).__name__}: {msg[:500]}", err=True)
     click.echo(f"  raised at: {loc}", err=True)
-    click.echo("  please report this, with the command and the lines above, to the gep maintainers "
-               "(set GEP_DEBUG=1 for the full traceback)", err=True)
+    click.echo(f"  log:       {log}" if log else "  log:       (could not be written)", err=True)
+    click.echo("  please report this, with the command, the lines above and the log file, to the gep maintainers "
+               "(set GEP_DEBUG=1 to print the full traceback)", err=True)
     if os.environ.get("GEP_DEBUG"):
         traceback.print_exception(exc)
+
+
+def _write_bug_log(exc: BaseException) -> str | None:
+    """Write gep's version, the command and the full traceback to $TMPDIR/gep-bug-*.log; its path (None if unwritable)."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="gep-bug-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"gep {__version__}\ncommand: {command_line()}\npython: {sys.version.split()[0]}\n\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
 
 
 def _echo_warnings(warnings: list | None, limit: int = 10) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +193,24 @@ def test_unknown_price_unit_is_refused_by_validate_and_blamed_on_the_prices_file
     assert res.exit_code == 2 and "p.csv, row 2, column 'unit': unit 'foo' is not a unit gep knows" in res.output
     code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q), "--prices", str(p))
     assert code == 2 and "p.csv, row 2, column 'unit'" in out and "q.csv" not in out, out
+
+
+def test_internal_error_writes_the_traceback_to_a_log_file_and_exits_1(
+        work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise ZeroDivisionError("boom in a step")
+
+    monkeypatch.setattr("gep.pipeline.write_run", boom)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))
+    res = CliRunner().invoke(main, ["run", str(work / "run.toml"), "--out", str(work / "out")])
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output and "ZeroDivisionError: boom in a step" in res.output
+    (log,) = logs.glob("gep-bug-*.log")
+    assert f"log:       {log}" in res.output
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "boom in a step" in text and "command: gep" in text
+    assert not (work / "out").exists()
