@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -163,7 +164,7 @@ def test_negative_standard_equivalent_value_is_refused(tmp_path: Path) -> None:
     code, out = _account(tmp_path, "--method", "equivalent-factor", "--landcover", str(lc),
                          "--standard-value", "-3406.5")
     assert code == 2, out
-    assert "the standard equivalent value must be a positive number" in out
+    assert "coefficient 'standard_value_cny_per_hm2' must be above 0" in out
 
 
 def test_excel_float_and_full_width_region_codes_are_read(tmp_path: Path) -> None:
@@ -214,3 +215,37 @@ def test_internal_error_writes_the_traceback_to_a_log_file_and_exits_1(
     text = log.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "boom in a step" in text and "command: gep" in text
     assert not (work / "out").exists()
+
+
+def test_declared_sign_rules_only_carbon_flux_may_be_net_negative() -> None:
+    from gep.account.catalog import service_aliases
+    from gep.coefficients.ranges import SIGNS, may_be_negative, range_rules
+
+    rules = range_rules()
+    assert set(rules["sign"].to_list()) <= set(SIGNS)
+    known = set(service_aliases().values())
+    assert set(rules.filter(pl.col("subject") == "service")["name"].to_list()) - {"*"} <= known
+    assert may_be_negative("quantity") == may_be_negative("value") == frozenset({"carbon_sequestration"})
+
+
+def test_negative_food_value_in_statistics_is_refused_by_validate_and_run(tmp_path: Path) -> None:
+    s = tmp_path / "s.csv"
+    s.write_text("region_id,year,service,component,value,unit\n"
+                 "510104,2015,agricultural_products,grain,-5,万元\n"
+                 "510104,2015,carbon_sequestration,,-2,万元\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(s)])
+    assert res.exit_code == 2, res.output
+    assert "s.csv, row 2, column 'value': service 'agricultural_products' cannot have a negative value (found '-5'" in res.output
+    assert "row 3" not in res.output
+    code, out = _account(tmp_path, "--method", "function-value", "--statistics", str(s))
+    assert code == 2 and "s.csv, row 2, column 'value'" in out, out
+
+
+def test_negative_standard_value_from_a_run_config_is_refused(work: Path) -> None:
+    (work / "lc.csv").write_text("region_id,year,class,area_ha\n510104,2020,有林地,100\n", encoding="utf-8")
+    (work / "run.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.csv"]\n\n'
+                                   '[account]\nmethods = ["equivalent_factor"]\nstandard_value = -1\n',
+                                   encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(work / "run.toml"), "--out", str(work / "out")])
+    assert res.exit_code == 2, res.output
+    assert "standard_value_cny_per_hm2' must be above 0" in res.output and not (work / "out").exists()

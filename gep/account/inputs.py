@@ -15,7 +15,8 @@ from typing import Any
 import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
-from gep.errors import ProblemCollector, UnitError, fmt_number
+from gep.coefficients.ranges import may_be_negative, sign_problems
+from gep.errors import ProblemCollector, UnitError
 from gep.inputkinds import (
     Checker,
     InputKind,
@@ -192,9 +193,8 @@ def read_quantities(path: Path, display: str | None = None) -> pl.DataFrame:
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
 
 
-MAY_BE_NEGATIVE: frozenset[str] = frozenset({"carbon_sequestration"})
-"""Services whose physical quantity may be net negative (a carbon flux can be a net release); every other
-service's quantity (water supply, food, …) is a NEGATIVE_VALUE problem when below zero."""
+MAY_BE_NEGATIVE: frozenset[str] = may_be_negative("quantity")
+"""Services whose physical quantity may be net negative (declared in coefficients/ranges.csv: carbon flux)."""
 
 
 def _check_units(df: pl.DataFrame, column: str, parse: Any, p: ProblemCollector, file: str) -> None:
@@ -212,17 +212,15 @@ def _check_units(df: pl.DataFrame, column: str, parse: Any, p: ProblemCollector,
 
 
 def _check_signs(df: pl.DataFrame, column: str, p: ProblemCollector, file: str) -> None:
-    bad = df.filter((pl.col(column) < 0) & ~pl.col("service").is_in(list(MAY_BE_NEGATIVE)))
-    for r in bad.head(20).iter_rows(named=True):
-        p.add("NEGATIVE_VALUE", f"service '{r['service']}' cannot have a negative {column}", file=file,
-              row=r["source_row"], column=column, value=fmt_number(r[column]),
-              expected="zero or more (only " + ", ".join(sorted(MAY_BE_NEGATIVE)) + " may be net negative)")
+    """Values breaking their service's declared sign or range rule (coefficients/ranges.csv), located."""
+    p.extend(sign_problems(df.filter(pl.col("service").is_not_null()), column, file))
 
 
 def read_statistics(path: Path, display: str | None = None) -> pl.DataFrame:
     """Statistics table (direct values) → region_id, year, service, component, value, unit, ecosystem_type, source_row."""
     p = ProblemCollector()
     df = _norm_services(_read(path, STATISTICS_SPEC, display), p, display or str(path))
+    _check_signs(df, "value", p, display or str(path))
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
 
 

@@ -11,7 +11,6 @@ Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GE
 
 from __future__ import annotations
 
-import math
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
@@ -48,10 +47,11 @@ from gep.account.tables import (
 )
 from gep.carbon.transitions import load_transitions, reconcile
 from gep.coefficients import apply_overrides, list_sets, load_set
+from gep.coefficients.ranges import coefficient_problems
 from gep.coefficients.sets import equivalents_by_type
 from gep.context import RunContext
-from gep.errors import InputError, Problem, fmt_number
-from gep.inputkinds import reads
+from gep.errors import InputError, Problem
+from gep.inputkinds import raise_if, reads
 from gep.loaders import LANDCOVER_SPEC
 from gep.tablespec import ROW, load_table
 
@@ -359,13 +359,7 @@ def _standard_value(cfg: Config, cset: Any, ctx: RunContext) -> tuple[float | pl
     """
     sv, year = _standard_value_any(cfg, cset, ctx)
     values = sv["standard_value_cny_per_hm2"].to_list() if isinstance(sv, pl.DataFrame) else [sv]
-    bad = [v for v in values if v is None or not math.isfinite(v) or v <= 0]
-    if bad:
-        raise InputError([Problem(
-            "INVALID_VALUE", "the standard equivalent value must be a positive number of CNY/hm2 "
-            "(a negative one would flip the sign of every equivalent-factor value)",
-            file=cfg.grain, column="standard_value", value=fmt_number(bad[0]) if bad[0] is not None else "empty",
-            expected="a number above 0, e.g. 3406.5")])
+    raise_if(coefficient_problems("standard_value_cny_per_hm2", values, file=cfg.grain, column="standard_value"))
     return sv, year
 
 
