@@ -31,7 +31,7 @@ from gep.loaders import LANDCOVER_SPEC
 from gep.regions import check_region_ids, load_registry
 from gep.regions.registry import REGION_ALIASES
 from gep.regions.rivers import EDGE_ALIASES, load_river_edges
-from gep.tablespec import ROW, ColumnSpec, TableSpec, load_table
+from gep.tablespec import ROW, ColumnSpec, TableSpec, load_table, load_table_collect, rename_columns
 from gep.validation import check_classes, check_landcover
 
 INPUT_KIND_KEY = "input_kind"
@@ -136,16 +136,21 @@ def raise_if(problems: Sequence[Problem]) -> None:
 
 
 def null_key_duplicates(path: Path, file: str, spec: TableSpec) -> list[Problem]:
-    """DUPLICATE_KEY for rows equal on every key where some optional key cell is empty.
+    """DUPLICATE_KEY for rows equal on every key where some optional key cell is empty (reads ``path``)."""
+    if not any(not spec.column(k).required for k in spec.keys):
+        return []
+    return null_key_duplicate_problems(load_table(path, spec, keep_rows=True, display_name=file), file, spec)
+
+
+def null_key_duplicate_problems(df: pl.DataFrame, file: str, spec: TableSpec) -> list[Problem]:
+    """DUPLICATE_KEY for rows of ``df`` (with ``_row``) equal on every key where some optional key cell is empty.
 
     The loader skips keys with an empty cell; an empty optional key (no region, no component)
     is still a key, so two such rows say the same thing twice (e.g. two price indices for 2010).
     """
     optional = [k for k in spec.keys if not spec.column(k).required]
-    if not optional:
+    if not optional or ROW not in df.columns:
         return []
-
-    df = load_table(path, spec, keep_rows=True, display_name=file)
     keys = list(spec.keys)
     dup = (df.group_by(keys, maintain_order=True).agg(pl.col(ROW).sort().alias("rows"), pl.len().alias("n"))
            .filter((pl.col("n") > 1) & pl.any_horizontal([pl.col(k).is_null() for k in keys]))
@@ -181,9 +186,15 @@ def invert_aliases(aliases: dict[str, str], canon: Sequence[str]) -> dict[str, l
 
 def _check_landcover(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
 
-    df = load_table(path, LANDCOVER_SPEC, sheet=opts.sheet, keep_rows=True, display_name=file)
+    headers: dict[str, str] = {}
+    df, problems = load_table_collect(path, LANDCOVER_SPEC, sheet=opts.sheet, keep_rows=True, display_name=file,
+                                      headers=headers)
     warnings: list[Problem] = []
-    raise_if(check_landcover(df, file, registry=opts.registry, crosswalk=opts.crosswalk, warnings=warnings))
+    if df is not None:  # one pass, as load_landcover: bad cells do not hide unknown regions and classes
+        problems += rename_columns(check_landcover(df, file, registry=opts.registry, crosswalk=opts.crosswalk,
+                                                   warnings=warnings), headers)
+    raise_if(problems)
+    assert df is not None
     years = ", ".join(str(y) for y in df["year"].unique().sort().to_list())
     summary = (f"{df.height} rows, {df['region_id'].n_unique()} regions, years {years}, "
                f"{df['class'].n_unique()} classes, {df['area_ha'].sum():,.2f} ha")

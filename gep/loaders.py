@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from gep.errors import InputError, Problem
-from gep.tablespec import AREA, CLASS, REGION_ID, ROW, YEAR, TableSpec, load_table
+from gep.tablespec import AREA, CLASS, REGION_ID, ROW, YEAR, TableSpec, load_table_collect, rename_columns
 from gep.validation import check_duplicates_across_files, check_landcover
 
 LANDCOVER_SPEC = TableSpec(
@@ -46,12 +46,13 @@ def load_landcover(
     frames: list[pl.DataFrame] = []
     problems: list[Problem] = []
     for p in path_list:
-        try:
-            df = load_table(p, LANDCOVER_SPEC, sheet=sheet, keep_rows=True)
-        except InputError as exc:
-            problems.extend(exc.problems)
+        headers: dict[str, str] = {}
+        df, found = load_table_collect(p, LANDCOVER_SPEC, sheet=sheet, keep_rows=True, headers=headers)
+        problems.extend(found)  # one pass: a bad number does not hide the region and class problems below
+        if df is None:
             continue
-        problems.extend(check_landcover(df, str(p), registry=registry, crosswalk=crosswalk, warnings=warnings))
+        problems.extend(rename_columns(check_landcover(df, str(p), registry=registry, crosswalk=crosswalk,
+                                                       warnings=warnings), headers))
         frames.append(df.with_columns(pl.lit(str(p)).alias("_file")))
     if problems:
         raise InputError(problems)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +27,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from gep import units as U
-from gep.errors import ProblemCollector, UnitError
+from gep.errors import InputError, Problem, ProblemCollector, UnitError
 from gep.readers import ROW, RawTable, read_raw
 
 METADATA_COLUMNS = frozenset({"data_status", "source", "note", "notes", "备注", "数据来源", "说明"})
@@ -219,13 +219,47 @@ def load_table(
     return validate_raw(raw, spec, keep_rows=keep_rows)
 
 
+def load_table_collect(
+    path: str | Path,
+    spec: TableSpec,
+    sheet: str | None = None,
+    keep_rows: bool = False,
+    display_name: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """Like :func:`load_table`, but returns the problems instead of raising them, with the table read so far.
+
+    Cells that break their column's type are empty (null) in the returned table, so the caller can go on
+    with its own row checks (unknown regions, services, classes) and report everything in one pass. The
+    table is None when the file cannot be read or a required column is missing. ``headers``, when given, is
+    filled with each column's header as written in the file (``region_id`` → ``地区代码``), so later problems
+    can name the column the user sees.
+    """
+    try:
+        raw = read_raw(path, sheet, display_name)
+    except InputError as exc:
+        return None, list(exc.problems)
+    return validate_raw_collect(raw, spec, keep_rows=keep_rows, headers=headers)
+
+
 def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.DataFrame:
     """Validate text cells against ``spec`` (see :func:`load_table`)."""
+    df, problems = validate_raw_collect(raw, spec, keep_rows=keep_rows)
+    if problems or df is None:
+        raise InputError(problems)
+    return df
+
+
+def validate_raw_collect(raw: RawTable, spec: TableSpec, keep_rows: bool = False,
+                         headers: dict[str, str] | None = None) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """Validate text cells against ``spec``; the typed table (bad cells empty, None when a column is missing)
+    and every problem found."""
     problems = ProblemCollector()
     file = raw.file
     df = raw.df.with_columns(raw.rows.alias(ROW))
-    headers = [h for h in raw.df.columns]
-    found, unit_col = _match_columns(headers, spec, file, problems)
+    found, unit_col = _match_columns(list(raw.df.columns), spec, file, problems)
+    if headers is not None:
+        headers.update({name: m.header for name, m in found.items()})
 
     out: dict[str, pl.Series] = {ROW: df[ROW]}
     rows = df[ROW]
@@ -257,7 +291,7 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
                 (as_float != as_float.floor()) | ~as_float.is_finite() | (as_float.abs() > 2.0 ** 53))))
             _report_bad(problems, file, m.header, rows, s, bad, "WRONG_TYPE",
                         "is not a whole number", "a whole number such as 2020")
-            out[col.name] = as_float.cast(pl.Int64, strict=False).alias(col.name)
+            out[col.name] = _null_where(as_float.cast(pl.Int64, strict=False), bad).alias(col.name)
             continue
         values = cleaned.cast(pl.Float64, strict=False)
         bad = (~missing) & values.is_null()
@@ -272,7 +306,7 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
             neg = values.is_not_null() & values.is_finite() & (values < 0)
             _report_bad(problems, file, m.header, rows, s, neg, "NEGATIVE_VALUE",
                         "is negative", "zero or a positive number")
-        out[col.name] = values.alias(col.name)
+        out[col.name] = _null_where(values, values.is_not_null() & ~values.is_finite()).alias(col.name)
 
     if spec.keys and all(k in out for k in spec.keys):
         keyed = pl.DataFrame({k: out[k] for k in (*spec.keys, ROW)})
@@ -280,11 +314,23 @@ def validate_raw(raw: RawTable, spec: TableSpec, keep_rows: bool = False) -> pl.
         if required:  # an empty optional key (e.g. component) is a value: two empties are duplicates
             keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in required]))
         _check_duplicates(keyed, spec, found, file, problems)
-    problems.raise_if_any()
+    if any(c.required and c.name not in out for c in spec.columns):
+        return None, problems.problems
     result = pl.DataFrame(out).select([c.name for c in spec.columns] + [ROW])
     if not keep_rows:
         result = result.drop(ROW)
-    return result
+    return result, problems.problems
+
+
+def rename_columns(problems: Sequence[Problem], headers: dict[str, str]) -> list[Problem]:
+    """``problems`` with each canonical column name replaced by its header in the file (see ``headers``)."""
+    return [replace(p, column=headers.get(p.column, p.column)) if p.column else p for p in problems]
+
+
+def _null_where(s: pl.Series, mask: pl.Series) -> pl.Series:
+    """``s`` with the cells where ``mask`` is true emptied (a cell that broke its type is not a value)."""
+    return pl.DataFrame({"s": s, "m": mask.fill_null(False)}).select(
+        pl.when(pl.col("m")).then(None).otherwise(pl.col("s"))).to_series().alias(s.name)
 
 
 def _FULLWIDTH_DIGITS(s: pl.Series) -> pl.Series:

@@ -99,10 +99,17 @@ def test_unit_mismatch_in_a_file_is_reported_with_file_and_row_and_nothing_writt
         encoding="utf-8")
     with pytest.raises(InputError) as ei:
         execute(_cfg(county_files), county_files / "bad", "pytest")
-    codes = sorted(ei.value.codes)
-    assert codes == ["MISSING_COEFFICIENT", "UNIT_MISMATCH"]
-    mism = next(p for p in ei.value.problems if p.code == "UNIT_MISMATCH")
-    assert "'t'" in mism.message and "元/m3" in mism.message and mism.row == 2 and "功能量.csv" in (mism.file or "")
+    # the unit is checked against the indicator when the file is read (as gep validate does), so the
+    # missing price of row 3 is found once the file itself is right
+    assert ei.value.codes == ["UNIT_MISMATCH"]
+    mism = ei.value.problems[0]
+    assert "measured in m3" in mism.message and "'t'" in mism.message and mism.row == 2
+    assert "功能量.csv" in (mism.file or "") and mism.column == "unit"
+    (county_files / "功能量.csv").write_text(
+        "地区代码,年份,服务,组分,功能量,单位\n510104,2015,水源涵养,,3,m3\n510104,2015,water_supply,ecological,1,m3\n",
+        encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        execute(_cfg(county_files), county_files / "bad", "pytest")
     missing = next(p for p in ei.value.problems if p.code == "MISSING_COEFFICIENT")
     assert "'ecological'" in missing.message and missing.row == 3
     assert not (county_files / "bad").exists()

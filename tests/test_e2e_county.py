@@ -131,7 +131,7 @@ def test_override_table_in_run_config(tmp_path: Path) -> None:
     ("wrong_unit.csv", "UNKNOWN_UNIT", "row 3", "单位", "公里"),
     ("misspelled_column.csv", "MISSING_COLUMN", "row 1", "year", "yaer"),
     ("unknown_county.csv", "UNKNOWN_REGION", "row 3", "region_id", "519999"),
-    ("class_not_in_crosswalk.csv", "UNKNOWN_CLASS", "row 3", "class", "稻田"),
+    ("class_not_in_crosswalk.csv", "UNKNOWN_CLASS", "row 3", "地类", "稻田"),
     # 亩 figures under a 公顷 header: 48 000 "ha" in 锦江区 (registry 60.7 km2 = 6 070 ha)
     ("mu_labelled_as_ha.csv", "AREA_EXCEEDS_REGION", "row 2", "area", "48000.00 ha"),
 ])
@@ -345,8 +345,13 @@ def test_quantity_in_a_unit_the_price_cannot_value(tmp_path: Path) -> None:
               "--out", out)
     assert res.exit_code == 2, res.output
     assert res.output.count("[UNIT_MISMATCH]") == 2  # both rows, each named
-    assert "quantities_wrong_units.csv, row 2, column 'unit'" in res.output and "万t × CNY/m3" in res.output
-    assert "quantities_wrong_units.csv, row 3, column 'unit'" in res.output and "亿m3 × CNY/t" in res.output
+    # checked against the indicator each quantity will meet (issue 15), so validate refuses them too
+    assert ("quantities_wrong_units.csv, row 2, column 'unit': service 'water_conservation' is measured in m3: "
+            "quantity unit '万t' does not fit it") in res.output
+    assert ("quantities_wrong_units.csv, row 3, column 'unit': service 'carbon_sequestration' is measured in t: "
+            "quantity unit '亿m3' does not fit it") in res.output
+    val = gep("validate", BAD / "quantities_wrong_units.csv")
+    assert val.exit_code == 2 and val.output.count("[UNIT_MISMATCH]") == 2, val.output
     assert not out.exists()
 
 

@@ -249,3 +249,46 @@ def test_negative_standard_value_from_a_run_config_is_refused(work: Path) -> Non
     res = CliRunner().invoke(main, ["run", str(work / "run.toml"), "--out", str(work / "out")])
     assert res.exit_code == 2, res.output
     assert "standard_value_cny_per_hm2' must be above 0" in res.output and not (work / "out").exists()
+
+
+def _problem_lines(output: str) -> set[str]:
+    return {line.strip() for line in output.splitlines() if line.strip().startswith("- ")}
+
+
+def test_validate_and_run_report_the_same_problems_in_one_pass(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n"
+                 "519999,20x15,water_supply,domestic,abc,万m3\n"
+                 "510104,2015,no_such_service,,1,万m3\n"
+                 "510104,2015,water_supply,industrial,-4,万m3\n", encoding="utf-8")
+    val = CliRunner().invoke(main, ["validate", str(q), "--regions", "sichuan"])
+    code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q), "--regions", "sichuan")
+    assert val.exit_code == code == 2
+    lines = _problem_lines(val.output)
+    assert lines == _problem_lines(out), (val.output, out)
+    codes = sorted(line.rsplit("[", 1)[1].rstrip("]") for line in lines)
+    # a type error does not hide the region, service and sign problems of the same file
+    assert codes == ["NEGATIVE_VALUE", "UNKNOWN_REGION", "UNKNOWN_SERVICE", "WRONG_TYPE", "WRONG_TYPE"]
+
+
+def test_price_unit_of_the_wrong_kind_is_refused_by_validate_and_run_on_the_prices_row(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n510104,2015,water_supply,domestic,10,万m3\n",
+                 encoding="utf-8")
+    p = tmp_path / "p.csv"
+    p.write_text("service,component,price,unit\nwater_supply,domestic,2.6,元/kg\n", encoding="utf-8")
+    want = ("p.csv, row 2, column 'unit': service 'water_supply' is measured in m3: price unit '元/kg' does not fit it")
+    val = CliRunner().invoke(main, ["validate", str(p)])
+    assert val.exit_code == 2 and want in val.output and "[UNIT_MISMATCH]" in val.output, val.output
+    code, out = _account(tmp_path, "--method", "function-value", "--quantities", str(q), "--prices", str(p))
+    assert code == 2 and want in out and "q.csv" not in out, out
+
+
+def test_quantity_overflowing_its_indicator_unit_is_refused_by_validate(tmp_path: Path) -> None:
+    q = tmp_path / "q.csv"
+    q.write_text("region_id,year,service,component,quantity,unit\n510104,2015,water_supply,domestic,1e308,亿m3\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(q)])
+    assert res.exit_code == 2, res.output
+    assert ("q.csv, row 2, column 'quantity': service 'water_supply': quantity 1e+308 亿m3 does not fit a number "
+            "after unit conversion to m3 (found '1e+308'") in res.output

@@ -8,27 +8,27 @@ Column aliases are listed in docs/account.md.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
-
 from typing import Any
 
 import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
 from gep.coefficients.ranges import may_be_negative, sign_problems
-from gep.errors import ProblemCollector, UnitError
+from gep.errors import Problem, ProblemCollector, UnitError, fmt_number
+from gep.coefficients import load_set
 from gep.inputkinds import (
     Checker,
     InputKind,
     Options,
-    null_key_duplicates,
-    raise_if,
+    null_key_duplicate_problems,
     region_problems,
     regions_summary,
     years_summary,
 )
-from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table
-from gep.units import conversion_factor, parse_compound, parse_price_unit
+from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table_collect, rename_columns
+from gep.units import conversion_factor, parse_compound, parse_price_unit, value_factor
 
 SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
                      description="service code (snake_case) or its Chinese name")
@@ -159,9 +159,28 @@ SOCIO_SPEC = TableSpec(
 )
 
 
-def _read(path: Path, spec: TableSpec, display: str | None) -> pl.DataFrame:
-    df = load_table(path, spec, keep_rows=True, display_name=display)
-    return df.rename({ROW: "source_row"}).with_columns(pl.lit(display or str(path)).alias("source_file"))
+def _read(path: Path, spec: TableSpec, display: str | None, p: ProblemCollector | None = None,
+          registry: Any = None) -> pl.DataFrame | None:
+    """Read ``path`` with ``spec`` → the table with ``source_row`` and ``source_file``, collecting into ``p``.
+
+    One pass: cell type problems, empty optional keys given twice and (with a ``registry``) unknown region
+    ids are all collected; cells that broke their type are empty so the caller's row checks go on. Without
+    ``p`` the problems are raised at once. None when no table could be read (the problems say why).
+    """
+    collect = p if p is not None else ProblemCollector()
+    file = display or str(path)
+    headers: dict[str, str] = {}
+    df, problems = load_table_collect(path, spec, keep_rows=True, display_name=display, headers=headers)
+    collect.extend(problems)
+    if df is not None:
+        seen = {(q.code, q.row) for q in problems}
+        collect.extend(q for q in null_key_duplicate_problems(df, file, spec) if (q.code, q.row) not in seen)
+        if registry is not None and "region_id" in df.columns:
+            collect.extend(rename_columns(region_problems(df, file, Options(registry=registry)), headers))
+        df = df.rename({ROW: "source_row"}).with_columns(pl.lit(file).alias("source_file"))
+    if p is None:
+        collect.raise_if_any()
+    return df
 
 
 def _norm_services(df: pl.DataFrame, problems: ProblemCollector, file: str) -> pl.DataFrame:
@@ -183,32 +202,106 @@ def _finish(df: pl.DataFrame, problems: ProblemCollector) -> pl.DataFrame:
     return df
 
 
-def read_quantities(path: Path, display: str | None = None) -> pl.DataFrame:
-    """Quantities table → region_id, year, service, component, quantity, unit, ecosystem_type, source_row, source_file."""
+def read_quantities(path: Path, display: str | None = None, *, registry: Any = None,
+                    indicators: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Quantities table → region_id, year, service, component, quantity, unit, ecosystem_type, source_row, source_file.
+
+    All problems in one pass: cell types, unknown services, signs (coefficients/ranges.csv), units gep does
+    not know, units of the wrong kind for the service's indicator and values that overflow when converted to
+    it (``indicators``: service, quantity_unit, basis of the coefficient set; default: function_value_cn),
+    and with a ``registry`` unknown region ids.
+    """
     p = ProblemCollector()
     file = display or str(path)
-    df = _norm_services(_read(path, QUANTITIES_SPEC, display), p, file)
+    df = _read(path, QUANTITIES_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = _norm_services(df, p, file)
     _check_signs(df, "quantity", p, file)
-    _check_units(df, "unit", parse_compound, p, file)
+    bad_units = _check_units(df, "unit", parse_compound, p, file)
+    p.extend(indicator_unit_problems(df, "quantity", "unit", default_indicators() if indicators is None
+                                     else indicators, file, skip_units=bad_units))
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
+
+
+@lru_cache(maxsize=1)
+def _default_indicators() -> pl.DataFrame:
+    return load_set(DEFAULT_FUNCTION_VALUE_SET).tables["indicators"]
+
+
+DEFAULT_FUNCTION_VALUE_SET = "function_value_cn"
+"""The function-value set a run uses unless ``[account] function_value_set`` names another."""
+
+
+def default_indicators() -> pl.DataFrame:
+    """Indicator list (service, quantity_unit, basis, …) of the default function-value set."""
+    return _default_indicators()
+
+
+def indicator_unit_problems(df: pl.DataFrame, value: str, unit: str, indicators: pl.DataFrame, file: str, *,
+                            skip_units: frozenset[str] = frozenset()) -> list[Problem]:
+    """Units checked against the indicator they will meet: UNIT_MISMATCH where a row's unit is of another kind
+    than the service's ``quantity_unit`` (元/kg for water supply, measured in m3), VALUE_OUT_OF_RANGE where the
+    value does not fit a number once converted to it (1e308 亿m3). ``value`` is ``quantity`` (unit: a
+    quantity unit) or ``price`` (unit: a price unit such as 元/m3). First row of each bad (service, unit)."""
+    if "quantity_unit" not in indicators.columns or unit not in df.columns:
+        return []
+    ind = indicators.filter(pl.col("quantity_unit").is_not_null() & (pl.col("quantity_unit") != "CNY"))
+    ind = ind.select("service", pl.col("quantity_unit").alias("_iu")).unique(subset="service", keep="first")
+    d = df.filter(pl.col(unit).is_not_null() & ~pl.col(unit).is_in(list(skip_units))).join(ind, on="service")
+    if not d.height:
+        return []
+    firsts = d.group_by("service", unit, "_iu").agg(pl.col("source_row").min()).sort("source_row")
+    problems: list[Problem] = []
+    factors: list[tuple[str, str, float]] = []
+    for r in firsts.iter_rows(named=True):
+        qu, pu = (r[unit], "CNY/" + r["_iu"]) if value == "quantity" else (r["_iu"], r[unit])
+        try:
+            f = value_factor(qu, pu)
+            factors.append((r["service"], r[unit], f if value == "quantity" else f))
+        except UnitError as exc:
+            for pr in exc.problems:
+                problems.append(Problem(
+                    "UNIT_MISMATCH" if pr.code == "UNIT_MISMATCH" else pr.code,
+                    f"service '{r['service']}' is measured in {r['_iu']}: {value} unit '{r[unit]}' does not fit it"
+                    + (f" ({pr.message})" if pr.code != "UNIT_MISMATCH" else ""),
+                    file=file, row=r["source_row"], column=unit, value=r[unit],
+                    expected=(f"a unit convertible to {r['_iu']}" if value == "quantity"
+                              else f"a price per {r['_iu']} (or a convertible unit), e.g. 元/{r['_iu']}")))
+    if factors:
+        fac = pl.DataFrame(factors, schema={"service": pl.Utf8, unit: pl.Utf8, "_f": pl.Float64}, orient="row")
+        over = (d.join(fac, on=["service", unit]).filter(pl.col(value).is_not_null()
+                                                         & ~(pl.col(value) * pl.col("_f")).is_finite())
+                .sort("source_row"))
+        for r in over.head(20).iter_rows(named=True):
+            problems.append(Problem(
+                "VALUE_OUT_OF_RANGE",
+                f"service '{r['service']}': {value} {fmt_number(r[value])} {r[unit]} does not fit a number after "
+                f"unit conversion to {r['_iu']}", file=file, row=r["source_row"], column=value,
+                value=fmt_number(r[value]), expected="a value below about 1e+308 once converted"))
+    return problems
 
 
 MAY_BE_NEGATIVE: frozenset[str] = may_be_negative("quantity")
 """Services whose physical quantity may be net negative (declared in coefficients/ranges.csv: carbon flux)."""
 
 
-def _check_units(df: pl.DataFrame, column: str, parse: Any, p: ProblemCollector, file: str) -> None:
-    """Every distinct unit of ``column`` parses (as a run will parse it), the first row of each bad one named."""
+def _check_units(df: pl.DataFrame, column: str, parse: Any, p: ProblemCollector, file: str) -> frozenset[str]:
+    """Every distinct unit of ``column`` parses (as a run will parse it), the first row of each bad one named;
+    returns the units that did not parse."""
     if column not in df.columns:
-        return
+        return frozenset()
+    bad: set[str] = set()
     firsts = df.filter(pl.col(column).is_not_null()).group_by(column).agg(pl.col("source_row").min())
     for r in firsts.sort("source_row").iter_rows(named=True):
         try:
             parse(r[column])
         except UnitError as exc:
+            bad.add(r[column])
             for pr in exc.problems:
                 p.add(pr.code, pr.message, file=file, row=r["source_row"], column=column, value=pr.value,
                       expected=pr.expected)
+    return frozenset(bad)
 
 
 def _check_signs(df: pl.DataFrame, column: str, p: ProblemCollector, file: str) -> None:
@@ -216,15 +309,18 @@ def _check_signs(df: pl.DataFrame, column: str, p: ProblemCollector, file: str) 
     p.extend(sign_problems(df.filter(pl.col("service").is_not_null()), column, file))
 
 
-def read_statistics(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_statistics(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Statistics table (direct values) → region_id, year, service, component, value, unit, ecosystem_type, source_row."""
     p = ProblemCollector()
-    df = _norm_services(_read(path, STATISTICS_SPEC, display), p, display or str(path))
+    df = _read(path, STATISTICS_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = _norm_services(df, p, display or str(path))
     _check_signs(df, "value", p, display or str(path))
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
 
 
-def read_imported(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_imported(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Imported-products table → region_id, year, service, component, value, quantity, unit, ecosystem_type, source_row, source_file.
 
     Each row gives exactly one of ``value`` (money) or ``quantity`` (physical); a row with
@@ -232,7 +328,10 @@ def read_imported(path: Path, display: str | None = None) -> pl.DataFrame:
     """
     p = ProblemCollector()
     file = display or str(path)
-    df = _norm_services(_read(path, IMPORTED_SPEC, display), p, file)
+    df = _read(path, IMPORTED_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = _norm_services(df, p, file)
     for r in df.filter(pl.col("value").is_not_null() & pl.col("quantity").is_not_null()).iter_rows(named=True):
         p.add("INVALID_VALUE", "the row gives both a value and a quantity; give one of them", file=file,
               row=r["source_row"], column="quantity", value=r["quantity"],
@@ -243,12 +342,23 @@ def read_imported(path: Path, display: str | None = None) -> pl.DataFrame:
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
 
 
-def read_prices(path: Path, display: str | None = None) -> pl.DataFrame:
-    """User prices → service, component, price, price_unit, price_year, coefficient_id (``prices:<file>:row N``)."""
+def read_prices(path: Path, display: str | None = None, *, registry: Any = None,
+                indicators: pl.DataFrame | None = None) -> pl.DataFrame:
+    """User prices → service, component, price, price_unit, price_year, coefficient_id (``prices:<file>:row N``).
+
+    Price units are checked against the indicator they will meet (``indicators`` of the run's function-value
+    set; default function_value_cn): a price in 元/kg for a service measured in m3 is refused here, on the
+    prices file and row.
+    """
     p = ProblemCollector()
     file = display or str(path)
-    df = _norm_services(_read(path, PRICES_SPEC, display), p, file)
-    _check_units(df, "unit", parse_price_unit, p, file)
+    df = _read(path, PRICES_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = _norm_services(df, p, file)
+    bad_units = _check_units(df, "unit", parse_price_unit, p, file)
+    p.extend(indicator_unit_problems(df, "price", "unit", default_indicators() if indicators is None
+                                     else indicators, file, skip_units=bad_units))
     return _finish(
         df.select(
             "service", "component", "price", pl.col("unit").alias("price_unit"),
@@ -259,11 +369,14 @@ def read_prices(path: Path, display: str | None = None) -> pl.DataFrame:
     )
 
 
-def read_rates(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_rates(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """User per-area rates → region_id, ecosystem_type, service, component, rate, rate_unit, coefficient_id."""
     p = ProblemCollector()
     file = display or str(path)
-    df = _norm_services(_read(path, RATES_SPEC, display), p, file)
+    df = _read(path, RATES_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = _norm_services(df, p, file)
     return _finish(
         df.select(
             "region_id", "ecosystem_type", "service", "component", "rate", pl.col("unit").alias("rate_unit"),
@@ -273,9 +386,9 @@ def read_rates(path: Path, display: str | None = None) -> pl.DataFrame:
     )
 
 
-def read_grain(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_grain(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Grain statistics for the standard equivalent value (see :mod:`gep.account.equivalent`)."""
-    df = _read(path, GRAIN_SPEC, display)
+    df = _read(path, GRAIN_SPEC, display, registry=registry)
     if df["region_id"].is_null().all():
         df = df.drop("region_id")
     if df["year"].is_null().all():
@@ -285,11 +398,14 @@ def read_grain(path: Path, display: str | None = None) -> pl.DataFrame:
     return df
 
 
-def read_adjustments(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_adjustments(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Regional adjustment ratios → region_id, [year,] factor (npp|precipitation|soil), ratio."""
     p = ProblemCollector()
     file = display or str(path)
-    df = _read(path, ADJUSTMENTS_SPEC, display).with_columns(
+    df = _read(path, ADJUSTMENTS_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = df.with_columns(
         pl.col("factor").str.strip_chars().str.to_lowercase().replace_strict(ADJUSTMENT_ALIASES, default=None).alias("_f")
     )
     for r in df.filter(pl.col("_f").is_null()).iter_rows(named=True):
@@ -303,22 +419,22 @@ def read_adjustments(path: Path, display: str | None = None) -> pl.DataFrame:
     return _finish(df, p)
 
 
-def read_price_index(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_price_index(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Price index → [region_id,] year, index."""
-    df = _read(path, PRICE_INDEX_SPEC, display)
+    df = _read(path, PRICE_INDEX_SPEC, display, registry=registry)
     if df["region_id"].is_null().all():
         df = df.drop("region_id")
     return df.with_columns(pl.col("year").cast(pl.Int32))
 
 
-def read_socio(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_socio(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Population (people) and GDP (CNY, converted from 万元/亿元) → region_id, year, population, gdp_cny."""
-    return _read(path, SOCIO_SPEC, display).select(
+    return _read(path, SOCIO_SPEC, display, registry=registry).select(
         "region_id", pl.col("year").cast(pl.Int32), "population", "gdp_cny"
     )
 
 
-def read_emissions(path: Path, display: str | None = None) -> pl.DataFrame:
+def read_emissions(path: Path, display: str | None = None, *, registry: Any = None) -> pl.DataFrame:
     """Emissions (环境统计) → region_id, year, pollutant, service, component, emissions_t, source_row, source_file.
 
     ``amount`` is converted from ``unit`` (t, kg, 万t …) to tonnes; an unknown pollutant or a unit
@@ -327,7 +443,10 @@ def read_emissions(path: Path, display: str | None = None) -> pl.DataFrame:
 
     p = ProblemCollector()
     file = display or str(path)
-    df = _read(path, EMISSIONS_SPEC, display).with_columns(
+    df = _read(path, EMISSIONS_SPEC, display, p, registry)
+    if df is None:
+        p.raise_if_any()
+    df = df.with_columns(
         pl.col("pollutant").str.strip_chars().str.to_lowercase().str.replace_all(" ", "").alias("_p"))
     mapped = df["_p"].replace_strict({k.lower(): v[0] for k, v in POLLUTANTS.items()}, default=None)
     comps = df["_p"].replace_strict({k.lower(): v[1] for k, v in POLLUTANTS.items()}, default=None)
@@ -364,11 +483,7 @@ def read_emissions(path: Path, display: str | None = None) -> pl.DataFrame:
 def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
     def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
         reader = globals()[reader_name]
-        df = reader(path, file)
-        problems = null_key_duplicates(path, file, spec)
-        if "source_row" in df.columns:
-            problems += region_problems(df, file, opts, rows="source_row")
-        raise_if(problems)
+        df = reader(path, file, registry=opts.registry)  # the reader a run uses, with every check it applies
         extra = ""
         if "service" in df.columns:
             extra = f", {df['service'].n_unique()} services"
@@ -382,10 +497,7 @@ def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
 
 
 def _check_socio(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
-    df = read_socio(path, file)
-    if opts.registry is not None:  # read_socio drops the row numbers; read them once more for locations
-        rows = load_table(path, SOCIO_SPEC, keep_rows=True, display_name=file).select("region_id", ROW)
-        raise_if(region_problems(rows, file, opts))
+    df = read_socio(path, file, registry=opts.registry)
     have = [c for c in ("population", "gdp_cny") if df[c].null_count() < df.height]
     return f"{df.height} rows{regions_summary(df)}{years_summary(df)}, columns {', '.join(have) or 'none filled'}", df
 

@@ -264,13 +264,14 @@ def merge_override(base: pl.DataFrame, user: pl.DataFrame | None, keys: list[str
 # the step
 
 
-def _read_all(paths: list[str], reader: Any, role: str, ctx: RunContext) -> pl.DataFrame | None:
-    frames = [reader(ctx.read_input(p, role), p) for p in paths]
+def _read_all(paths: list[str], reader: Any, role: str, ctx: RunContext, **kw: Any) -> pl.DataFrame | None:
+    """Every file of ``paths`` through its reader (the one ``gep validate`` uses), with the run's registry."""
+    frames = [reader(ctx.read_input(p, role), p, registry=ctx.registry, **kw) for p in paths]
     return pl.concat(frames, how="vertical_relaxed") if frames else None
 
 
-def _opt_read(path: str | None, reader: Any, role: str, ctx: RunContext) -> pl.DataFrame | None:
-    return reader(ctx.read_input(path, role), path) if path else None
+def _opt_read(path: str | None, reader: Any, role: str, ctx: RunContext, **kw: Any) -> pl.DataFrame | None:
+    return reader(ctx.read_input(path, role), path, registry=ctx.registry, **kw) if path else None
 
 
 def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
@@ -295,7 +296,7 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
         cset = load_coefficient_set(cfg.function_value_set, ctx, cfg.function_value_overrides)
         ctx.record_coefficient_set(cset)
         ind, prices, rates = fv_parameters(cset)
-        prices = merge_override(prices, user_prices(cfg, ctx), ["service", "component"])
+        prices = merge_override(prices, user_prices(cfg, ctx, cset.tables["indicators"]), ["service", "component"])
         user_rates = _opt_read(cfg.rates, I.read_rates, "rates", ctx)
         rates = rates if cfg.use_set_rates else rates.clear()
         rates = merge_override(rates, user_rates.filter(pl.col("region_id").is_null()) if user_rates is not None else None,
@@ -303,7 +304,7 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
         if user_rates is not None:
             rates = pl.concat([rates, user_rates.filter(pl.col("region_id").is_not_null()).select(rates.columns)],
                               how="vertical_relaxed")
-        quantities = _read_all(cfg.quantities, I.read_quantities, "quantities", ctx)
+        quantities = _read_all(cfg.quantities, I.read_quantities, "quantities", ctx, indicators=cset.tables["indicators"])
         bio_q = ctx.tables.get("biophysical_quantities") if cfg.use_biophysical_quantities else None
         if bio_q is not None and bio_q.height:
             bq = bio_q.select("region_id", pl.col("year").cast(pl.Int32), "service",
@@ -427,7 +428,7 @@ _PURIFICATION_COMPONENTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def user_prices(cfg: Config, ctx: RunContext) -> pl.DataFrame | None:
+def user_prices(cfg: Config, ctx: RunContext, indicators: pl.DataFrame | None = None) -> pl.DataFrame | None:
     """The ``prices`` of the run: a prices table, or a price set (``prices_cn``) with its pollution basis.
 
     A price set's ``prices`` table is used as is (purification at the 2003 排污费 basis); with
@@ -445,7 +446,7 @@ def user_prices(cfg: Config, ctx: RunContext) -> pl.DataFrame | None:
             raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set, not a "
                                       "prices table", column="prices", value=cfg.prices,
                                       expected='prices = "prices_cn"')])
-        return _opt_read(cfg.prices, I.read_prices, "prices", ctx)
+        return _opt_read(cfg.prices, I.read_prices, "prices", ctx, indicators=indicators)
     cset = load_coefficient_set(cfg.prices, ctx)
     ctx.record_coefficient_set(cset)
     sid = _set_id(cset)
