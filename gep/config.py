@@ -46,6 +46,11 @@ class RunSection(BaseModel):
         25_000, ge=0, description="rows kept per detail sheet of report.xlsx (default 25,000, the report library's cap, "
         "so national runs write the workbook in seconds); 0 = all rows"
     )
+    csv_max_rows: int = Field(
+        1_048_576, ge=0, description="tables with more rows than this are written as Parquet only, with a note in "
+        "the manifest (default 1,048,576, Excel's row limit: a larger CSV cannot be opened in Excel or WPS); "
+        "tables up to this size are written as CSV and Parquet"
+    )
 
 
 class InputsSection(BaseModel):

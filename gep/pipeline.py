@@ -2,7 +2,7 @@
 
 ``execute(config, out_dir)`` loads the region registry and the land-cover
 extent, runs every step whose section is in the config (:data:`STEPS`), and
-writes ``tables/*.csv`` + ``*.parquet``, ``manifest.json``, ``run.toml`` and the
+writes ``tables/*.parquet`` (+ ``*.csv`` up to ``[run] csv_max_rows`` rows), ``manifest.json``, ``run.toml`` and the
 reports into a temporary sibling directory that replaces ``out_dir`` only when
 everything succeeded. On an input error nothing is written.
 """
@@ -234,14 +234,31 @@ def resolved_config(ctx: RunContext, out_dir: Path) -> dict[str, Any]:
     return data
 
 
-def _write_table(df: pl.DataFrame, tables_dir: Path, name: str) -> dict[str, Any]:
-    # CSV is rendered once into memory: the same bytes are hashed and written (no read-back)
+def _write_bytes(path: Path, data: bytes) -> dict[str, Any]:
+    """Write ``data`` to ``path`` and describe the file (sha256 of exactly these bytes, no read-back)."""
+    path.write_bytes(data)
+    return {"file": f"tables/{path.name}", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _write_table(df: pl.DataFrame, tables_dir: Path, name: str, csv_max_rows: int) -> dict[str, Any]:
+    """Write one table once per format (CSV up to ``csv_max_rows`` rows, Parquet always), hashing the bytes written.
+
+    Each file is rendered once into memory; the same bytes are hashed and written. The record's
+    ``sha256`` is the CSV's when a CSV is written, else the Parquet file's."""
+    files = []
+    if df.height <= csv_max_rows:
+        buf = io.BytesIO()
+        df.write_csv(buf)
+        files.append(_write_bytes(tables_dir / f"{name}.csv", buf.getvalue()))
     buf = io.BytesIO()
-    df.write_csv(buf)
-    data = buf.getvalue()
-    (tables_dir / f"{name}.csv").write_bytes(data)
-    df.write_parquet(tables_dir / f"{name}.parquet", compression="zstd", statistics=False)
-    return {"name": name, "rows": df.height, "columns": df.columns, "sha256": hashlib.sha256(data).hexdigest()}
+    df.write_parquet(buf, compression="zstd", statistics=False)
+    files.append(_write_bytes(tables_dir / f"{name}.parquet", buf.getvalue()))
+    record: dict[str, Any] = {"name": name, "rows": df.height, "columns": df.columns, "sha256": files[0]["sha256"],
+                              "files": files}
+    if df.height > csv_max_rows:
+        record["note"] = (f"{df.height:,} rows > [run] csv_max_rows = {csv_max_rows:,}: written as Parquet only "
+                          f"(tables/{name}.parquet)")
+    return record
 
 
 def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], command_line: str,
@@ -258,7 +275,11 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         tables = {name: (df if "data_status" in df.columns
                          else df.with_columns(pl.lit("synthetic").alias("data_status")))
                   for name, df in tables.items()}
-    table_records = [_write_table(tables[name], tables_dir, name) for name in sorted(tables)]
+    table_records = [_write_table(tables[name], tables_dir, name, cfg.run.csv_max_rows) for name in sorted(tables)]
+    for rec in table_records:
+        if "note" in rec:
+            ctx.warnings.append(Problem("TABLE_PARQUET_ONLY", rec["note"], file=rec["files"][0]["file"],
+                                        expected="raise [run] csv_max_rows to also write a CSV"))
     label = cfg.run.data_label or (SYNTHETIC_LABEL if cfg.run.synthetic else None)
     manifest = {
         "gep_version": __version__,
