@@ -1,4 +1,4 @@
-"""Read a run directory (manifest.json + tables/*.csv) for the report writers.
+"""Read a run directory (manifest.json + tables/*.parquet, else *.csv) for the report writers.
 
 Reports only render what the engine wrote (docs/contracts.md §8, §10): this module
 reads, types and orders the tables; it computes nothing new.
@@ -78,6 +78,37 @@ def read_table_csv(path: Path) -> pl.DataFrame:
     """Read one engine table (UTF-8 CSV) with ids as text and numbers as numbers."""
     df = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
     return type_columns(df)
+
+
+def read_table_parquet(path: Path) -> pl.DataFrame:
+    """Read one engine table written as Parquet (typed by the engine; ids are already text).
+
+    Decimal columns (the compensation ledger's exact amounts) become Float64 and categoricals
+    text, so a table reads as its CSV copy does.
+    """
+    df = pl.read_parquet(path)
+    casts = [pl.col(c).cast(pl.Float64) if isinstance(t, pl.Decimal) else pl.col(c).cast(pl.Utf8)
+             for c, t in df.schema.items() if isinstance(t, pl.Decimal | pl.Categorical | pl.Enum)]
+    return type_columns(df.with_columns(casts) if casts else df)
+
+
+def read_tables(tables_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every table of a run's ``tables/`` folder: ``name.parquet`` when written, else ``name.csv``.
+
+    The engine writes both (docs/account.md); Parquet is typed and reads several times faster
+    than the CSV, which stays the hashed, human-readable copy. A table written only as CSV
+    (older run folders, hand-made tables) is read from the CSV.
+    """
+    tables: dict[str, pl.DataFrame] = {}
+    if not tables_dir.is_dir():
+        return tables
+    parquet = {p.stem: p for p in tables_dir.glob("*.parquet")}
+    for path in sorted(tables_dir.glob("*.csv")):
+        pq = parquet.pop(path.stem, None)
+        tables[path.stem] = read_table_parquet(pq) if pq is not None else read_table_csv(path)
+    for name in sorted(parquet):
+        tables[name] = read_table_parquet(parquet[name])
+    return dict(sorted(tables.items()))
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
@@ -164,12 +195,7 @@ def load_run(run_dir: Path | str, *, boundaries: dict[str, Any] | None = None,
     """Read a run directory. ``boundaries``/``region_names`` override the registry (tests, benchmarks)."""
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
-    tables: dict[str, pl.DataFrame] = {}
-    tdir = run_dir / "tables"
-    if tdir.is_dir():
-        for path in sorted(tdir.glob("*.csv")):
-            tables[path.stem] = read_table_csv(path)
-    tables = drop_status_label(tables, bool(manifest.get("synthetic")))
+    tables = drop_status_label(read_tables(run_dir / "tables"), bool(manifest.get("synthetic")))
     notes: list[str] = []
     prefectures_fc = None
     caveat = ""

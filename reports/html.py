@@ -40,14 +40,16 @@ from .views import (
     DEDUCTION,
     TYPE_FROM,
     account_items,
+    all_regions_total,
     category_columns,
     change_matrix,
     decomposition_totals,
-    exact_sum,
     flows,
-    growth,
-    growth_source,
+    growth_shown,
+    growth_table,
+    growth_totals,
     latest_year,
+    level_totals,
     money_columns,
     net_year_matrix,
     per_km2_column,
@@ -423,16 +425,16 @@ def _interval_cards(unc: pl.DataFrame, lang: str) -> list[tuple[str, str, str]]:
 def _growth_context(run: RunData, names: dict[str, str], lang: str,
                     tables: dict[str, Table]) -> dict[str, Any] | None:
     """增长率: change between consecutive years (constant prices when gep_constant exists)."""
-    found = growth_source(run)
+    found = growth_table(run)
     if found is None:
         return None
-    src, constant = found
+    full, constant = found
     if constant:
-        pby = primary(src, "price_base_year") or run.manifest.get("price_base_year")
+        pby = primary(full, "price_base_year") or run.manifest.get("price_base_year")
         basis = label("constant_prices", lang, year=pby)
     else:
         basis = label("current_prices", lang)
-    g = growth(src)
+    g = growth_shown(full)
     province = label("province_total", lang)
     lookup = pl.DataFrame({"region_id": list(names), "region_name": list(names.values())},
                           schema={"region_id": pl.Utf8, "region_name": pl.Utf8})
@@ -441,8 +443,8 @@ def _growth_context(run: RunData, names: dict[str, str], lang: str,
         .then(pl.coalesce(pl.col("region_name"), pl.lit(province)))
         .otherwise(pl.col("region_name")).alias("region_name"))
     shown = named.select(
-        pl.col("level").replace_strict({"province": province, "region": label("region", lang)},
-                                       return_dtype=pl.Utf8),
+        pl.col("level").replace_strict({"all": label("all_regions", lang), "province": province,
+                                        "region": label("region", lang)}, return_dtype=pl.Utf8),
         "region_id", "region_name",
         pl.col("method").map_elements(lambda m: label(m, lang), return_dtype=pl.Utf8),
         "year_from", "year_to", *(pl.col(c) * WAN for c in ("value_from_cny", "value_to_cny",
@@ -453,9 +455,8 @@ def _growth_context(run: RunData, names: dict[str, str], lang: str,
                                       "year_from", "year_to")]
     heads += [f"{label(k, lang)} ({wan})" for k in ("value_from", "value_to", "change")]
     heads += [f"{label('change_pct', lang)} (%)", f"{label('annual_pct', lang)} (%)"]
-    tables["growth"] = make_table("t-growth", shown, lang, "gep_constant" if constant else "gep",
-                                  heads)
-    prov = g.filter(pl.col("level") == "province")
+    tables["growth"] = make_table("t-growth", shown, lang, "gep_growth", heads)
+    prov = growth_totals(full)
     several = prov.get_column("region_id").n_unique() > 1
     charts = []
     for mth in prov.get_column("method").unique(maintain_order=True).to_list():
@@ -569,11 +570,12 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     if gep is not None:
         year, method = latest_year(gep), primary(gep, "method")
         part = select_slice(gep, year, method)
-        if "total_cny" in gep.columns:
+        totals = level_totals(run)  # the engine's all-region totals (gep_totals)
+        if "total_cny" in gep.columns and totals is not None:
             methods = (gep.get_column("method").unique(maintain_order=True).to_list()
                        if "method" in gep.columns else [None])
             for mth in methods:
-                total = select_slice(gep, year, mth).get_column("total_cny").sum()
+                total = all_regions_total(totals, year, mth).get("total_cny")
                 suffix = f" · {label(mth, lang)}" if mth else ""
                 when = f" {year}" if year is not None else ""
                 cards.append((label("card_gep", lang) + f"{when}{suffix}",
@@ -581,17 +583,17 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         cards.append((label("card_regions", lang), str(gep.get_column("region_id").n_unique()),
                       ""))
         cats = category_columns(gep)
-        if cats:
-            items = [(label(c[:-4], lang), float(part.get_column(c).sum() or 0) * YI)
-                     for c in cats]
+        whole = all_regions_total(totals, year, method)
+        if cats and whole:
+            items = [(label(c[:-4], lang), float(whole.get(c) or 0) * YI) for c in cats]
             ded = f"{DEDUCTION}_cny"
-            if ded in part.columns and part.get_column(ded).sum():  # subtracted: a negative bar
-                items.append((label(DEDUCTION, lang), -float(part.get_column(ded).sum()) * YI))
+            if whole.get(ded):  # subtracted: a negative bar
+                items.append((label(DEDUCTION, lang), -float(whole[ded]) * YI))
             charts.append({"title": label("by_category", lang), "unit": yi,
                            "chart": hbar(items, yi)})
-        if {"total_cny", "year"} <= set(gep.columns) and gep.get_column("year").n_unique() > 1:
-            by_year = select_slice(gep, None, method).group_by("year").agg(
-                exact_sum("total_cny")).sort("year")
+        if totals is not None and gep.get_column("year").n_unique() > 1:
+            by_year = select_slice(totals.filter(pl.col("level") == "all"), None, method).select(
+                "year", "total_cny").sort("year")
             charts.append({"title": f"{label('by_year', lang)} · {label('current_prices', lang)}",
                            "unit": yi,
                            "chart": hbar([(str(y), v * YI) for y, v in by_year.rows()], yi)})
@@ -772,7 +774,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
                    "extent", "sensitivity_carbon", "uncertainty_carbon",
-                   "uncertainty_carbon_flux", "compensation_settlement_sheet"} - set(others_extra)
+                   "uncertainty_carbon_flux", "compensation_settlement_sheet",
+                   "gep_growth"} - set(others_extra)
     if matrices:
         shown_names.add("extent_change_matrix")
     all_others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,

@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 
+from gep.account.totals import ALL_REGIONS, exact_sum, gep_growth, gep_level_totals
+
 CATEGORY_ORDER: dict[str, int] = {
     "provisioning": 0, "物质产品": 0, "regulating": 1, "调节服务": 1,
     "cultural": 2, "文化服务": 2, "supporting": 3, "支持服务": 3,
@@ -22,17 +24,6 @@ PRICING_COLUMNS = ("pricing_method", "valuation_method", "price_method")
 # services columns the county account layout needs (others are optional)
 ACCOUNT_COLUMNS = frozenset({"region_id", "year", "category", "service", "value_cny"})
 PIVOT_COLUMNS = frozenset({"region_id", "year", "ecosystem_type", "value_cny"})
-
-
-def exact_sum(name: str) -> pl.Expr:
-    """Σ of a float column that does not depend on the summation order (byte-identical reports).
-
-    Polars' parallel group_by adds partial float sums in a scheduling-dependent order, so
-    the last digit of a group sum can change between runs. Summing as Decimal(38, 6) (each
-    value rounded to 10⁻⁶ of its unit: micro-yuan, micro-tonnes, micro-hectares) is exact
-    integer arithmetic, hence order-independent; the result is returned as Float64.
-    """
-    return pl.col(name).cast(pl.Decimal(38, 6), strict=False).sum().cast(pl.Float64).alias(name)
 
 
 def row_sums(df: pl.DataFrame, columns: list[str]) -> list[float]:
@@ -248,56 +239,6 @@ def category_columns(df: pl.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: (CATEGORY_ORDER[c[: -len("_cny")]], c))
 
 
-def province_id(region_id: pl.Expr) -> pl.Expr:
-    """Province code of a GB/T 2260 county code ("510104" → "510000"); other ids → "all"."""
-    return (pl.when(region_id.str.contains(r"^\d{6}$"))
-            .then(region_id.str.slice(0, 2) + "0000").otherwise(pl.lit("all")))
-
-
-def growth(gep: pl.DataFrame, value: str = "total_cny") -> pl.DataFrame:
-    """GEP change between consecutive years, per region and per province total (增长率).
-
-    ``gep`` is gep.csv or gep_constant.csv (CNY). For each region (and each province total
-    = Σ ``value`` over its regions that year) and method, each year is compared with the
-    previous year the table holds: change_cny = to − from; change_pct = change / from × 100
-    (null when from = 0); annual_pct = ((to/from)^(1/Δyears) − 1) × 100, the average annual
-    rate (null when from ≤ 0 or to < 0). Columns: level ("province" | "region"), region_id,
-    method, year_from, year_to, value_from_cny, value_to_cny, change_cny, change_pct,
-    annual_pct. Provinces first, then regions, each by id, method, year.
-    """
-    base = gep.select(
-        "region_id", "year",
-        (pl.col("method") if "method" in gep.columns else pl.lit(None, pl.Utf8)).alias("method"),
-        pl.col(value).cast(pl.Float64).alias("v"))
-    provinces = (base.with_columns(province_id(pl.col("region_id")).alias("region_id"))
-                 .group_by(["region_id", "method", "year"]).agg(exact_sum("v"))
-                 .with_columns(pl.lit("province").alias("level")))
-    regions = base.with_columns(pl.lit("region").alias("level"))
-    both = pl.concat([provinces.select("level", "region_id", "method", "year", "v"),
-                      regions.select("level", "region_id", "method", "year", "v")])
-    keys = ["level", "region_id", "method"]
-    out = (both.sort([*keys, "year"], nulls_last=True)
-           .with_columns(pl.col("year").shift(1).over(keys).alias("year_from"),
-                         pl.col("v").shift(1).over(keys).alias("value_from_cny"))
-           .filter(pl.col("year_from").is_not_null())
-           .rename({"year": "year_to", "v": "value_to_cny"}))
-    d = pl.col("value_to_cny") - pl.col("value_from_cny")
-    n = (pl.col("year_to") - pl.col("year_from")).cast(pl.Float64)
-    ok = (pl.col("value_from_cny") > 0) & (pl.col("value_to_cny") >= 0)
-    out = out.with_columns(
-        d.alias("change_cny"),
-        pl.when(pl.col("value_from_cny") != 0).then(d / pl.col("value_from_cny").abs() * 100)
-        .otherwise(None).alias("change_pct"),
-        pl.when(ok & (n > 0))
-        .then(((pl.col("value_to_cny") / pl.col("value_from_cny")).pow(1 / n) - 1) * 100)
-        .otherwise(None).alias("annual_pct"))
-    level_rank = pl.col("level").replace_strict({"province": 0, "region": 1},
-                                                return_dtype=pl.Int32)
-    return out.select(keys + ["year_from", "year_to", "value_from_cny", "value_to_cny",
-                              "change_cny", "change_pct", "annual_pct"]).sort(
-        [level_rank, "region_id", "method", "year_from"], nulls_last=True)
-
-
 DECOMPOSITION_PARTS = ("area_effect_cny", "unit_value_effect_cny", "unattributed_change_cny")
 
 
@@ -364,12 +305,42 @@ def change_matrix(flows: pl.DataFrame) -> list[tuple[tuple[Any, Any], pl.DataFra
     return out
 
 
-def growth_source(run: Any) -> tuple[pl.DataFrame, bool] | None:
-    """Table for the growth view (增长率) and whether it is at constant prices.
+def level_totals(run: Any) -> pl.DataFrame | None:
+    """The engine's gep_totals table (province and all-region GEP per year and method, CNY).
 
-    gep_constant.csv when the run wrote it, else gep.csv; None when neither has
-    region_id, year and total_cny for at least two years.
+    For a run folder written before that table existed, the same engine function
+    (:func:`gep.account.totals.gep_level_totals`) applied to gep. None without a gep table
+    that has region_id, year and total_cny.
     """
+    t = run.table("gep_totals")
+    if t is not None and {"level", "region_id", "year", "total_cny"} <= set(t.columns):
+        return t if "method" in t.columns else t.with_columns(pl.lit(None, pl.Utf8).alias("method"))
+    gep = run.table("gep")
+    if gep is None or not {"region_id", "year", "total_cny"} <= set(gep.columns):
+        return None
+    if "method" not in gep.columns:
+        gep = gep.with_columns(pl.lit(None, pl.Utf8).alias("method"))
+    return gep_level_totals(gep)
+
+
+def all_regions_total(totals: pl.DataFrame | None, year: Any, method: Any) -> dict[str, Any]:
+    """The all-regions row of gep_totals for one year and method, as a dict (empty when absent)."""
+    if totals is None:
+        return {}
+    part = select_slice(totals.filter(pl.col("level") == "all"), year, method)
+    return part.row(0, named=True) if part.height else {}
+
+
+def growth_table(run: Any) -> tuple[pl.DataFrame, bool] | None:
+    """The engine's growth table (增长率) and whether it is at constant prices.
+
+    ``gep_growth`` as the account step wrote it; for a run folder written before that table
+    existed, the same engine function (:func:`gep.account.totals.gep_growth`) applied to
+    gep_constant (else gep). None when there are fewer than two years.
+    """
+    g = run.table("gep_growth")
+    if g is not None and {"level", "region_id", "year_from", "year_to", "change_cny"} <= set(g.columns):
+        return g, "price_base_year" in g.columns
     need = {"region_id", "year", "total_cny"}
     src = run.table("gep_constant")
     constant = src is not None and need <= set(src.columns)
@@ -377,7 +348,35 @@ def growth_source(run: Any) -> tuple[pl.DataFrame, bool] | None:
         src = run.table("gep")
     if src is None or not need <= set(src.columns) or src.get_column("year").n_unique() < 2:
         return None
-    return src, constant
+    if "method" not in src.columns:
+        src = src.with_columns(pl.lit(None, pl.Utf8).alias("method"))
+    return gep_growth(src), constant
+
+
+def growth_shown(g: pl.DataFrame) -> pl.DataFrame:
+    """Growth rows to lay out: the "all regions" total is left out when it is one province's total.
+
+    With exactly one province in the table and the same values as all regions (every region
+    lies in it), the two totals are the same rows; the province (with its name) is shown.
+    """
+    prov = g.filter(pl.col("level") == "province")
+    every = g.filter(pl.col("level") == "all")
+    if prov.get_column("region_id").n_unique() != 1 or prov.height != every.height:
+        return g
+    keys = ["method", "year_from", "year_to"]
+    same = prov.join(every, on=keys, how="inner", nulls_equal=True, suffix="_all").filter(
+        (pl.col("value_from_cny") == pl.col("value_from_cny_all"))
+        & (pl.col("value_to_cny") == pl.col("value_to_cny_all")))
+    return g.filter(pl.col("level") != "all") if same.height == every.height else g
+
+
+def growth_totals(g: pl.DataFrame) -> pl.DataFrame:
+    """The total rows of a growth table to chart: the single province, else all regions."""
+    shown = growth_shown(g)
+    prov = shown.filter(pl.col("level") == "province")
+    if prov.height and shown.filter(pl.col("level") == "all").height == 0:
+        return prov
+    return shown.filter(pl.col("region_id") == ALL_REGIONS)
 
 
 MAX_COMPENSATION_TORNADOS = 4

@@ -41,8 +41,8 @@ from .views import (
     change_matrix,
     decomposition_totals,
     ecosystem_pivot,
-    growth,
-    growth_source,
+    growth_shown,
+    growth_table,
     money_columns,
     net_year_matrix,
     payer_payee_matrix,
@@ -84,7 +84,7 @@ KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this or
     ("sensitivity_carbon", "sensitivity_carbon"),
     ("uncertainty_carbon_flux", "uncertainty_carbon_flux"),
 ]
-SPECIAL = {"gep", "coefficients_used"}
+SPECIAL = {"gep", "coefficients_used", "gep_growth"}  # gep_growth: the growth sheet
 TOTAL_COLUMNS = {  # tables that get a SUM row for these columns
     "compensation_ledger": ("amount_cny",),
     "compensation_net": ("paid_cny", "received_cny", "net_cny"),
@@ -610,17 +610,17 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
     prices); the header says which. Change and change % are live formulas (to − from,
     change ÷ from) with cached values; the average annual rate is a number.
     """
-    found = growth_source(run)
+    found = growth_table(run)
     if found is None:
         return
-    src, constant = found
+    full, constant = found
     lang = book.lang
     if constant:
-        pby = primary(src, "price_base_year") or run.manifest.get("price_base_year")
+        pby = primary(full, "price_base_year") or run.manifest.get("price_base_year")
         basis = label("constant_prices", lang, year=pby)
     else:
         basis = label("current_prices", lang)
-    g = growth(src)
+    g = growth_shown(full)
     names = _region_names(run, lang)
     names.setdefault("all", label("all_regions", lang))
     province = label("province_total", lang)
@@ -636,7 +636,7 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
     h = 3
     book.header(ws, h, headers)
     f_int, f_num, f_pct = book.fmt("int"), book.fmt("num"), book.fmt("pct")
-    level = {"province": province, "region": label("region", lang)}
+    level = {"all": label("all_regions", lang), "province": province, "region": label("region", lang)}
     r = h
     for row in g.iter_rows(named=True):
         r += 1

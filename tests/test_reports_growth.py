@@ -21,7 +21,8 @@ import polars as pl
 import pytest
 from gep.reports import write_reports
 from gep.reports.sample import make_hand_run
-from gep.reports.views import decomposition_totals, growth, with_intervals
+from gep.account.totals import gep_growth
+from gep.reports.views import decomposition_totals, with_intervals
 
 CONSTANT = {"510104": (6_000_000.0, 6_300_000.0, 6_930_000.0),
             "510105": (1_000_000.0, 1_200_000.0, 1_500_000.0)}
@@ -73,7 +74,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def test_growth_view_hand_computed() -> None:
-    g = growth(_gep(CONSTANT, True))
+    g = gep_growth(_gep(CONSTANT, True))
     prov = g.filter(pl.col("level") == "province")
     assert prov.get_column("region_id").to_list() == ["510000", "510000"]
     assert prov.get_column("change_cny").to_list() == pytest.approx([500_000.0, 930_000.0])
@@ -87,21 +88,25 @@ def test_growth_view_hand_computed() -> None:
         pl.col("change_cny").sum()).sort("year_from")
     assert regions.get_column("change_cny").to_list() == pytest.approx(
         prov.get_column("change_cny").to_list())
-    # provinces first, then regions by id; only consecutive years
-    assert g.get_column("level").to_list()[:2] == ["province", "province"]
+    # all regions first, then provinces, then regions by id; only consecutive years
+    assert g.get_column("level").to_list()[:4] == ["all", "all", "province", "province"]
+    every = g.filter(pl.col("level") == "all")
+    assert every.get_column("change_cny").to_list() == prov.get_column("change_cny").to_list()
     assert set(zip(g["year_from"], g["year_to"], strict=True)) == {(2015, 2020), (2020, 2025)}
 
 
 def test_growth_from_zero_and_to_negative_has_no_rate() -> None:
     df = pl.DataFrame({"region_id": ["x", "x", "x"], "year": [2015, 2020, 2025],
                        "total_cny": [0.0, 100.0, -50.0]})
-    g = growth(df).filter(pl.col("level") == "region")
+    g = gep_growth(df.with_columns(pl.lit("m").alias("method"))).filter(
+        pl.col("level") == "region")
     assert g.get_column("change_cny").to_list() == [100.0, -150.0]
     assert g.get_column("change_pct").to_list() == [None, pytest.approx(-150.0)]
     assert g.get_column("annual_pct").to_list() == [None, None]
-    # ids that are not GB/T 2260 codes are totalled under "all"
-    assert growth(df).filter(pl.col("level") == "province")["region_id"].unique().to_list() \
-        == ["all"]
+    # ids that are not GB/T 2260 codes have no province; they are in the all-regions total
+    both = gep_growth(df.with_columns(pl.lit("m").alias("method")))
+    assert both.filter(pl.col("level") == "province").height == 0
+    assert both.filter(pl.col("level") == "all")["change_cny"].to_list() == [100.0, -150.0]
 
 
 def test_decomposition_totals_and_intervals_join() -> None:

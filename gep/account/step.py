@@ -4,7 +4,8 @@ Reads the optional county tables named in :class:`Config`, computes the services
 table per method (never mixing methods in one total), rolls up to the requested
 level, and adds the tables ``services``, ``gep``, ``seea_physical_supply``,
 ``seea_monetary_supply``, ``extent_account`` and ``change_decomposition`` (≥ 2 years),
-``extent_change_matrix`` (with a transition table), ``gep_constant`` (with ``[run] price_base_year`` and a price index) to the run.
+``extent_change_matrix`` (with a transition table), ``gep_constant`` (with ``[run] price_base_year`` and a price index),
+``gep_totals`` (province and all-region totals) and ``gep_growth`` (≥ 2 years; constant prices when there are any) to the run.
 Methods: 谢高地 et al. 2015 (equivalent factor); 欧阳志云 et al. 2013 (GEP); GB/T 46869-2025
 (imported-products deduction); SEEA EA 2021 (extent account, type change matrix, supply tables).
 """
@@ -45,6 +46,7 @@ from gep.account.tables import (
     seea_supply_tables,
     to_constant_prices,
 )
+from gep.account.totals import gep_growth, gep_level_totals
 from gep.carbon.transitions import load_transitions, reconcile
 from gep.coefficients import apply_overrides, list_sets, load_set
 from gep.coefficients.ranges import coefficient_problems
@@ -818,6 +820,10 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
                 "some GEP totals add values at different price levels (e.g. 2010 coefficient prices and "
                 "current-year statistics); give a price index and [run] price_base_year for constant prices",
             ))
+    ctx.tables["gep_totals"] = gep_level_totals(ctx.tables["gep"])
+    basis = ctx.tables.get("gep_constant", ctx.tables["gep"])  # growth at constant prices when there are any
+    if basis["year"].n_unique() >= 2:
+        ctx.tables["gep_growth"] = gep_growth(basis)
     if extent is not None:
         years = sorted(extent["year"].unique().to_list())
         if len(years) >= 2:
