@@ -34,8 +34,10 @@ def run(config: str, out: str | None) -> None:
         # a run.toml inside a run directory repeats that run in place, even when the folder was
         # copied or moved: the `out` it records may point at the original, which must stay untouched
         target: str | None = str(here)
-    else:
-        target = out or cfg.run.out
+    elif out:
+        target = out
+    else:  # [run] out is relative to the config file's folder, like every input path
+        target = str(cfg.base_dir / cfg.run.out) if cfg.run.out else None
     if not target:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])
