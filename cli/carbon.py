@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import click
-from gep.cli.common import command_line
-from gep.reports import write_run_reports
+from gep.cli.output import Console, console_options
 
 from gep.carbon.step import Config
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.errors import InputError, Problem
-from gep.pipeline import execute
 
 
 @click.command("carbon")
@@ -40,12 +38,13 @@ from gep.pipeline import execute
 @click.option("--regions", default=None, help="Region registry: sichuan or a path (empty: any region id).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+@console_options
 def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: str, overrides: str | None,
            crosswalk: str | None, method: str,
            price_per_tc: float | None, price_per_tco2: float | None, price_market: str, price_year: int | None,
            discount_rate: float, price_change: float, rates: str | None, forest_inventory: str | None,
            grassland_management: str | None, wetland_ch4_ef: str | None, gwp: str, regions: str | None,
-           synthetic: bool, out: str) -> None:
+           synthetic: bool, out: str, console: Console) -> None:
     """Carbon stocks (t C per pool), change by conversion, annual sequestration and value.
 
     Writes DIR/tables/carbon_stock.csv (region_id, year, class, pool, c_t) and
@@ -67,8 +66,7 @@ def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: st
     cfg = RunConfig(run=RunSection.model_validate({"title": "gep carbon", "regions": regions, "synthetic": synthetic}),
                     inputs=InputsSection.model_validate({"landcover": list(landcover), "crosswalk": crosswalk}),
                     steps={"carbon": step})
-    path = execute(cfg, out, command_line(), reporter=write_run_reports)
-    click.echo(f"wrote {path}")
+    console.run(cfg, out)
 
 
 COMMANDS = [carbon]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import click
-from gep.cli.common import command_line
-from gep.reports import write_run_reports
+from gep.cli.output import Console, console_options
 
 from gep.compensation.step import Config as CompensationConfig
 from gep.compensation.transfer_step import Config as TransferConfig
 from gep.config import RunConfig, RunSection
-from gep.pipeline import execute
 
 CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa", "incentive")
 DEFAULT_CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
@@ -32,8 +30,10 @@ DEFAULT_CALCULATORS = ("spillover", "opportunity_cost", "priority", "efa")
 @click.option("--as-of", "as_of", default=None, help="Date YYYY-MM-DD that decides overdue (default: latest payment).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+@console_options
 def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], accounts: str | None, socio: str | None,
-               regions: str, payments: str | None, as_of: str | None, synthetic: bool, out: str) -> None:
+               regions: str, payments: str | None, as_of: str | None, synthetic: bool, out: str,
+               console: Console) -> None:
     """Settle upstream–downstream compensation agreements into a balanced ledger.
 
     Writes tables/compensation_ledger.csv (agreement_id, period, section_id, payer, payer_name,
@@ -52,8 +52,7 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
         steps["transfer"] = TransferConfig(accounts=accounts, socio=socio, calculators=calcs)  # type: ignore[arg-type]
     cfg = RunConfig(run=RunSection(title="gep compensate", regions=regions or None, synthetic=synthetic),
                     steps=steps)  # type: ignore[arg-type]
-    path = execute(cfg, out, command_line(), reporter=write_run_reports)
-    click.echo(f"wrote {path}")
+    console.run(cfg, out)
 
 
 @click.command("transfer")
@@ -88,11 +87,12 @@ def compensate(agreements: tuple[str, ...], monitoring: tuple[str, ...], account
 @click.option("--regions", default="sichuan", show_default=True, help="Region registry (river graph for the spillover).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+@console_options
 def transfer(accounts: str, socio: str | None, calculators: tuple[str, ...], method: str, year: int | None,
              river: str | None, edges: str | None, efa_total: float, incentive_total: str | None,
              incentive_weights: tuple[str, ...], incentive_level: str, incentive_river: str | None,
              incentive_regions: tuple[str, ...], incentive_verified: bool, incentive_source: str,
-             regions: str, synthetic: bool, out: str) -> None:
+             regions: str, synthetic: bool, out: str, console: Console) -> None:
     """Transfer calculators on GEP results: spillover ceiling, opportunity-cost floor, priority ranking, EFA allocation,
     incentive-policy factor allocation.
 
@@ -128,8 +128,7 @@ def transfer(accounts: str, socio: str | None, calculators: tuple[str, ...], met
                   incentive_weights_source=incentive_source, **extra)  # type: ignore[arg-type]
     cfg = RunConfig(run=RunSection(title="gep transfer", regions=regions or None, synthetic=synthetic),
                     steps={"transfer": step})
-    path = execute(cfg, out, command_line(), reporter=write_run_reports)
-    click.echo(f"wrote {path}")
+    console.run(cfg, out)
 
 
 COMMANDS = [compensate, transfer]

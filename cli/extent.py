@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from gep.cli.common import command_line
+from gep.cli.output import Console, console_options
 
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.errors import InputError, Problem
@@ -76,11 +77,12 @@ def _raster_option(values: tuple[str, ...]) -> dict[int, str]:
 @click.option("--tile-size", type=int, default=None, help="Tile edge in pixels (default 1024).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@console_options
 def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column: str | None, year: int | None,
            area_column: str | None, deduct_column: str | None, area_unit: str, geometry_area: bool,
            encoding: str | None, regions: str | None, zones: str | None, zone_id: str | None,
            zones_layer: str | None, crosswalk: str | None, coverage: str, nodata: int | None, no_transitions: bool, scheduler: str,
-           workers: int | None, tile_size: int | None, synthetic: bool, out: str) -> None:
+           workers: int | None, tile_size: int | None, synthetic: bool, out: str, console: Console) -> None:
     """Extent (region_id, year, class, area_ha) by zone from land-cover rasters or land-use polygons.
 
     Writes DIR/tables/extent.csv, transitions.csv (rasters, consecutive years), extent_coverage.csv
@@ -112,9 +114,11 @@ def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column:
                     inputs=InputsSection.model_validate({"crosswalk": crosswalk}), steps={})
     target = Path(out)
     check_out_dir(target)
-    ctx = RunContext(config=cfg)
+    ctx = RunContext(config=cfg, progress=console.progress)
     ctx.registry = load_registry_or_none(regions, ctx)
+    console.progress("extent", 0, 1)
     run_step(step, ctx)
+    console.progress("extent", 1, 1)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     os.chmod(tmp, 0o755)
@@ -125,7 +129,7 @@ def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     LAST_RUN_WARNINGS.set(list(ctx.warnings))  # printed by the gep group after the command, as for gep run
-    click.echo(f"wrote {target}")
+    console.finish(target)
 
 
 COMMANDS = [extent]

@@ -21,6 +21,7 @@ from gep.cli import (
     compensate,
     demo,
     extent,
+    init,
     regions,
     report,
     run,
@@ -120,7 +121,7 @@ def main() -> None:
 
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    validate, regions, coefficients, demo, run, extent, account, carbon, biophysical, compensate, report, tuning,
+    init, validate, regions, coefficients, demo, run, extent, account, carbon, biophysical, compensate, report, tuning,
 )
 """Each command family's module exposes ``COMMANDS: list[click.Command]``."""
 

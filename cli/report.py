@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from gep.cli.output import Console, console_options
 from gep.reports import FORMATS, write_reports
 
 from gep.errors import InputError, Problem
@@ -20,13 +21,14 @@ from gep.errors import InputError, Problem
               help="Rows kept per detail sheet of report.xlsx (services, carbon stocks, SEEA "
                    "supply, ...): 'all', or a number to cap large national runs (the cover and "
                    "the sheet then say so). Full tables are always in tables/*.csv.")
-def report(run_dir: Path, formats: str, lang: str, detail_rows: str) -> None:
+@console_options
+def report(run_dir: Path, formats: str, lang: str, detail_rows: str, console: Console) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
 
     RUN_DIR is the output folder of `gep run` or `gep demo` (it holds manifest.json and
     tables/*.csv). Reports only show what the run computed; run it again to change numbers.
+    Prints each file written with its size, and the page to open.
     """
-
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = [f for f in wanted if f not in FORMATS]
@@ -43,8 +45,14 @@ def report(run_dir: Path, formats: str, lang: str, detail_rows: str) -> None:
     else:
         raise click.BadParameter(f"a positive number of rows or 'all'; got {detail_rows!r}",
                                  param_hint="--detail-rows")
-    for path in write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows):
-        click.echo(f"wrote {path}")
+    console.progress("writing reports", 0, 1)
+    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows)
+    console.progress("writing reports", 1, 1)
+    for path in written:
+        console.headline(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")
+    html = [p for p in written if p.suffix == ".html"]
+    if html:
+        console.headline(f"open {html[0]}")
 
 
 COMMANDS = [report]

@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gep.cli.common import command_line
-from gep.reports import write_run_reports
+from gep.cli.output import Console, console_options
 
-from gep.config import SYNTHETIC_LABEL, load_config
+from gep.config import load_config
 from gep.errors import InputError, Problem
-from gep.pipeline import execute
 
 
 @click.command("run")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False),
               help="Output directory (default: [run] out in the config).")
-def run(config: str, out: str | None) -> None:
+@console_options
+def run(config: str, out: str | None, console: Console) -> None:
     """Run everything a configuration file describes (schema: docs/run_config.md).
 
     Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the
@@ -34,16 +33,14 @@ def run(config: str, out: str | None) -> None:
         # a run.toml inside a run directory repeats that run in place, even when the folder was
         # copied or moved: the `out` it records may point at the original, which must stay untouched
         target: str | None = str(here)
-    else:
-        target = out or cfg.run.out
+    elif out:
+        target = out
+    else:  # [run] out is relative to the config file's folder, like every input path
+        target = str(cfg.base_dir / cfg.run.out) if cfg.run.out else None
     if not target:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])
-    path = execute(cfg, target, command_line(), reporter=write_run_reports)
-    if cfg.run.synthetic:
-
-        click.echo(cfg.run.data_label or SYNTHETIC_LABEL)
-    click.echo(f"wrote {path}")
+    console.run(cfg, target)
 
 
 COMMANDS = [run]

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from gep.cli.common import command_line, text_table
+from gep.cli.common import text_table
+from gep.cli.output import Console, console_options
 from gep.coefficients import apply_overrides
-from gep.reports import write_run_reports
 
 from gep.config import load_config
 from gep.errors import InputError, Problem
-from gep.pipeline import execute, prepare
+from gep.pipeline import prepare
 from gep.tuning.common import function_value_model_of_run, load_set_for
 from gep.tuning.effect import b_values, effect_by_coefficient, effect_by_output
 from gep.tuning.linear import (
@@ -142,7 +142,7 @@ def _common_updates(models: tuple[str, ...], uncertainty_table: str | None, rang
     }
 
 
-def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any], out: str) -> Path:
+def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any], out: str, console: Console) -> Path:
     """Load RUN_DIR/run.toml, set ``[section]``, and execute into ``out``."""
     from pydantic import ValidationError
 
@@ -159,7 +159,7 @@ def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any]
                                   column=section) for e in exc.errors()]) from exc
     steps = dict(cfg.steps)
     steps[section] = step_cfg
-    return execute(cfg.model_copy(update={"steps": steps}), out, command_line(), reporter=write_run_reports)
+    return console.run(cfg.model_copy(update={"steps": steps}), out)
 
 
 @click.command("uncertainty")
@@ -169,9 +169,10 @@ def _repeat(run_dir: str, section: str, config_cls: Any, updates: dict[str, Any]
 @click.option("--chunk-draws", type=click.IntRange(min=1), default=None, help="Draws per chunk (memory; same results).")
 @click.option("--memory-mb", type=click.FloatRange(min=1), default=None, help="Memory for output blocks (default 256).")
 @_inputs_options
+@console_options
 def uncertainty(run_dir: str, draws: int | None, seed: int | None, chunk_draws: int | None, memory_mb: float | None,
                 out: str, models: tuple[str, ...], uncertainty_table: str | None, range_pct: float | None,
-                range_for: tuple[str, ...], distribution: str | None) -> None:
+                range_for: tuple[str, ...], distribution: str | None, console: Console) -> None:
     """Monte Carlo intervals (mean, P5, P50, P95) of the accounts of RUN_DIR under coefficient uncertainty.
 
     Repeats RUN_DIR/run.toml with an [uncertainty] section and writes OUT with tables/uncertainty.csv
@@ -181,8 +182,7 @@ def uncertainty(run_dir: str, draws: int | None, seed: int | None, chunk_draws: 
 
     updates = {"draws": draws, "seed": seed, "chunk_draws": chunk_draws, "memory_mb": memory_mb,
                **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
-    path = _repeat(run_dir, "uncertainty", UncertaintyConfig, updates, out)
-    click.echo(f"wrote {path}")
+    _repeat(run_dir, "uncertainty", UncertaintyConfig, updates, out, console)
 
 
 @click.command("sensitivity")
@@ -201,10 +201,12 @@ def uncertainty(run_dir: str, draws: int | None, seed: int | None, chunk_draws: 
 @click.option("--monitoring-range-pct", type=click.FloatRange(min=0), default=None,
               help="± percent on the monitored concentrations of each section and indicator (compensation outputs).")
 @_inputs_options
+@console_options
 def sensitivity(run_dir: str, outputs: tuple[str, ...], sobol: bool | None, sobol_samples: int | None,
                 seed: int | None, compensation_range_pct: float | None, compensation_table: str | None,
                 monitoring_range_pct: float | None, out: str, models: tuple[str, ...], uncertainty_table: str | None,
-                range_pct: float | None, range_for: tuple[str, ...], distribution: str | None) -> None:
+                range_pct: float | None, range_for: tuple[str, ...], distribution: str | None,
+                console: Console) -> None:
     """Tornado (one-at-a-time elasticities) and Sobol indices of chosen outputs of RUN_DIR.
 
     Repeats RUN_DIR/run.toml with a [sensitivity] section and writes OUT with tables/sensitivity.csv
@@ -214,8 +216,7 @@ def sensitivity(run_dir: str, outputs: tuple[str, ...], sobol: bool | None, sobo
                "compensation_range_pct": compensation_range_pct, "monitoring_range_pct": monitoring_range_pct,
                "compensation_uncertainty_table": str(Path(compensation_table).resolve()) if compensation_table else None,
                **_common_updates(models, uncertainty_table, range_pct, range_for, distribution)}
-    path = _repeat(run_dir, "sensitivity", SensitivityConfig, updates, out)
-    click.echo(f"wrote {path}")
+    _repeat(run_dir, "sensitivity", SensitivityConfig, updates, out, console)
 
 
 @click.command("coefficients-effect")

@@ -10,7 +10,7 @@ Inputs layer: imports only the core.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +34,16 @@ def resolve_demo(name: str) -> Path:
     if name.startswith(DEMO_SCHEME):
         return demo_data_dir() / name[len(DEMO_SCHEME):]
     return Path(name)
+
+
+ProgressCallback = Callable[[str, int | None, int | None], None]
+"""``progress(task, done, total)``: ``task`` (a step name such as ``account`` or ``uncertainty draws``) has done
+``done`` of ``total`` units; ``(task, 0, n)`` when it starts, ``(task, n, n)`` when it ends. The CLI draws it
+(cli/output.py); engines call it through :attr:`RunContext.progress` and never print."""
+
+
+def no_progress(task: str, done: int | None = None, total: int | None = None) -> None:
+    """The progress callback of a run nobody watches."""
 
 
 class RunConfigView(Protocol):
@@ -66,6 +76,8 @@ class RunContext(Protocol):
     tables: dict[str, pl.DataFrame]
     warnings: list[Problem]
     resolved_paths: dict[str, str]
+    progress: ProgressCallback
+    """Report progress of a long step (:data:`ProgressCallback`); a no-op unless someone watches."""
 
     @property
     def synthetic(self) -> bool:
@@ -90,4 +102,4 @@ class RunContext(Protocol):
         ...
 
 
-__all__ = ["DEMO_SCHEME", "RunConfigView", "RunContext", "demo_data_dir", "resolve_demo"]
+__all__ = ["DEMO_SCHEME", "ProgressCallback", "RunConfigView", "no_progress", "RunContext", "demo_data_dir", "resolve_demo"]

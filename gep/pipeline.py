@@ -29,7 +29,7 @@ import polars as pl
 from gep import __version__
 from gep.coefficients import load_crosswalk
 from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml, merge_tomls, parse_config
-from gep.context import DEMO_SCHEME, demo_data_dir
+from gep.context import DEMO_SCHEME, ProgressCallback, demo_data_dir, no_progress
 from gep.errors import InputError, Problem
 from gep.extent import build_extent
 from gep.loaders import load_landcover
@@ -65,6 +65,7 @@ class RunContext:
     coefficient_rows: list[pl.DataFrame] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     resolved_paths: dict[str, str] = field(default_factory=dict)
+    progress: ProgressCallback = no_progress
 
     @property
     def synthetic(self) -> bool:
@@ -176,12 +177,12 @@ def load_crosswalk_or_none(spec: str | None, ctx: RunContext) -> pl.DataFrame | 
     return load_crosswalk(spec)
 
 
-def prepare(config: RunConfig) -> RunContext:
+def prepare(config: RunConfig, progress: ProgressCallback = no_progress) -> RunContext:
     """Load registry, crosswalk and land cover (all validated) into a fresh context."""
     problems = config.consistency_problems()
     if problems:
         raise InputError(problems)
-    ctx = RunContext(config=config)
+    ctx = RunContext(config=config, progress=progress)
     ctx.registry = load_registry_or_none(config.run.regions, ctx)
     if config.inputs.landcover:
         crosswalk = load_crosswalk_or_none(config.inputs.crosswalk, ctx)
@@ -199,7 +200,9 @@ def run_steps(ctx: RunContext) -> list[str]:
         cfg = ctx.config.steps.get(section)
         if cfg is None:
             continue
+        ctx.progress(section, 0, 1)
         module.run_step(cfg, ctx)
+        ctx.progress(section, 1, 1)
         done.append(section)
     return done
 
@@ -412,7 +415,7 @@ def _sigterm(signum: int, frame: Any) -> None:
 
 
 def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run",
-            reporter: Reporter | None = None) -> Path:
+            reporter: Reporter | None = None, progress: ProgressCallback | None = None) -> Path:
     """Run every step of ``config`` and write the run directory ``out_dir``.
 
     ``reporter(run_dir, lang, detail_rows)`` writes the reports into the finished (not yet
@@ -420,13 +423,18 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
 
     An output location that cannot be created or written is an InputError (BAD_OUTPUT); SIGTERM
     removes the unfinished folder as Ctrl-C does; unfinished folders of killed runs are removed by
-    the next run; a lock file ``.NAME.lock`` beside ``out_dir`` refuses a second concurrent run."""
+    the next run; a lock file ``.NAME.lock`` beside ``out_dir`` refuses a second concurrent run.
+
+    ``progress(task, done, total)`` hears of each step as it starts and ends (:data:`gep.context.ProgressCallback`)."""
     out = Path(out_dir)
     try:
         check_out_dir(out)
     except OSError as exc:
         raise _output_error(out, exc) from exc
-    ctx = prepare(config)
+    progress = progress or no_progress
+    progress("reading inputs", 0, 1)
+    ctx = prepare(config, progress)
+    progress("reading inputs", 1, 1)
     steps = run_steps(ctx)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -444,8 +452,10 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
         except OSError as exc:
             raise _output_error(out, exc) from exc
         try:
+            progress("writing the run folder", 0, 1)
             write_run(ctx, tmp, out, steps, command_line, reporter)
             commit_dir(tmp, out)
+            progress("writing the run folder", 1, 1)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise _output_error(out, exc) from exc

@@ -31,3 +31,8 @@ __all__ = [
     "standard_value_one_seventh",
     "to_constant_prices",
 ]
+
+# ``gep.account(...)`` is the Python API (gep.api.account); this package stays importable as before.
+from gep._entry import make_callable  # noqa: E402
+
+make_callable(__name__)

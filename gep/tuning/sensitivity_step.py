@@ -104,7 +104,8 @@ def _run_accounts(cfg: Config, ctx: RunContext) -> None:
     if problems:
         raise InputError(problems)
     by_table: dict[str, list[pl.DataFrame]] = {}
-    for sel in selectors:
+    ctx.progress("sensitivity: outputs", 0, len(selectors))
+    for done, sel in enumerate(selectors, start=1):
         m = by_method[sel.method]
         form = output_form(m, sel, children)
         parts = []
@@ -116,5 +117,6 @@ def _run_accounts(cfg: Config, ctx: RunContext) -> None:
                 parts.append(_conform(s, m.unit))
         if parts:
             by_table.setdefault("sensitivity" + TABLE_SUFFIX[m.unit], []).extend(parts)
+        ctx.progress("sensitivity: outputs", done, len(selectors))
     for name, frames in by_table.items():
         ctx.tables[name] = pl.concat(frames, how="vertical_relaxed")

@@ -49,11 +49,13 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     spec = coefficient_spec(cfg, ctx, {**sets, **flux_sets})
     warn_if_certain(models + flux_models[1:], spec, ctx, "uncertainty")
     by_table: dict[str, list[pl.DataFrame]] = {}
-    for m in models:
+    ctx.progress("uncertainty: Monte Carlo models", 0, len(models))
+    for i, m in enumerate(models, start=1):
         t = monte_carlo(m, spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws, memory_mb=cfg.memory_mb,
                         all_regions=cfg.all_regions)
         name = "uncertainty" + TABLE_SUFFIX[m.unit] + ("_change" if "year_from" in m.rows.columns else "")
         by_table.setdefault(name, []).append(t)
+        ctx.progress("uncertainty: Monte Carlo models", i, len(models))
     for name, frames in by_table.items():
         ctx.tables[name] = pl.concat(frames, how="vertical")
     if flux_models:
