@@ -233,7 +233,7 @@ def zone_weights_shapely(zones: ZoneSet, grid: Grid, tile: Tile) -> tuple[np.nda
         r1 = min(h, int(np.ceil((ty1 - max(gy0, ty0)) / -aff.e)) + 1)
         if r1 <= r0 or c1 <= c0:
             continue
-        sub = aff * Affine.translation(c0, r0)
+        sub = aff @ Affine.translation(c0, r0)
         touched = features.rasterize([(shapely.boundary(zones.geoms[i]), 1)], out_shape=(r1 - r0, c1 - c0),
                                      transform=sub, fill=0, all_touched=True, dtype=np.uint8)
         rr, cc = np.nonzero(touched)
