@@ -32,6 +32,7 @@ from gep.coefficients import (
     list_crosswalks,
     list_sets,
     load_crosswalk,
+    load_set,
 )
 from gep.config import InputsSection, RunSection, _line_of, load_config
 from gep.context import demo_data_dir
@@ -231,8 +232,16 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
                                        crosswalk=crosswalk, sheet=cfg.inputs.sheet)
         except InputError as exc:
             problems.extend(exc.problems)
+    indicators = opts.indicators
+    fv_set = getattr(cfg.steps.get("account"), "function_value_set", None)
+    if indicators is None and fv_set:  # units are checked against the indicators the run will use
+        try:
+            indicators = load_set(fv_set if fv_set in list_sets() else str(_resolve_config_path(fv_set, base))
+                                  ).tables.get("indicators")
+        except InputError as exc:
+            problems.extend(exc.problems)
     return replace(opts, registry=registry, crosswalk=crosswalk, crosswalk_name=cw_name, landcover=landcover,
-                   landcover_files=lc_files, sheet=cfg.inputs.sheet), problems
+                   landcover_files=lc_files, sheet=cfg.inputs.sheet, indicators=indicators), problems
 
 
 

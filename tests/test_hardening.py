@@ -292,3 +292,21 @@ def test_quantity_overflowing_its_indicator_unit_is_refused_by_validate(tmp_path
     assert res.exit_code == 2, res.output
     assert ("q.csv, row 2, column 'quantity': service 'water_supply': quantity 1e+308 亿m3 does not fit a number "
             "after unit conversion to m3 (found '1e+308'") in res.output
+
+
+def test_validate_of_a_run_config_checks_units_against_the_configs_function_value_set(tmp_path: Path) -> None:
+    import shutil
+
+    from gep.coefficients.sets import SETS_DIR
+
+    shutil.copytree(SETS_DIR / "function_value_cn", tmp_path / "fvset")
+    ind = tmp_path / "fvset" / "indicators.csv"
+    ind.write_text(ind.read_text(encoding="utf-8").replace(",m3,quantity,5", ",kg,quantity,5"), encoding="utf-8")
+    (tmp_path / "q.csv").write_text("region_id,year,service,component,quantity,unit\n"
+                                    "510104,2015,water_supply,domestic,10,万m3\n", encoding="utf-8")
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[account]\nmethods = ["function_value"]\n'
+                                     'function_value_set = "fvset"\nquantities = ["q.csv"]\n', encoding="utf-8")
+    want = "q.csv, row 2, column 'unit': service 'water_supply' is measured in kg"
+    val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
+    run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
+    assert val.exit_code == run.exit_code == 2 and want in val.output and want in run.output, (val.output, run.output)
