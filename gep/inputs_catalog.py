@@ -47,7 +47,7 @@ from gep.inputkinds import (
     region_problems,
 )
 from gep.loaders import load_landcover
-from gep.readers import read_raw
+from gep.readers import read_raw, source_path
 from gep.regions import list_registries, load_registry
 from gep.steps import STEPS, step_config_models
 from gep.tablespec import (
@@ -400,7 +400,7 @@ def detect(path: Path, file: str, sheet: str | None = None) -> Detection:
             return Detection("regions", "detected: regions from a registry folder with counties.csv")
         raise InputError([Problem("UNKNOWN_KIND", "this folder is neither a coefficient set nor a region registry",
                                   file=file, expected="a folder with set.toml or counties.csv, or --kind")])
-    if not path.exists():
+    if not source_path(path).exists():  # lc.xlsx#2020 names a sheet of lc.xlsx
         raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=file,
                                   expected="a path to a CSV, XLSX, Parquet or TOML file")])
     if path.suffix.lower() == ".toml":
@@ -470,7 +470,7 @@ def validate_pairs(items: Sequence[tuple[str, str]], opts: Options | None = None
         try:
             if kind == AUTO:
                 det = detect(path, file, opts.sheet)
-            elif not path.exists() and _builtin_kind(path) != kind:
+            elif not source_path(path).exists() and _builtin_kind(path) != kind:
                 raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=file,
                                           expected="a path to an input file")])
             assert det.kind is not None

@@ -311,3 +311,52 @@ def test_validate_of_a_run_config_checks_units_against_the_configs_function_valu
     val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
     run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
     assert val.exit_code == run.exit_code == 2 and want in val.output and want in run.output, (val.output, run.output)
+
+
+def _workbook(path: Path, sheets: list[tuple[str, list[list[object]], bool]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows, hidden in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+        if hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+LC_HEADER = ["region_id", "year", "class", "area_ha"]
+
+
+def test_sheet_named_in_the_path_is_read_and_same_layout_sheets_are_refused(tmp_path: Path) -> None:
+    f = _workbook(tmp_path / "lc.xlsx", [("2020", [LC_HEADER, ["510104", 2020, "有林地", 5]], False),
+                                         ("2025", [LC_HEADER, ["510104", 2025, "有林地", 7]], False)])
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 2 and "[AMBIGUOUS_SHEET]" in res.output, res.output
+    assert "2 sheets with the same columns (2020, 2025)" in res.output and "lc.xlsx#2020" in res.output
+    res = CliRunner().invoke(main, ["validate", f"{f}#2025"])
+    assert res.exit_code == 0 and "years 2025" in res.output and "7.00 ha" in res.output, res.output
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.xlsx#2020"]\n',
+                                     encoding="utf-8")
+    out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o")
+    assert "2020" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+    assert "2025" not in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.xlsx"]\n'
+                                     'sheet = "2025"\n', encoding="utf-8")
+    out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o2")
+    assert "2025" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+
+
+def test_hidden_first_sheet_and_extra_tables_are_named_in_a_warning_and_the_manifest(tmp_path: Path) -> None:
+    f = _workbook(tmp_path / "lc.xlsx", [("old", [LC_HEADER, ["510104", 2010, "有林地", 1]], True),
+                                         ("data", [LC_HEADER, ["510104", 2020, "有林地", 5]], False),
+                                         ("说明", [["说明", "来源"], ["synthetic", "demo"]], False)])
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 0, res.output
+    assert "first sheet 'old' is hidden and not read; read sheet 'data'" in res.output
+    assert "2 sheets with tables; read sheet 'data', not '说明'" in res.output
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.xlsx"]\n', encoding="utf-8")
+    out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o")
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert manifest.count("XLSX_SHEET_CHOSEN") == 2 and "read sheet 'data'" in manifest
