@@ -99,6 +99,10 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _looks_latin1(data) and not _looks_big5(data):
+        raise ValueError(
+            "this file seems to be encoded in Latin-1 (Western European, e.g. 'área' or 'année' in its header); "
+            "gep reads UTF-8 and GBK/GB18030 — save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -115,12 +119,44 @@ def _decode(data: bytes) -> str:
             "save it from Excel as 'CSV UTF-8'")
     if text is not None:
         return text
+    if any(b >= 0x80 for b in data[:4096]):
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise ValueError(
+                "this file seems to be encoded in Latin-1 (Western European), not UTF-8 or GBK/GB18030; "
+                "save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
     raise ValueError(
         "the file is neither UTF-8 nor GBK/GB18030 text; save it from Excel as "
         "'CSV UTF-8' or 'CSV (逗号分隔)'")
 
 
 _BIG5_ONLY_HINTS = ("地區", "區域", "面積", "年份", "數量", "價格", "單位", "類型", "代碼")
+
+
+def _looks_latin1(data: bytes) -> bool:
+    """True when the header line's high bytes read as Latin-1 letters and not as GBK Chinese.
+
+    Chinese headers in GBK (地区代码, 面积) are pairs of bytes ≥ 0xA1; Latin-1 accented letters ('área',
+    'année') are single high bytes followed by ASCII, which GBK would read as rare characters.
+    """
+    line = data.split(b"\n", 1)[0]
+    i, singles, pairs = 0, 0, 0
+    while i < len(line):
+        b = line[i]
+        if b < 0x80:
+            i += 1
+            continue
+        nxt = line[i + 1] if i + 1 < len(line) else 0
+        if 0x81 <= b <= 0xFE and nxt >= 0xA1 and nxt != 0xFF:
+            pairs += 1
+            i += 2
+        else:
+            singles += 1
+            i += 1 if nxt < 0x80 else 2
+    return singles > 0 and pairs == 0
 
 
 def _looks_big5(data: bytes) -> bool:

@@ -360,3 +360,33 @@ def test_hidden_first_sheet_and_extra_tables_are_named_in_a_warning_and_the_mani
     out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o")
     manifest = (out / "manifest.json").read_text(encoding="utf-8")
     assert manifest.count("XLSX_SHEET_CHOSEN") == 2 and "read sheet 'data'" in manifest
+
+
+def test_latin1_header_gets_an_encoding_hint(tmp_path: Path) -> None:
+    f = tmp_path / "l.csv"
+    f.write_bytes("région,année,surface\n510104,2020,3\n".encode("latin-1"))
+    with pytest.raises(InputError) as ei:
+        read_raw(f)
+    p = ei.value.problems[0]
+    assert p.code == "UNREADABLE_FILE" and "this file seems to be encoded in Latin-1" in p.message
+
+
+def test_gb18030_four_byte_characters_and_utf16_big_endian_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "g.csv"
+    f.write_bytes("地区代码,年份,地类,面积(公顷),备注\n510104,2020,有林地,3,䶮\n".encode("gb18030"))
+    assert read_raw(f).df["备注"].to_list() == ["䶮"]  # U+4DAE: four bytes in GB18030, not in GBK
+    f.write_bytes(b"\xfe\xff" + "地区代码,年份\n510104,2020\n".encode("utf-16-be"))
+    assert read_raw(f).df.columns == ["地区代码", "年份"]
+
+
+def test_normalised_region_codes_are_noted_in_validate_and_the_manifest(work: Path) -> None:
+    (work / "lc.csv").write_text("region_id,year,class,area_ha\n510104.0,2020,有林地,1\n５１０１０５,2020,有林地,2\n",
+                                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(work / "lc.csv")])
+    assert res.exit_code == 0, res.output
+    assert ("lc.csv, row 2, column 'region_id': 2 region codes written as a number or with full-width digits "
+            "were read as codes ('510104.0' → '510104')") in res.output and "[REGION_CODE_NORMALISED]" in res.output
+    out = execute(load_config(work / "run.toml"), work / "out")
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert manifest.count("REGION_CODE_NORMALISED") == 1
+    assert "510105" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
