@@ -12,6 +12,7 @@ from gep.regions import load_registry
 from gep.errors import InputError, Problem
 from gep.inputs_catalog import AUTO, KIND_NAMES, Options, describe_kinds, validate_files
 from gep.loaders import load_landcover
+from gep.readers import collect_read_notes
 
 _HELP = """Check input files and report every problem with file, row and column.
 
@@ -67,7 +68,9 @@ classes.
               help="Crosswalk id (clcd, cnlucc, tnls, worldcover) or file; every class must be in it.")
 @click.option("--landcover", "landcover", multiple=True, type=click.Path(dir_okay=False),
               help="Land-cover table(s) to reconcile transitions against (repeatable).")
-@click.option("--sheet", default=None, help="XLSX sheet name (default: first sheet) for land cover, monitoring, regions.")
+@click.option("--sheet", default=None,
+              help="XLSX sheet name for land cover, monitoring, regions (or write FILE.xlsx#SHEET for any file; "
+                   "default: the only visible sheet with a table).")
 @click.option("--config-only", is_flag=True,
               help="Run configs: check the config and that the files it names exist, not their contents.")
 @click.option("--list-kinds", is_flag=True, help="List the input kinds with their required columns and exit.")
@@ -103,9 +106,12 @@ def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: 
 
     opts = Options(registry=registry, crosswalk=cw, crosswalk_name=crosswalk, landcover=extent,
                    landcover_files=tuple(landcover), sheet=sheet, deep_config=not config_only)
-    report = validate_files(files, kind=kind, opts=opts)
+    with collect_read_notes() as notes:
+        report = validate_files(files, kind=kind, opts=opts)
     for c in report.checked:
         click.echo(c.line())
+    for n in notes:  # the sheet a workbook was read from, region codes normalised: as a run notes them
+        click.echo("WARNING " + n.render(), err=True)
     if report.problems:
         for file, how, n in report.failed:
             click.echo(f"FAILED {file} ({how}): {n} problem{'s' if n != 1 else ''}", err=True)

@@ -68,6 +68,8 @@ class Options:
     """Land cover from ``--landcover`` (region_id, year, class, area_ha) for transitions and carbon pools."""
     landcover_files: tuple[str, ...] = ()
     sheet: str | None = None
+    indicators: pl.DataFrame | None = None
+    """Indicator list of the run's function-value set (``[account] function_value_set``); None: the default set."""
     deep_config: bool = True
     """Run configs: also check the contents of every input file they name (not only that it exists)."""
 

@@ -32,6 +32,7 @@ from gep.coefficients import (
     list_crosswalks,
     list_sets,
     load_crosswalk,
+    load_set,
 )
 from gep.config import InputsSection, RunSection, _line_of, load_config
 from gep.context import demo_data_dir
@@ -46,7 +47,7 @@ from gep.inputkinds import (
     region_problems,
 )
 from gep.loaders import load_landcover
-from gep.readers import read_raw
+from gep.readers import read_raw, source_path
 from gep.regions import list_registries, load_registry
 from gep.steps import STEPS, step_config_models
 from gep.tablespec import (
@@ -231,8 +232,16 @@ def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[
                                        crosswalk=crosswalk, sheet=cfg.inputs.sheet)
         except InputError as exc:
             problems.extend(exc.problems)
+    indicators = opts.indicators
+    fv_set = getattr(cfg.steps.get("account"), "function_value_set", None)
+    if indicators is None and fv_set:  # units are checked against the indicators the run will use
+        try:
+            indicators = load_set(fv_set if fv_set in list_sets() else str(_resolve_config_path(fv_set, base))
+                                  ).tables.get("indicators")
+        except InputError as exc:
+            problems.extend(exc.problems)
     return replace(opts, registry=registry, crosswalk=crosswalk, crosswalk_name=cw_name, landcover=landcover,
-                   landcover_files=lc_files, sheet=cfg.inputs.sheet), problems
+                   landcover_files=lc_files, sheet=cfg.inputs.sheet, indicators=indicators), problems
 
 
 
@@ -391,7 +400,7 @@ def detect(path: Path, file: str, sheet: str | None = None) -> Detection:
             return Detection("regions", "detected: regions from a registry folder with counties.csv")
         raise InputError([Problem("UNKNOWN_KIND", "this folder is neither a coefficient set nor a region registry",
                                   file=file, expected="a folder with set.toml or counties.csv, or --kind")])
-    if not path.exists():
+    if not source_path(path).exists():  # lc.xlsx#2020 names a sheet of lc.xlsx
         raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=file,
                                   expected="a path to a CSV, XLSX, Parquet or TOML file")])
     if path.suffix.lower() == ".toml":
@@ -461,7 +470,7 @@ def validate_pairs(items: Sequence[tuple[str, str]], opts: Options | None = None
         try:
             if kind == AUTO:
                 det = detect(path, file, opts.sheet)
-            elif not path.exists() and _builtin_kind(path) != kind:
+            elif not source_path(path).exists() and _builtin_kind(path) != kind:
                 raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=file,
                                           expected="a path to an input file")])
             assert det.kind is not None

@@ -33,6 +33,7 @@ from gep.context import DEMO_SCHEME, ProgressCallback, demo_data_dir, no_progres
 from gep.errors import InputError, Problem
 from gep.extent import build_extent
 from gep.loaders import load_landcover
+from gep.readers import collect_read_notes, source_path
 from gep.regions import load_registry
 from gep.steps import STEPS, step_sections
 
@@ -87,14 +88,14 @@ class RunContext:
     def read_input(self, path: str, role: str) -> Path:
         """Resolve an input path and record it (with sha256) in the manifest."""
         p = self.resolve(path)
-        if not p.exists():
+        if not source_path(p).exists():  # lc.xlsx#2020 names a sheet of lc.xlsx
             raise InputError([Problem("FILE_NOT_FOUND", f"the {role} file does not exist", file=str(path),
                                       expected=f"an existing file ({p})")])
         written = path if path.startswith(DEMO_SCHEME) else str(p.resolve())
         self.resolved_paths[path] = written
         if not any(i["path"] == written and i["role"] == role for i in self.inputs):
-            self.inputs.append({"role": role, "path": written, "sha256": sha256_file(p),
-                                "bytes": p.stat().st_size})
+            self.inputs.append({"role": role, "path": written, "sha256": sha256_file(source_path(p)),
+                                "bytes": source_path(p).stat().st_size})
         return p
 
     def record_coefficient_set(self, cset: Any) -> None:
@@ -432,10 +433,12 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
     except OSError as exc:
         raise _output_error(out, exc) from exc
     progress = progress or no_progress
-    progress("reading inputs", 0, 1)
-    ctx = prepare(config, progress)
-    progress("reading inputs", 1, 1)
-    steps = run_steps(ctx)
+    with collect_read_notes() as notes:  # sheets chosen, region codes normalised: warnings in the manifest
+        progress("reading inputs", 0, 1)
+        ctx = prepare(config, progress)
+        progress("reading inputs", 1, 1)
+        steps = run_steps(ctx)
+    ctx.warnings.extend(n for n in notes if n not in ctx.warnings)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         lock = _lock_out(out)

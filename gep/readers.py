@@ -11,10 +11,13 @@ Core layer: imports nothing of gep but :mod:`gep.errors`.
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import datetime as _dt
 import io
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,54 @@ from gep.errors import InputError, Problem
 
 ROW = "_row"
 """Name of the spreadsheet row-number column (header = row 1, first data row = 2)."""
+
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+READ_NOTES: contextvars.ContextVar[list[Problem] | None] = contextvars.ContextVar("gep_read_notes", default=None)
+"""Notes of the reading layer (the sheet a workbook was read from, region codes normalised …) for the run's
+manifest and ``gep validate``'s output; collected with :func:`collect_read_notes`."""
+
+
+def note(problem: Problem) -> None:
+    """Record a reading note (a warning, not an error) when someone collects them (see :data:`READ_NOTES`)."""
+    notes = READ_NOTES.get()
+    if notes is not None and problem not in notes:
+        notes.append(problem)
+
+
+@contextmanager
+def collect_read_notes() -> Iterator[list[Problem]]:
+    """Collect the reading notes of every file read inside the ``with`` block (nested blocks share the outer list)."""
+    outer = READ_NOTES.get()
+    if outer is not None:
+        yield outer
+        return
+    notes: list[Problem] = []
+    token = READ_NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        READ_NOTES.reset(token)
+
+
+def split_sheet(path: str | Path) -> tuple[Path, str | None]:
+    """``lc.xlsx#2020`` → (``lc.xlsx``, ``2020``): the sheet named after ``#`` of a workbook path, if any.
+
+    A path that exists as written (a file whose name contains '#') is never split.
+    """
+    text = str(path)
+    p = Path(text)
+    if "#" not in p.name or p.exists():
+        return p, None
+    base, sheet = text.rsplit("#", 1)
+    if Path(base).suffix.lower() in XLSX_SUFFIXES and sheet:
+        return Path(base), sheet
+    return p, None
+
+
+def source_path(path: str | Path) -> Path:
+    """The file a path names (``lc.xlsx#2020`` → ``lc.xlsx``)."""
+    return split_sheet(path)[0]
 
 
 @dataclass(frozen=True)
@@ -48,6 +99,10 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _looks_latin1(data) and not _looks_big5(data):
+        raise ValueError(
+            "this file seems to be encoded in Latin-1 (Western European, e.g. 'área' or 'année' in its header); "
+            "gep reads UTF-8 and GBK/GB18030 — save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -64,12 +119,44 @@ def _decode(data: bytes) -> str:
             "save it from Excel as 'CSV UTF-8'")
     if text is not None:
         return text
+    if any(b >= 0x80 for b in data[:4096]):
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise ValueError(
+                "this file seems to be encoded in Latin-1 (Western European), not UTF-8 or GBK/GB18030; "
+                "save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
     raise ValueError(
         "the file is neither UTF-8 nor GBK/GB18030 text; save it from Excel as "
         "'CSV UTF-8' or 'CSV (逗号分隔)'")
 
 
 _BIG5_ONLY_HINTS = ("地區", "區域", "面積", "年份", "數量", "價格", "單位", "類型", "代碼")
+
+
+def _looks_latin1(data: bytes) -> bool:
+    """True when the header line's high bytes read as Latin-1 letters and not as GBK Chinese.
+
+    Chinese headers in GBK (地区代码, 面积) are pairs of bytes ≥ 0xA1; Latin-1 accented letters ('área',
+    'année') are single high bytes followed by ASCII, which GBK would read as rare characters.
+    """
+    line = data.split(b"\n", 1)[0]
+    i, singles, pairs = 0, 0, 0
+    while i < len(line):
+        b = line[i]
+        if b < 0x80:
+            i += 1
+            continue
+        nxt = line[i + 1] if i + 1 < len(line) else 0
+        if 0x81 <= b <= 0xFE and nxt >= 0xA1 and nxt != 0xFF:
+            pairs += 1
+            i += 2
+        else:
+            singles += 1
+            i += 1 if nxt < 0x80 else 2
+    return singles > 0 and pairs == 0
 
 
 def _looks_big5(data: bytes) -> bool:
@@ -103,12 +190,17 @@ def _unreadable(file: str, why: str) -> InputError:
 
 
 def read_raw(path: str | Path, sheet: str | None = None, display_name: str | None = None) -> RawTable:
-    """Read CSV (UTF-8, BOM, GBK/GB18030), XLSX or Parquet into text cells.
+    """Read CSV (UTF-8, BOM, UTF-16, GBK/GB18030), XLSX or Parquet into text cells.
 
-    Raises InputError with FILE_NOT_FOUND, UNREADABLE_FILE or EMPTY_FILE.
+    A workbook's sheet is ``sheet`` or named in the path (``lc.xlsx#2020``); without one, see
+    :func:`_choose_sheet`. Raises InputError with FILE_NOT_FOUND, UNREADABLE_FILE, EMPTY_FILE,
+    MISSING_SHEET or AMBIGUOUS_SHEET.
     """
-    p = Path(path)
+    p, named_sheet = split_sheet(path)
+    sheet = named_sheet or sheet  # FILE.xlsx#SHEET wins over --sheet / [inputs] sheet
     name = display_name or str(path)
+    if named_sheet is not None and name.endswith("#" + named_sheet):
+        name = name[: -len(named_sheet) - 1]
     if not p.exists():
         raise InputError([Problem("FILE_NOT_FOUND", "the file does not exist", file=name,
                                   expected="a path to a CSV, XLSX or Parquet file")])
@@ -252,11 +344,7 @@ def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
                                           expected="one of: " + ", ".join(wb.sheetnames))])
             ws = wb[sheet]
         else:
-            visible = [n for n in wb.sheetnames if wb[n].sheet_state == "visible"]
-            if not visible:
-                raise InputError([Problem("MISSING_SHEET", "the workbook has no visible sheet", file=name,
-                                          expected="a workbook with a visible sheet, or --sheet NAME")])
-            ws = wb[visible[0]]
+            ws = wb[_choose_sheet(wb, name)]
         label = f"{name} [{ws.title}]"
         ws_title = ws.title
         sheetnames = list(wb.sheetnames)
@@ -266,7 +354,8 @@ def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
     counts = [sum(1 for v in r if _cell_text(v) is not None) for r in rows]
     header_idx = _header_index(counts)
     others = [n for n in sheetnames if n != ws_title]
-    hint = (f"; the workbook's other sheets: {', '.join(others)} — choose one with --sheet" if others else "")
+    hint = (f"; the workbook's other sheets: {', '.join(others)} — choose one with {name}#SHEET or --sheet"
+            if others else "")
     if header_idx is None:
         raise InputError([Problem("EMPTY_FILE", "the sheet is empty" + hint, file=label)])
     header = [_cell_text(v) or f"column_{j + 1}" for j, v in enumerate(rows[header_idx])]
@@ -287,6 +376,56 @@ def _read_xlsx(p: Path, sheet: str | None, name: str) -> RawTable:
         schema={header[j]: pl.Utf8 for j in keep},
     )
     return RawTable(df, label, pl.Series(ROW, row_numbers, dtype=pl.Int64))
+
+
+def _header_of(ws: object, scan: int = 30) -> tuple[str, ...] | None:
+    """The header row of a sheet (first ``scan`` rows), or None when the sheet holds no table."""
+    rows = [tuple(_cell_text(v) for v in r) for r in ws.iter_rows(max_row=scan, values_only=True)]  # type: ignore[attr-defined]
+    counts = [sum(1 for v in r if v is not None) for r in rows]
+    i = _header_index(counts)
+    if i is None or counts[i] < 2 or not any(c > 0 for c in counts[i + 1:]):
+        return None
+    return tuple(v for v in rows[i] if v is not None)
+
+
+def _choose_sheet(wb: object, name: str) -> str:
+    """The sheet to read when none is named: the only visible sheet holding a table.
+
+    Sheets before it that hold no table (填表说明) are skipped with a note naming the sheet read. A hidden first sheet (old data kept by a clerk) is never read: a note names the sheet read instead.
+    Several visible sheets with tables: with the same header (2020 and 2025 in one workbook) the choice is
+    ambiguous and refused (AMBIGUOUS_SHEET); with different headers the first is read and a note names it.
+    """
+    names = list(wb.sheetnames)  # type: ignore[attr-defined]
+    visible = [n for n in names if wb[n].sheet_state == "visible"]  # type: ignore[index]
+    if not visible:
+        raise InputError([Problem("MISSING_SHEET", "the workbook has no visible sheet", file=name,
+                                  expected=f"a workbook with a visible sheet, or {name}#SHEET")])
+    tables = {n: h for n in visible if (h := _header_of(wb[n])) is not None}  # type: ignore[index]
+    chosen = next(iter(tables), visible[0])
+    same = [n for n in tables if n != chosen and tables[n] == tables[chosen]]
+    if same:
+        raise InputError([Problem(
+            "AMBIGUOUS_SHEET", f"the workbook has {len(same) + 1} sheets with the same columns "
+            f"({', '.join([chosen, *same])}); gep does not guess which one to read", file=name,
+            value=", ".join([chosen, *same]), expected=f"the sheet named in the path, e.g. {name}#{chosen}")])
+    hidden = [n for n in names[: names.index(chosen)] if n not in visible]
+    if hidden:
+        note(Problem("XLSX_SHEET_CHOSEN", f"the workbook's first sheet{'s' if len(hidden) > 1 else ''} "
+                     f"{', '.join(repr(h) for h in hidden)} {'are' if len(hidden) > 1 else 'is'} hidden and not read; "
+                     f"read sheet '{chosen}'", file=name, value=chosen,
+                     expected=f"{name}#SHEET to read another sheet"))
+    skipped = [n for n in visible[: visible.index(chosen)] if n not in tables]
+    if skipped:
+        note(Problem("XLSX_SHEET_CHOSEN", f"the workbook's first sheet{'s' if len(skipped) > 1 else ''} "
+                     f"{', '.join(repr(n) for n in skipped)} hold{'' if len(skipped) > 1 else 's'} no table; "
+                     f"read sheet '{chosen}'", file=name, value=chosen,
+                     expected=f"{name}#SHEET to read another sheet"))
+    others = [n for n in tables if n != chosen]
+    if others:
+        note(Problem("XLSX_SHEET_CHOSEN", f"the workbook has {len(tables)} sheets with tables; read sheet "
+                     f"'{chosen}', not {', '.join(repr(o) for o in others)}", file=name, value=chosen,
+                     expected=f"{name}#SHEET to read another sheet"))
+    return chosen
 
 
 def frame_to_raw(df: pl.DataFrame, name: str) -> RawTable:

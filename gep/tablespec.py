@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gep import units as U
 from gep.errors import InputError, Problem, ProblemCollector, UnitError
-from gep.readers import ROW, RawTable, read_raw
+from gep.readers import ROW, RawTable, note, read_raw
 
 METADATA_COLUMNS = frozenset({"data_status", "source", "note", "notes", "备注", "数据来源", "说明"})
 """Columns loaders accept and ignore (provenance notes users keep next to their data)."""
@@ -281,7 +281,7 @@ def validate_raw_collect(raw: RawTable, spec: TableSpec, keep_rows: bool = False
             )
         if col.dtype == "str":
             if col.name == "region_id":  # Excel floats (510104.0) and full-width digits (５１０１０４) are codes
-                s = _FULLWIDTH_DIGITS(s).str.replace(r"^(\d+)\.0+$", "${1}")
+                s = _normalise_region_codes(s, rows, file, m.header)
             out[col.name] = s.alias(col.name)
             continue
         cleaned = _FULLWIDTH_DIGITS(s.str.replace_all(r"[,\s]", "").str.replace_all("，", ""))
@@ -325,6 +325,25 @@ def validate_raw_collect(raw: RawTable, spec: TableSpec, keep_rows: bool = False
 def rename_columns(problems: Sequence[Problem], headers: dict[str, str]) -> list[Problem]:
     """``problems`` with each canonical column name replaced by its header in the file (see ``headers``)."""
     return [replace(p, column=headers.get(p.column, p.column)) if p.column else p for p in problems]
+
+
+def _normalise_region_codes(s: pl.Series, rows: pl.Series, file: str, header: str) -> pl.Series:
+    """Region codes written by Excel as numbers (510104.0) or with full-width digits (５１０１０４) → 510104.
+
+    A note REGION_CODE_NORMALISED (kept in the run's manifest, printed by ``gep validate``) says how many
+    cells were read so, naming the first.
+    """
+    out = _FULLWIDTH_DIGITS(s).str.replace(r"^(\d+)\.0+$", "${1}")
+    changed = (out != s).fill_null(False)
+    n = int(changed.sum())
+    if n:
+        first = int(changed.arg_max() or 0)
+        note(Problem("REGION_CODE_NORMALISED",
+                     f"{n} region code{'s' if n > 1 else ''} written as a number or with full-width digits "
+                     f"{'were' if n > 1 else 'was'} read as {'codes' if n > 1 else 'a code'} "
+                     f"('{s[first]}' → '{out[first]}')", file=file, row=int(rows[first]), column=header,
+                     value=s[first], expected="region codes as text, e.g. 510104"))
+    return out
 
 
 def _null_where(s: pl.Series, mask: pl.Series) -> pl.Series:

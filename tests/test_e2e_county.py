@@ -101,10 +101,11 @@ def test_account_accepts_sheet_option(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_first_sheet_empty_message_points_to_other_sheets(tmp_path: Path) -> None:
+def test_first_sheet_of_notes_is_skipped_with_a_note_naming_the_sheet_read(tmp_path: Path) -> None:
     res = gep("validate", COUNTY / "土地利用2020.xlsx", "--regions", "sichuan")
-    assert res.exit_code == 2
-    assert "土地利用" in res.output.replace("土地利用2020.xlsx", "")
+    assert res.exit_code == 0, res.output
+    assert "first sheet '填表说明' holds no table; read sheet '土地利用'" in res.output
+    assert "[XLSX_SHEET_CHOSEN]" in res.output
 
 
 def test_override_table_in_run_config(tmp_path: Path) -> None:

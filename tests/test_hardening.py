@@ -292,3 +292,101 @@ def test_quantity_overflowing_its_indicator_unit_is_refused_by_validate(tmp_path
     assert res.exit_code == 2, res.output
     assert ("q.csv, row 2, column 'quantity': service 'water_supply': quantity 1e+308 亿m3 does not fit a number "
             "after unit conversion to m3 (found '1e+308'") in res.output
+
+
+def test_validate_of_a_run_config_checks_units_against_the_configs_function_value_set(tmp_path: Path) -> None:
+    import shutil
+
+    from gep.coefficients.sets import SETS_DIR
+
+    shutil.copytree(SETS_DIR / "function_value_cn", tmp_path / "fvset")
+    ind = tmp_path / "fvset" / "indicators.csv"
+    ind.write_text(ind.read_text(encoding="utf-8").replace(",m3,quantity,5", ",kg,quantity,5"), encoding="utf-8")
+    (tmp_path / "q.csv").write_text("region_id,year,service,component,quantity,unit\n"
+                                    "510104,2015,water_supply,domestic,10,万m3\n", encoding="utf-8")
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[account]\nmethods = ["function_value"]\n'
+                                     f'function_value_set = "{tmp_path / "fvset"}"\nquantities = ["q.csv"]\n',
+                                     encoding="utf-8")
+    want = "q.csv, row 2, column 'unit': service 'water_supply' is measured in kg"
+    val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
+    run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
+    assert val.exit_code == run.exit_code == 2 and want in val.output and want in run.output, (val.output, run.output)
+
+
+def _workbook(path: Path, sheets: list[tuple[str, list[list[object]], bool]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows, hidden in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+        if hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+LC_HEADER = ["region_id", "year", "class", "area_ha"]
+
+
+def test_sheet_named_in_the_path_is_read_and_same_layout_sheets_are_refused(tmp_path: Path) -> None:
+    f = _workbook(tmp_path / "lc.xlsx", [("2020", [LC_HEADER, ["510104", 2020, "有林地", 5]], False),
+                                         ("2025", [LC_HEADER, ["510104", 2025, "有林地", 7]], False)])
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 2 and "[AMBIGUOUS_SHEET]" in res.output, res.output
+    assert "2 sheets with the same columns (2020, 2025)" in res.output and "lc.xlsx#2020" in res.output
+    res = CliRunner().invoke(main, ["validate", f"{f}#2025"])
+    assert res.exit_code == 0 and "years 2025" in res.output and "7.00 ha" in res.output, res.output
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.xlsx#2020"]\n',
+                                     encoding="utf-8")
+    out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o")
+    assert "2020" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+    assert "2025" not in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.xlsx"]\n'
+                                     'sheet = "2025"\n', encoding="utf-8")
+    out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o2")
+    assert "2025" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+
+
+def test_hidden_first_sheet_and_extra_tables_are_named_in_a_warning_and_the_manifest(tmp_path: Path) -> None:
+    f = _workbook(tmp_path / "lc.xlsx", [("old", [LC_HEADER, ["510104", 2010, "有林地", 1]], True),
+                                         ("data", [LC_HEADER, ["510104", 2020, "有林地", 5]], False),
+                                         ("说明", [["说明", "来源"], ["synthetic", "demo"]], False)])
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 0, res.output
+    assert "first sheet 'old' is hidden and not read; read sheet 'data'" in res.output
+    assert "2 sheets with tables; read sheet 'data', not '说明'" in res.output
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.xlsx"]\n', encoding="utf-8")
+    out = execute(load_config(tmp_path / "r.toml"), tmp_path / "o")
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert manifest.count("XLSX_SHEET_CHOSEN") == 2 and "read sheet 'data'" in manifest
+
+
+def test_latin1_header_gets_an_encoding_hint(tmp_path: Path) -> None:
+    f = tmp_path / "l.csv"
+    f.write_bytes("région,année,surface\n510104,2020,3\n".encode("latin-1"))
+    with pytest.raises(InputError) as ei:
+        read_raw(f)
+    p = ei.value.problems[0]
+    assert p.code == "UNREADABLE_FILE" and "this file seems to be encoded in Latin-1" in p.message
+
+
+def test_gb18030_four_byte_characters_and_utf16_big_endian_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "g.csv"
+    f.write_bytes("地区代码,年份,地类,面积(公顷),备注\n510104,2020,有林地,3,䶮\n".encode("gb18030"))
+    assert read_raw(f).df["备注"].to_list() == ["䶮"]  # U+4DAE: four bytes in GB18030, not in GBK
+    f.write_bytes(b"\xfe\xff" + "地区代码,年份\n510104,2020\n".encode("utf-16-be"))
+    assert read_raw(f).df.columns == ["地区代码", "年份"]
+
+
+def test_normalised_region_codes_are_noted_in_validate_and_the_manifest(work: Path) -> None:
+    (work / "lc.csv").write_text("region_id,year,class,area_ha\n510104.0,2020,有林地,1\n５１０１０５,2020,有林地,2\n",
+                                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(work / "lc.csv")])
+    assert res.exit_code == 0, res.output
+    assert ("lc.csv, row 2, column 'region_id': 2 region codes written as a number or with full-width digits "
+            "were read as codes ('510104.0' → '510104')") in res.output and "[REGION_CODE_NORMALISED]" in res.output
+    out = execute(load_config(work / "run.toml"), work / "out")
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert manifest.count("REGION_CODE_NORMALISED") == 1
+    assert "510105" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")

@@ -483,7 +483,8 @@ def read_emissions(path: Path, display: str | None = None, *, registry: Any = No
 def _account_checker(reader_name: str, what: str, spec: TableSpec) -> Checker:
     def check(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFrame | None]:
         reader = globals()[reader_name]
-        df = reader(path, file, registry=opts.registry)  # the reader a run uses, with every check it applies
+        kw = {"indicators": opts.indicators} if reader_name in ("read_quantities", "read_prices") else {}
+        df = reader(path, file, registry=opts.registry, **kw)  # the reader a run uses, with every check it applies
         extra = ""
         if "service" in df.columns:
             extra = f", {df['service'].n_unique()} services"
