@@ -342,7 +342,7 @@ def change_decompositions(services: pl.DataFrame, extent: pl.DataFrame,
     tot = val.group_by(["region_id", "method", "year"]).agg(pl.col("value_cny").sum())
     typed_by_year = {k[0]: v for k, v in typed.partition_by("year", as_dict=True, maintain_order=True).items()}
     tot_by_year = {k[0]: v for k, v in tot.partition_by("year", as_dict=True, maintain_order=True).items()}
-    present = regions_present(services, extent)
+    present = regions_present(val, extent)  # the aggregate has every region, year and method of the services
     frames = [_change_pair(typed_by_year, tot_by_year, present, typed, tot, a, b) for a, b in pairs]
     return pl.concat(frames, how="vertical")
 
@@ -474,7 +474,11 @@ def rollup_coverage(present: pl.DataFrame, parents: pl.DataFrame) -> pl.DataFram
 
 
 def regions_present(services: pl.DataFrame, extent: pl.DataFrame | None) -> pl.DataFrame:
-    """region_id, method, year with any data: services rows of that method, or land cover of that region and year."""
+    """region_id, method, year with any data: services rows of that method, or land cover of that region and year.
+
+    ``services`` may be any table with region_id, year and method of the services rows (the services table
+    itself, or an aggregate of it such as the gep table: same regions, years and methods, far fewer rows).
+    """
     svc = services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique()
     if extent is None or not extent.height:
         return svc
