@@ -11,6 +11,7 @@ from _tuning_fixtures import EXTENT, load_tiny, load_tiny_carbon
 
 from gep.account.equivalent import adjustment_table, equivalent_factor_services
 from gep.account.tables import gep_totals
+from gep.tuning import montecarlo as mc
 from gep.tuning.distributions import declare_uncertainty, set_coefficients
 from gep.tuning.linear import (
     carbon_stock_model,
@@ -119,6 +120,20 @@ def test_seed_and_chunking_reproducible(tiny) -> None:  # type: ignore[no-untype
     c = monte_carlo(m, spec, 999, seed=4)
     assert a.equals(b)
     assert not a.equals(c)
+
+
+def test_statistics_do_not_depend_on_threads_and_match_numpy(tiny, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    spec = declare_uncertainty(set_coefficients(tiny), default_range_pct=30, default_for=["all"])
+    m = equivalent_factor_model(EXTENT, tiny)
+    monkeypatch.setattr(mc, "stats_workers", lambda: 1)
+    one = monte_carlo(m, spec, 501, seed=9, memory_mb=1e-6)
+    monkeypatch.setattr(mc, "stats_workers", lambda: 4)
+    four = monte_carlo(m, spec, 501, seed=9, memory_mb=1e-6)
+    assert one.equals(four)
+    d = np.random.default_rng(1).normal(size=(3, 4, 1001)) * 1e8
+    mean, sd, pct = mc._stats(d.copy())
+    assert np.array_equal(mean, d.mean(axis=-1)) and np.array_equal(sd, d.std(axis=-1, ddof=1))
+    assert np.array_equal(pct, np.percentile(d, mc.PERCENTILES, axis=-1))
 
 
 def test_single_uniform_coefficient_percentiles(tiny) -> None:  # type: ignore[no-untyped-def]

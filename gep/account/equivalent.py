@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from gep.account._order import sort_by_keys
+from gep.account._order import sort_by_keys, value_ranks
 from gep.account.catalog import (
     ADJUSTMENT_GROUPS,
     EQUIVALENT_FACTOR_SERVICES,
@@ -50,7 +50,11 @@ EQUIVALENT_AREA_UNIT = "equivalent·hm2"
 
 def conform_services(df: pl.DataFrame) -> pl.DataFrame:
     """Select, cast and stably sort the canonical services columns (byte-identical output)."""
-    return sort_by_keys(df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()]), SERVICES_SORT)
+    return sort_by_keys(_select_services(df), SERVICES_SORT)
+
+
+def _select_services(df: pl.DataFrame) -> pl.DataFrame:
+    return df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()])
 
 
 def standard_value_one_seventh(grain: pl.DataFrame, keys: list[str] | None = None) -> pl.DataFrame:
@@ -159,6 +163,17 @@ def equivalent_factor_services(
         else standard_value
     )
     sv_keys = [k for k in ("region_id", "year") if k in sv.columns]
+    # Integer sort key built on the small tables (area rows; 11 × 14 equivalents), so the wide table is never
+    # sorted by its text columns: region rank, year, then the equivalent row's rank by category, service,
+    # ecosystem_type, coefficient_id. method, component, units and price_year are constant per region and
+    # year, so this is the order of SERVICES_SORT.
+    region_rank, _ = value_ranks(area.get_column("region_id"), nulls_last=True)
+    area = area.with_columns(region_rank.alias("_region_rank"))
+    eq = (eq.with_columns(pl.col("coefficient_id").cast(pl.Utf8).alias("_cid"))
+          .sort(["category", "service", "ecosystem_type", "_cid"], nulls_last=True, maintain_order=True)
+          .drop("_cid").with_row_index("_eq_rank"))
+    year_min = area.get_column("year").min() or 0
+    n_years = (area.get_column("year").max() or 0) - year_min + 1
     df = area.join(eq, on="ecosystem_type", how="inner")
     df = df.join(sv, on=sv_keys, how="left") if sv_keys else df.join(sv, how="cross")
     if adjustments is not None and adjustments.height:
@@ -188,4 +203,6 @@ def equivalent_factor_services(
                          "statistics (or standard value table) do not cover it",
                          column="region_id", value=r["region_id"], expected="a row for every region and year valued")
         problems.raise_if_any()
-    return conform_services(df)
+    order = ((pl.col("_region_rank") * n_years + (pl.col("year").cast(pl.Int64) - year_min)) * eq.height
+             + pl.col("_eq_rank").cast(pl.Int64))
+    return _select_services(df.sort(order, maintain_order=True))

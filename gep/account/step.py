@@ -834,7 +834,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
             pairs = list(pairwise(years))
             if len(years) > 2:
                 pairs.append((years[0], years[-1]))
-            present = regions_present(valued, extent)
+            present = regions_present(ctx.tables["gep"], extent)  # same region × year × method as the services
             for a, b in pairs:
                 gaps = missing_years(present, a, b).group_by(["region_id", "missing_year"]).agg(
                     pl.col("method").sort()).sort("region_id")

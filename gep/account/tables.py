@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from gep.account._order import sum_by
 from gep.account.catalog import CATEGORIES, IMPORTED_DEDUCTION, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import SERVICES_SCHEMA, conform_services
 from gep.account.extent_flows import (
@@ -212,18 +213,12 @@ def seea_supply_tables(services: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     """
     services = services.filter(pl.col("category") != IMPORTED_DEDUCTION)  # supply by the region's own ecosystems
     svc = services.with_columns(pl.col("ecosystem_type").fill_null(UNATTRIBUTED))
-    physical = (
-        svc.filter(pl.col("quantity").is_not_null(), pl.col("method") == METHOD_FUNCTION_VALUE)
-        .group_by([*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity_unit"])
-        .agg(pl.col("quantity").sum())
-        .select(*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity", "quantity_unit")
-        .sort([*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity_unit"])
-    )
-    monetary = (
-        svc.group_by([*GEP_KEYS, "category", "service", "ecosystem_type"])
-        .agg(pl.col("value_cny").sum())
-        .sort([*GEP_KEYS, "category", "service", "ecosystem_type"])
-    )
+    physical = sum_by(
+        svc.filter(pl.col("quantity").is_not_null(), pl.col("method") == METHOD_FUNCTION_VALUE),
+        [*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity_unit"], ["quantity"],
+        nulls_last=False,
+    ).select(*GEP_KEYS, "category", "service", "component", "ecosystem_type", "quantity", "quantity_unit")
+    monetary = sum_by(svc, [*GEP_KEYS, "category", "service", "ecosystem_type"], ["value_cny"], nulls_last=False)
     totals = services.group_by(GEP_KEYS).agg(pl.col("value_cny").sum())
     assert_sums_equal(monetary, totals, GEP_KEYS, "value_cny", "value_cny", "monetary supply table sums to GEP")
     return physical, monetary
@@ -340,17 +335,14 @@ def change_decompositions(services: pl.DataFrame, extent: pl.DataFrame,
         .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
         .agg(pl.col("area_ha").sum())
     )
-    val = (
-        services.group_by(["region_id", "year", "method", "ecosystem_type"])
-        .agg(pl.col("value_cny").sum())
-        .sort(["region_id", "year", "method", "ecosystem_type"], nulls_last=True)  # fixed summation order below
-    )
+    # one packed integer key instead of four text columns; sorted: fixed summation order below
+    val = sum_by(services, ["region_id", "year", "method", "ecosystem_type"], ["value_cny"])
     typed = val.filter(pl.col("ecosystem_type").is_not_null()).join(area, on=["region_id", "year", "ecosystem_type"],
                                                                      how="left")
     tot = val.group_by(["region_id", "method", "year"]).agg(pl.col("value_cny").sum())
     typed_by_year = {k[0]: v for k, v in typed.partition_by("year", as_dict=True, maintain_order=True).items()}
     tot_by_year = {k[0]: v for k, v in tot.partition_by("year", as_dict=True, maintain_order=True).items()}
-    present = regions_present(services, extent)
+    present = regions_present(val, extent)  # the aggregate has every region, year and method of the services
     frames = [_change_pair(typed_by_year, tot_by_year, present, typed, tot, a, b) for a, b in pairs]
     return pl.concat(frames, how="vertical")
 
@@ -482,7 +474,11 @@ def rollup_coverage(present: pl.DataFrame, parents: pl.DataFrame) -> pl.DataFram
 
 
 def regions_present(services: pl.DataFrame, extent: pl.DataFrame | None) -> pl.DataFrame:
-    """region_id, method, year with any data: services rows of that method, or land cover of that region and year."""
+    """region_id, method, year with any data: services rows of that method, or land cover of that region and year.
+
+    ``services`` may be any table with region_id, year and method of the services rows (the services table
+    itself, or an aggregate of it such as the gep table: same regions, years and methods, far fewer rows).
+    """
     svc = services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique()
     if extent is None or not extent.height:
         return svc

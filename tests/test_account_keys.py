@@ -1,0 +1,85 @@
+"""Integer keys of large tables (gep.account._order): same order and sums as Polars' text-column sort and group_by."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from gep.account._order import SMALL_ROWS, key_codes, sort_by_keys, sum_by, value_ranks
+from gep.account.equivalent import SERVICES_SORT, conform_services, equivalent_factor_services
+
+N = SMALL_ROWS + 5_000  # above the threshold: the integer-key path is the one tested
+
+
+def _table(n: int = N) -> pl.DataFrame:
+    rng = np.random.default_rng(3)
+    words = np.array(["水田", "旱地", "b", "a", "ab", "Z", "", "éa"])
+    region = rng.choice(words, n).astype(object)
+    region[rng.random(n) < 0.05] = None  # nulls in a text key
+    return pl.DataFrame({
+        "region_id": pl.Series(region, dtype=pl.Utf8),
+        "year": rng.integers(1990, 2030, n).astype(np.int32),
+        "service": rng.choice(words[:4], n),
+        "value_cny": rng.random(n),
+    })
+
+
+def test_value_ranks_follow_sorted_text_and_put_nulls_last_or_first() -> None:
+    s = pl.Series(["b", None, "a", "水田", "a"])
+    ranks, size = value_ranks(s, nulls_last=True)
+    assert ranks.to_list() == [1, 3, 0, 2, 0] and size == 4
+    assert value_ranks(s, nulls_last=False)[0].to_list() == [2, 0, 1, 3, 1]
+    years = pl.Series([2020, 2015, None], dtype=pl.Int32)
+    assert value_ranks(years, nulls_last=True)[0].to_list() == [5, 0, 6]
+
+
+def test_key_codes_order_is_the_sort_order() -> None:
+    df = _table()
+    keys = ["region_id", "year", "service"]
+    for nulls_last in (True, False):
+        code = key_codes(df, keys, nulls_last=nulls_last)
+        assert code is not None
+        got = df.with_columns(code).sort("__key", maintain_order=True).drop("__key")
+        assert got.equals(df.sort(keys, nulls_last=nulls_last, maintain_order=True))
+    assert sort_by_keys(df, keys).equals(df.sort(keys, nulls_last=True, maintain_order=True))
+
+
+def test_sum_by_equals_group_by_then_sort() -> None:
+    df = _table()
+    keys = ["region_id", "year", "service"]
+    for nulls_last in (True, False):
+        want = df.group_by(keys).agg(pl.col("value_cny").sum()).sort(keys, nulls_last=nulls_last)
+        got = sum_by(df, keys, ["value_cny"], nulls_last=nulls_last)
+        assert got.select(keys).equals(want.select(keys))
+        assert np.allclose(got["value_cny"].to_numpy(), want["value_cny"].to_numpy(), rtol=1e-12, atol=0)
+    assert abs(sum_by(df, keys, ["value_cny"])["value_cny"].sum() - df["value_cny"].sum()) < 1e-6  # conservation
+    small = df.head(10)
+    assert sum_by(small, keys, ["value_cny"]).equals(
+        small.group_by(keys).agg(pl.col("value_cny").sum()).sort(keys, nulls_last=True))
+
+
+def test_equivalent_services_come_out_in_services_order_without_a_text_sort() -> None:
+    rng = np.random.default_rng(5)
+    regions = [f"{510100 + i:06d}" for i in range(800)][::-1]  # not in sorted order
+    types = ["水田", "旱地", "阔叶"]
+    n = len(regions) * 2 * len(types)
+    extent = pl.DataFrame({
+        "region_id": np.repeat(regions, 2 * len(types)),
+        "year": np.tile(np.repeat([2020, 2015], len(types)), len(regions)).astype(np.int32),
+        "class": np.tile(types, 2 * len(regions)),
+        "ecosystem_type": np.tile(types, 2 * len(regions)),
+        "area_ha": rng.uniform(1, 100, n),
+    })
+    eq = pl.DataFrame({"ecosystem_type": ["阔叶", "水田", "旱地", "水田"],
+                       "service": ["water_supply", "water_supply", "food_production", "food_production"],
+                       "value": [0.5, -2.63, 0.85, 1.36]})
+    s = equivalent_factor_services(extent, eq, 3406.5)
+    assert s.height == len(regions) * 2 * 4
+    assert s.equals(conform_services(s.sample(fraction=1.0, shuffle=True, seed=1)))
+    assert s.equals(s.sort(SERVICES_SORT, nulls_last=True, maintain_order=True))
+    # one hand-computed row: 水田 water supply = area_ha × −2.63 × 3406.5
+    row = s.filter((pl.col("region_id") == "510100") & (pl.col("year") == 2015)
+                   & (pl.col("ecosystem_type") == "水田") & (pl.col("service") == "water_supply"))
+    a = extent.filter((pl.col("region_id") == "510100") & (pl.col("year") == 2015)
+                      & (pl.col("ecosystem_type") == "水田"))["area_ha"][0]
+    assert abs(row["value_cny"][0] - a * -2.63 * 3406.5) < 1e-6
