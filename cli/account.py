@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import click
-from gep.cli.common import command_line
-from gep.reports import write_run_reports
+from gep.cli.common import command_line, detail_option, reporter
 
 from gep.account.step import Config
 from gep.config import InputsSection, RunConfig, RunSection
@@ -75,6 +74,7 @@ from gep.pipeline import execute
 @click.option("--regions", default=None, help="Region registry: sichuan or a path (empty: any region id).")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
+@detail_option
 def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
             adjustments: str | None, quantities: tuple[str, ...], prices: str | None,
@@ -82,7 +82,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
             prices_to_accounting_year: bool, statistics: tuple[str, ...],
             rates: str | None, emissions: tuple[str, ...], imported: tuple[str, ...], transitions: str | None,
             equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
-            regions: str | None, synthetic: bool, out: str) -> None:
+            regions: str | None, synthetic: bool, out: str, detail: str = "capped") -> None:
     """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
 
     Writes DIR/tables/services.csv (one row per region, year, ecosystem type, service and
@@ -134,7 +134,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk, sheet=sheet),
         steps={"account": step},
     )
-    path = execute(cfg, out, command_line(), reporter=write_run_reports)
+    path = execute(cfg, out, command_line(), reporter=reporter(detail))
     click.echo(f"wrote {path}")
 
 

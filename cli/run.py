@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gep.cli.common import command_line
-from gep.reports import write_run_reports
+from gep.cli.common import command_line, detail_option, reporter
 
 from gep.config import SYNTHETIC_LABEL, load_config
 from gep.errors import InputError, Problem
@@ -17,7 +16,8 @@ from gep.pipeline import execute
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False),
               help="Output directory (default: [run] out in the config).")
-def run(config: str, out: str | None) -> None:
+@detail_option
+def run(config: str, out: str | None, detail: str = "capped") -> None:
     """Run everything a configuration file describes (schema: docs/run_config.md).
 
     Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the
@@ -39,7 +39,7 @@ def run(config: str, out: str | None) -> None:
     if not target:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])
-    path = execute(cfg, target, command_line(), reporter=write_run_reports)
+    path = execute(cfg, target, command_line(), reporter=reporter(detail))
     if cfg.run.synthetic:
 
         click.echo(cfg.run.data_label or SYNTHETIC_LABEL)
