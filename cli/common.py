@@ -14,7 +14,7 @@ import click
 from gep.reports import DETAIL, write_run_reports
 
 DETAIL_HELP = ("Excel detail: 'capped' writes report.xlsx, the filing workbook (summary, one "
-               "account sheet per county, the first 1,000 rows of each detail table); 'full' also "
+               "account sheet per county, the first 200 rows of each detail table); 'full' also "
                "writes report_detail.xlsx with the all-region account and every table in full. "
                "Full tables are always in tables/*.csv.")
 

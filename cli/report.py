@@ -20,7 +20,7 @@ from gep.errors import InputError, Problem
 @detail_option
 @click.option("--detail-rows", default="all", show_default=True,
               help="Rows kept per detail sheet: of report_detail.xlsx with --detail full ('all', "
-                   "or a number); report.xlsx keeps at most 1,000 (fewer if this is smaller). "
+                   "or a number); report.xlsx keeps at most 200 (fewer if this is smaller). "
                    "The cover and the sheet say when a sheet is shortened.")
 def report(run_dir: Path, formats: str, lang: str, detail: str, detail_rows: str) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.

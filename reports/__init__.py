@@ -46,7 +46,7 @@ def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: s
     """Write report.xlsx / report.html for the run in ``run_dir``; return the paths written.
 
     report.xlsx is the filing workbook (summary, one account sheet per county, the first
-    1,000 rows of each detail table). ``detail`` "full" also writes report_detail.xlsx (the
+    200 rows of each detail table). ``detail`` "full" also writes report_detail.xlsx (the
     all-region account and every table, ``detail_rows`` rows each; None or 0 = all).
     ``boundaries`` (GeoJSON) and ``region_names`` override the regions registry named in
     the manifest (used by tests and benchmarks).

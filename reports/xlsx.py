@@ -63,7 +63,7 @@ MAX_DATA_ROWS = 1_048_576 - 20  # Excel's row limit, less room for headers and t
 DETAIL_MAX_ROWS = 25_000
 # report.xlsx (the filing workbook) shows this many rows of each detail table; every row is in
 # tables/*.csv and, with --detail full, in report_detail.xlsx
-FILING_DETAIL_ROWS = 500
+FILING_DETAIL_ROWS = 200
 PARTS = ("filing", "detail")
 STREAM = True  # the filing workbook streams its rows (xlsxwriter constant_memory)
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
