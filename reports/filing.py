@@ -4,7 +4,7 @@ Layout of the county GEP account table (总表) of 欧阳志云 et al. 2013 and 
 《生态产品总值核算规范（试行）》 (2022), docs/reports.md: for each year and method, the
 indicators (核算科目) by category (一级类) with 功能量 and its unit, 定价方法, 价值量 in 万元
 and 占比; a 小计 per category and the GEP合计 as live formulas whose cached values are the
-engine's numbers (gep and gep_totals tables). Cells with no physical quantity stay blank.
+engine's numbers (gep and gep_totals tables); shares are numbers. Cells with no physical quantity stay blank.
 Every sheet is set up to print: A4 landscape, one page wide, header rows repeated, and a
 footer naming region, years, methods, page and the synthetic-data label.
 Rows are written strictly in order, so the sheets stream in xlsxwriter's constant_memory mode.
@@ -136,8 +136,6 @@ def _county_sheet(w: _Writer, ws: Any, rid: str, name: str | None, rows: list[di
              w.b_text)
         r += 1
         cats = [(c, list(g)) for c, g in groupby(block, key=lambda d: d["category"])]
-        total_row = r + len(block) + len(cats)
-        tref = f"${vcol}${total_row + 1}"
         sub_rows: list[int] = []
         for cat, lines in cats:
             first = r
@@ -168,8 +166,7 @@ def _county_sheet(w: _Writer, ws: Any, rid: str, name: str | None, rows: list[di
             wr_s(r, 0, _name(cat, lang), w.b_text)
             wr_s(r, 1, f"{_zh('subtotal')} / {_en('subtotal')}", w.b_text)
             wr_f(r, V, f"=SUM({vcol}{first + 1}:{vcol}{r})", w.b_num, sub)
-            wr_f(r, S, f"=IF({tref}=0,0,{vcol}{r + 1}/{tref})", w.b_pct,
-                 sub / total if total else 0.0)
+            wr_n(r, S, sub / total if total else 0.0, w.b_pct)  # shares: numbers
             sub_rows.append(r)
             r += 1
         wr_s(r, 0, f"{_zh('gep_total')} / {_en('gep_total')}", w.b_text)
