@@ -126,7 +126,7 @@ def run_case(name: str, counties: int, density: float) -> dict[str, float]:
         from gep.carbon.step import Config
         from gep.config import InputsSection, RunConfig, RunSection
         from gep.pipeline import execute
-    from gep.reports import write_run_reports
+        from gep.reports import write_run_reports
 
         with tempfile.TemporaryDirectory(prefix="gep-bench-碳") as tmp:
             d = Path(tmp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from gep.cli.output import Console, console_options
+from gep.cli.common import detail_option
 
 from gep.account.step import Config
 from gep.config import InputsSection, RunConfig, RunSection
@@ -74,6 +75,7 @@ from gep.errors import InputError, Problem
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output run directory.")
 @console_options
+@detail_option
 def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None, methods: tuple[str, ...], coefficients: str | None,
             standard_value: float | None, standard_value_year: int | None, grain: str | None, grain_rule: str,
             adjustments: str | None, quantities: tuple[str, ...], prices: str | None,
@@ -81,7 +83,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
             prices_to_accounting_year: bool, statistics: tuple[str, ...],
             rates: str | None, emissions: tuple[str, ...], imported: tuple[str, ...], transitions: str | None,
             equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
-            regions: str | None, synthetic: bool, out: str, console: Console) -> None:
+            regions: str | None, synthetic: bool, out: str, console: Console, detail: str = "capped") -> None:
     """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
 
     Writes DIR/tables/services.csv (one row per region, year, ecosystem type, service and
@@ -133,7 +135,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk, sheet=sheet),
         steps={"account": step},
     )
-    console.run(cfg, out)
+    console.run(cfg, out, detail=detail)
 
 
 COMMANDS = [account]

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from gep.reports import DETAIL, write_run_reports
+
+DETAIL_HELP = ("Excel detail: 'capped' writes report.xlsx, the filing workbook (summary, one "
+               "account sheet per county, the first 200 rows of each detail table); 'full' also "
+               "writes report_detail.xlsx with the all-region account and every table in full. "
+               "Full tables are always in tables/*.csv.")
+
+
+def detail_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--detail capped|full`` option of the commands that write reports."""
+    return click.option("--detail", type=click.Choice(list(DETAIL)), default="capped",
+                        show_default=True, help=DETAIL_HELP)(f)
+
+
+def reporter(detail: str) -> Callable[[Path, str, int | None], list[Path]]:
+    """The report writer the pipeline calls after a run, with ``--detail`` bound."""
+    return functools.partial(write_run_reports, detail=detail)
 
 
 def command_line() -> str:

@@ -6,6 +6,7 @@ import time
 
 import click
 from gep.cli.output import Console, console_options
+from gep.cli.common import detail_option
 
 from gep.pipeline import demo_config
 
@@ -13,7 +14,8 @@ from gep.pipeline import demo_config
 @click.command("demo")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @console_options
-def demo(out: str, console: Console) -> None:
+@detail_option
+def demo(out: str, console: Console, detail: str = "capped") -> None:
     """Run the embedded Sichuan demo: all 183 counties, 2015/2020/2025.
 
     The demo data are SYNTHETIC (合成演示数据): land cover fitted to the
@@ -25,7 +27,7 @@ def demo(out: str, console: Console) -> None:
     """
 
     t0 = time.perf_counter()
-    console.run(demo_config(), out)
+    console.run(demo_config(), out, detail=detail)
     console.note(f"gep: the demo took {time.perf_counter() - t0:.1f} s")
 
 

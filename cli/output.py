@@ -93,10 +93,11 @@ class Console:
     def close(self) -> None:
         self._stop()
 
-    def run(self, config: RunConfig, out: str | Path, reports: bool = True) -> Path:
-        """Execute ``config`` into ``out`` with progress on stderr, then print what it wrote and its headlines."""
-        path = execute(config, out, command_line(), reporter=write_run_reports if reports else None,
-                       progress=self.progress)
+    def run(self, config: RunConfig, out: str | Path, reports: bool = True, detail: str = "capped") -> Path:
+        """Execute ``config`` into ``out`` with progress on stderr, then print what it wrote and its headlines;
+        ``detail`` is the reports' ``--detail`` (``full`` adds report_detail.xlsx)."""
+        reporter = functools.partial(write_run_reports, detail=detail) if reports else None
+        path = execute(config, out, command_line(), reporter=reporter, progress=self.progress)
         self.finish(path)
         return path
 

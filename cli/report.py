@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from gep.cli.output import Console, console_options
+from gep.cli.common import detail_option
 from gep.reports import FORMATS, write_reports
 
 from gep.errors import InputError, Problem
@@ -17,13 +18,18 @@ from gep.errors import InputError, Problem
               help="Comma-separated report formats: xlsx, html.")
 @click.option("--lang", type=click.Choice(["zh", "en", "zh-en"]), default="zh-en",
               show_default=True, help="Label language: Chinese, English or both.")
+@detail_option
 @click.option("--detail-rows", default="all", show_default=True,
-              help="Rows kept per detail sheet of report.xlsx (services, carbon stocks, SEEA "
-                   "supply, ...): 'all', or a number to cap large national runs (the cover and "
-                   "the sheet then say so). Full tables are always in tables/*.csv.")
+              help="Rows kept per detail sheet: of report_detail.xlsx with --detail full ('all', "
+                   "or a number); report.xlsx keeps at most 200 (fewer if this is smaller). "
+                   "The cover and the sheet say when a sheet is shortened.")
 @console_options
-def report(run_dir: Path, formats: str, lang: str, detail_rows: str, console: Console) -> None:
+def report(run_dir: Path, formats: str, lang: str, detail: str, detail_rows: str, console: Console) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
+
+    report.xlsx is the filing workbook: a summary sheet and one GEP account sheet per county
+    (指标 by category, 功能量, 价值量 in 万元, 占比; totals as formulas), ready to print on A4.
+    With --detail full, RUN_DIR/report_detail.xlsx holds every table in full.
 
     RUN_DIR is the output folder of `gep run` or `gep demo` (it holds manifest.json and
     tables/*.csv). Reports only show what the run computed; run it again to change numbers.
@@ -46,7 +52,7 @@ def report(run_dir: Path, formats: str, lang: str, detail_rows: str, console: Co
         raise click.BadParameter(f"a positive number of rows or 'all'; got {detail_rows!r}",
                                  param_hint="--detail-rows")
     console.progress("writing reports", 0, 1)
-    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows)
+    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows, detail=detail)
     console.progress("writing reports", 1, 1)
     for path in written:
         console.headline(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from gep.cli.output import Console, console_options
+from gep.cli.common import detail_option
 
 from gep.config import load_config
 from gep.errors import InputError, Problem
@@ -16,7 +17,8 @@ from gep.errors import InputError, Problem
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False),
               help="Output directory (default: [run] out in the config).")
 @console_options
-def run(config: str, out: str | None, console: Console) -> None:
+@detail_option
+def run(config: str, out: str | None, console: Console, detail: str = "capped") -> None:
     """Run everything a configuration file describes (schema: docs/run_config.md).
 
     Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the
@@ -40,7 +42,7 @@ def run(config: str, out: str | None, console: Console) -> None:
     if not target:
         raise InputError([Problem("BAD_CONFIG", "no output directory", file=config, column="run.out",
                                   expected="--out DIR or out = \"DIR\" in [run]")])
-    console.run(cfg, target)
+    console.run(cfg, target, detail=detail)
 
 
 COMMANDS = [run]

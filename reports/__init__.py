@@ -20,8 +20,9 @@ from .labels import check_lang
 from .xlsx import write_xlsx
 
 FORMATS = ("xlsx", "html")
+DETAIL = ("capped", "full")
 
-__all__ = ["FORMATS", "RunData", "load_run", "write_reports", "write_run_reports"]
+__all__ = ["DETAIL", "FORMATS", "RunData", "load_run", "write_reports", "write_run_reports"]
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
@@ -40,15 +41,19 @@ def _atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
 
 def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: str = "zh-en",
                   *, out_dir: Path | str | None = None, detail_rows: int | None = None,
-                  boundaries: dict[str, Any] | None = None,
+                  detail: str = "capped", boundaries: dict[str, Any] | None = None,
                   region_names: pl.DataFrame | None = None) -> list[Path]:
     """Write report.xlsx / report.html for the run in ``run_dir``; return the paths written.
 
+    report.xlsx is the filing workbook (summary, one account sheet per county, the first
+    200 rows of each detail table). ``detail`` "full" also writes report_detail.xlsx (the
+    all-region account and every table, ``detail_rows`` rows each; None or 0 = all).
     ``boundaries`` (GeoJSON) and ``region_names`` override the regions registry named in
-    the manifest (used by tests and benchmarks). ``detail_rows`` caps the rows of each
-    detail sheet of the workbook (default 25,000 so national runs write in seconds; 0 = all).
+    the manifest (used by tests and benchmarks).
     """
     check_lang(lang)
+    if detail not in DETAIL:
+        raise ValueError(f"detail must be one of {list(DETAIL)}; got {detail!r}")
     wanted = [f.strip().lower() for f in formats if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
@@ -64,6 +69,9 @@ def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: s
 
             written.append(_atomic_write(out / "report.xlsx",
                                          lambda p: write_xlsx(run, p, lang, detail_rows)))
+            if detail == "full":
+                written.append(_atomic_write(out / "report_detail.xlsx", lambda p: write_xlsx(
+                    run, p, lang, detail_rows, part="detail")))
         else:
 
             written.append(_atomic_write(out / "report.html",
@@ -71,6 +79,10 @@ def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: s
     return written
 
 
-def write_run_reports(run_dir: Path, lang: str = "zh-en", detail_rows: int | None = None) -> list[Path]:
-    """Both reports of a finished run directory: the reporter the CLI hands to :func:`gep.pipeline.execute`."""
-    return write_reports(run_dir, formats=FORMATS, lang=lang, detail_rows=detail_rows)
+def write_run_reports(run_dir: Path, lang: str = "zh-en", detail_rows: int | None = None,
+                      detail: str = "capped") -> list[Path]:
+    """Both reports of a finished run directory: the reporter the CLI hands to :func:`gep.pipeline.execute`.
+
+    ``detail`` "full" adds report_detail.xlsx (bind it with functools.partial for the pipeline).
+    """
+    return write_reports(run_dir, formats=FORMATS, lang=lang, detail_rows=detail_rows, detail=detail)

@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import groupby
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ class Cell:
     text: str
     numeric: bool = False
     warn: bool = False
+    title: str | None = None  # hover text (money in 万元 carries its value in 元 here)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Table:
     numeric: list[bool]
     rows: list[list[Cell]]
     note: str | None
+    row_classes: list[str] | None = None  # "sub" / "total" rows of the account table
+    sortable: bool = True
 
 
 def safe_json(obj: Any) -> Markup:
@@ -103,18 +107,46 @@ def _cell(value: Any, dtype: pl.DataType, warn: bool = False) -> Cell:
     return Cell(str(value), False, warn)
 
 
+def money_in_wan(df: pl.DataFrame, lang: str) -> tuple[pl.DataFrame, list[str], dict[str, str]]:
+    """Columns in words, money (``*_cny``, not ``*_per_*``) in 万元; returns the table, the
+    headers and, per money column, the name of its 元 column kept for the hover titles."""
+    money = [c for c in df.columns if c.endswith("_cny") and "_per_" not in c
+             and df.schema[c].is_numeric()]
+    wan = label("wan_yuan", lang)
+    heads = [f"{label(c[:-4], lang)} ({wan})" if c in money else label(c, lang)
+             for c in df.columns]
+    yuan = {c: f"__yuan_{c}" for c in money}
+    out = df.with_columns(*(pl.col(c).alias(yuan[c]) for c in money),
+                          *(pl.col(c) * WAN for c in money))
+    return out, heads, yuan
+
+
 def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
                headers: list[str] | None = None, max_rows: int = HTML_MAX_ROWS) -> Table:
-    """A sortable HTML table of ``df`` (first ``max_rows`` rows, with a note when cut)."""
+    """A sortable HTML table of ``df`` (first ``max_rows`` rows, with a note when cut).
+
+    Without ``headers`` (an engine table shown as written) the headers are labels in the
+    report language and money columns are shown in 万元 with the value in 元 as hover title.
+    """
+    yuan: dict[str, str] = {}
+    if headers is None:
+        df, headers, yuan = money_in_wan(df, lang)
     shown = df.head(max_rows)
     warn_col = (shown.get_column("verification").fill_null("") == "unverified").to_list() \
         if "verification" in shown.columns else [False] * shown.height
-    dtypes = [shown.schema[c] for c in shown.columns]
+    cols = [c for c in shown.columns if c not in set(yuan.values())]
+    dtypes = [shown.schema[c] for c in cols]
     rows = [[_cell(v, t, w and c == "verification")
-             for v, t, c in zip(row, dtypes, shown.columns, strict=True)]
-            for row, w in zip(shown.rows(), warn_col, strict=True)]
-    if "verification" in shown.columns:
-        i = shown.columns.index("verification")
+             for v, t, c in zip(row, dtypes, cols, strict=True)]
+            for row, w in zip(shown.select(cols).rows(), warn_col, strict=True)]
+    yuan_label = label("yuan", lang)
+    for c, ycol in yuan.items():  # the value in 元 as the hover title of each 万元 cell
+        i = cols.index(c)
+        for row, v in zip(rows, shown.get_column(ycol).to_list(), strict=True):
+            if v is not None and math.isfinite(float(v)):
+                row[i] = Cell(row[i].text, True, row[i].warn, f"{fmt_num(float(v))} {yuan_label}")
+    if "verification" in cols:
+        i = cols.index("verification")
         flag = label("unverified_flag", lang)
         for row in rows:
             if row[i].warn:
@@ -122,7 +154,7 @@ def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
     note = None
     if df.height > max_rows:
         note = label("truncated", lang, shown=max_rows, total=df.height, name=name or tid)
-    return Table(tid, headers or list(df.columns), [t.is_numeric() for t in dtypes], rows, note)
+    return Table(tid, headers or cols, [t.is_numeric() for t in dtypes], rows, note)
 
 
 def _names(run: RunData, lang: str) -> dict[str, str]:
@@ -621,23 +653,16 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
             f, unit = _money_unit([v for _, v in rows], lang)
             charts.append({"title": label("by_ecosystem", lang), "unit": unit, "chart": hbar(
                 [(label(str(s), lang), v * f) for s, v in rows], unit)})
+    account_scope = None
     if services is not None and ACCOUNT_COLUMNS <= set(services.columns):
         y = year if year is not None else latest_year(services)
         sv = select_slice(services, y, method)
-        acc_items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
-        acc = acc_items.select(
-            pl.col("category").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
-            pl.col("service").map_elements(lambda s: label(s, lang), return_dtype=pl.Utf8),
-            "quantity", "quantity_unit", "pricing_method", (pl.col("value_cny") * WAN),
-            (pl.col("value_cny") / pl.col("value_cny").sum()).alias("share"),
-            "source", pl.when(pl.col("unverified")).then(pl.lit("unverified"))
-            .otherwise(pl.lit(None, pl.Utf8)).alias("verification"))
-        heads = [label(k, lang) for k in ("category", "service", "quantity", "unit",
-                                           "pricing_method")]
-        heads += [label("value_wan", lang), label("share", lang) + " (%)", label("source", lang),
-                  label("verification", lang)]
-        tables["account"] = make_table("t-account", acc.with_columns(
-            (pl.col("share") * 100).round(2)), lang, "services", heads)
+        tables["account"] = account_table(sv, coeffs, level_totals(run), y, method, lang)
+        ids = sv.get_column("region_id").unique().to_list()
+        region = names.get(ids[0], ids[0]) if len(ids) == 1 else \
+            f"{label('all_regions', lang)} ({len(ids)})"
+        account_scope = label("account_scope", lang, region=region, year=y,
+                              method=label(str(method), lang) if method else "")
     stock, flux = run.table("carbon_stock"), run.table("carbon_flux")
     carbon_charts = []
     if stock is not None and {"pool", "c_t"} <= set(stock.columns):
@@ -677,7 +702,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                     if nm and code not in names:
                         names[code] = nm
         flow = flow_diagram([(a, b, float(v)) for a, b, v in flow_rows.rows()], names,
-                            label("yuan", lang))
+                            label("yuan", lang), label_scale=WAN, label_unit=wan)
         span = ""
         if "period" in ledger.columns and ledger.get_column("period").drop_nulls().len():
             periods = ledger.get_column("period").drop_nulls().cast(pl.Utf8)
@@ -800,10 +825,62 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         "matrices": matrices,
         "tables": tables, "others": others, "map": map_ctx, "carbon_extra": carbon_extra,
         "comp_extra": comp_extra, "comp_charts": comp_charts, "settlement_sheets": settlement_sheets,
-        "map_note": map_note, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
+        "map_note": map_note, "account_scope": account_scope, "map_caveat": run.map_caveat, "warnings": warnings, "notes": list(run.notes),
         "n_unverified": n_unverified, "manifest_json": safe_json(m), "year": year,
         "method": method,
     }
+
+
+def account_table(sv: pl.DataFrame, coeffs: pl.DataFrame | None, totals: pl.DataFrame | None,
+                  year: Any, method: Any, lang: str) -> Table:
+    """The account (总表) of all regions for one year and method: lines by category, a 小计 per
+    category and the GEP合计 (万元; 元 in the hover titles). Subtotals and the total are the
+    engine's gep_totals (all regions) when it has them, else the sums of the lines."""
+    items = account_items(sv.with_columns(pl.lit("*").alias("region_id")), coeffs)
+    whole = all_regions_total(totals, year, method)
+    lines = items.rows(named=True)
+    total_cny = whole.get("total_cny")
+    if total_cny is None:
+        total_cny = math.fsum(d["value_cny"] or 0.0 for d in lines)
+    yuan = label("yuan", lang)
+    unverified = label("unverified_flag", lang)
+
+    def money(v: float, bold: bool = False) -> list[Cell]:
+        share = v / total_cny * 100 if total_cny else 0.0
+        return [Cell(fmt_num(v * WAN), True, False, f"{fmt_num(v)} {yuan}"),
+                Cell(fmt_num(share), True)]
+
+    rows: list[list[Cell]] = []
+    classes: list[str] = []
+    for cat, group in groupby(lines, key=lambda d: d["category"]):
+        part = list(group)
+        for d in part:
+            q = d["quantity"]
+            rows.append([Cell(label(str(cat), lang)), Cell(label(str(d["service"]), lang)),
+                         Cell(fmt_num(q) if q is not None and math.isfinite(q) else "", True),
+                         Cell(d["quantity_unit"] or ""), Cell(d["pricing_method"] or ""),
+                         *money(d["value_cny"] or 0.0), Cell(d["source"] or ""),
+                         Cell(unverified if d["unverified"] else "", False, d["unverified"])])
+            classes.append("")
+        key = f"{cat}_cny"
+        if cat == DEDUCTION and whole.get(key) is not None:
+            sub = -float(whole[key])
+        elif whole.get(key) is not None:
+            sub = float(whole[key])
+        else:
+            sub = math.fsum(d["value_cny"] or 0.0 for d in part)
+        rows.append([Cell(label(str(cat), lang)), Cell(label("subtotal", lang)), Cell("", True),
+                     Cell(""), Cell(""), *money(sub), Cell(""), Cell("")])
+        classes.append("sub")
+    rows.append([Cell(label("gep_total", lang)), Cell(""), Cell("", True), Cell(""), Cell(""),
+                 *money(total_cny), Cell(""), Cell("")])
+    classes.append("total")
+    heads = [label(k, lang) for k in ("category", "service", "quantity", "unit",
+                                       "pricing_method")]
+    heads += [label("value_wan", lang), label("share", lang) + " (%)", label("source", lang),
+              label("verification", lang)]
+    numeric = [False, False, True, False, False, True, True, False, False]
+    return Table("t-account", heads, numeric, rows, None, classes, sortable=False)
 
 
 def money_changing_hands(ledger: pl.DataFrame, by_year: pl.DataFrame | None) -> tuple[Decimal, Decimal]:

@@ -20,6 +20,13 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     # report structure
     "report_title": ("生态产品总值（GEP）核算报告", "Gross Ecosystem Product (GEP) report"),
     "cover": ("封面", "Cover"),
+    "summary_sheet": ("汇总", "Summary"),
+    "flow_title_note": ("悬停可见每笔流向的金额（元）", "hover a band for its amount in yuan"),
+    "account_scope": ("{region} · {year}年 · {method} · 价值量单位：万元",
+                      "{region} · {year} · {method} · values in 10k CNY"),
+    "detail_workbook_note": ("明细表仅显示前 {shown} 行；完整明细见 tables/*.csv，或用 --detail full 写出 report_detail.xlsx",
+                             "Detail sheets show their first {shown} rows; full detail in tables/*.csv, "
+                             "or report_detail.xlsx with --detail full"),
     "account": ("核算总表", "GEP account"),
     "gep_by_region": ("分区域GEP", "GEP by region"),
     "gep_by_ecosystem": ("分生态系统GEP", "GEP by ecosystem type"),

@@ -224,13 +224,20 @@ class FlowDiagram:
     left: list[FlowNode]
     right: list[FlowNode]
     links: list[FlowLink] = field(default_factory=list)
+    unit: str = ""  # unit of the node labels
 
 
 def flow_diagram(flows: Sequence[tuple[str, str, float]], names: dict[str, str], unit: str,
-                 *, width: int = 720, node_w: int = 14) -> FlowDiagram:
-    """Two-column flow diagram: payers left, payees right, band width ∝ amount."""
+                 *, width: int = 720, node_w: int = 14, label_scale: float = 1.0,
+                 label_unit: str | None = None) -> FlowDiagram:
+    """Two-column flow diagram: payers left, payees right, band width ∝ amount.
+
+    Hover titles give each flow in ``unit``; node labels give each party's total × ``label_scale``
+    followed by ``label_unit`` (default ``unit``), e.g. amounts in 元 shown in 万元.
+    """
+    shown = unit if label_unit is None else label_unit
     if not flows:
-        return FlowDiagram(width, 20, [], [])
+        return FlowDiagram(width, 20, [], [], unit=shown)
     payers: dict[str, float] = {}
     payees: dict[str, float] = {}
     for a, b, v in flows:
@@ -245,8 +252,9 @@ def flow_diagram(flows: Sequence[tuple[str, str, float]], names: dict[str, str],
         y = 10.0
         for name, v in d.items():
             h = max(v * scale, 3.0)
+            digits = 0 if label_scale == 1.0 else 2
             out[name] = FlowNode(names.get(name, name), x, round(y, 1), round(h, 1),
-                                 fmt_num(v, 0))
+                                 f"{fmt_num(v * label_scale, digits)} {shown}")
             y += h + gap
         return out
     lx, rx = 200.0, float(width - 200 - node_w)
@@ -265,7 +273,7 @@ def flow_diagram(flows: Sequence[tuple[str, str, float]], names: dict[str, str],
         links.append(FlowLink(d, round(w, 1),
                               f"{names.get(a, a)} → {names.get(b, b)}: {fmt_num(v)} {unit}"))
     height = int(max([n.y + n.h for n in [*left.values(), *right.values()]]) + 10)
-    return FlowDiagram(width, height, list(left.values()), list(right.values()), links)
+    return FlowDiagram(width, height, list(left.values()), list(right.values()), links, shown)
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,9 @@ def account_items(services: pl.DataFrame, coefficients: pl.DataFrame | None = No
     )
     keys = ["region_id", "year", "method", "category", "service"]
     out = df.group_by(keys, maintain_order=True).agg(
-        pl.when(pl.col("quantity_unit").drop_nulls().n_unique() <= 1)
+        # no quantity (values from statistics) stays null: a blank cell, never 0.00
+        pl.when((pl.col("quantity_unit").drop_nulls().n_unique() <= 1)
+                & pl.col("quantity").is_not_null().any())
         .then(exact_sum("quantity")).otherwise(None).alias("quantity"),
         _unique_or_null("quantity_unit"),
         pl.col("pricing_method").drop_nulls().unique().sort().str.join("; ").alias("pricing_method"),

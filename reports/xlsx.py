@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from xlsxwriter.worksheet import Worksheet
 from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
+from .filing import filing_sheets, footer_text
 from .labels import PROVINCES, label, sheet_label, with_province_names
 from .views import (
     ACCOUNT_COLUMNS,
@@ -49,6 +50,7 @@ from .views import (
     primary,
     row_sums,
     tornado_outputs,
+    level_totals,
     with_intervals,
 )
 
@@ -59,6 +61,11 @@ MAX_DATA_ROWS = 1_048_576 - 20  # Excel's row limit, less room for headers and t
 # the workbook so a national run (2,844 counties) writes in seconds; the complete tables are
 # tables/*.csv next to the report, and the GEP account sheets are never shortened.
 DETAIL_MAX_ROWS = 25_000
+# report.xlsx (the filing workbook) shows this many rows of each detail table; every row is in
+# tables/*.csv and, with --detail full, in report_detail.xlsx
+FILING_DETAIL_ROWS = 200
+PARTS = ("filing", "detail")
+STREAM = True  # the filing workbook streams its rows (xlsxwriter constant_memory)
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 WAN = conversion_factor("CNY", "万CNY")  # CNY → 万元 (1e-4)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -102,10 +109,11 @@ def _quote(text: str) -> str:
 class _Book:
     """One workbook with cached formats and safe cell writers."""
 
-    def __init__(self, path: Path, lang: str) -> None:
+    def __init__(self, path: Path, lang: str, footer: str = "", stream: bool = False) -> None:
         self.lang = lang
+        self.footer = footer  # print footer of every sheet (filing sheets set their own)
         self.wb = xlsxwriter.Workbook(str(path), {
-            "constant_memory": False, "strings_to_formulas": False,
+            "constant_memory": stream, "strings_to_formulas": False,
             "strings_to_urls": False, "strings_to_numbers": False})
         self.wb.set_properties({"title": label("report_title", "zh-en"), "author": "gep",
                                 "created": FIXED_TIME})
@@ -150,6 +158,11 @@ class _Book:
         name = _BAD_SHEET_CHARS.sub(" ", f"{self._n:02d} {text}")[:31].strip()
         ws = self.wb.add_worksheet(name)
         ws.hide_gridlines(0)
+        ws.set_paper(9)  # A4 landscape, one page wide (reports/filing.py: print_setup)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        if self.footer:
+            ws.set_footer(self.footer)
         self.sheet_names.append(name)
         return ws
 
@@ -200,7 +213,7 @@ def _widths(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]]
     for c, h in enumerate(headers):
         w = max([_display_width(str(h)) * 0.9]
                 + [_display_width(f"{v:,.2f}" if isinstance(v, float) else str(v))
-                   for v in (row[c] for row in rows[:500]) if v is not None])
+                   for v in (row[c] for row in rows[:100]) if v is not None])
         ws.set_column(c, c, min(max(w + 2, 8), 60))
 
 
@@ -208,16 +221,20 @@ def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
                  headers: Sequence[str] | None = None,
                  kinds: Sequence[str] | None = None,
                  warn_rows: Sequence[bool] | None = None,
-                 max_rows: int = MAX_DATA_ROWS, name: str = "") -> tuple[int, int]:
+                 max_rows: int = MAX_DATA_ROWS, name: str = "",
+                 extra_headers: Sequence[str] = (),
+                 row_hook: Callable[[int, int], None] | None = None) -> tuple[int, int]:
     """Write ``df`` (at most ``max_rows`` rows) under a header row at ``row0``.
 
+    ``extra_headers`` head columns right of the table that ``row_hook(i, sheet_row)`` fills
+    for data row i while that row is written (rows stream in order: constant_memory).
     Returns (first data row, last data row), 0-based. A shortened table gets a note
     below it and is listed on the cover sheet.
     """
     headers = list(headers or df.columns)
     kinds = list(kinds or [_kind(df.schema[c], c) for c in df.columns])
     shown = df.head(max_rows)
-    book.header(ws, row0, headers)
+    book.header(ws, row0, [*headers, *extra_headers])
     rows = shown.rows()
     fmts = [book.fmt(k) for k in kinds]
     quoted = book.fmt("text", quote=True)
@@ -228,6 +245,8 @@ def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
         if warn_rows is not None and warn_rows[i]:
             for c, v in enumerate(row):
                 book.put(ws, r, c, v, kinds[c], warn=True)
+            if row_hook is not None:
+                row_hook(i, r)
             continue
         for c, v in enumerate(row):
             if v is None:
@@ -238,9 +257,12 @@ def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
                              else fmts[c])
             elif not (isinstance(v, float) and not math.isfinite(v)):
                 write_number(r, c, v, fmts[c])
+        if row_hook is not None:
+            row_hook(i, r)
     last = row0 + len(rows)
+    ws.repeat_rows(0, row0)
     ws.freeze_panes(row0 + 1, 0)
-    ws.autofilter(row0, 0, max(last, row0), len(headers) - 1)
+    ws.autofilter(row0, 0, max(last, row0), len(headers) + len(extra_headers) - 1)
     _widths(ws, headers, rows)
     if df.height > max_rows:
         note = label("truncated", book.lang, shown=f"{max_rows:,}", total=f"{df.height:,}",
@@ -543,14 +565,15 @@ def _gep_by_ecosystem(book: _Book, run: RunData) -> None:
     headers = [label(c, lang) for c in ("region_id", "region_name", "year", "method")]
     headers += [f"{label(t, lang)} ({label('wan_yuan', lang)})" for t in types]
     headers.append(f"{label('total', lang)} ({label('wan_yuan', lang)})")
-    first, last = _plain_table(book, ws, wide, headers=headers[:-1])
     tc = len(wide.columns)
-    book.text(ws, 0, tc, headers[-1], header=True)
     c0, c1 = xl_col_to_name(4), xl_col_to_name(tc - 1)
     totals = row_sums(wide, types)
-    for i, value in enumerate(totals):
-        r = first + i
-        book.formula(ws, r, tc, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(value or 0.0))
+
+    def row_total(i: int, r: int) -> None:
+        book.formula(ws, r, tc, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(totals[i] or 0.0))
+
+    first, last = _plain_table(book, ws, wide, headers=headers[:-1], extra_headers=headers[-1:],
+                               row_hook=row_total)
     ws.freeze_panes(1, 2)
     ws.set_column(tc, tc, 16)
     wide_t = wide.with_columns(pl.Series("_total", totals, dtype=pl.Float64))
@@ -627,6 +650,7 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
     ws = book.sheet("growth")
     book.text(ws, 0, 0, f"{label('growth', lang)} — {basis}", bold=True, size=12)
     book.text(ws, 1, 0, label("growth_note", lang))
+    dec = _decomposition(book, ws, run, 3, 12)  # beside the table, written row by row
     wan = label("wan_yuan", lang)
     headers = [label(k, lang) for k in ("level", "region_id", "region_name", "method",
                                         "year_from", "year_to")]
@@ -638,8 +662,9 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
     f_int, f_num, f_pct = book.fmt("int"), book.fmt("num"), book.fmt("pct")
     level = {"all": label("all_regions", lang), "province": province, "region": label("region", lang)}
     r = h
-    for row in g.iter_rows(named=True):
+    for i, row in enumerate(g.iter_rows(named=True)):
         r += 1
+        dec(i)
         rid = row["region_id"]
         name = names.get(rid) or (province if row["level"] == "province" else None)
         for c, v in enumerate((level[row["level"]], rid, name,
@@ -656,23 +681,39 @@ def _growth_sheet(book: _Book, run: RunData) -> None:
                      pct / 100 if pct is not None else "", "pct")
         if row["annual_pct"] is not None:
             ws.write_number(r, 10, row["annual_pct"] / 100, f_pct)
+    for i in range(r - h, dec.n):  # decomposition rows below the last growth row
+        dec(i)
     ws.freeze_panes(h + 1, 3)
     ws.autofilter(h, 0, max(r, h), len(headers) - 1)
     for c, w in enumerate([10, 10, 14, 16, 8, 8, 18, 18, 16, 10, 12]):
         ws.set_column(c, c, w)
-    _decomposition_block(book, ws, run, h, 12)
 
 
-def _decomposition_block(book: _Book, ws: Worksheet, run: RunData, row0: int,
-                         col0: int) -> None:
-    """Σ regions of change_decomposition.csv per method and period (万元) and a bar chart."""
+class _RowWriter:
+    """Writes data row i of a side block on call (``n`` rows); a no-op without a block."""
+
+    def __init__(self, n: int = 0, write: Callable[[int], None] | None = None) -> None:
+        self.n, self._write = n, write
+
+    def __call__(self, i: int) -> None:
+        if self._write is not None and i < self.n:
+            self._write(i)
+
+
+def _decomposition(book: _Book, ws: Worksheet, run: RunData, row0: int,
+                   col0: int) -> _RowWriter:
+    """Σ regions of change_decomposition.csv per method and period (万元) and a bar chart.
+
+    Writes the title (row0 − 1) and header (row0) now and returns the writer of the data
+    rows (row0 + 1 + i), which the caller calls while it writes those sheet rows.
+    """
     dec = run.table("change_decomposition")
     if dec is None or not {"year_from", "year_to"} <= set(dec.columns):
-        return
+        return _RowWriter()
     tot = decomposition_totals(dec)
     parts = [c for c in ("total_change_cny", *DECOMPOSITION_PARTS) if c in tot.columns]
     if not parts or tot.height == 0:
-        return
+        return _RowWriter()
     lang = book.lang
     wan = label("wan_yuan", lang)
     book.text(ws, row0 - 1, col0, label("decomposition_chart", lang), bold=True)
@@ -681,11 +722,14 @@ def _decomposition_block(book: _Book, ws: Worksheet, run: RunData, row0: int,
         book.text(ws, row0, col0 + j, head, header=True)
     method = pl.col("method") if "method" in tot.columns else pl.lit(None, pl.Utf8)
     rows = tot.select(method.alias("m"), "year_from", "year_to", *parts).rows()
-    for i, (m, y0, y1, *vals) in enumerate(rows):
+
+    def write(i: int) -> None:
+        m, y0, y1, *vals = rows[i]
         r = row0 + 1 + i
         book.text(ws, r, col0, f"{y0!s}–{y1!s}" + (f" {label(str(m), lang)}" if m else ""))
         for j, v in enumerate(vals):
             book.number(ws, r, col0 + 1 + j, (v or 0.0) * WAN)
+
     ws.set_column(col0, col0, 30)
     ws.set_column(col0 + 1, col0 + len(parts), 16)
     last = row0 + len(rows)
@@ -702,6 +746,7 @@ def _decomposition_block(book: _Book, ws: Worksheet, run: RunData, row0: int,
     chart.set_legend({"position": "bottom", "font": {"name": FONT}})
     chart.set_size({"width": 760, "height": 60 * len(rows) + 160})
     ws.insert_chart(last + 2, col0, chart)
+    return _RowWriter(len(rows), write)
 
 
 def _interval_sheet(book: _Book, run: RunData) -> None:
@@ -738,15 +783,17 @@ def _interval_sheet(book: _Book, run: RunData) -> None:
     headers += [f"{label('point_estimate', lang)} ({wan})", f"P5 ({wan})", f"P50 ({wan})",
                 f"P95 ({wan})", f"P95 − P50 ({wan})", f"P50 − P5 ({wan})",
                 label("relative_width", lang)]
-    first, last = _plain_table(book, ws, tot, headers=headers[:8])
-    for c in (8, 9, 10):
-        book.text(ws, 0, c, headers[c], header=True)
-    for i, (p5, p50, p95) in enumerate(tot.select("p5_cny", "p50_cny", "p95_cny").rows()):
-        r = first + i
+    pcts = tot.select("p5_cny", "p50_cny", "p95_cny").rows()
+
+    def widths(i: int, r: int) -> None:
+        p5, p50, p95 = pcts[i]
         book.formula(ws, r, 8, f"=H{r + 1}-G{r + 1}", p95 - p50)
         book.formula(ws, r, 9, f"=G{r + 1}-F{r + 1}", p50 - p5)
         book.formula(ws, r, 10, f'=IF(G{r + 1}=0,"",(H{r + 1}-F{r + 1})/G{r + 1})',
                      (p95 - p5) / p50 if p50 else "", "pct")
+
+    first, last = _plain_table(book, ws, tot, headers=headers[:8], extra_headers=headers[8:11],
+                               row_hook=widths)
     ws.autofilter(0, 0, last, 10)
     ws.freeze_panes(1, 2)
     ws.set_column(8, 10, 16)
@@ -809,17 +856,19 @@ def _flux_interval_sheet(book: _Book, run: RunData) -> None:
         heads += [f"{label('point_estimate', lang)} ({unit})", f"P5 ({unit})", f"P50 ({unit})",
                   f"P95 ({unit})"]
     ws = book.sheet("intervals_carbon_flux")
-    first, last = _plain_table(book, ws, df, headers=heads)
     c0 = len(df.columns)
     c5, c50, c95 = (df.columns.index(c) for c in ("p5_c_t", "p50_c_t", "p95_c_t"))
-    book.text(ws, 0, c0, f"P95 − P50 ({tc})", header=True)
-    book.text(ws, 0, c0 + 1, f"P50 − P5 ({tc})", header=True)
-    for i, (p5, p50, p95) in enumerate(df.select("p5_c_t", "p50_c_t", "p95_c_t").rows()):
-        r = first + i
+    pcts = df.select("p5_c_t", "p50_c_t", "p95_c_t").rows()
+
+    def widths(i: int, r: int) -> None:
+        p5, p50, p95 = pcts[i]
         book.formula(ws, r, c0, f"={xl_rowcol_to_cell(r, c95)}-{xl_rowcol_to_cell(r, c50)}",
                      p95 - p50)
         book.formula(ws, r, c0 + 1, f"={xl_rowcol_to_cell(r, c50)}-{xl_rowcol_to_cell(r, c5)}",
                      p50 - p5)
+
+    first, last = _plain_table(book, ws, df, headers=heads, row_hook=widths,
+                               extra_headers=[f"P95 − P50 ({tc})", f"P50 − P5 ({tc})"])
     ws.autofilter(0, 0, last, c0 + 1)
     ws.freeze_panes(1, 2)
     ws.set_column(c0, c0 + 1, 16)
@@ -901,18 +950,20 @@ def _tornado_sheet(book: _Book, run: RunData, name: str, output_id: str | None =
               size=12)
     book.text(ws, 1, 0, label("tornado_note", lang))
     h = 3
-    first, last = _plain_table(book, ws, df, row0=h, headers=heads)
     c0 = len(df.columns)
     cb, cl, ch = (df.columns.index(c) for c in (base, low, high))
-    heads = [f"{label('tornado_low', lang)} − {label('point_estimate', lang)} ({unit})",
-             f"{label('tornado_high', lang)} − {label('point_estimate', lang)} ({unit})"]
-    book.text(ws, h, c0, heads[0], header=True)
-    book.text(ws, h, c0 + 1, heads[1], header=True)
-    for i, (b, lo, hi) in enumerate(df.select(base, low, high).rows()):
-        r = first + i
+    swing_heads = [f"{label('tornado_low', lang)} − {label('point_estimate', lang)} ({unit})",
+                   f"{label('tornado_high', lang)} − {label('point_estimate', lang)} ({unit})"]
+    points = df.select(base, low, high).rows()
+
+    def swings(i: int, r: int) -> None:
+        b, lo, hi = points[i]
         for c, src, v in ((c0, cl, lo - b), (c0 + 1, ch, hi - b)):
             book.formula(ws, r, c, f"={xl_rowcol_to_cell(r, src)}-{xl_rowcol_to_cell(r, cb)}",
                          v)
+
+    first, last = _plain_table(book, ws, df, row0=h, headers=heads, extra_headers=swing_heads,
+                               row_hook=swings)
     ws.set_column(0, 0, 48)
     ws.set_column(c0 - 3, c0 + 1, 22)
     ws.freeze_panes(h + 1, 1)
@@ -960,13 +1011,15 @@ def _matrix(book: _Book, run: RunData) -> None:
     headers = [f"{label('payer', lang)} \\ {label('payee', lang)}",
                *[party(p) for p in payees], f"{label('total', lang)} ({label('yuan', lang)})"]
     shown = wide.with_columns(pl.col("payer").map_elements(party, return_dtype=pl.Utf8))
-    first, last = _plain_table(book, ws, shown, headers=headers[:-1])
-    book.text(ws, 0, len(payees) + 1, headers[-1], header=True)
     c0, c1 = xl_col_to_name(1), xl_col_to_name(len(payees))
     row_totals = row_sums(wide, payees)
-    for i, v in enumerate(row_totals):
-        r = first + i
-        book.formula(ws, r, len(payees) + 1, f"=SUM({c0}{r + 1}:{c1}{r + 1})", float(v or 0.0))
+
+    def row_total(i: int, r: int) -> None:
+        book.formula(ws, r, len(payees) + 1, f"=SUM({c0}{r + 1}:{c1}{r + 1})",
+                     float(row_totals[i] or 0.0))
+
+    first, last = _plain_table(book, ws, shown, headers=headers[:-1], extra_headers=headers[-1:],
+                               row_hook=row_total)
     wide_t = wide.with_columns(pl.Series("_t", row_totals, dtype=pl.Float64))
     _sum_row(book, ws, wide_t, first, last, [*payees, "_t"], last + 1)
     ws.set_column(len(payees) + 1, len(payees) + 1, 18)
@@ -1027,18 +1080,56 @@ def _table_sheet(book: _Book, run: RunData, name: str, key: str, max_rows: int) 
         _sum_row(book, ws, df, first, last, cols, last + 1)
 
 
-def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = None) -> Path:
-    """Write the workbook for ``run`` to ``path``; returns ``path``.
+def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = None,
+               part: str = "filing") -> Path:
+    """Write a workbook for ``run`` to ``path``; returns ``path``.
 
-    ``detail_rows``: rows kept per detail sheet (None: DETAIL_MAX_ROWS; 0: all, up to
-    Excel's limit of 1,048,576 rows).
+    ``part`` "filing" (report.xlsx): cover, the summary sheet and one account sheet per county
+    (reports/filing.py), the GEP, growth, compensation, uncertainty and coefficient sheets, and
+    the first FILING_DETAIL_ROWS rows (or ``detail_rows``, if fewer) of each detail table.
+    ``part`` "detail" (report_detail.xlsx): cover, the all-region account sheet and every
+    table, ``detail_rows`` rows each (None or 0: all, up to Excel's limit of 1,048,576 rows).
     """
-    limit = DETAIL_MAX_ROWS if detail_rows is None else (detail_rows or MAX_DATA_ROWS)
-    limit = min(limit, MAX_DATA_ROWS)
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}; got {part!r}")
     coeffs = coefficients_table(run)
-    book = _Book(path, lang)
+    m = run.manifest
+    book = _Book(path, lang, footer_text(str(m.get("title") or label("report_title", "zh")), [],
+                                         [], (m.get("data_label") or "SYNTHETIC")
+                                         if m.get("synthetic") else None),
+                 stream=part == "filing" and STREAM)  # every filing sheet writes its rows in order
     cover, cover_row = _cover(book, run, coeffs)
-    _account(book, run, coeffs)
+    if part == "detail":
+        limit = min(detail_rows or MAX_DATA_ROWS, MAX_DATA_ROWS)
+        _account(book, run, coeffs)
+        for name in sorted(run.tables):
+            if name not in ("coefficients_used",):
+                _table_sheet(book, run, name, name, limit)
+        _coefficients(book, coeffs)
+    else:
+        limit = min(detail_rows or FILING_DETAIL_ROWS, FILING_DETAIL_ROWS)
+        _filing(book, run, coeffs)
+        _rest(book, run, coeffs, limit)
+        book.text(cover, cover_row, 0, label("detail_workbook_note", lang, shown=f"{limit:,}"),
+                  bold=True)
+        cover_row += 1
+    for note in book.truncated:
+        book.text(cover, cover_row, 0, note, warn=True)
+        cover_row += 1
+    book.close()
+    return path
+
+
+def _filing(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
+    """The summary sheet and the county account sheets (reports/filing.py)."""
+    m = run.manifest
+    synthetic = (m.get("data_label") or "SYNTHETIC") if m.get("synthetic") else None
+    filing_sheets(book, run.table("services"), run.table("gep"), level_totals(run),
+                  _region_names(run, book.lang), coeffs, synthetic)
+
+
+def _rest(book: _Book, run: RunData, coeffs: pl.DataFrame | None, limit: int) -> None:
+    """Every sheet of the filing workbook after the county sheets."""
     _gep_by_region(book, run)
     _gep_by_ecosystem(book, run)
     _growth_sheet(book, run)
@@ -1076,8 +1167,3 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
     for name in sorted(run.tables):
         if name not in done:
             _table_sheet(book, run, name, name, limit)
-    for note in book.truncated:
-        book.text(cover, cover_row, 0, note, warn=True)
-        cover_row += 1
-    book.close()
-    return path

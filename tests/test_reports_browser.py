@@ -213,3 +213,90 @@ def test_map_year_method_selector_switches_layers(
     Select(driver.find_element(By.ID, "map-method")).select_by_value(first)
     assert fills() == default
     assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
+CHART_TEXT = ("svg.chart text, svg.tornado text, svg.intervals text, svg#flow text")
+# effective size of each chart text on screen: computed font size × the SVG's drawn scale
+# (a viewBox drawn narrower than its width shrinks its text; getComputedStyle does not see that)
+EFFECTIVE_SIZES = """
+return Array.from(document.querySelectorAll(arguments[0])).filter(function(t){
+  return t.getClientRects().length > 0;
+}).map(function(t){
+  var svg = t.ownerSVGElement, vb = svg.viewBox.baseVal;
+  var scale = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
+  return parseFloat(getComputedStyle(t).fontSize) * scale;
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 regions, two years, two methods, with a compensation ledger (flow diagram)."""
+    run, bounds, names = make_sample_run(tmp_path_factory.mktemp("手机") / "运行", n_regions=30,
+                                         years=(2015, 2020),
+                                         methods=("function_value", "equivalent_factor"))
+    (run / "tables" / "compensation_ledger.csv").write_text(
+        "agreement_id,period,payer,payee,amount_cny\nX,2020,510101,510102,1250000\n"
+        "X,2020,510103,510102,250000\n", encoding="utf-8")
+    write_reports(run, formats=["html"], lang="zh-en", boundaries=bounds, region_names=names)
+    return run
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=["phone", "desktop"])
+def test_account_scope_total_and_readable_charts(browser, demo_like: Path,
+                                                 size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    import polars as pl
+    from selenium.webdriver.common.by import By
+
+    width, height = size
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    try:
+        browser.get_log("browser")
+        browser.get((demo_like / "report.html").as_uri())
+        assert browser.execute_script("return window.innerWidth") == width
+        # the account table says what it shows: all regions, the latest year, the first method
+        scope = browser.find_element(By.ID, "account-scope").text
+        assert "全部区域" in scope and "(30)" in scope and "2020" in scope
+        assert "功能价值法" in scope or "当量因子法" in scope
+        assert "万元" in scope
+        # the total row equals the sum of the category subtotals, and of the lines
+        table = browser.find_element(By.ID, "t-account")
+
+        def values(cls: str) -> list[float]:
+            rows = table.find_elements(By.CSS_SELECTOR, f"tbody tr{cls}")
+            return [float(r.find_elements(By.TAG_NAME, "td")[5].get_attribute("textContent")
+                          .replace(",", "")) for r in rows]
+
+        lines, subs, (total,) = values(":not(.sub):not(.total)"), values(".sub"), values(".total")
+        assert len(subs) >= 2 and len(lines) > len(subs)
+        assert total == pytest.approx(sum(subs), abs=0.01 * len(subs))
+        assert total == pytest.approx(sum(lines), abs=0.01 * len(lines))
+        # and the engine's total: Σ gep.total_cny of that year and method, in 万元
+        gep = pl.read_csv(demo_like / "tables" / "gep.csv")
+        first = gep.get_column("method")[0]
+        engine = gep.filter((pl.col("year") == 2020) & (pl.col("method") == first))[
+            "total_cny"].sum() * 1e-4
+        assert total == pytest.approx(engine, abs=0.01)
+        # money cells carry their value in 元 as hover title
+        cell = table.find_element(By.CSS_SELECTOR, "tbody tr.total td:nth-child(6)")
+        assert cell.get_attribute("title").endswith(" 元 / CNY") or "元" in cell.get_attribute("title")
+        # the flow diagram labels carry their unit
+        flow = browser.find_elements(By.CSS_SELECTOR, "svg#flow text")
+        assert flow and all(t.get_attribute("textContent").endswith("万元 / 10k CNY")
+                            for t in flow)
+        # every chart text is at least 11 px on screen
+        sizes = browser.execute_script(EFFECTIVE_SIZES, CHART_TEXT)
+        assert len(sizes) > 50
+        assert min(sizes) >= 11 - 1e-6, f"smallest chart text {min(sizes):.1f} px at {width} px"
+        # legends wrap instead of running off the screen
+        for legend in browser.find_elements(By.CSS_SELECTOR, ".legend"):
+            assert legend.value_of_css_property("flex-wrap") == "wrap"
+            assert legend.rect["width"] <= width
+        assert [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"] == []
+        browser.execute_script("document.getElementById('account-heading').scrollIntoView()")
+        assert browser.save_screenshot(str(demo_like / f"account_{width}.png"))
+        shutil.copyfile(demo_like / f"account_{width}.png",
+                        SCREENSHOT_COPY.with_name(f"gep_report_screenshot_{width}.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

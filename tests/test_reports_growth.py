@@ -276,12 +276,13 @@ def test_imported_deduction_and_change_matrix_rendered(tmp_path: Path) -> None:
                      ["合计", "135.00", "70.00", "205.00"]]
     values = openpyxl.load_workbook(run / "report.xlsx", data_only=True)
     formulas = openpyxl.load_workbook(run / "report.xlsx")
-    acc = list(values[next(n for n in values.sheetnames if "核算总表" in n)].iter_rows(
+    # the county's filing sheet: the deduction is its own category, subtracted in the total
+    jin = list(values[next(n for n in values.sheetnames if " 510104 " in n)].iter_rows(
         values_only=True))
-    jin = [r for r in acc if r[0] == "510104"]
-    assert [r[11] for r in jin if r[5] == "小计"][-1] == pytest.approx(-100.0)
-    total = next(r for r in jin if r[4] == "GEP合计")
-    assert total[11] == pytest.approx(530.0) and total[13] is None  # agrees with gep.csv
+    subs = [r for r in jin if r[1] == "小计 / Subtotal"]
+    assert subs[-1][0] == "扣减：区外调入生态产品" and subs[-1][5] == pytest.approx(-100.0)
+    total = next(r for r in jin if r[0] == "GEP合计 / GEP total")
+    assert total[5] == pytest.approx(530.0)  # gep.csv total_cny, = Σ subtotals
     (mname,) = [n for n in values.sheetnames if n.endswith(" 类型变化矩阵")]
     m = list(values[mname].iter_rows(values_only=True))
     head = next(i for i, r in enumerate(m) if r[0] == "期初 \\ 期末")

@@ -253,3 +253,31 @@ def test_map_carries_the_registry_caveat(tmp_path) -> None:
     (html,) = write_reports(run, formats=("html",))
     caveat = load_registry("sichuan").map_caveat
     assert caveat and caveat in html.read_text(encoding="utf-8").replace("&#39;", "'").replace("&#34;", '"')
+
+
+def test_account_table_subtotals_total_and_scope(hand) -> None:  # type: ignore[no-untyped-def]
+    """Hand run, 2020, function value, both regions: 220 + 500 + 30 = 750 万元 (sample.py)."""
+    page = _html(hand, "zh")
+    scope = re.search(r'<span class="scope" id="account-scope"> — (.*?)</span>', page).group(1)
+    assert scope == "全部区域 (2) · 2020年 · 功能价值法 · 价值量单位：万元"
+    body = page[page.index('id="t-account"'):]
+    body = body[:body.index("</table>")]
+    assert 'class="sortable"' not in page[page.index('id="t-account"') - 40:page.index(
+        'id="t-account"')]  # subtotal rows must not be sorted away from their lines
+    rows = re.findall(r'<tr( class="(sub|total)")?>(.*?)</tr>', body, re.DOTALL)
+
+    def value(cells: str) -> float:
+        return float(re.findall(r"<td[^>]*>(.*?)</td>", cells)[5].replace(",", ""))
+
+    subs = [value(c) for _, k, c in rows if k == "sub"]
+    (total,) = [value(c) for _, k, c in rows if k == "total"]
+    assert subs == [220.0, 500.0, 30.0] and total == 750.0
+    assert 'title="7,500,000.00 元"' in body  # the total in 元 on hover
+
+
+def test_engine_tables_in_words_and_wan_yuan(hand) -> None:  # type: ignore[no-untyped-def]
+    page = _html(hand, "zh")
+    net = page[page.index('id="t-net"'):]
+    head = re.findall(r"<th[^>]*>(.*?)</th>", net[:net.index("</thead>")])
+    assert "净额 (万元)" in head or any(h.endswith("(万元)") for h in head)
+    assert 'title="-750,000.00 元"' in net[:net.index("</table>")]  # −75 万元 shown, 元 on hover

@@ -21,10 +21,24 @@ def hand(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, object]:
 
 
 @pytest.fixture(scope="module")
-def book(hand) -> tuple[openpyxl.Workbook, openpyxl.Workbook]:  # type: ignore[no-untyped-def]
+def written(hand) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
     run, bounds, names = hand
-    (path,) = write_reports(run, formats=["xlsx"], boundaries=bounds, region_names=names)
-    assert path == run / "report.xlsx"
+    path, detail = write_reports(run, formats=["xlsx"], boundaries=bounds, region_names=names,
+                                 detail="full")
+    assert path == run / "report.xlsx" and detail == run / "report_detail.xlsx"
+    return path, detail
+
+
+@pytest.fixture(scope="module")
+def book(written) -> tuple[openpyxl.Workbook, openpyxl.Workbook]:  # type: ignore[no-untyped-def]
+    path = written[0]
+    return (openpyxl.load_workbook(path, data_only=True), openpyxl.load_workbook(path))
+
+
+@pytest.fixture(scope="module")
+def detail_book(written) -> tuple[openpyxl.Workbook, openpyxl.Workbook]:  # type: ignore[no-untyped-def]
+    """report_detail.xlsx (--detail full): the all-region account sheet and every table."""
+    path = written[1]
     return (openpyxl.load_workbook(path, data_only=True), openpyxl.load_workbook(path))
 
 
@@ -41,15 +55,18 @@ def test_sheets_in_county_order(book) -> None:  # type: ignore[no-untyped-def]
     values, _ = book
     names = values.sheetnames
     assert names[0] == "01 封面 Cover"
-    assert names[1] == "02 核算总表 GEP account"
+    assert names[1] == "02 汇总 Summary"
+    assert names[2] == "03 510104 锦江区"  # one sheet per county, in code order
+    assert names[3].startswith("04 510105 ")
+    assert not [n for n in names if "核算总表" in n]  # the all-region sheet: report_detail.xlsx
     for word in ("分区域GEP", "分生态系统GEP", "生态系统面积", "服务明细", "补偿台账", "补偿净额",
                  "支付方x受偿方", "参数与来源", "输入警告"):
         assert sum(word in n for n in names) == 1, word
     assert all(len(n) <= 31 for n in names)
 
 
-def test_account_layout_totals_and_cached_formulas(book) -> None:  # type: ignore[no-untyped-def]
-    values, formulas = book
+def test_account_layout_totals_and_cached_formulas(detail_book) -> None:  # type: ignore[no-untyped-def]
+    values, formulas = detail_book
     ws, wf = _sheet(values, "核算总表"), _sheet(formulas, "核算总表")
     header = _rows(ws)[0]
     assert header[4:13] == ("一级类 / Category", "核算科目 / Service", "功能量 / Quantity",
@@ -100,7 +117,8 @@ def test_category_chart_reads_the_total_row(hand, book) -> None:  # type: ignore
     with zipfile.ZipFile(run / "report.xlsx") as z:
         chart = z.read("xl/charts/chart1.xml").decode()
     # header row 1, data rows 2-3, blank row 4, the SUMIFS total row 5; category columns E:H
-    assert "'03 分区域GEP GEP by region'!$E$5:$H$5" in chart
+    # (sheets: cover, summary, two counties, then GEP by region)
+    assert "'05 分区域GEP GEP by region'!$E$5:$H$5" in chart
     assert "2020 功能价值法 / Function-value method" in chart
 
 
@@ -166,8 +184,9 @@ def test_formula_injection_is_neutralised(book) -> None:  # type: ignore[no-unty
 
 def test_font_renders_chinese(book) -> None:  # type: ignore[no-untyped-def]
     values, _ = book
-    ws = _sheet(values, "核算总表")
+    ws = values["03 510104 锦江区"]
     assert ws.cell(row=2, column=2).font.name == "微软雅黑"
+    assert ws.cell(row=5, column=2).font.name == "微软雅黑"
 
 
 def test_byte_identical_and_path_independent(hand, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -203,7 +222,7 @@ def test_detail_sheets_shortened_with_notes(hand, tmp_path: Path,
     run, bounds, names = hand
     other = tmp_path / "截断"
     shutil.copytree(run, other)
-    monkeypatch.setattr(xlsx_mod, "DETAIL_MAX_ROWS", 1)
+    monkeypatch.setattr(xlsx_mod, "FILING_DETAIL_ROWS", 1)
     (path,) = write_reports(other, formats=["xlsx"], boundaries=bounds, region_names=names)
     wb = openpyxl.load_workbook(path, data_only=True)
     cover = [r[0] for r in _rows(wb["01 封面 Cover"]) if r[0]]
@@ -211,9 +230,10 @@ def test_detail_sheets_shortened_with_notes(hand, tmp_path: Path,
     assert len(notes) == 1 and "共 6 行" in notes[0]  # services has 6 rows, 1 shown
     ledger = _rows(_sheet(wb, "补偿台账"))
     assert not [r for r in ledger if r[0] == "合计 / Total"]  # no total of a partial table
-    # the account sheet is never shortened: both GEP totals are there
-    acc = _rows(_sheet(wb, "核算总表"))
-    assert sum(r[4] == "GEP合计 / GEP total" for r in acc) == 2
+    # the county account sheets are never shortened: each has its GEP total
+    for name in ("03 510104 锦江区", wb.sheetnames[3]):
+        acc = _rows(wb[name])
+        assert sum(r[0] == "GEP合计 / GEP total" for r in acc) == 1
 
 
 def test_coefficient_flags_from_engine_coefficients_used() -> None:
