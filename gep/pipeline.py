@@ -183,6 +183,7 @@ def prepare(config: RunConfig, progress: ProgressCallback = no_progress) -> RunC
     if problems:
         raise InputError(problems)
     ctx = RunContext(config=config, progress=progress)
+    ctx.warnings += [Problem("OLD_SPELLING", note, file=config.source) for note in config.notes]
     ctx.registry = load_registry_or_none(config.run.regions, ctx)
     if config.inputs.landcover:
         crosswalk = load_crosswalk_or_none(config.inputs.crosswalk, ctx)
