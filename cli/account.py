@@ -9,6 +9,7 @@ from gep.cli.common import detail_option
 from gep.account.step import Config
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.errors import InputError, Problem
+from gep.vocabulary import old_spelling_note, spelled
 
 
 @click.command("account")
@@ -19,8 +20,9 @@ from gep.errors import InputError, Problem
               help="XLSX sheet name of the land-cover workbook(s) (default: the first sheet).")
 @click.option("--crosswalk", default=None, help="Crosswalk of land-cover classes to ecosystem types (id or path), e.g. tnls.")
 @click.option("--method", "methods", multiple=True, required=True,
-              type=click.Choice(["equivalent-factor", "function-value"]),
-              help="Accounting method; repeat the option for both (each gets its own totals, never mixed).")
+              type=click.Choice(["function_value", "equivalent_factor", "function-value", "equivalent-factor"]),
+              help="Accounting method; repeat the option for both (each gets its own totals, never mixed). The "
+                   "hyphenated spellings still work.")
 @click.option("--coefficients", default=None,
               help="Coefficient set id or folder for the method (default xie2015 / function_value_cn).")
 @click.option("--standard-value", type=float, default=None,
@@ -28,7 +30,8 @@ from gep.errors import InputError, Problem
 @click.option("--standard-value-year", type=int, default=None, help="Price year of --standard-value.")
 @click.option("--grain", type=click.Path(dir_okay=False), default=None,
               help="Grain statistics to derive the standard value (crop, sown area, yield, price or net profit).")
-@click.option("--grain-rule", type=click.Choice(["one-seventh", "net-profit"]), default="one-seventh", show_default=True,
+@click.option("--grain-rule", type=click.Choice(["one_seventh", "net_profit", "one-seventh", "net-profit"]),
+              default="one_seventh", show_default=True,
               help="1/7 of grain output value (Xie 2003/2008) or sown-area-weighted net profit (Xie 2015).")
 @click.option("--adjustments", type=click.Path(dir_okay=False), default=None,
               help="Regional adjustment ratios (region_id, factor npp|precipitation|soil, ratio).")
@@ -95,7 +98,9 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
     gep.csv deducts imported_deduction_cny from total_cny (GB/T 46869-2025).
     """
 
-    method_codes = sorted({m.replace("-", "_") for m in methods})
+    method_codes = sorted({spelled(m) for m in methods})
+    notes = [old_spelling_note(opt, v, spelled(v)) for opt, v in
+             [*(("--method", m) for m in methods), ("--grain-rule", grain_rule)] if spelled(v) != v]
     problems = []
     if coefficients and len(method_codes) > 1:
         problems.append(Problem("BAD_OPTION", "--coefficients names one set, but two methods were asked for",
@@ -111,7 +116,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         standard_value=standard_value,
         standard_value_price_year=standard_value_year,
         grain=grain,
-        grain_rule=grain_rule.replace("-", "_"),  # type: ignore[arg-type]
+        grain_rule=spelled(grain_rule),  # type: ignore[arg-type]
         adjustments=adjustments,
         quantities=list(quantities),
         statistics=list(statistics),
@@ -134,6 +139,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
         run=RunSection(title="gep account", regions=regions, synthetic=synthetic, price_base_year=price_base_year),
         inputs=InputsSection(landcover=list(landcover), crosswalk=crosswalk, sheet=sheet),
         steps={"account": step},
+        notes=tuple(dict.fromkeys(notes)),
     )
     console.run(cfg, out, detail=detail)
 

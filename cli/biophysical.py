@@ -159,6 +159,8 @@ def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landc
                  o2_method=o2_method, ac_threshold_c=ac_threshold_c,  # type: ignore[arg-type]
                  negative_water=negative_water, allow_nodata=allow_nodata, tile_size=tile_size,  # type: ignore[arg-type]
                  scheduler=scheduler, workers=workers)
+    # the embedded demo data are synthetic: so is every output made from them
+    synthetic = synthetic or any(isinstance(v, str) and v.startswith("demo:") for v in cfg.model_dump().values())
     ctx = _Context(Path.cwd(), synthetic)
     run_step(cfg, ctx)
     out_dir = Path(out)

@@ -8,6 +8,7 @@ from gep.cli.output import Console, console_options
 from gep.carbon.step import Config
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.errors import InputError, Problem
+from gep.vocabulary import old_spelling_note, spelled
 
 
 @click.command("carbon")
@@ -21,8 +22,10 @@ from gep.errors import InputError, Problem
               help="Override table (table, key columns, value[, unit, source, verification]) applied to the set; "
               "the derived set <id>+overrides and every overridden row are recorded in manifest.json.")
 @click.option("--crosswalk", default=None, help="Crosswalk of land-cover classes to ecosystem types (id or path), e.g. tnls.")
-@click.option("--method", type=click.Choice(["stock-difference", "gain-loss", "both"]), default="stock-difference",
-              show_default=True, help="Stock difference (transitions/extent), gain-loss (area × rate, IPCC inputs), or both.")
+@click.option("--method", type=click.Choice(["stock_difference", "gain_loss", "both", "stock-difference", "gain-loss"]),
+              default="stock_difference",
+              show_default=True, help="stock_difference (transitions/extent), gain_loss (area × rate, IPCC inputs), or both; the "
+              "hyphenated spellings still work.")
 @click.option("--price-per-tc", type=float, default=None, help="Carbon price, CNY per t C.")
 @click.option("--price-per-tco2", type=float, default=None, help="Carbon price, CNY per t CO2.")
 @click.option("--price-market", default="CEA", show_default=True, help="Price from the set: market (CEA, CCER, ...).")
@@ -65,7 +68,8 @@ def carbon(landcover: tuple[str, ...], transitions: str | None, coefficients: st
         raise InputError([Problem("BAD_OPTION", str(exc).splitlines()[-1], column="--discount-rate/--price-change")]) from exc
     cfg = RunConfig(run=RunSection.model_validate({"title": "gep carbon", "regions": regions, "synthetic": synthetic}),
                     inputs=InputsSection.model_validate({"landcover": list(landcover), "crosswalk": crosswalk}),
-                    steps={"carbon": step})
+                    steps={"carbon": step},
+                    notes=(old_spelling_note("--method", method, spelled(method)),) if spelled(method) != method else ())
     console.run(cfg, out)
 
 

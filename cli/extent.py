@@ -93,6 +93,9 @@ def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column:
     from pydantic import ValidationError
 
 
+    # the embedded demo data are synthetic: so is every output made from them
+    synthetic = synthetic or any(str(v).split("=", 1)[-1].startswith("demo:")
+                                    for v in (*rasters, landuse_polygons, zones) if v)
     if not rasters and not landuse_polygons:
         raise InputError([Problem("BAD_OPTION", "give --landcover-raster YEAR=PATH or --landuse-polygons FILE",
                                   column="--landcover-raster", expected="at least one land-cover source")])

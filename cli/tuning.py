@@ -18,6 +18,7 @@ from gep.coefficients import apply_overrides
 
 from gep.config import load_config
 from gep.errors import InputError, Problem
+from gep.vocabulary import spelled
 from gep.pipeline import prepare
 from gep.tuning.common import function_value_model_of_run, load_set_for
 from gep.tuning.effect import b_values, effect_by_coefficient, effect_by_output
@@ -107,9 +108,11 @@ def _inputs_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--out", "out", required=True, type=click.Path(file_okay=False),
                      help="Output run directory (a complete run: tables, manifest, run.toml, reports; may be RUN_DIR itself)."),
-        click.option("--model", "models", multiple=True,
-                     type=click.Choice(["auto", "equivalent_factor", "function_value", "carbon_stock"]),
-                     help="Accounts to analyse (repeatable; default: what the run computes)."),
+        click.option("--method", "--model", "models", multiple=True,
+                     type=click.Choice(["auto", "equivalent_factor", "function_value", "carbon_stock",
+                                        "equivalent-factor", "function-value", "carbon-stock"]),
+                     help="Accounts to analyse (repeatable; default: what the run computes). --model, the old "
+                          "name, still works."),
         click.option("--uncertainty-table", default=None, type=click.Path(dir_okay=False),
                      help="Declared ranges: set_id, table, key columns, low, high | range_pct, distribution."),
         click.option("--range-pct", "range_pct", default=None, type=click.FloatRange(min=0),
@@ -134,7 +137,7 @@ def _section(earlier: Any, updates: dict[str, Any]) -> dict[str, Any]:
 def _common_updates(models: tuple[str, ...], uncertainty_table: str | None, range_pct: float | None,
                     range_for: tuple[str, ...], distribution: str | None) -> dict[str, Any]:
     return {
-        "models": list(models) or None,
+        "methods": [spelled(m) if m != "carbon-stock" else "carbon_stock" for m in models] or None,
         "uncertainty_table": str(Path(uncertainty_table).resolve()) if uncertainty_table else None,
         "default_range_pct": range_pct,
         "default_range_for": list(range_for) or None,

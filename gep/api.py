@@ -39,6 +39,7 @@ from gep.pipeline import execute
 from gep.regions import load_registry
 from gep.reports import write_run_reports
 from gep.steps import step_config_models
+from gep.vocabulary import respell_section
 
 Table = Any
 """A path (str or Path), ``demo:NAME``, a ``polars.DataFrame`` or a ``pandas.DataFrame``."""
@@ -139,13 +140,18 @@ def _run_config(steps: Mapping[str, Mapping[str, Any]], frames: _Frames, *, land
                 price_base_year: int | None = None, title: str = "gep (Python)", sheet: str | None = None,
                 report: bool = False) -> RunConfig:
     models = step_config_models()
-    built = {s: _section(models[s], s, v, frames) for s, v in steps.items()}
+    notes: list[str] = []
+    respelled = {}
+    for s, v in steps.items():
+        respelled[s], found = respell_section(s, v)
+        notes += found
+    built = {s: _section(models[s], s, v, frames) for s, v in respelled.items()}
     inputs = InputsSection(landcover=frames.put(landcover, "landcover") if landcover is not None else [],
                            crosswalk=crosswalk, sheet=sheet)
     run = RunSection(title=title, regions=frames.put(regions, "regions"), synthetic=synthetic,
                      price_base_year=price_base_year, report=report)
     # the scratch folder is the config's folder, so DataFrame files resolve as relative paths do
-    return RunConfig(run=run, inputs=inputs, steps=built, source=str(frames.folder / "run.toml"))
+    return RunConfig(run=run, inputs=inputs, steps=built, source=str(frames.folder / "run.toml"), notes=tuple(notes))
 
 
 def _execute(config: RunConfig, out: str | Path | None, frames: _Frames | None,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gep.errors import InputError, Problem
 from gep.inputkinds import reads
 from gep.steps import step_config_models, step_sections
+from gep.vocabulary import respell_section
 
 SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA — not official statistics / 合成演示数据，非官方统计"
 
@@ -80,6 +81,8 @@ class RunConfig(BaseModel):
     steps: dict[str, BaseModel] = Field(default_factory=dict)
     source: str | None = None
     """Path of the TOML file the config came from (relative paths resolve against its folder)."""
+    notes: tuple[str, ...] = ()
+    """Old spellings met while reading (gep.vocabulary): the run warns OLD_SPELLING with each."""
 
     @property
     def base_dir(self) -> Path:
@@ -187,15 +190,20 @@ def parse_config(data: dict[str, Any], source: str | None = None, text: str = ""
     run = _validate(RunSection, "run", data.get("run"))
     inputs = _validate(InputsSection, "inputs", data.get("inputs"))
     steps: dict[str, BaseModel] = {}
+    notes: list[str] = []
     for name, model in models.items():
         if name in data:
-            cfg = _validate(model, name, data[name])
+            section = data[name]
+            if isinstance(section, dict):
+                section, found = respell_section(name, section)
+                notes += found
+            cfg = _validate(model, name, section)
             if cfg is not None:
                 steps[name] = cfg
     if problems:
         raise InputError(problems)
     assert isinstance(run, RunSection) and isinstance(inputs, InputsSection)
-    config = RunConfig(run=run, inputs=inputs, steps=steps, source=source)
+    config = RunConfig(run=run, inputs=inputs, steps=steps, source=source, notes=tuple(notes))
     located = []
     for p in config.consistency_problems():
         section, _, key = (p.column or "").partition(".")

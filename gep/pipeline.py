@@ -185,6 +185,7 @@ def prepare(config: RunConfig, progress: ProgressCallback = no_progress) -> RunC
     if problems:
         raise InputError(problems)
     ctx = RunContext(config=config, progress=progress)
+    ctx.warnings += [Problem("OLD_SPELLING", note, file=config.source) for note in config.notes]
     ctx.registry = load_registry_or_none(config.run.regions, ctx)
     if config.inputs.landcover:
         crosswalk = load_crosswalk_or_none(config.inputs.crosswalk, ctx)
@@ -209,13 +210,24 @@ def run_steps(ctx: RunContext) -> list[str]:
     return done
 
 
+def portable_path(path: str, run_dir: Path) -> str:
+    """``path`` as a run folder records it: relative to ``run_dir`` (so the folder can be moved or shared
+    together with its inputs), ``demo:NAME`` and built-in names unchanged."""
+    if path.startswith(DEMO_SCHEME) or not Path(path).is_absolute():
+        return path
+    try:
+        return Path(os.path.relpath(path, run_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return path
+
+
 def resolved_config(ctx: RunContext, out_dir: Path) -> dict[str, Any]:
-    """The fully resolved configuration (defaults filled, input paths absolute or ``demo:``)."""
+    """The fully resolved configuration (defaults filled, input paths relative to the run folder or ``demo:``)."""
     cfg = ctx.config
 
     def fix(v: Any) -> Any:
         if isinstance(v, str) and v in ctx.resolved_paths:
-            return ctx.resolved_paths[v]
+            return portable_path(ctx.resolved_paths[v], out_dir)
         if isinstance(v, list):
             return [fix(x) for x in v]
         if isinstance(v, tuple):
@@ -227,12 +239,12 @@ def resolved_config(ctx: RunContext, out_dir: Path) -> dict[str, Any]:
         return v
 
     run = cfg.run.model_dump(mode="json")
-    run["out"] = str(out_dir.resolve())
+    run["out"] = "."  # the run folder itself: run.toml sits in it, and [run] out is relative to run.toml
     if run.get("regions") and run["regions"] in ctx.resolved_paths:
-        run["regions"] = ctx.resolved_paths[run["regions"]]
+        run["regions"] = portable_path(ctx.resolved_paths[run["regions"]], out_dir)
     data: dict[str, Any] = {"run": run, "inputs": fix(cfg.inputs.model_dump(mode="json"))}
     if data["inputs"].get("crosswalk") in ctx.resolved_paths:
-        data["inputs"]["crosswalk"] = ctx.resolved_paths[data["inputs"]["crosswalk"]]
+        data["inputs"]["crosswalk"] = portable_path(ctx.resolved_paths[data["inputs"]["crosswalk"]], out_dir)
     for section in step_sections():
         if section in cfg.steps:
             data[section] = fix(cfg.steps[section].model_dump(mode="json"))
@@ -297,7 +309,7 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         "data_label": label,
         "regions": cfg.run.regions,
         "price_base_year": cfg.run.price_base_year,
-        "inputs": ctx.inputs,
+        "inputs": [{**i, "path": portable_path(i["path"], out_dir)} for i in ctx.inputs],
         "coefficient_sets": ctx.coefficient_sets,
         "steps": steps,
         "tables": table_records,
@@ -307,9 +319,9 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
     )
     header = (
-        "# gep run configuration, fully resolved. Repeat this run with:\n"
-        f"#   gep run {out_dir.resolve() / 'run.toml'}\n"
-        "# Schema: docs/run_config.md"
+        "# gep run configuration, fully resolved. Repeat this run in this folder with:\n"
+        "#   gep run run.toml   (in this folder, or gep run FOLDER/run.toml from anywhere)\n"
+        "# Input paths are relative to this file. Schema: docs/run_config.md"
     )
     if label:
         header += f"\n# {label}"
@@ -333,8 +345,29 @@ def check_out_dir(out_dir: Path) -> None:
             )])
 
 
+RUN_OUTPUTS = frozenset({"tables", "manifest.json", "run.toml", "report.xlsx", "report.html"})
+"""What gep writes at the top of a run folder; anything else there is the user's and survives a rerun."""
+
+
+def user_files(run_dir: Path) -> list[Path]:
+    """Files and folders in an earlier run folder that gep did not write: top-level entries other than
+    :data:`RUN_OUTPUTS`, and files in tables/ that are not a table of the run's manifest."""
+    found = [p for p in sorted(run_dir.iterdir()) if p.name not in RUN_OUTPUTS]
+    tables = run_dir / "tables"
+    if tables.is_dir():
+        try:
+            manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+            names = {t["name"] for t in manifest.get("tables", [])}
+        except (OSError, ValueError, TypeError, KeyError):
+            names = None  # an unreadable manifest: leave tables/ as gep's
+        if names is not None:
+            found += [p for p in sorted(tables.iterdir()) if p.stem not in names]
+    return found
+
+
 def commit_dir(tmp: Path, out_dir: Path) -> None:
-    """Move a finished run directory into place, replacing an earlier run atomically."""
+    """Move a finished run directory into place, replacing an earlier run atomically; files the user added
+    to the earlier run folder (:func:`user_files`) are moved into the new one, never deleted."""
     backup = None
     if out_dir.exists():
         backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
@@ -346,6 +379,11 @@ def commit_dir(tmp: Path, out_dir: Path) -> None:
             os.replace(backup, out_dir)
         raise
     if backup is not None:
+        for item in user_files(backup):
+            target = out_dir / item.relative_to(backup)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(item, target)
         shutil.rmtree(backup, ignore_errors=True)
 
 
@@ -436,6 +474,7 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
         check_out_dir(out)
     except OSError as exc:
         raise _output_error(out, exc) from exc
+    config = label_demo_inputs(config)
     progress = progress or no_progress
     with collect_read_notes() as notes:  # sheets chosen, region codes normalised: warnings in the manifest
         progress("reading inputs", 0, 1)
@@ -475,6 +514,30 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
         _unlock_out(out, lock)
     LAST_RUN_WARNINGS.set(list(ctx.warnings))
     return out
+
+
+def uses_demo_inputs(config: RunConfig) -> bool:
+    """True when any path of the config names the embedded synthetic demo data (``demo:NAME``)."""
+
+    def walk(v: Any) -> bool:
+        if isinstance(v, str):
+            return v.startswith(DEMO_SCHEME)
+        if isinstance(v, dict):
+            return any(walk(x) for x in v.values())
+        if isinstance(v, (list, tuple)):
+            return any(walk(x) for x in v)
+        return False
+
+    return walk([config.run.regions, config.inputs.model_dump(mode="json"),
+                 [s.model_dump(mode="json") for s in config.steps.values()]])
+
+
+def label_demo_inputs(config: RunConfig) -> RunConfig:
+    """A config that reads ``demo:`` data is synthetic, whatever its ``[run] synthetic`` says: every output of
+    every command that reads the demo data carries the synthetic label."""
+    if config.run.synthetic or not uses_demo_inputs(config):
+        return config
+    return config.model_copy(update={"run": config.run.model_copy(update={"synthetic": True})})
 
 
 def demo_config() -> RunConfig:

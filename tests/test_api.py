@@ -33,7 +33,7 @@ def test_account_from_a_dataframe_equals_the_cli(tmp_path: Path, landcover: pl.D
     assert res.out is None and not res.synthetic
     csv = tmp_path / "lc.csv"
     landcover.write_csv(csv)
-    r = gep_cli("account", "--landcover", csv, "--crosswalk", "tnls", "--method", "equivalent-factor",
+    r = gep_cli("account", "--landcover", csv, "--crosswalk", "tnls", "--method", "equivalent_factor",
                 "--regions", "sichuan", "--out", tmp_path / "cli")
     assert r.exit_code == 0, r.output
     cli = pl.read_parquet(tmp_path / "cli" / "tables" / "gep.parquet")
@@ -68,7 +68,7 @@ def test_dataframe_errors_have_the_cli_codes_and_rows(tmp_path: Path, landcover:
         gep.account(broken, crosswalk="tnls", methods=["equivalent_factor"])
     csv = tmp_path / "broken.csv"
     broken.write_csv(csv)
-    r = gep_cli("account", "--landcover", csv, "--crosswalk", "tnls", "--method", "equivalent-factor",
+    r = gep_cli("account", "--landcover", csv, "--crosswalk", "tnls", "--method", "equivalent_factor",
                 "--out", tmp_path / "o")
     assert r.exit_code == 2
     api = [(p.code, p.row, p.column) for p in exc.value.problems]
@@ -101,7 +101,7 @@ def test_run_a_config_and_carbon(tmp_path: Path, landcover: pl.DataFrame) -> Non
     assert not (tmp_path / "p" / "run").exists()  # nothing on disk without out=
     transitions = pl.read_csv(tmp_path / "p" / "inputs" / "transitions.csv")
     lc = pl.read_csv(tmp_path / "p" / "inputs" / "landcover.csv")
-    carbon = gep.carbon(lc, crosswalk="tnls", method="stock-difference", transitions=transitions)
+    carbon = gep.carbon(lc, crosswalk="tnls", method="stock_difference", transitions=transitions)
     assert carbon["carbon_stock"].height > 0
 
 

@@ -43,11 +43,11 @@ def test_run_writes_tables_manifest_and_resolved_config(work: Path) -> None:
         extent.with_columns(pl.col("year").cast(pl.Int32)))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["inputs"][0]["role"] == "landcover"
-    assert manifest["inputs"][0]["path"] == str((work / "lc.csv").resolve())
+    assert manifest["inputs"][0]["path"] == "../lc.csv"  # relative to the run folder: it can be shared
     assert len(manifest["inputs"][0]["sha256"]) == 64
     assert manifest["tables"][0]["name"] == "extent" and manifest["tables"][0]["rows"] == 3
     resolved = tomllib.loads((out / "run.toml").read_text(encoding="utf-8"))
-    assert resolved["inputs"]["landcover"] == [str((work / "lc.csv").resolve())]
+    assert resolved["inputs"]["landcover"] == ["../lc.csv"]
     assert resolved["run"]["report_lang"] == "zh-en"  # defaults are filled in
 
 

@@ -56,6 +56,7 @@ from gep.errors import InputError, Problem
 from gep.inputkinds import raise_if, reads
 from gep.loaders import LANDCOVER_SPEC
 from gep.tablespec import ROW, load_table
+from gep.vocabulary import spelled
 
 Method = Literal["equivalent_factor", "function_value"]
 
@@ -139,6 +140,11 @@ class Config(BaseModel):
     def _methods(cls, v: Any) -> Any:
         v = [v] if isinstance(v, str) else v
         return [str(m).replace("-", "_") for m in v] if isinstance(v, list) else v
+
+    @field_validator("grain_rule", mode="before")
+    @classmethod
+    def _grain_rule(cls, v: Any) -> Any:
+        return spelled(v)
 
     @field_validator("quantities", "statistics", "imported", "emissions", mode="before")
     @classmethod

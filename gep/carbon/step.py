@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gep.carbon import gainloss as GL
 from gep.carbon import link, params
@@ -36,12 +36,13 @@ from gep.inputkinds import (
     years_summary,
 )
 from gep.readers import ROW
+from gep.vocabulary import spelled, spelled_any
 from gep.tablespec import ColumnSpec, TableSpec
 
 FLUX_COLUMNS: tuple[str, ...] = ("region_id", "year_from", "year_to", "method", "class_from", "class_to",
                                  "delta_c_t", "co2e_t", "value_cny", "npv_cny")
 
-Method = Literal["stock-difference", "gain-loss", "both"]
+Method = Literal["stock_difference", "gain_loss", "both"]
 
 
 class Config(BaseModel):
@@ -54,8 +55,14 @@ class Config(BaseModel):
     overrides: str | None = Field(None, description="override table (CSV/XLSX: table, key columns, value[, unit, "
                                   "source, verification]) applied to the set; the derived set '<id>+overrides' and "
                                   "every overridden row are recorded in the manifest")
-    method: Method = Field("stock-difference", description="stock-difference (from transitions or extent), "
-                           "gain-loss (area × rate, IPCC where inputs exist), or both")
+    method: Method = Field("stock_difference", description="stock_difference (from transitions or extent), "
+                           "gain_loss (area × rate, IPCC where inputs exist), or both (stock-difference and "
+                           "gain-loss, the old spellings, are accepted)")
+    @field_validator("method", mode="before")
+    @classmethod
+    def _one_spelling(cls, v: Any) -> Any:
+        return spelled_any(v)
+
     transitions: str | None = Field(None, description="transition table (region_id, year_from, year_to, class_from, "
                                     "class_to, area_ha); must reconcile with the land cover", json_schema_extra=reads("transitions"))
     rates: str | None = Field(None, description="sequestration rates t C/ha/yr by class or ecosystem type, "
@@ -98,7 +105,7 @@ def compute(
     cset: params.CarbonSet,
     price: V.CarbonPrice,
     *,
-    method: Method = "stock-difference",
+    method: Method = "stock_difference",
     transitions: pl.DataFrame | None = None,
     transitions_file: str = "transitions",
     user_rates: pl.DataFrame | None = None,
@@ -122,7 +129,8 @@ def compute(
     if transitions is not None and transitions.height:  # checked whatever the method
         TR.require_classes(transitions, densities, transitions_file)
         TR.reconcile(extent, transitions, file=transitions_file)
-    if method in ("stock-difference", "both"):
+    method = spelled(method)  # type: ignore[assignment]
+    if method in ("stock_difference", "both"):
         skip = None
         if transitions is not None and transitions.height:
             sd = TR.stock_difference_from_transitions(transitions, densities)
@@ -130,7 +138,7 @@ def compute(
             skip = transitions.select("region_id", "year_from", "year_to").unique()
         parts.append(TR.stock_difference_from_extent(extent, densities, skip_periods=skip))
         parts = [p.with_columns(pl.lit("stock_difference").alias("method")) for p in parts]
-    if method in ("gain-loss", "both"):
+    if method in ("gain_loss", "both"):
         covered: list[pl.DataFrame] = []
         if forest is not None and forest.height:
             f_rows, f_cov = GL.forest_ipcc_flux(forest, extent, cset, densities)
@@ -271,7 +279,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     placeholder = []
     if invest_path is None and params.set_rows_used(cset, "pools", types_used & unverified).height:
         placeholder.append("pools")
-    if cfg.method in ("gain-loss", "both") and params.set_rows_used(cset, "rates", types_used & unverified).height:
+    if cfg.method in ("gain_loss", "both") and params.set_rows_used(cset, "rates", types_used & unverified).height:
         placeholder.append("rates")
     if placeholder:
         ctx.warnings.append(Problem(

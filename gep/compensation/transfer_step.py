@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gep.compensation.transfer import (
     DEFAULT_LAMBDAS,
@@ -38,6 +38,7 @@ from gep.tablespec import (
     match_columns,
     validate_raw,
 )
+from gep.vocabulary import spelled_any
 
 Calculator = Literal["spillover", "opportunity_cost", "priority", "efa", "incentive"]
 # default set (the incentive allocation needs its own factors, so it runs only when listed)
@@ -63,6 +64,12 @@ class Config(BaseModel):
         "engel_coefficient, factor columns for the EFA allocation"
     )
     method: str = Field("function_value", description="GEP method whose results are used (function_value or equivalent_factor)")
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _one_spelling(cls, v: Any) -> Any:
+        return spelled_any(v)
+
     year: int | None = Field(None, description="year of the GEP results and socio table (default: latest year in both)")
     river: str | None = Field(None, description="restrict the spillover to one river of the graph, e.g. 沱江干流 (empty = all)")
     edges: str | None = Field(None, description="custom river edges table upstream_id, downstream_id (default: region registry)")

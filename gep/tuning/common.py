@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from gep.account import inputs as account_inputs
 from gep.account.equivalent import adjustment_table
@@ -61,8 +61,8 @@ class UncertaintyInputs(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    models: list[ModelName] = Field(
-        default_factory=_auto,
+    methods: list[ModelName] = Field(
+        default_factory=_auto, validation_alias=AliasChoices("methods", "models"),
         description="accounts to analyse: equivalent_factor (谢高地 2015 equivalents), function_value (rates × "
         "prices), carbon_stock, carbon_flux (gain-loss flux and sink value; [uncertainty] only); auto = those the "
         "run computes ([account] methods, [carbon] with a coefficient set)")
@@ -95,7 +95,7 @@ def build_models(cfg: UncertaintyInputs, ctx: RunContext) -> tuple[list[LinearMo
     steps = ctx.config.steps
     account = steps.get("account")
     carbon = steps.get("carbon")
-    wanted = set(cfg.models)
+    wanted = set(cfg.methods)
     problems: list[Problem] = []
     names: list[str] = []
     if "equivalent_factor" in wanted or ("auto" in wanted and account is not None
@@ -115,12 +115,12 @@ def build_models(cfg: UncertaintyInputs, ctx: RunContext) -> tuple[list[LinearMo
             names.append("carbon_stock")
     if not names and not problems and "carbon_flux" in wanted:
         problems.append(Problem("NOT_SUPPORTED", "the gain-loss carbon flux (carbon_flux) is analysed by "
-                                "[uncertainty] only", column="models", value="carbon_flux",
+                                "[uncertainty] only", column="methods", value="carbon_flux",
                                 expected="equivalent_factor, function_value or carbon_stock"))
     if not names and not problems:
         problems.append(Problem("BAD_CONFIG", "nothing to analyse: the run computes no equivalent-factor account "
-                                "and no carbon stock", column="models",
-                                expected="[account] methods with equivalent_factor, a [carbon] section, or models = "
+                                "and no carbon stock", column="methods",
+                                expected="[account] methods with equivalent_factor, a [carbon] section, or methods = "
                                 "[\"equivalent_factor\"]"))
     if problems:
         raise InputError(problems)
@@ -359,9 +359,9 @@ def region_children(ctx: RunContext) -> dict[str, list[str]]:
 def wants_carbon_flux(cfg: UncertaintyInputs, ctx: RunContext) -> bool:
     """True when ``models`` names carbon_flux, or is auto and the run's [carbon] step uses the gain–loss method."""
     carbon = ctx.config.steps.get("carbon")
-    if "carbon_flux" in cfg.models:
+    if "carbon_flux" in cfg.methods:
         return True
-    if "auto" not in cfg.models or carbon is None or getattr(carbon, "method", None) not in ("gain-loss", "both"):
+    if "auto" not in cfg.methods or carbon is None or getattr(carbon, "method", None) not in ("gain_loss", "both"):
         return False
     spec = cfg.carbon_set or getattr(carbon, "coefficients", None) or ""
     return not (_is_path(spec) and ctx.resolve(spec).is_file())  # an InVEST pool CSV: skipped, as carbon_stock is
@@ -413,7 +413,7 @@ def carbon_flux_models_of_run(cfg: UncertaintyInputs, ctx: RunContext) -> tuple[
     groups = params.ecosystem_groups()
 
     def run(c: Any) -> Any:
-        return CS.compute(extent, densities, c, price, method="gain-loss", user_rates=user_rates, forest=forest,
+        return CS.compute(extent, densities, c, price, method="gain_loss", user_rates=user_rates, forest=forest,
                           grassland=grass, ch4=ch4, ch4_groups=tuple(ccfg.ch4_groups), groups=groups)
 
     def with_rates(v: float) -> Any:

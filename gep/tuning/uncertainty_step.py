@@ -44,7 +44,7 @@ class Config(UncertaintyInputs):
 
 def run_step(cfg: Config, ctx: RunContext) -> None:
     """Add the uncertainty tables to ``ctx.tables`` (see module docstring)."""
-    models, sets = build_models(cfg, ctx) if set(cfg.models) - {"carbon_flux"} else ([], {})
+    models, sets = build_models(cfg, ctx) if set(cfg.methods) - {"carbon_flux"} else ([], {})
     flux_models, flux_sets = carbon_flux_models_of_run(cfg, ctx) if wants_carbon_flux(cfg, ctx) else ([], {})
     spec = coefficient_spec(cfg, ctx, {**sets, **flux_sets})
     warn_if_certain(models + flux_models[1:], spec, ctx, "uncertainty")
