@@ -199,6 +199,11 @@ def _summary_sheet(w: _Writer, ws: Any, totals: pl.DataFrame, gep: pl.DataFrame,
         f"{DEDUCTION}_cny").fill_null(0).abs().sum() > 0
     wr_s, wr_n, wr_f = ws.write_string, ws.write_number, ws.write_formula
     scope = label("all_regions", lang)
+    prov = totals.filter(pl.col("level") == "province")
+    if prov.get_column("region_id").n_unique() == 1 and prov.height == every.height and (
+            prov.get_column("n_regions").to_list() == every.get_column("n_regions").to_list()):
+        pid = str(prov.get_column("region_id")[0])  # every region lies in one province
+        scope = f"{names.get(pid, pid)}（{pid}）"
     ws.write_string(0, 0, f"生态产品总值（GEP）汇总表 GEP summary · {scope} · "
                           f"{label('value_wan', lang)}", w.title)
     heads = [(_zh("region_id"), _en("region_id")), (_zh("region_name"), _en("region_name"))]
