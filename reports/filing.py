@@ -48,12 +48,13 @@ def _name(key: str, lang: str) -> str:
     return _en(key) if lang == "en" else _zh(key)
 
 
-def footer_text(region: str, years: list[Any], methods: list[Any], synthetic: str | None) -> str:
+def footer_text(region: str, years: list[Any], methods: list[Any], synthetic: str | None,
+                lang: str = "zh") -> str:
     """Print footer: region, years and methods left, page n of N centre, data label right."""
     def esc(text: str) -> str:
         return text.replace("&", "&&")
     span = (f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])) if years else ""
-    left = " · ".join(p for p in (esc(region), span, "、".join(_zh(str(m)) for m in methods if m))
+    left = " · ".join(p for p in (esc(region), span, "、".join(_name(str(m), lang) for m in methods if m))
                       if p)
     right = f"&R{esc(synthetic)}" if synthetic else ""
     return f"&L&8{left[:120]}&C&8第 &P 页 / 共 &N 页 Page &P of &N{right}"
@@ -132,8 +133,9 @@ def _county_sheet(w: _Writer, ws: Any, rid: str, name: str | None, rows: list[di
         if total_cny is None:
             total_cny = math.fsum(d["value_cny"] or 0.0 for d in block)
         total = total_cny * WAN
-        wr_s(r, 0, f"{year}年 · {_zh(str(method))}" + (f" / {_en(str(method))}" if method else ""),
-             w.b_text)
+        head = (f"{year} · {_en(str(method))}" if lang == "en" else
+                f"{year}年 · {_zh(str(method))}" + (f" / {_en(str(method))}" if method else ""))
+        wr_s(r, 0, head, w.b_text)
         r += 1
         cats = [(c, list(g)) for c, g in groupby(block, key=lambda d: d["category"])]
         sub_rows: list[int] = []
@@ -177,7 +179,7 @@ def _county_sheet(w: _Writer, ws: Any, rid: str, name: str | None, rows: list[di
         ws.set_column(c, c, width)
     ws.freeze_panes(HEADER_ROWS, 2)
     print_setup(ws, HEADER_ROWS - 1, footer_text(f"{name or ''} {rid}".strip(), years, methods,
-                                                  synthetic), r - 2, len(COLUMNS) - 1)
+                                                  synthetic, lang), r - 2, len(COLUMNS) - 1)
     del book
 
 
@@ -199,6 +201,11 @@ def _summary_sheet(w: _Writer, ws: Any, totals: pl.DataFrame, gep: pl.DataFrame,
         f"{DEDUCTION}_cny").fill_null(0).abs().sum() > 0
     wr_s, wr_n, wr_f = ws.write_string, ws.write_number, ws.write_formula
     scope = label("all_regions", lang)
+    prov = totals.filter(pl.col("level") == "province")
+    if prov.get_column("region_id").n_unique() == 1 and prov.height == every.height and (
+            prov.get_column("n_regions").to_list() == every.get_column("n_regions").to_list()):
+        pid = str(prov.get_column("region_id")[0])  # every region lies in one province
+        scope = f"{names.get(pid, pid)}（{pid}）"
     ws.write_string(0, 0, f"生态产品总值（GEP）汇总表 GEP summary · {scope} · "
                           f"{label('value_wan', lang)}", w.title)
     heads = [(_zh("region_id"), _en("region_id")), (_zh("region_name"), _en("region_name"))]
@@ -269,7 +276,7 @@ def _summary_sheet(w: _Writer, ws: Any, totals: pl.DataFrame, gep: pl.DataFrame,
     ws.set_column(1, 1, 30)
     ws.set_column(2, ncol - 1, 16)
     ws.freeze_panes(HEADER_ROWS, 2)
-    print_setup(ws, HEADER_ROWS - 1, footer_text(scope, years, methods, synthetic), r - 2,
+    print_setup(ws, HEADER_ROWS - 1, footer_text(scope, years, methods, synthetic, lang), r - 2,
                 ncol - 1)
 
 

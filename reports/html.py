@@ -132,6 +132,10 @@ def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
     if headers is None:
         df, headers, yuan = money_in_wan(df, lang)
     shown = df.head(max_rows)
+    if "method" in shown.columns and shown.schema["method"] == pl.Utf8:  # method names in words
+        shown = shown.with_columns(pl.col("method").replace_strict(
+            {m: label(m, lang) for m in shown.get_column("method").drop_nulls().unique().to_list()},
+            default=None, return_dtype=pl.Utf8))
     warn_col = (shown.get_column("verification").fill_null("") == "unverified").to_list() \
         if "verification" in shown.columns else [False] * shown.height
     cols = [c for c in shown.columns if c not in set(yuan.values())]
@@ -661,8 +665,10 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         ids = sv.get_column("region_id").unique().to_list()
         region = names.get(ids[0], ids[0]) if len(ids) == 1 else \
             f"{label('all_regions', lang)} ({len(ids)})"
-        account_scope = label("account_scope", lang, region=region, year=y,
-                              method=label(str(method), lang) if method else "")
+        # one sentence in the report language (bilingual names inside the Chinese sentence)
+        account_scope = label("account_scope", "en" if lang == "en" else "zh", region=region,
+                              year=y, method=label(str(method), lang) if method else "",
+                              unit=wan)
     stock, flux = run.table("carbon_stock"), run.table("carbon_flux")
     carbon_charts = []
     if stock is not None and {"pool", "c_t"} <= set(stock.columns):

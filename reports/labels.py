@@ -22,8 +22,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "cover": ("封面", "Cover"),
     "summary_sheet": ("汇总", "Summary"),
     "flow_title_note": ("悬停可见每笔流向的金额（元）", "hover a band for its amount in yuan"),
-    "account_scope": ("{region} · {year}年 · {method} · 价值量单位：万元",
-                      "{region} · {year} · {method} · values in 10k CNY"),
+    "account_scope": ("{region} · {year}年 · {method} · 价值量单位：{unit}",
+                      "{region} · {year} · {method} · values in {unit}"),
     "detail_workbook_note": ("明细表仅显示前 {shown} 行；完整明细见 tables/*.csv，或用 --detail full 写出 report_detail.xlsx",
                              "Detail sheets show their first {shown} rows; full detail in tables/*.csv, "
                              "or report_detail.xlsx with --detail full"),

@@ -84,6 +84,18 @@ def test_step_writes_all_tables_with_hand_checked_values(county_files: Path) -> 
     assert {s["id"] for s in m["coefficient_sets"]} == {"xie2015", "function_value_cn"}
     assert "UNVERIFIED_COEFFICIENT" in {w["code"] for w in m["warnings"]}
     assert m["price_base_year"] == 2020
+    # totals over regions and growth are engine tables (gep.account.totals), at constant prices
+    tot = pl.read_csv(t / "gep_totals.csv", schema_overrides={"region_id": pl.Utf8})
+    every = tot.filter(pl.col("level") == "all").sort("method", "year")
+    assert every["total_cny"].to_list() == pytest.approx(
+        g.group_by("method", "year").agg(pl.col("total_cny").sum()).sort("method", "year")[
+            "total_cny"].to_list())
+    gr = pl.read_csv(t / "gep_growth.csv", schema_overrides={"region_id": pl.Utf8})
+    assert gr["price_base_year"].unique().to_list() == [2020]
+    ef_all = gr.filter(pl.col("level") == "all", pl.col("method") == "equivalent_factor")
+    ef_c = gc.filter(pl.col("method") == "equivalent_factor").group_by("year").agg(
+        pl.col("total_cny").sum()).sort("year")["total_cny"].to_list()
+    assert ef_all["change_cny"].to_list() == pytest.approx([ef_c[1] - ef_c[0]])
 
 
 def test_same_inputs_give_byte_identical_tables(county_files: Path) -> None:

@@ -63,3 +63,19 @@ def test_detail_rows_option(tmp_path: Path) -> None:
     assert sum(1 for r in rows if r[0] in ("510104", "510105")) == 6
     result = CliRunner().invoke(main, ["report", str(run), "--detail-rows", "-1"])
     assert result.exit_code == 2 and "--detail-rows" in result.output
+
+
+def test_detail_full_option_writes_the_detail_workbook(tmp_path: Path) -> None:
+    import openpyxl
+
+    run, _, _ = make_hand_run(tmp_path / "全部明细")
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "xlsx", "--detail", "full",
+                                       "--detail-rows", "2"])
+    assert result.exit_code == 0, result.output
+    assert "report_detail.xlsx" in result.output
+    wb = openpyxl.load_workbook(run / "report_detail.xlsx", read_only=True)
+    (name,) = [n for n in wb.sheetnames if "服务明细" in n]
+    rows = list(wb[name].iter_rows(values_only=True))
+    assert sum(1 for r in rows if r[0] in ("510104", "510105")) == 2  # --detail-rows 2
+    result = CliRunner().invoke(main, ["report", str(run), "--detail", "some"])
+    assert result.exit_code == 2 and "--detail" in result.output

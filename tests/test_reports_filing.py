@@ -139,6 +139,7 @@ def test_summary_totals_from_engine_tables(book) -> None:  # type: ignore[no-unt
     values, formulas = book
     ws, wf = values["02 汇总 Summary"], formulas["02 汇总 Summary"]
     rows = _rows(ws)
+    assert "四川省（510000）" in rows[0][0]  # both counties lie in one province: its name
     assert rows[2][:3] == ("Region code", "Region", "2020")
     cats = {r[1]: r[2] for r in rows[4:8] if r[1]}
     assert cats["物质产品"] == pytest.approx(270.0) and cats["调节服务"] == pytest.approx(500.0)
