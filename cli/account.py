@@ -86,7 +86,7 @@ def account(landcover: tuple[str, ...], sheet: str | None, crosswalk: str | None
             prices_to_accounting_year: bool, statistics: tuple[str, ...],
             rates: str | None, emissions: tuple[str, ...], imported: tuple[str, ...], transitions: str | None,
             equivalent_overrides: str | None, function_value_overrides: str | None, socio: str | None, price_index: str | None, price_base_year: int | None, level: str,
-            regions: str | None, synthetic: bool, out: str, console: Console, detail: str = "capped") -> None:
+            regions: str | None, synthetic: bool, out: str, console: Console, detail: str | None = None) -> None:
     """GEP accounts: services, GEP totals, SEEA extent account and supply tables.
 
     Writes DIR/tables/services.csv (one row per region, year, ecosystem type, service and

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import shlex
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
-from gep.reports import DETAIL, write_run_reports
+from gep.reports import DETAIL
 
 DETAIL_HELP = ("Excel detail: 'capped' writes report.xlsx, the filing workbook (summary, one "
                "account sheet per county, the first 200 rows of each detail table); 'full' also "
@@ -21,13 +19,8 @@ DETAIL_HELP = ("Excel detail: 'capped' writes report.xlsx, the filing workbook (
 
 def detail_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--detail capped|full`` option of the commands that write reports."""
-    return click.option("--detail", type=click.Choice(list(DETAIL)), default="capped",
-                        show_default=True, help=DETAIL_HELP)(f)
-
-
-def reporter(detail: str) -> Callable[[Path, str, int | None], list[Path]]:
-    """The report writer the pipeline calls after a run, with ``--detail`` bound."""
-    return functools.partial(write_run_reports, detail=detail)
+    return click.option("--detail", type=click.Choice(list(DETAIL)), default=None,
+                        help=DETAIL_HELP + " Default: [run] report_detail of the config, else capped.")(f)
 
 
 def command_line() -> str:

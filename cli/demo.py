@@ -15,7 +15,7 @@ from gep.pipeline import demo_config
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @console_options
 @detail_option
-def demo(out: str, console: Console, detail: str = "capped") -> None:
+def demo(out: str, console: Console, detail: str | None = None) -> None:
     """Run the embedded Sichuan demo: all 183 counties, 2015/2020/2025.
 
     The demo data are SYNTHETIC (合成演示数据): land cover fitted to the

@@ -24,7 +24,7 @@ from gep.errors import InputError, Problem
                    "or a number); report.xlsx keeps at most 200 (fewer if this is smaller). "
                    "The cover and the sheet say when a sheet is shortened.")
 @console_options
-def report(run_dir: Path, formats: str, lang: str, detail: str, detail_rows: str, console: Console) -> None:
+def report(run_dir: Path, formats: str, lang: str, detail: str | None, detail_rows: str, console: Console) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
 
     report.xlsx is the filing workbook: a summary sheet and one GEP account sheet per county
@@ -52,7 +52,7 @@ def report(run_dir: Path, formats: str, lang: str, detail: str, detail_rows: str
         raise click.BadParameter(f"a positive number of rows or 'all'; got {detail_rows!r}",
                                  param_hint="--detail-rows")
     console.progress("writing reports", 0, 1)
-    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows, detail=detail)
+    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows, detail=detail or "capped")
     console.progress("writing reports", 1, 1)
     for path in written:
         console.headline(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")

@@ -18,7 +18,7 @@ from gep.errors import InputError, Problem
               help="Output directory (default: [run] out in the config).")
 @console_options
 @detail_option
-def run(config: str, out: str | None, console: Console, detail: str = "capped") -> None:
+def run(config: str, out: str | None, console: Console, detail: str | None = None) -> None:
     """Run everything a configuration file describes (schema: docs/run_config.md).
 
     Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the

@@ -16,7 +16,7 @@ import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -46,6 +46,10 @@ class RunSection(BaseModel):
     report_detail_rows: int = Field(
         25_000, ge=0, description="rows kept per detail sheet of report.xlsx (default 25,000, the report library's cap, "
         "so national runs write the workbook in seconds); 0 = all rows"
+    )
+    report_detail: Literal["capped", "full"] = Field(
+        "capped", description="Excel detail: capped writes report.xlsx, the filing workbook (first 200 rows of each "
+        "detail table); full also writes report_detail.xlsx with every table (the --detail option overrides it)"
     )
     csv_max_rows: int = Field(
         1_048_576, ge=0, description="tables with more rows than this are written as Parquet only, with a note in "

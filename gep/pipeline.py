@@ -38,8 +38,8 @@ from gep.readers import collect_read_notes, source_path
 from gep.regions import load_registry
 from gep.steps import STEPS, step_sections
 
-Reporter = Callable[[Path, str, int], object]
-"""Writes the reports of a finished run directory: ``(run_dir, lang, detail_rows)``."""
+Reporter = Callable[[Path, str, int, str], object]
+"""Writes the reports of a finished run directory: ``(run_dir, lang, detail_rows, detail)``."""
 
 LAST_RUN_WARNINGS: contextvars.ContextVar[list[Problem] | None] = contextvars.ContextVar(
     "gep_last_run_warnings", default=None)
@@ -327,7 +327,7 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         header += f"\n# {label}"
     (target / "run.toml").write_text(dumps_toml(resolved_config(ctx, out_dir), header), encoding="utf-8")
     if cfg.run.report and reporter is not None:
-        reporter(target, cfg.run.report_lang, cfg.run.report_detail_rows)
+        reporter(target, cfg.run.report_lang, cfg.run.report_detail_rows, cfg.run.report_detail)
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -461,7 +461,7 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
             reporter: Reporter | None = None, progress: ProgressCallback | None = None) -> Path:
     """Run every step of ``config`` and write the run directory ``out_dir``.
 
-    ``reporter(run_dir, lang, detail_rows)`` writes the reports into the finished (not yet
+    ``reporter(run_dir, lang, detail_rows, detail)`` writes the reports into the finished (not yet
     committed) run directory; the CLI passes :func:`gep.reports.write_run_reports`.
 
     An output location that cannot be created or written is an InputError (BAD_OUTPUT); SIGTERM

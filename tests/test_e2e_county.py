@@ -390,3 +390,28 @@ def test_change_decomposition_skips_county_missing_a_year(tmp_path: Path) -> Non
     assert float(cd["510104"]["total_change_cny"]) == pytest.approx(4087.8)
     warnings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
     assert "510105" not in cd or any("510105" in w["message"] for w in warnings)
+
+
+def test_report_detail_key_in_run_config_and_the_option_that_overrides_it(tmp_path: Path) -> None:
+    """[run] report_detail = "full" writes report_detail.xlsx from a TOML run; --detail capped overrides it,
+    and the resolved run.toml records what was written (so a rerun reproduces it)."""
+    text = (COUNTY / "override_run.toml").read_text(encoding="utf-8")
+    text = text.replace("report = false", 'report = true\nreport_detail = "full"')
+    text = text.replace('"锦江区2020_亩.csv", "茂县2020_万亩.csv"', f'"{COUNTY / "锦江区2020_亩.csv"}", "{COUNTY / "茂县2020_万亩.csv"}"')
+    text = text.replace('"my_overrides.csv"', f'"{COUNTY / "my_overrides.csv"}"')
+    cfg = tmp_path / "明细.toml"
+    cfg.write_text(text, encoding="utf-8")
+    full = tmp_path / "full"
+    res = gep("run", cfg, "--out", full)
+    assert res.exit_code == 0, res.output
+    assert (full / "report.xlsx").is_file() and (full / "report_detail.xlsx").is_file()
+    assert 'report_detail = "full"' in (full / "run.toml").read_text(encoding="utf-8")
+    capped = tmp_path / "capped"
+    res = gep("run", cfg, "--out", capped, "--detail", "capped")
+    assert res.exit_code == 0, res.output
+    assert (capped / "report.xlsx").is_file() and not (capped / "report_detail.xlsx").exists()
+    assert 'report_detail = "capped"' in (capped / "run.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "坏.toml"
+    bad.write_text(text.replace('report_detail = "full"', 'report_detail = "all"'), encoding="utf-8")
+    res = gep("run", bad, "--out", tmp_path / "bad")
+    assert res.exit_code == 2 and "report_detail" in res.output and not (tmp_path / "bad").exists()
