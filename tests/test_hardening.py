@@ -390,3 +390,17 @@ def test_normalised_region_codes_are_noted_in_validate_and_the_manifest(work: Pa
     manifest = (out / "manifest.json").read_text(encoding="utf-8")
     assert manifest.count("REGION_CODE_NORMALISED") == 1
     assert "510105" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+
+
+def test_validate_of_a_run_config_needs_the_price_index_years_the_run_rebases(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_text("region_id,year,service,component,value,unit\n510104,2015,recreation,,5,万元\n",
+                                    encoding="utf-8")
+    (tmp_path / "i.csv").write_text("year,index\n2010,100\n2020,120\n", encoding="utf-8")
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\nprice_base_year = 2020\n\n[account]\n'
+                                     'methods = ["function_value"]\nstatistics = ["s.csv"]\nprice_index = "i.csv"\n',
+                                     encoding="utf-8")
+    val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
+    run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
+    assert val.exit_code == run.exit_code == 2, (val.output, run.output)
+    want = "the price index has no value for year 2015, needed to rebase values to 2020"
+    assert want in val.output and want in run.output
