@@ -305,11 +305,11 @@ def test_validate_of_a_run_config_checks_units_against_the_configs_function_valu
     (tmp_path / "q.csv").write_text("region_id,year,service,component,quantity,unit\n"
                                     "510104,2015,water_supply,domestic,10,万m3\n", encoding="utf-8")
     (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[account]\nmethods = ["function_value"]\n'
-                                     f'function_value_set = "{tmp_path / "fvset"}"\nquantities = ["q.csv"]\n',
-                                     encoding="utf-8")
+                                     'function_value_set = "fvset"\nquantities = ["q.csv"]\n', encoding="utf-8")
     want = "q.csv, row 2, column 'unit': service 'water_supply' is measured in kg"
     val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
     run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
+    # the set folder is found from the config's folder by both, whatever the working directory
     assert val.exit_code == run.exit_code == 2 and want in val.output and want in run.output, (val.output, run.output)
 
 
