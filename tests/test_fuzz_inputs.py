@@ -1,9 +1,13 @@
-"""Fuzz: mutated demo inputs through `gep validate` and a small `gep account` never crash (exit 0 or 2 only).
+"""Fuzz: mutated demo inputs through `gep validate`, a small `gep account`, and `gep validate RUN.toml` AND
+`gep run RUN.toml` (issue 15): never a crash (exit 0 or 2 only).
 
 Each example takes a few rows of one demo input kind, applies one mutation (truncated rows, extra
 fields, swapped columns, huge/tiny numbers, NaN/inf, other encodings, empty and header-only files,
-hidden and extra XLSX sheets) and checks: exit code 0 or 2, never 1 or a traceback, and nothing is
-written when the exit code is 2. derandomize=True keeps CI reproducible; the bound is about a minute.
+dropped columns; hidden and extra XLSX sheets) and checks: exit code 0 or 2, never 1 or a traceback,
+and nothing is written when the exit code is 2. The run test puts each kind, cut to one region (a
+small, self-consistent run), into a run config of its own and also checks that when validate passes
+the run passes. derandomize=True keeps CI reproducible; the example counts bound the whole file to
+about a minute on the 2-core CI machine (measured: about 45 s).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -123,5 +128,105 @@ def test_account_never_crashes(mutation: str, data: st.DataObject) -> None:
         res = CliRunner().invoke(main, ["account", "--method", "function-value", "--quantities", str(path),
                                         "--out", str(out)])
         _check(res, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# gep validate RUN.toml and gep run RUN.toml on the same mutated input
+
+RUN = '[run]\nreport = false\nregions = "sichuan"\n'
+FV = '[account]\nmethods = ["function_value"]\n'
+
+
+def _region_rows(path: Path, region: str | None = "510104", limit: int = 200) -> list[str]:
+    """Header + the rows of one region (all rows when ``region`` is None)."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    body = [ln for ln in lines[1:] if region is None or ln.split(",")[0] == region]
+    return [lines[0], *body[:limit]]
+
+
+# kind → (demo file, region kept, config using IN (the mutated file) and fixed helper files LC/Q/S)
+CASES: dict[str, tuple[Path, str | None, str]] = {
+    "landcover": (DEMO / "sichuan_landcover_synthetic.csv", "510104",
+                  RUN + '[inputs]\nlandcover = ["IN"]\ncrosswalk = "tnls"\n'
+                  '[account]\nmethods = ["equivalent_factor"]\n'),
+    "transitions": (DEMO / "sichuan_transitions_synthetic.csv", "510104",
+                    RUN + '[inputs]\nlandcover = ["LC"]\ncrosswalk = "tnls"\n[carbon]\ntransitions = "IN"\n'),
+    "quantities": (DEMO / "account" / "sichuan_account_quantities_synthetic.csv", "510104",
+                   RUN + FV + 'quantities = ["IN"]\n'),
+    "statistics": (DEMO / "account" / "sichuan_account_statistics_synthetic.csv", "510104",
+                   RUN + FV + 'statistics = ["IN"]\n'),
+    "emissions": (DEMO / "account" / "sichuan_emissions_synthetic.csv", "510104",
+                  RUN + FV + 'quantities = ["Q"]\nemissions = ["IN"]\n'),
+    "population": (DEMO / "account" / "sichuan_population_gdp_synthetic.csv", "510104",
+                   RUN + FV + 'statistics = ["S"]\nsocio = "IN"\n'),
+    "forest": (DEMO / "carbon" / "sichuan_forest_inventory_synthetic.csv", "511802",
+               RUN + '[inputs]\nlandcover = ["LC511802"]\ncrosswalk = "tnls"\n'
+               '[carbon]\nmethod = "gain-loss"\nforest_inventory = "IN"\n'),
+    "grassland": (DEMO / "carbon" / "sichuan_grassland_management_synthetic.csv", "513201",
+                  RUN + '[inputs]\nlandcover = ["LC513201"]\ncrosswalk = "tnls"\n'
+                  '[carbon]\nmethod = "gain-loss"\ngrassland_management = "IN"\n'),
+    "price_index": (DEMO / "account" / "price_index_synthetic.csv", None,
+                    RUN.replace("[run]\n", "[run]\nprice_base_year = 2020\n") + FV
+                    + 'statistics = ["S"]\nprice_index = "IN"\n'),
+}
+HELPERS = {"LC": (DEMO / "sichuan_landcover_synthetic.csv", "510104"),
+           "LC511802": (DEMO / "sichuan_landcover_synthetic.csv", "511802"),
+           "LC513201": (DEMO / "sichuan_landcover_synthetic.csv", "513201"),
+           "Q": (DEMO / "account" / "sichuan_account_quantities_synthetic.csv", "510104"),
+           "S": (DEMO / "account" / "sichuan_account_statistics_synthetic.csv", "510104")}
+
+
+def _project(tmp: Path, kind: str, data_file: Path) -> Path:
+    """Write the helper files and the run config of ``kind`` reading ``data_file``; return the config."""
+    text = CASES[kind][2]
+    for key, (src, region) in HELPERS.items():
+        if f'"{key}"' in text:
+            (tmp / f"{key.lower()}.csv").write_text("\n".join(_region_rows(src, region)) + "\n", encoding="utf-8")
+            text = text.replace(f'"{key}"', f'"{key.lower()}.csv"')
+    cfg = tmp / "run.toml"
+    cfg.write_text(text.replace('"IN"', f'"{data_file.name}"'), encoding="utf-8")
+    return cfg
+
+
+def _validate_and_run(cfg: Path, out: Path) -> tuple[object, object]:
+    val = CliRunner().invoke(main, ["validate", str(cfg)])
+    run = CliRunner().invoke(main, ["run", str(cfg), "--out", str(out)])
+    return val, run
+
+
+def _never_crashes(res: object) -> None:
+    assert res.exit_code in (0, 2), res.output  # type: ignore[attr-defined]
+    assert "internal error" not in res.output and "Traceback" not in res.output  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_every_unmutated_case_validates_and_runs(kind: str, tmp_path: Path) -> None:
+    src, region, _ = CASES[kind]
+    f = tmp_path / "in.csv"
+    f.write_text("\n".join(_region_rows(src, region)) + "\n", encoding="utf-8")
+    val, run = _validate_and_run(_project(tmp_path, kind, f), tmp_path / "out")
+    assert val.exit_code == 0, val.output  # type: ignore[attr-defined]
+    assert run.exit_code == 0, run.output  # type: ignore[attr-defined]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(kind=st.sampled_from(sorted(CASES)), mutation=st.sampled_from(MUTATIONS),
+       fmt=st.sampled_from(["csv", "csv", "csv", "xlsx"]), data=st.data())
+def test_validate_and_run_agree_and_never_crash(kind: str, mutation: str, fmt: str, data: st.DataObject) -> None:
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        src, region, _ = CASES[kind]
+        grid, enc = _mutate(_region_rows(src, region, limit=12), mutation, data)
+        f = _write(tmp, grid, enc, fmt, data)
+        out = tmp / "out"
+        val, run = _validate_and_run(_project(tmp, kind, f), out)
+        _never_crashes(val)
+        _never_crashes(run)
+        if run.exit_code == 2:  # type: ignore[attr-defined]
+            assert not out.exists() and not list(tmp.glob(".out*")), run.output  # type: ignore[attr-defined]
+        if val.exit_code == 0:  # type: ignore[attr-defined]
+            assert run.exit_code == 0, (val.output, run.output)  # type: ignore[attr-defined]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -305,11 +305,11 @@ def test_validate_of_a_run_config_checks_units_against_the_configs_function_valu
     (tmp_path / "q.csv").write_text("region_id,year,service,component,quantity,unit\n"
                                     "510104,2015,water_supply,domestic,10,万m3\n", encoding="utf-8")
     (tmp_path / "r.toml").write_text('[run]\nreport = false\n\n[account]\nmethods = ["function_value"]\n'
-                                     f'function_value_set = "{tmp_path / "fvset"}"\nquantities = ["q.csv"]\n',
-                                     encoding="utf-8")
+                                     'function_value_set = "fvset"\nquantities = ["q.csv"]\n', encoding="utf-8")
     want = "q.csv, row 2, column 'unit': service 'water_supply' is measured in kg"
     val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
     run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
+    # the set folder is found from the config's folder by both, whatever the working directory
     assert val.exit_code == run.exit_code == 2 and want in val.output and want in run.output, (val.output, run.output)
 
 
@@ -390,3 +390,17 @@ def test_normalised_region_codes_are_noted_in_validate_and_the_manifest(work: Pa
     manifest = (out / "manifest.json").read_text(encoding="utf-8")
     assert manifest.count("REGION_CODE_NORMALISED") == 1
     assert "510105" in (out / "tables" / "extent.csv").read_text(encoding="utf-8")
+
+
+def test_validate_of_a_run_config_needs_the_price_index_years_the_run_rebases(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_text("region_id,year,service,component,value,unit\n510104,2015,recreation,,5,万元\n",
+                                    encoding="utf-8")
+    (tmp_path / "i.csv").write_text("year,index\n2010,100\n2020,120\n", encoding="utf-8")
+    (tmp_path / "r.toml").write_text('[run]\nreport = false\nprice_base_year = 2020\n\n[account]\n'
+                                     'methods = ["function_value"]\nstatistics = ["s.csv"]\nprice_index = "i.csv"\n',
+                                     encoding="utf-8")
+    val = CliRunner().invoke(main, ["validate", str(tmp_path / "r.toml")])
+    run = CliRunner().invoke(main, ["run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "o")])
+    assert val.exit_code == run.exit_code == 2, (val.output, run.output)
+    want = "the price index has no value for year 2015, needed to rebase values to 2020"
+    assert want in val.output and want in run.output

@@ -212,9 +212,12 @@ def load_coefficient_set(spec: str, ctx: RunContext | None = None, overrides: st
     """Load a coefficient set (id or folder) through gep.coefficients; apply an override table if given.
 
     The override file is recorded as an input of the run (sha256 in the manifest) and the derived
-    set ``<id>+overrides`` carries its base id/version and every overridden row.
+    set ``<id>+overrides`` carries its base id/version and every overridden row. A set folder given
+    by a relative path starts at the run config's folder, like every other input (and as ``gep validate``
+    reads it).
     """
-
+    if ctx is not None and spec not in list_sets() and not Path(spec).is_absolute() and ctx.resolve(spec).is_dir():
+        spec = str(ctx.resolve(spec))
     cset = load_set(spec)
     if overrides:
         path = ctx.read_input(overrides, "coefficient overrides") if ctx is not None else Path(overrides)
