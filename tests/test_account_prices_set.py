@@ -111,3 +111,25 @@ def test_bad_basis_and_conversion_without_index_are_input_problems(d: Path) -> N
     assert code == 2 and "tax_2018_sichuan" in out
     code, out, _ = _run(d, "h", "--prices", "prices_cn", "--prices-to-accounting-year")
     assert code == 2 and "--price-index" in out
+
+
+def test_a_price_set_folder_given_relative_to_the_run_config_is_found_from_any_directory(d: Path) -> None:
+    """prices = "my_prices" names a set folder beside run.toml, wherever gep is started from (as validate reads it)."""
+    import shutil
+
+    import gep.coefficients
+
+    project = d / "项目"
+    shutil.copytree(Path(gep.coefficients.__file__).parent / "sets" / "prices_cn", project / "my_prices")
+    shutil.copy(d / "lc.csv", project / "lc.csv")
+    shutil.copy(d / "em.csv", project / "em.csv")
+    (project / "run.toml").write_text(
+        '[run]\nreport = false\n\n[inputs]\nlandcover = ["lc.csv"]\ncrosswalk = "tnls"\n\n'
+        '[account]\nmethods = ["function_value"]\nemissions = ["em.csv"]\nprices = "my_prices"\n', encoding="utf-8")
+    assert not (Path.cwd() / "my_prices").exists()
+    val = CliRunner().invoke(main, ["validate", str(project / "run.toml")])
+    assert val.exit_code == 0, val.output
+    res = CliRunner().invoke(main, ["run", str(project / "run.toml"), "--out", str(d / "出")])
+    assert res.exit_code == 0, res.output
+    s = pl.read_csv(d / "出" / "tables" / "services.csv")
+    assert _price(s, "air_purification", "so2") == (1200.0, 2003)  # the set's 2003 排污费 row, found and used

@@ -357,8 +357,8 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
                     column="region_id", value=r["region_id"], expected="a region and year of the account"))
             fv = conform_services(pl.concat([fv, deduction], how="vertical"))
         warn_unverified(cset, fv, ctx)
-        if _is_price_set(cfg.prices):
-            warn_unverified(load_coefficient_set(str(cfg.prices)), fv, ctx)
+        if _is_price_set(cfg.prices, ctx):
+            warn_unverified(load_coefficient_set(str(cfg.prices), ctx), fv, ctx)
         parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
 
@@ -421,13 +421,14 @@ def equivalents_table(cset: Any) -> pl.DataFrame:
     return mapped.with_columns(pl.Series("coefficient_id", ids, dtype=pl.Utf8))
 
 
-def _is_price_set(spec: str | None) -> bool:
-
+def _is_price_set(spec: str | None, ctx: RunContext | None = None) -> bool:
+    """True when ``spec`` names a price set: a built-in set id, or a set folder (relative paths start at the run
+    config's folder, like every other input)."""
     if not spec:
         return False
     if spec in list_sets():
         return True
-    path = Path(spec)
+    path = ctx.resolve(spec) if ctx is not None and not Path(spec).is_absolute() else Path(spec)
     return path.is_dir() and (path / "set.toml").exists()
 
 
@@ -452,7 +453,7 @@ def user_prices(cfg: Config, ctx: RunContext, indicators: pl.DataFrame | None = 
             raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set",
                                       column="prices", expected='prices = "prices_cn"')])
         return None
-    if not _is_price_set(cfg.prices):
+    if not _is_price_set(cfg.prices, ctx):
         if cfg.pollution_price_basis or cfg.env_tax_rate_air or cfg.env_tax_rate_water:
             raise InputError([Problem("BAD_CONFIG", "a pollution price basis or tax rate needs a price set, not a "
                                       "prices table", column="prices", value=cfg.prices,
