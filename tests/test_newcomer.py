@@ -54,6 +54,10 @@ def test_init_fill_run_report(tmp_path: Path) -> None:
     assert r.stdout.splitlines()[-1] == f"open {run / 'report.html'}"
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["synthetic"] is False and manifest["title"] == "汶川县 GEP 2025"
+    left = {w["file"] for w in manifest["warnings"] if w["code"] == "SYNTHETIC_ROWS"}
+    assert "inputs/landcover.csv" not in left and "inputs/statistics.csv" not in left  # filled in
+    assert {"inputs/quantities.csv", "inputs/emissions.csv"} <= left  # example rows not yet replaced: pointed out
+    assert "SYNTHETIC_ROWS" in r.output
     own = read_csv(run / "tables" / "gep.csv")
     def totals(rows: list[dict[str, str]], method: str) -> dict[str, float]:
         return {r["year"]: float(r["total_cny"]) for r in rows if r["method"] == method}
