@@ -116,7 +116,9 @@ def main() -> None:
 
     GEP accounts (function-value and equivalent-factor methods), carbon sinks,
     upstream-downstream ecological compensation, and Excel/HTML reports.
-    Start with `gep demo --out gep-demo` (embedded synthetic Sichuan data).
+    Start with `gep demo --out gep-demo` (embedded synthetic Sichuan data), then
+    `gep init DIR` for input templates of your own county. Long steps show progress
+    on stderr (--quiet silences it); every run ends with its headline results.
     """
 
 

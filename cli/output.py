@@ -83,6 +83,8 @@ class Console:
         if step not in self._tasks:
             self._tasks[step] = self._bar.add_task(step, total=total)
         self._bar.update(self._tasks[step], completed=done or 0, total=total)
+        if total is not None and done == total and done:  # a finished step leaves the screen
+            self._bar.remove_task(self._tasks.pop(step))
 
     def _stop(self) -> None:
         if self._bar is not None:

@@ -97,6 +97,14 @@ class RunContext:
         if not any(i["path"] == written and i["role"] == role for i in self.inputs):
             self.inputs.append({"role": role, "path": written, "sha256": sha256_file(source_path(p)),
                                 "bytes": source_path(p).stat().st_size})
+            if not self.synthetic and not path.startswith(DEMO_SCHEME):
+                rows = synthetic_rows(source_path(p))
+                if rows:
+                    self.warnings.append(Problem(
+                        "SYNTHETIC_ROWS", f"{rows} row{'s' if rows != 1 else ''} of this {role} table are labelled "
+                        "data_status = synthetic (example rows of gep init or demo data), but the run is not "
+                        "labelled synthetic", file=path, column="data_status", value="synthetic",
+                        expected="your own figures in place of the example rows, or [run] synthetic = true"))
         return p
 
     def record_coefficient_set(self, cset: Any) -> None:
@@ -157,6 +165,25 @@ def coefficient_rows_table(set_id: str, version: str, table_name: str, table: pl
         .alias("soil_depth") if "soil_depth_cm" in table.columns else pl.lit(None, pl.Utf8).alias("soil_depth"),
         col("note", pl.Utf8).alias("note"),
     )
+
+
+def synthetic_rows(path: Path) -> int:
+    """Rows of a CSV or Parquet table whose ``data_status`` is ``synthetic`` (0 for other files, or a table without
+    that column or that gep cannot scan here: reading and checking it is the loaders' job)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
+        elif suffix in (".parquet", ".pq"):
+            frame = pl.scan_parquet(path)
+        else:
+            return 0
+        if "data_status" not in frame.collect_schema().names():
+            return 0
+        return int(frame.select((pl.col("data_status").cast(pl.Utf8).str.strip_chars() == "synthetic").sum())
+                   .collect().item() or 0)
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return 0
 
 
 # ---------------------------------------------------------------------------

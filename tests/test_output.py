@@ -104,7 +104,9 @@ def test_tty_draws_a_bar_and_clears_it(capsys: pytest.CaptureFixture[str]) -> No
     c = Console(tty=True)
     c.progress("account", 0, 2)
     assert c._bar is not None
+    assert len(c._bar.tasks) == 1
     c.progress("account", 2, 2)
+    assert c._bar.tasks == []  # a finished step leaves the screen
     c.headline("result")
     assert c._bar is None
     assert capsys.readouterr().out == "result\n"

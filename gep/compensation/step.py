@@ -157,6 +157,11 @@ def read_all_monitoring(paths: list[tuple[str, str]]) -> pl.DataFrame:
     return mon
 
 
+def _label(path: str) -> str:
+    """How tables name an input file: ``demo:NAME`` as written, otherwise the file name (location-independent)."""
+    return path if path.startswith("demo:") else Path(path).name
+
+
 def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_paths: list[tuple[str, str]],
                  known_regions: set[str] | dict[str, str] | None = None) -> tuple[list[Agreement], Settlement]:
     """Load, validate and settle; the pure core of the step and of `gep compensate`.
@@ -176,8 +181,10 @@ def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_
 
 def run_step(cfg: Config, ctx: RunContext) -> None:
     """Settle every agreement of the config and add the compensation tables to the run."""
-    agreement_paths = [(p, str(ctx.read_input(p, "compensation_agreement"))) for p in cfg.agreements]
-    monitoring = [(p, str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
+    # tables name a file by demo: name or file name (the manifest has its path): the same whether the run came from
+    # the command line or from the run folder's run.toml, whose paths are relative to the run folder
+    agreement_paths = [(_label(p), str(ctx.read_input(p, "compensation_agreement"))) for p in cfg.agreements]
+    monitoring = [(_label(p), str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
     known = None
     if cfg.check_regions and ctx.registry is not None:
         known = {i: ctx.registry.name_of(i) for i in ctx.registry.all_ids()}
