@@ -9,10 +9,16 @@ change_decomposition needs) — and reports Σ total and Σ change, which must a
 * ``gep``: gep.account equivalent_factor_services + gep_totals + change_decompositions (all pairs at once)
 * ``gep-per-pair``: the same but change_decomposition called once per pair (the shipped
   behaviour before issue 16: the whole services table re-aggregated for every pair)
+* ``gep-run``: the whole run without reports, from the extent in memory: the account step
+  (services, gep, SEEA supply tables, extent account, change decomposition, identities checked)
+  and the run folder written (Parquet, CSV up to ``[run] csv_max_rows``, manifest)
 * ``polars`` / ``pandas`` / ``duckdb``: only the arithmetic, written plainly
 
+Sizes: ``--grid`` (default) runs the issue-16 grid in one go: 1×, 4× and 16× the counties at 3
+years, and 3, 12, 26 and 48 years at 1×; ``--counties``/``--years`` give an explicit cross product.
+
 Each case runs in its own subprocess (peak RSS = ru_maxrss of that case, input included).
-Run: python benchmarks/bench_national.py [--counties 2844] [--years 3 12 26 48] [--cases ...]
+Run: python benchmarks/bench_national.py [--grid | --counties 2844 --years 3 12 26 48] [--cases ...]
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_account import _cpu, make_input  # noqa: E402
 
-CASES = ["polars", "gep", "gep-per-pair", "pandas", "duckdb"]
+CASES = ["polars", "gep", "gep-run", "gep-per-pair", "pandas", "duckdb"]
+GRID = [(2844, 3), (4 * 2844, 3), (16 * 2844, 3), (2844, 12), (2844, 26), (2844, 48)]
 
 
 def _pairs(years: list[int]) -> list[tuple[int, int]]:
@@ -60,6 +67,29 @@ def case_gep(extent: pl.DataFrame, per_pair: bool) -> dict:
         ch = change_decompositions(services, extent, pairs)
     return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(gep["total_cny"].sum()),
             "change": float(ch["total_change_cny"].sum())}
+
+
+def case_gep_run(extent: pl.DataFrame) -> dict:
+    import tempfile
+
+    from gep.config import parse_config
+    from gep.pipeline import RunContext, run_steps, write_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lc = Path(tmp) / "landcover.parquet"  # named in the config; the run takes the extent from memory
+        extent.head(1).write_parquet(lc)
+        # ids that are not GB/T 2260 codes, so 100000 is not read as the province of 100050
+        extent = extent.with_columns(("c" + pl.col("region_id")).alias("region_id"))
+        cfg = parse_config({"run": {"report": False, "synthetic": True}, "inputs": {"landcover": [str(lc)]},
+                            "account": {"methods": ["equivalent_factor"], "equivalent_set": "xie2015"}})
+        t0, c0 = time.perf_counter(), _cpu()
+        ctx = RunContext(config=cfg, extent=extent, tables={"extent": extent})
+        steps = run_steps(ctx)
+        write_run(ctx, Path(tmp) / "run", Path(tmp) / "run", ["extent", *steps], "bench")
+        size = sum(f.stat().st_size for f in (Path(tmp) / "run").rglob("*") if f.is_file())
+    gep = ctx.tables["gep"]
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(gep["total_cny"].sum()),
+            "change": float(ctx.tables["change_decomposition"]["total_change_cny"].sum()), "run_mb": size / 1e6}
 
 
 def case_polars(extent: pl.DataFrame) -> dict:
@@ -110,7 +140,9 @@ def case_duckdb(extent: pl.DataFrame) -> dict:
 
 def run_case(name: str, counties: int, years: int) -> dict:
     extent, _ = make_input(counties, years)
-    if name.startswith("gep"):
+    if name == "gep-run":
+        r = case_gep_run(extent)
+    elif name.startswith("gep"):
         r = case_gep(extent, name == "gep-per-pair")
     else:
         r = {"polars": case_polars, "pandas": case_pandas, "duckdb": case_duckdb}[name](extent)
@@ -121,8 +153,8 @@ def run_case(name: str, counties: int, years: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--counties", type=int, nargs="+", default=[2844])
-    ap.add_argument("--years", type=int, nargs="+", default=[3, 12, 26, 48])
+    ap.add_argument("--counties", type=int, nargs="+", default=None)
+    ap.add_argument("--years", type=int, nargs="+", default=None)
     ap.add_argument("--cases", nargs="+", default=CASES)
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--case", default=None, help=argparse.SUPPRESS)
@@ -131,25 +163,37 @@ def main() -> None:
         print(json.dumps(run_case(args.case, args.counties[0], args.years[0])))
         return
     print(f"{'counties':>8}{'years':>6}{'rows':>11}  {'case':<13}{'wall s':>8}{'CPU s':>7}{'RSS MB':>8}"
-          f"{'× polars':>9}{'Σ total 1e12':>14}{'Σ change 1e12':>15}", flush=True)
-    for n in args.counties:
-        for y in args.years:
-            ref = None
-            for case in args.cases:
-                try:
-                    out = subprocess.run([sys.executable, __file__, "--case", case, "--counties", str(n),
-                                          "--years", str(y)], capture_output=True, text=True, check=True,
-                                         timeout=args.timeout)
-                except subprocess.TimeoutExpired:
-                    print(f"{n:>8}{y:>6}{'':>11}  {case:<13} did not finish in {args.timeout:.0f} s", flush=True)
-                    continue
-                r = json.loads(out.stdout.strip().splitlines()[-1])
-                if case == "polars":
-                    ref = r["seconds"]
-                ratio = f"{r['seconds'] / ref:>9.1f}" if ref else f"{'':>9}"
-                print(f"{n:>8}{y:>6}{r['rows']:>11,}  {case:<13}{r['seconds']:>8.2f}{r['cpu']:>7.1f}{r['rss_mb']:>8.0f}"
-                      f"{ratio}{r['total'] / 1e12:>14.6f}{r['change'] / 1e12:>15.6f}", flush=True)
-    print("× polars: wall time over the plain-Polars case of the same size; wall times are noisy (shared cores)")
+          f"{'× polars':>9}{'× CPU':>7}{'Σ total 1e12':>16}{'Σ change 1e12':>15}{'equal':>6}{'run MB':>8}", flush=True)
+    if args.counties or args.years:
+        sizes = [(n, y) for n in (args.counties or [2844]) for y in (args.years or [3, 12, 26, 48])]
+    else:
+        sizes = GRID
+    for n, y in sizes:
+        ref = None
+        for case in args.cases:
+            try:
+                out = subprocess.run([sys.executable, __file__, "--case", case, "--counties", str(n),
+                                      "--years", str(y)], capture_output=True, text=True, check=True,
+                                     timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                print(f"{n:>8}{y:>6}{'':>11}  {case:<13} did not finish in {args.timeout:.0f} s", flush=True)
+                continue
+            except subprocess.CalledProcessError as exc:
+                print(f"{n:>8}{y:>6}{'':>11}  {case:<13} failed (exit {exc.returncode}): "
+                      f"{(exc.stderr or '').strip().splitlines()[-1:]}", flush=True)
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            if case == "polars":
+                ref = r
+            ratio = f"{r['seconds'] / ref['seconds']:>9.1f}{r['cpu'] / max(ref['cpu'], 1e-3):>7.1f}" if ref \
+                else f"{'':>9}{'':>7}"
+            equal = ("yes" if abs(r["total"] - ref["total"]) <= 1e-12 * abs(ref["total"])
+                     and abs(r["change"] - ref["change"]) <= 1e-9 * abs(ref["total"]) else "NO") if ref else ""
+            run_mb = f"{r['run_mb']:>8.0f}" if "run_mb" in r else ""
+            print(f"{n:>8}{y:>6}{r['rows']:>11,}  {case:<13}{r['seconds']:>8.2f}{r['cpu']:>7.1f}{r['rss_mb']:>8.0f}"
+                  f"{ratio}{r['total'] / 1e12:>16.6f}{r['change'] / 1e12:>15.6f}{equal:>6}{run_mb}", flush=True)
+    print("× polars / × CPU: wall and CPU time over the plain-Polars case of the same size (wall times are noisy on "
+          "shared cores); equal: Σ total and Σ change equal to plain Polars' (relative 1e-12, 1e-9 of the total)")
 
 
 if __name__ == "__main__":

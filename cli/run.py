@@ -21,7 +21,8 @@ from gep.errors import InputError, Problem
 def run(config: str, out: str | None, console: Console, detail: str | None = None) -> None:
     """Run everything a configuration file describes (schema: docs/run_config.md).
 
-    Writes DIR/tables/*.csv and *.parquet, DIR/manifest.json, DIR/run.toml (the
+    Writes DIR/tables/*.parquet and, for tables of at most [run] csv_max_rows rows
+    (default 1,048,576), *.csv; DIR/manifest.json, DIR/run.toml (the
     fully resolved configuration: `gep run DIR/run.toml` repeats the run) and
     DIR/report.xlsx, DIR/report.html. On an input error nothing is written.
     Without --out, a run.toml that sits in a run directory writes to that directory

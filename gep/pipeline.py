@@ -20,7 +20,6 @@ import shutil
 import signal
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -319,10 +318,7 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         tables = {name: (df if "data_status" in df.columns
                          else df.with_columns(pl.lit("synthetic").alias("data_status")))
                   for name, df in tables.items()}
-    # tables are independent: two at a time (Polars and hashlib release the GIL while encoding and hashing)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        table_records = list(pool.map(lambda name: _write_table(tables[name], tables_dir, name, cfg.run.csv_max_rows),
-                                      sorted(tables)))
+    table_records = [_write_table(tables[name], tables_dir, name, cfg.run.csv_max_rows) for name in sorted(tables)]
     for rec in table_records:
         if "note" in rec:
             ctx.warnings.append(Problem("TABLE_PARQUET_ONLY", rec["note"], file=rec["files"][0]["file"],

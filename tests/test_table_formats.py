@@ -8,7 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 
+from gep.cli.main import main
 from gep.config import load_config
 from gep.errors import InputError
 from gep.pipeline import LAST_RUN_WARNINGS, execute
@@ -89,3 +91,25 @@ def test_negative_csv_max_rows_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_config(_work(tmp_path, "csv_max_rows = -1") / "run.toml")
     assert "csv_max_rows" in str(e.value)
+
+
+def test_transfer_reads_a_run_whose_tables_are_parquet_only(tmp_path: Path) -> None:
+    """`gep transfer --accounts RUN` finds services and gep as Parquet when the run wrote no CSV for them."""
+    e2e = Path(__file__).parent / "data" / "e2e"
+    text = (e2e / "tuning" / "base_run.toml").read_text(encoding="utf-8")
+    assert "[run]" in text
+    cfg = tmp_path / "base_run.toml"
+    text = text.replace("[run]", "[run]\ncsv_max_rows = 0", 1).replace("../county/", f"{(e2e / 'county').as_posix()}/")
+    cfg.write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(main, ["run", str(cfg), "--out", str(tmp_path / "acc")])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "acc" / "tables" / "services.csv").exists()
+    res = runner.invoke(main, ["transfer", "--accounts", str(tmp_path / "acc"), "--socio",
+                               str(e2e / "transfer" / "socio_2020_en.csv"), "--method", "equivalent_factor",
+                               "--calculator", "priority", "--out", str(tmp_path / "tr")])
+    assert res.exit_code == 0, res.output
+    pr = pl.read_parquet(tmp_path / "tr" / "tables" / "transfer_priority.parquet")
+    # as in tests/test_e2e_transfer.py: ECPS = non-market value / GDP = 19 137 717 / 1e9 for 510104
+    ecps = pr.filter(pl.col("region_id") == "510104")["ecps"][0]
+    assert abs(ecps - 19_137_717 / 1e9) < 1e-9

@@ -163,22 +163,40 @@ def equivalent_factor_services(
         else standard_value
     )
     sv_keys = [k for k in ("region_id", "year") if k in sv.columns]
-    # Integer sort key built on the small tables (area rows; 11 × 14 equivalents), so the wide table is never
-    # sorted by its text columns: region rank, year, then the equivalent row's rank by category, service,
-    # ecosystem_type, coefficient_id. method, component, units and price_year are constant per region and
-    # year, so this is the order of SERVICES_SORT.
-    region_rank, _ = value_ranks(area.get_column("region_id"), nulls_last=True)
-    area = area.with_columns(region_rank.alias("_region_rank"))
+    # Built in SERVICES_SORT order from integer keys on the small tables, so the wide table is never sorted
+    # and its text columns are gathered once: region-year blocks (region rank, year) × the equivalent rows
+    # ranked by category, service, ecosystem_type, coefficient_id (method, component, units and price_year
+    # are constant per region and year), kept where the region has area of that type in that year.
     eq = (eq.with_columns(pl.col("coefficient_id").cast(pl.Utf8).alias("_cid"))
           .sort(["category", "service", "ecosystem_type", "_cid"], nulls_last=True, maintain_order=True)
-          .drop("_cid").with_row_index("_eq_rank"))
+          .drop("_cid"))
+    types = eq.get_column("ecosystem_type").cast(pl.Utf8).unique().sort()
+    type_code = pl.col("ecosystem_type").cast(pl.Utf8).replace_strict(
+        types, pl.Series(range(len(types)), dtype=pl.Int64), default=None)
+    region_rank, _ = value_ranks(area.get_column("region_id"), nulls_last=True)
     year_min = area.get_column("year").min() or 0
     n_years = (area.get_column("year").max() or 0) - year_min + 1
-    df = area.join(eq, on="ecosystem_type", how="inner")
-    df = df.join(sv, on=sv_keys, how="left") if sv_keys else df.join(sv, how="cross")
+    cell = ((pl.col("_region_rank") * n_years + (pl.col("year").cast(pl.Int64) - year_min)) * len(types)
+            + pl.col("_type"))
+    area = area.with_columns(region_rank.alias("_region_rank"), type_code.alias("_type"))
+    blocks = area.select("_region_rank", "year", "region_id").unique(["_region_rank", "year"]).sort(
+        ["_region_rank", "year"]).with_row_index("_block")
+    grid = (blocks.select("_block", "_region_rank", "year")
+            .join(eq.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_eq_row"), type_code.alias("_type")),
+                  how="cross", maintain_order="left_right")
+            .with_columns(cell.alias("_cell"))
+            .join(area.drop_nulls("_type").select(cell.alias("_cell"), "area_ha"), on="_cell", how="inner",
+                  maintain_order="left"))
+    rows, eq_rows = grid.get_column("_block"), grid.get_column("_eq_row")
+    df = pl.DataFrame([
+        blocks.get_column("region_id").gather(rows), blocks.get_column("year").gather(rows),
+        *[eq.get_column(c).gather(eq_rows) for c in eq.columns], grid.get_column("area_ha"),
+    ])
+    df = (df.join(sv, on=sv_keys, how="left", maintain_order="left") if sv_keys
+          else df.join(sv, how="cross", maintain_order="left_right"))
     if adjustments is not None and adjustments.height:
         adj_keys = [k for k in ("region_id", "year") if k in adjustments.columns]
-        df = df.join(adjustments, on=[*adj_keys, "service"], how="left")
+        df = df.join(adjustments, on=[*adj_keys, "service"], how="left", maintain_order="left")
     else:
         df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias("adjustment"))
     df = df.with_columns(
@@ -203,6 +221,4 @@ def equivalent_factor_services(
                          "statistics (or standard value table) do not cover it",
                          column="region_id", value=r["region_id"], expected="a row for every region and year valued")
         problems.raise_if_any()
-    order = ((pl.col("_region_rank") * n_years + (pl.col("year").cast(pl.Int64) - year_min)) * eq.height
-             + pl.col("_eq_rank").cast(pl.Int64))
-    return _select_services(df.sort(order, maintain_order=True))
+    return _select_services(df)

@@ -81,6 +81,12 @@ def gep_totals(
     return out
 
 
+def own_supply(services: pl.DataFrame) -> pl.DataFrame:
+    """The services rows that are not imported-deduction rows (the table itself, not a copy, when there are none)."""
+    deduction = pl.col("category") == IMPORTED_DEDUCTION
+    return services.filter(~deduction) if services.select(deduction.any()).item() else services
+
+
 def check_gep(services: pl.DataFrame, gep: pl.DataFrame) -> None:
     """Identities: components → services → categories; total = Σ categories − imported deduction; ecosystem attribution → total.
 
@@ -99,7 +105,7 @@ def check_gep(services: pl.DataFrame, gep: pl.DataFrame) -> None:
     long = gep.unpivot(index=GEP_KEYS, on=CATEGORY_COLUMNS, variable_name="cat", value_name="v").with_columns(
         pl.col("cat").str.strip_suffix("_cny").alias("category")
     )
-    own = services.filter(pl.col("category") != IMPORTED_DEDUCTION)
+    own = own_supply(services)
     by_service = own.group_by([*GEP_KEYS, "category", "service"]).agg(pl.col("value_cny").sum())
     assert_sums_equal(by_service, long, [*GEP_KEYS, "category"], "value_cny", "v",
                       "components and services sum to their category")
@@ -211,7 +217,7 @@ def seea_supply_tables(services: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     Imported-deduction rows are not supply of the region's ecosystems and are left out, so the
     monetary table sums to GEP before the deduction (Σ category columns of gep.csv).
     """
-    services = services.filter(pl.col("category") != IMPORTED_DEDUCTION)  # supply by the region's own ecosystems
+    services = own_supply(services)  # supply by the region's own ecosystems
     svc = services.with_columns(pl.col("ecosystem_type").fill_null(UNATTRIBUTED))
     physical = sum_by(
         svc.filter(pl.col("quantity").is_not_null(), pl.col("method") == METHOD_FUNCTION_VALUE),

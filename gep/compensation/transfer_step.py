@@ -237,14 +237,21 @@ def _gep_tables(cfg: Config, ctx: RunContext) -> tuple[pl.DataFrame, pl.DataFram
         run_dir = ctx.resolve(cfg.accounts)
         tables = run_dir / "tables"
         problems = []
+        found: dict[str, Path] = {}
         for name in ("services", "gep"):
-            if not (tables / f"{name}.csv").exists():
-                problems.append(Problem("FILE_NOT_FOUND", f"the accounts run directory has no tables/{name}.csv",
+            # a table above [run] csv_max_rows rows is written as Parquet only
+            candidates = [tables / f"{name}.csv", tables / f"{name}.parquet"]
+            path = next((c for c in candidates if c.exists()), None)
+            if path is None:
+                problems.append(Problem("FILE_NOT_FOUND",
+                                        f"the accounts run directory has no tables/{name}.csv or tables/{name}.parquet",
                                         file=str(run_dir), expected="a directory written by `gep account` or `gep run`"))
+            else:
+                found[name] = path
         if problems:
             raise InputError(problems)
-        services = _read_table(ctx.read_input(str(tables / "services.csv"), "accounts_services"))
-        gep = _read_table(ctx.read_input(str(tables / "gep.csv"), "accounts_gep"))
+        services = _read_table(ctx.read_input(str(found["services"]), "accounts_services"))
+        gep = _read_table(ctx.read_input(str(found["gep"]), "accounts_gep"))
         return services, gep
     if "services" not in ctx.tables or "gep" not in ctx.tables:
         raise InputError([Problem("BAD_CONFIG", "[transfer] needs GEP results: add an [account] section or set accounts = RUN_DIR",

@@ -3,19 +3,14 @@
 Vectorised over draws × table: coefficient draws are generated in chunks of draws
 (:func:`gep.tuning.distributions.draw_chunks`) and turned into cell values W (J·S × N,
 small); outputs are computed in blocks of region rows as one matmul per block, so memory
-is bounded by ``memory_mb`` whatever the number of counties. Blocks are summarised by a few
-threads at once (numpy releases the GIL in matmul, partition and reductions); every row's
-statistics depend on that row's draws only, so the numbers do not depend on the block size
-or the number of threads. Percentiles are exact
+is bounded by ``memory_mb`` whatever the number of counties; every row's statistics depend
+on that row's draws only, so the numbers do not depend on the block size. Percentiles are exact
 (numpy ``linear`` interpolation, Hyndman & Fan type 7) over all draws of an output.
 Outputs are point + (form(x) − form(x_point)): with zero-width ranges they equal the
 engine's point estimate exactly.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -50,15 +45,6 @@ def cell_deltas(model: LinearModel, spec: pl.DataFrame, n_draws: int, seed: int,
     for start, x in draw_chunks(aligned, n_draws, seed, chunk):
         out[:, start:start + x.shape[1]] = model.cells(x) - w0
     return out
-
-
-def stats_workers() -> int:
-    """Threads that compute block statistics at once: the CPUs this process may use, at most 4."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    return max(1, min(4, n))
 
 
 def _stats(delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,9 +105,7 @@ def monte_carlo(
     wd = cell_deltas(model, spec, n_draws, seed, chunk_draws)
     n_out = len(model.outputs) + 1
     per_row_bytes = n_out * n_draws * 8 * 2  # outputs + one temporary (std); percentiles partition in place
-    workers = stats_workers()
-    # the memory budget is shared by the blocks in flight (one per worker thread)
-    block = max(1, int(memory_mb * 2**20 // max(per_row_bytes, 1) // workers))
+    block = max(1, int(memory_mb * 2**20 // max(per_row_bytes, 1)))
     regions = model.rows["region_id"].to_list()
     years = model.rows["year"].to_list()
     has_from = "year_from" in model.rows.columns
@@ -137,10 +121,9 @@ def monte_carlo(
             point = np.concatenate([model.point[sel].sum(axis=0), [model.point_total[sel].sum()]])
             frames.append(_frame(model, [ALL_REGIONS] * n_out, [int(y)] * n_out, outputs, point, mean, sd, pct,
                                  n_draws, seed, [int(yf)] * n_out if has_from else None))
-    blocks = [np.arange(b0, min(b0 + block, model.rows.height)) for b0 in range(0, model.rows.height, block)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy's matmul, partition and reductions release the GIL
-        stats = list(pool.map(lambda rows: _block_stats(model.apply(wd, rows)), blocks))
-    for rows, (mean, sd, pct) in zip(blocks, stats, strict=True):
+    for b0 in range(0, model.rows.height, block):
+        rows = np.arange(b0, min(b0 + block, model.rows.height))
+        mean, sd, pct = _block_stats(model.apply(wd, rows))
         point = np.concatenate([model.point[rows], model.point_total[rows, None]], axis=1)
         frames.append(_frame(
             model, np.repeat(np.asarray(regions, dtype=object)[rows], n_out).tolist(),

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.stats import qmc
 
 from gep.errors import InputError, Problem
 from gep.tuning.distributions import inverse_cdf
@@ -142,6 +141,8 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], p: int, n_base: int,
     ignores the low discrepancy of the Sobol' points, so they are conservative), variance.
     """
     m = max(1, int(np.ceil(np.log2(max(n_base, 2)))))
+    from scipy.stats import qmc  # scipy.stats takes ~0.4 s to import: only runs that compute Sobol indices pay it
+
     sampler = qmc.Sobol(d=2 * p, scramble=True, seed=np.random.Generator(np.random.PCG64(seed)))
     base = np.clip(sampler.random_base2(m), 2.0**-53, 1.0 - 2.0**-53)
     a, b = base[:, :p], base[:, p:]
