@@ -14,6 +14,7 @@ from typing import Any
 import click
 import polars as pl
 from gep.cli.common import command_line
+from gep.cli.output import Console, console_options
 from gep.coefficients import load_set
 
 from gep.biophysical import engine as E
@@ -25,6 +26,7 @@ from gep.biophysical.step import (
     run_rasters,
     run_step,
 )
+from gep.config import SYNTHETIC_LABEL
 from gep.errors import InputError, Problem
 
 # gep.biophysical needs the raster stack (rasterio, pyogrio, shapely, pyproj), which a base install may lack;
@@ -125,13 +127,15 @@ def _raster_option(name: str) -> Any:
 @click.option("--pixels", is_flag=True, default=False, help="Also write a per-pixel GeoTIFF of each service.")
 @click.option("--synthetic", is_flag=True, default=False, help="Label the outputs as synthetic data.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@console_options
 def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landcover_classes: str,
                 precipitation: str | None, precipitation_unit: str, et: str | None, et_unit: str,
                 temperature: str | None, temperature_unit: str, dem: str | None, dem_unit: str,
                 r_factor: str | None, r_factor_unit: str, k_factor: str | None, k_factor_unit: str, nep: str | None, nep_unit: str, carbon_basis: str, generic: tuple[str, ...],
                 coefficients: str, s_formula: str, slope_length_m: float | None, l_max: float | None,
                 o2_method: str, ac_threshold_c: float, negative_water: str, allow_nodata: bool, tile_size: int,
-                scheduler: str, workers: int | None, pixels: bool, synthetic: bool, out: str) -> None:
+                scheduler: str, workers: int | None, pixels: bool, synthetic: bool, out: str,
+                console: Console) -> None:
     """Water conservation, soil retention, carbon/oxygen and climate regulation by zone from rasters.
 
     Each model runs when its rasters are given: 水源涵养 needs --precipitation and --et; 土壤保持
@@ -162,7 +166,9 @@ def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landc
     # the embedded demo data are synthetic: so is every output made from them
     synthetic = synthetic or any(isinstance(v, str) and v.startswith("demo:") for v in cfg.model_dump().values())
     ctx = _Context(Path.cwd(), synthetic)
+    console.progress("biophysical models", 0, 1)
     run_step(cfg, ctx)
+    console.progress("biophysical models", 1, 1)
     out_dir = Path(out)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise InputError([Problem("BAD_OUTPUT", "the output directory exists and is not empty", file=out,
@@ -189,9 +195,24 @@ def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    click.echo(f"wrote {out_dir}")
     for w in ctx.warnings:
         click.echo(f"warning: {w.render()}", err=True)
+    if synthetic:
+        console.headline(SYNTHETIC_LABEL)
+    console.headline(f"wrote {out_dir}")
+    for line in quantity_headline(ctx.tables.get("biophysical_quantities"), year):
+        console.headline(line)
+
+
+def quantity_headline(quantities: pl.DataFrame | None, year: int) -> list[str]:
+    """The result line of ``gep biophysical``: each service's total quantity over all zones, in its unit."""
+    if quantities is None or quantities.is_empty():
+        return [f"biophysical {year}: no quantities (no model had its rasters)"]
+    tot = (quantities.group_by("service", "unit", maintain_order=True).agg(pl.col("quantity").sum())
+           .sort("service", "unit"))
+    parts = [f"{s} {q:,.4g} {u}" for s, u, q in tot.select("service", "unit", "quantity").iter_rows()]
+    zones = quantities["region_id"].n_unique()
+    return [f"biophysical {year} ({zones} zone{'s' if zones != 1 else ''}): " + "; ".join(parts)]
 
 
 def _write_pixels(cfg: Any, ctx: _Context, out_dir: Path, synthetic: bool) -> None:

@@ -126,6 +126,15 @@ def test_cli_writes_quantities_and_pixels(tmp_path: Path) -> None:
     q = pl.read_csv(out / "quantities.csv")
     assert set(q["data_status"]) == {"synthetic"}
     assert (out / "pixels" / "water_conservation_m3.tif").exists() and (out / "manifest.json").exists()
+    # the headline: the synthetic label, the folder, and each service's total over the zones in its unit
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("SYNTHETIC DEMO DATA") and lines[1] == f"wrote {out}"
+    tot = q.group_by("service", "unit").agg(pl.col("quantity").sum())
+    wc = tot.filter(pl.col("service") == "water_conservation").row(0, named=True)
+    assert lines[2].startswith(f"biophysical 2020 ({q['region_id'].n_unique()} zones): ")
+    assert f"water_conservation {wc['quantity']:,.4g} {wc['unit']}" in lines[2]
+    quiet = CliRunner().invoke(main, ["biophysical", *_cli_args(tmp_path / "静"), "--quiet"])
+    assert quiet.exit_code == 0 and "gep: biophysical models" not in quiet.stderr and lines[2] in quiet.stdout
 
 
 def test_cli_nothing_written_on_error(tmp_path: Path) -> None:
