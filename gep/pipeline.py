@@ -350,7 +350,9 @@ def write_run(ctx: RunContext, target: Path, out_dir: Path, steps: list[str], co
         header += f"\n# {label}"
     (target / "run.toml").write_text(dumps_toml(resolved_config(ctx, out_dir), header), encoding="utf-8")
     if cfg.run.report and reporter is not None:
+        ctx.progress("writing reports", 0, 1)
         reporter(target, cfg.run.report_lang, cfg.run.report_detail_rows, cfg.run.report_detail)
+        ctx.progress("writing reports", 1, 1)
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -522,7 +524,7 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
             raise _output_error(out, exc) from exc
         try:
             progress("writing the run folder", 0, 1)
-            write_run(ctx, tmp, out, steps, command_line, reporter)
+            write_run(ctx, tmp, out, steps, command_line, reporter)  # reports: a progress step of their own
             commit_dir(tmp, out)
             progress("writing the run folder", 1, 1)
         except OSError as exc:

@@ -37,6 +37,10 @@ def test_non_tty_progress_is_one_line_per_step_start_and_end(project: Path) -> N
     steps = [ln for ln in err.splitlines() if ln.startswith("gep: ") and ("…" in ln or " done" in ln)]
     assert steps[:2] == ["gep: reading inputs …", steps[1]] and steps[1].startswith("gep: reading inputs done in ")
     assert "gep: account …" in steps and any(s.startswith("gep: account done in ") for s in steps)
+    # the reports are a step of their own, inside writing the run folder (national workbooks take a while)
+    names = [s.split(" done")[0].removesuffix(" …") for s in steps]
+    assert names[-4:] == ["gep: writing the run folder", "gep: writing reports", "gep: writing reports",
+                          "gep: writing the run folder"], steps
     assert "\x1b[" not in err  # no terminal control codes off a terminal
     assert "gep: account" not in out  # progress never on stdout
 
