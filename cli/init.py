@@ -9,6 +9,9 @@ set ``synthetic = false`` in run.toml.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -261,6 +264,34 @@ def _numeric(rows: pl.DataFrame) -> list[pl.Expr]:
     return out
 
 
+def write_project_atomically(directory: Path, regions: tuple[str, ...]) -> list[Path]:
+    """:func:`write_project` into a temporary folder beside ``directory``, then moved in place: a failure (a path
+    below a file, no permission, disk full) leaves nothing half-written and is a located BAD_OUTPUT, never a
+    traceback."""
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=directory.parent))
+    except OSError as exc:
+        below_file = next((str(a) for a in directory.parents if a.exists() and not a.is_dir()), None)
+        why = f"{below_file} is a file, not a folder" if below_file else exc.strerror
+        raise InputError([Problem("BAD_OUTPUT", f"the project folder cannot be created ({why})",
+                                  file=str(directory), expected="a folder gep may create and write")]) from exc
+    try:
+        written = write_project(tmp, regions)
+        if directory.exists():  # an empty (or unrelated) folder: move gep's files in, nothing of the user's is touched
+            for name in ("inputs", "run.toml", "README.md"):
+                os.replace(tmp / name, directory / name)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, directory)
+    except OSError as exc:
+        raise InputError([Problem("BAD_OUTPUT", f"the project cannot be written ({exc.strerror})",
+                                  file=str(directory), expected="a folder gep may create and write")]) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [directory / p.relative_to(tmp) for p in written]
+
+
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--region", "regions", multiple=True, metavar="CODE",
@@ -284,7 +315,7 @@ def init(directory: Path, regions: tuple[str, ...], console: Console) -> None:
     if clash:
         raise InputError([Problem("BAD_OUTPUT", "gep init will not overwrite an existing project file",
                                   file=c, expected="a new or empty directory") for c in clash])
-    written = write_project(directory, regions)
+    written = write_project_atomically(directory, regions)
     console.headline(f"wrote a gep project for {', '.join(regions)} into {directory} ({len(written)} files); "
                  "example rows are SYNTHETIC")
     console.headline(f"next: fill {directory / 'inputs'}/*.csv, then gep run {directory / 'run.toml'}")

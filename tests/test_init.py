@@ -94,3 +94,23 @@ def test_same_project_same_bytes(tmp_path: Path) -> None:
     for f in sorted((tmp_path / "a").rglob("*")):
         if f.is_file():
             assert f.read_bytes() == (tmp_path / "b" / f.relative_to(tmp_path / "a")).read_bytes(), f.name
+
+
+def test_a_path_below_a_file_is_a_located_refusal_and_leaves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "笔记.txt").write_text("a file, not a folder", encoding="utf-8")
+    r = gep("init", tmp_path / "笔记.txt" / "县")
+    assert r.exit_code == 2, r.output
+    assert "[BAD_OUTPUT]" in r.output and "笔记.txt is a file, not a folder" in r.output
+    assert "internal error" not in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["笔记.txt"]  # no temporary folder left behind
+
+
+def test_an_existing_folder_keeps_the_users_files(tmp_path: Path) -> None:
+    target = tmp_path / "已有"
+    target.mkdir()
+    (target / "我的说明.txt").write_text("keep me", encoding="utf-8")
+    r = gep("init", target)
+    assert r.exit_code == 0, r.output
+    assert (target / "我的说明.txt").read_text(encoding="utf-8") == "keep me"
+    assert (target / "run.toml").is_file() and (target / "inputs" / "landcover.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["已有"]
