@@ -31,7 +31,7 @@ import polars as pl
 from pydantic import BaseModel, ValidationError
 
 from gep.coefficients import load_crosswalk
-from gep.config import InputsSection, RunConfig, RunSection, load_config, parse_config
+from gep.config import InputsSection, RunConfig, RunSection, load_config, parse_config, section_problems
 from gep.context import ProgressCallback
 from gep.errors import InputError, Problem
 from gep.inputs_catalog import AUTO, Checked, Options, validate_pairs
@@ -129,10 +129,9 @@ def _section(model: type[BaseModel], section: str, values: Mapping[str, Any], fr
     data = {k: frames.put(v, k) for k, v in values.items() if v is not None}
     try:
         return model.model_validate(data)
-    except ValidationError as exc:
-        raise InputError([Problem("BAD_OPTION", f"{section}: {err['msg']}", column=".".join(map(str, err["loc"])),
-                                  value=None if isinstance(err.get("input"), dict) else str(err.get("input")))
-                          for err in exc.errors()]) from None
+    except ValidationError as exc:  # the same words as run.toml's checks, for keyword arguments
+        raise InputError(section_problems(model, section, exc, code="BAD_OPTION", where=f"gep.{section}()",
+                                          noun="option")) from None
 
 
 def _run_config(steps: Mapping[str, Mapping[str, Any]], frames: _Frames, *, landcover: Any = None,

@@ -145,6 +145,33 @@ def _show(value: Any) -> str | None:
     return str(value)
 
 
+def section_problems(model: type[BaseModel], section: str, exc: ValidationError, *, file: str | None = None,
+                     text: str = "", code: str = "BAD_CONFIG", where: str | None = None,
+                     noun: str = "key") -> list[Problem]:
+    """The problems of a config section that failed validation, in plain words: an unknown key with the nearest
+    known one ("did you mean 'methods'?") and every known key, a bad value with the key's description.
+
+    Shared by run.toml (``[section] has no key …``, located by line) and the Python API (``where`` names the
+    function, ``noun`` is "option"), so both say the same thing."""
+    where = where or f"[{section}]"
+    out = []
+    for err in exc.errors():
+        loc = [str(x) for x in err["loc"]]
+        key = loc[0] if loc else None
+        fields = list(model.model_fields)
+        if err["type"] == "extra_forbidden" and key is not None:
+            near = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+            msg = f"{where} has no {noun} '{key}'" + (f"; did you mean '{near[0]}'?" if near else "")
+            expected = "one of: " + ", ".join(fields)
+        else:
+            msg = f"{where} {'.'.join(loc)}: {_plain(err['msg'])}"
+            field = model.model_fields.get(key or "")
+            expected = field.description if field is not None and field.description else None
+        out.append(Problem(code, msg, file=file, row=_line_of(text, section, key) if text else None,
+                           column=".".join([section, *loc]), value=_show(err.get("input")), expected=expected))
+    return out
+
+
 def _plain(msg: str) -> str:
     """Pydantic's message in plain words for a county statistician."""
     return (msg.replace("Input should be", "the value should be")
@@ -172,23 +199,7 @@ def parse_config(data: dict[str, Any], source: str | None = None, text: str = ""
         try:
             return model.model_validate(value if value is not None else {})
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = [str(x) for x in err["loc"]]
-                key = loc[0] if loc else None
-                fields = list(model.model_fields)
-                if err["type"] == "extra_forbidden" and key is not None:
-                    near = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
-                    msg = f"[{section}] has no key '{key}'" + (f"; did you mean '{near[0]}'?" if near else "")
-                    expected = "one of: " + ", ".join(fields)
-                else:
-                    msg = f"[{section}] {'.'.join(loc)}: {_plain(err['msg'])}"
-                    field = model.model_fields.get(key or "")
-                    expected = field.description if field is not None and field.description else None
-                problems.append(Problem(
-                    "BAD_CONFIG", msg,
-                    file=file, row=_line_of(text, section, key), column=".".join([section, *loc]),
-                    value=_show(err.get("input")), expected=expected,
-                ))
+            problems.extend(section_problems(model, section, exc, file=file, text=text))
             return None
 
     run = _validate(RunSection, "run", data.get("run"))

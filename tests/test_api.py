@@ -109,3 +109,22 @@ def test_account_is_both_the_function_and_the_package() -> None:
     import gep.account.tables as tables
 
     assert callable(gep.account) and gep.account.tables is tables
+
+
+def test_a_misspelt_option_is_named_with_the_nearest_one_as_run_toml_does(tmp_path: Path,
+                                                                             landcover: pl.DataFrame) -> None:
+    """gep.account(method=…) and [account] method = … get the same words: no such key, did you mean 'methods'."""
+    with pytest.raises(InputError) as api:
+        gep.account(landcover, crosswalk="tnls", method="equivalent_factor")
+    (p,) = api.value.problems
+    assert p.code == "BAD_OPTION" and p.column == "account.method"
+    assert "gep.account() has no option 'method'; did you mean 'methods'?" in p.render()
+    toml = tmp_path / "run.toml"
+    toml.write_text('[inputs]\nlandcover = ["demo:landcover"]\ncrosswalk = "tnls"\n\n[account]\n'
+                    'method = ["equivalent_factor"]\n', encoding="utf-8")
+    with pytest.raises(InputError) as cfg:
+        gep.run(toml)
+    (q,) = cfg.value.problems
+    assert q.code == "BAD_CONFIG" and q.column == "account.method" and q.row == 6
+    assert "[account] has no key 'method'; did you mean 'methods'?" in q.render()
+    assert p.expected == q.expected  # the same list of known keys
