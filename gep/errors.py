@@ -26,6 +26,21 @@ def fmt_number(x: float) -> str:
     return f"{x:.6g}"
 
 
+def fmt_amount(x: float, decimals: int = 2) -> str:
+    """An amount for a message: thousands separators and ``decimals`` places (1,234.50), scientific notation
+    (1e+300) when it is too large to read as digits."""
+    if x != x or x in (float("inf"), float("-inf")) or abs(x) >= 1e15:
+        return fmt_number(x)
+    return f"{x:,.{decimals}f}"
+
+
+def fmt_share(x: float) -> str:
+    """A ratio as a percentage for a message (12.5%); scientific notation (1.6e+302%) when absurdly large."""
+    if x != x or x in (float("inf"), float("-inf")) or abs(x) >= 1e13:
+        return fmt_number(x * 100) + "%"
+    return f"{x:.1%}"
+
+
 def short_number(text: str) -> str:
     """``text`` unchanged, unless it is a number written with more than 20 characters: then 1e+300 style."""
     if len(text) <= 20 or not _NUMBER.match(text.strip()):

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from gep.coefficients import load_crosswalk, load_set, validate_crosswalk, validate_set
 from gep.coefficients._rows import COLUMN_ALIASES, STANDARD_COLUMNS
 from gep.coefficients.crosswalks import CROSSWALK_ALIASES
-from gep.errors import InputError, Problem
+from gep.errors import InputError, Problem, fmt_amount
 from gep.loaders import LANDCOVER_SPEC
 from gep.regions import check_region_ids, load_registry
 from gep.regions.registry import REGION_ALIASES
@@ -199,7 +199,7 @@ def _check_landcover(path: Path, file: str, opts: Options) -> tuple[str, pl.Data
     assert df is not None
     years = ", ".join(str(y) for y in df["year"].unique().sort().to_list())
     summary = (f"{df.height} rows, {df['region_id'].n_unique()} regions, years {years}, "
-               f"{df['class'].n_unique()} classes, {df['area_ha'].sum():,.2f} ha")
+               f"{df['class'].n_unique()} classes, {fmt_amount(df['area_ha'].sum())} ha")
     for w in warnings:
         summary += "\n  warning: " + w.render()
     return summary, df

@@ -55,6 +55,10 @@ class ColumnSpec(BaseModel):
     canonical_unit: str | None = None
     nonnegative: bool = False
     allow_null: bool = False
+    max_value: float | None = None
+    """Largest plausible value in ``canonical_unit`` (after unit conversion); larger is VALUE_OUT_OF_RANGE."""
+    max_reason: str = ""
+    """Why nothing can be larger (shown with the refusal)."""
 
 
 class TableSpec(BaseModel):
@@ -94,6 +98,8 @@ AREA = ColumnSpec(
     dimension="area",
     canonical_unit="ha",
     nonnegative=True,
+    max_value=1.5e10,
+    max_reason="no area can exceed the land surface of the Earth (about 1.49e10 ha); check the unit and the number",
     description="area; unit from the column name (area_ha, area_km2, area_mu, 面积(亩)) or a unit column",
 )
 
@@ -306,6 +312,11 @@ def validate_raw_collect(raw: RawTable, spec: TableSpec, keep_rows: bool = False
             neg = values.is_not_null() & values.is_finite() & (values < 0)
             _report_bad(problems, file, m.header, rows, s, neg, "NEGATIVE_VALUE",
                         "is negative", "zero or a positive number")
+        if col.max_value is not None:
+            big = values.is_not_null() & values.is_finite() & (values > col.max_value)
+            _report_bad(problems, file, m.header, rows, s, big, "VALUE_OUT_OF_RANGE",
+                        f"is larger than {col.max_value:g} {col.canonical_unit or ''}".rstrip(),
+                        col.max_reason or f"at most {col.max_value:g}")
         out[col.name] = _null_where(values, values.is_not_null() & ~values.is_finite()).alias(col.name)
 
     if spec.keys and all(k in out for k in spec.keys):

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from gep.coefficients import match_classes
-from gep.errors import Problem
+from gep.errors import Problem, fmt_amount, fmt_share
 from gep.regions import check_region_ids as _check
 from gep.tablespec import ROW
 
@@ -119,12 +119,12 @@ def check_area_totals(df: pl.DataFrame, file: str, registry: Any,
         problem = Problem(
             "AREA_EXCEEDS_REGION" if fatal else "AREA_ABOVE_REGISTRY",
             f"the classes of {rec['region_id']} {rec['name_zh'] or ''} in {rec['year']} add up to "
-            f"{rec['sum_ha']:,.2f} ha, {excess:.1%} more than its {basis} "
-            f"{rec['area_ha']:,.2f} ha (rows {rec['first_row']}–{rec['last_row']})"
+            f"{fmt_amount(rec['sum_ha'])} ha, {fmt_share(excess)} more than its {basis} "
+            f"{fmt_amount(rec['area_ha'])} ha (rows {rec['first_row']}–{rec['last_row']})"
             + ("" if fatal else "; accepted, check it against the county's official land area"),
             file=file, row=rec["first_row"], column="area",
-            value=f"{rec['sum_ha']:.2f} ha",
-            expected=f"at most {rec['area_ha'] * (1 + limit):,.2f} ha ({basis} + {limit:.0%}); "
+            value=f"{fmt_amount(rec['sum_ha'])} ha",
+            expected=f"at most {fmt_amount(rec['area_ha'] * (1 + limit))} ha ({basis} + {limit:.0%}); "
             "check the units and that no class is counted twice",
         )
         if fatal:

@@ -134,7 +134,7 @@ def test_override_table_in_run_config(tmp_path: Path) -> None:
     ("unknown_county.csv", "UNKNOWN_REGION", "row 3", "region_id", "519999"),
     ("class_not_in_crosswalk.csv", "UNKNOWN_CLASS", "row 3", "地类", "稻田"),
     # 亩 figures under a 公顷 header: 48 000 "ha" in 锦江区 (registry 60.7 km2 = 6 070 ha)
-    ("mu_labelled_as_ha.csv", "AREA_EXCEEDS_REGION", "row 2", "area", "48000.00 ha"),
+    ("mu_labelled_as_ha.csv", "AREA_EXCEEDS_REGION", "row 2", "area", "48,000.00 ha"),
 ])
 def test_bad_landcover_exits_2_names_location_writes_nothing(tmp_path: Path, name: str, code: str, row: str,
                                                              column: str, found: str) -> None:

@@ -404,3 +404,25 @@ def test_validate_of_a_run_config_needs_the_price_index_years_the_run_rebases(tm
     assert val.exit_code == run.exit_code == 2, (val.output, run.output)
     want = "the price index has no value for year 2015, needed to rebase values to 2020"
     assert want in val.output and want in run.output
+
+
+def test_an_impossible_area_is_refused_in_scientific_notation_by_validate_and_run(tmp_path: Path) -> None:
+    """1e300 ha (or 1e12 亩) is larger than the Earth's land surface: refused where it is, never echoed as 300 digits."""
+    lc = tmp_path / "地类.csv"
+    lc.write_text("region_id,year,class,area_mu\n510104,2020,水田,1e12\n510104,2020,旱地,1e300\n", encoding="utf-8")
+    val = CliRunner().invoke(main, ["validate", str(lc), "--kind", "landcover", "--regions", "sichuan"])
+    run = CliRunner().invoke(main, ["account", "--landcover", str(lc), "--crosswalk", "tnls", "--method",
+                                    "equivalent_factor", "--regions", "sichuan", "--out", str(tmp_path / "o")])
+    for res in (val, run):
+        assert res.exit_code == 2, res.output
+        assert "row 2, column 'area_mu': value is larger than 1.5e+10 ha (found '1e12'" in res.output
+        assert "row 3, column 'area_mu': value is larger than 1.5e+10 ha (found '1e300'" in res.output
+        assert "[VALUE_OUT_OF_RANGE]" in res.output and "0" * 30 not in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_amounts_in_messages_stay_readable() -> None:
+    from gep.errors import fmt_amount, fmt_share
+
+    assert fmt_amount(6070.0) == "6,070.00" and fmt_amount(1e300) == "1e+300" and fmt_amount(float("inf")) == "inf"
+    assert fmt_share(0.125) == "12.5%" and fmt_share(1.6e298) == "1.6e+300%"

@@ -23,7 +23,7 @@ from gep.carbon import valuation as V
 from gep.carbon.stock import carbon_stock
 from gep.coefficients import apply_overrides, load_set
 from gep.context import RunContext
-from gep.errors import InputError, Problem
+from gep.errors import InputError, Problem, fmt_amount
 from gep.inputkinds import (
     Checker,
     InputKind,
@@ -330,7 +330,7 @@ def _check_transitions(path: Path, file: str, opts: Options) -> tuple[str, pl.Da
     periods = df.select("year_from", "year_to").unique().sort("year_from", "year_to")
     summary = (f"{df.height} rows{regions_summary(df)}, periods "
                + ", ".join(f"{a}→{b}" for a, b in periods.iter_rows())
-               + f", {df['area_ha'].sum():,.2f} ha")
+               + f", {fmt_amount(df['area_ha'].sum())} ha")
     if opts.landcover is not None:
         TR.reconcile(opts.landcover, df, file=file, extent_file=", ".join(opts.landcover_files) or "land cover")
         summary += "; opening and closing areas reconcile with the land cover (tolerance 0.01 ha)"
