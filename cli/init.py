@@ -23,7 +23,7 @@ from gep.cli.output import Console, console_options
 
 from gep.config import SYNTHETIC_LABEL
 from gep.context import demo_data_dir
-from gep.errors import InputError, Problem
+from gep.errors import InputError, Problem, os_error_reason
 
 DEFAULT_REGIONS = ("513221",)
 """汶川县: a county with rows in every demo table."""
@@ -272,9 +272,7 @@ def write_project_atomically(directory: Path, regions: tuple[str, ...]) -> list[
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=directory.parent))
     except OSError as exc:
-        below_file = next((str(a) for a in directory.parents if a.exists() and not a.is_dir()), None)
-        why = f"{below_file} is a file, not a folder" if below_file else exc.strerror
-        raise InputError([Problem("BAD_OUTPUT", f"the project folder cannot be created ({why})",
+        raise InputError([Problem("BAD_OUTPUT", f"the project folder cannot be created ({os_error_reason(directory, exc)})",
                                   file=str(directory), expected="a folder gep may create and write")]) from exc
     try:
         written = write_project(tmp, regions)
@@ -285,7 +283,7 @@ def write_project_atomically(directory: Path, regions: tuple[str, ...]) -> list[
         else:
             os.replace(tmp, directory)
     except OSError as exc:
-        raise InputError([Problem("BAD_OUTPUT", f"the project cannot be written ({exc.strerror})",
+        raise InputError([Problem("BAD_OUTPUT", f"the project cannot be written ({os_error_reason(directory, exc)})",
                                   file=str(directory), expected="a folder gep may create and write")]) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

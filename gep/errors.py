@@ -9,9 +9,10 @@ file in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -24,6 +25,16 @@ def fmt_number(x: float) -> str:
     if x == 0 or 1e-4 <= abs(x) < 1e15:
         return f"{x:g}" if abs(x) < 1e6 else f"{x:.15g}"
     return f"{x:.6g}"
+
+
+def os_error_reason(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be created or written, in words for a statistician: "afile is a file, not a folder"
+    when a part of the path is a regular file (the OS says only "File exists" or "Not a directory"), else the
+    operating system's reason ("Permission denied", "No space left on device")."""
+    below_file = next((str(a) for a in Path(path).parents if a.exists() and not a.is_dir()), None)
+    if below_file is not None:
+        return f"{below_file} is a file, not a folder"
+    return exc.strerror or exc.__class__.__name__
 
 
 def fmt_amount(x: float, decimals: int = 2) -> str:

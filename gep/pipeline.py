@@ -30,7 +30,7 @@ from gep import __version__
 from gep.coefficients import load_crosswalk
 from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml, merge_tomls, parse_config
 from gep.context import DEMO_SCHEME, ProgressCallback, demo_data_dir, no_progress
-from gep.errors import InputError, Problem
+from gep.errors import InputError, Problem, os_error_reason
 from gep.extent import build_extent
 from gep.loaders import load_landcover
 from gep.readers import collect_read_notes, source_path
@@ -413,7 +413,7 @@ def commit_dir(tmp: Path, out_dir: Path) -> None:
 
 
 def _output_error(out: Path, exc: OSError) -> InputError:
-    why = exc.strerror or exc.__class__.__name__
+    why = os_error_reason(out, exc)
     return InputError([Problem("BAD_OUTPUT", f"cannot write the output directory ({why})",
                                file=str(out), value=str(exc.filename or out),
                                expected="a directory gep can create and write, on a disk with free space")])

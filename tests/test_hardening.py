@@ -33,6 +33,7 @@ def test_output_below_a_regular_file_is_a_located_refusal(work: Path) -> None:
     res = CliRunner().invoke(main, ["run", str(work / "run.toml"), "--out", str(work / "afile" / "out")])
     assert res.exit_code == 2, res.output
     assert "cannot write the output directory" in res.output and "BAD_OUTPUT" in res.output
+    assert f"({work / 'afile'} is a file, not a folder)" in res.output  # not the OS's bare "File exists"
 
 
 def test_output_that_cannot_be_created_is_a_located_refusal(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
