@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from gep.cli.output import Console, console_options
 from gep.cli.common import detail_option
-from gep.reports import FORMATS, write_reports
+from gep.reports import COUNTY_SHEETS_MAX, FORMATS, write_reports
 
 from gep.errors import InputError, Problem
 
@@ -23,12 +23,18 @@ from gep.errors import InputError, Problem
               help="Rows kept per detail sheet: of report_detail.xlsx with --detail full ('all', "
                    "or a number); report.xlsx keeps at most 200 (fewer if this is smaller). "
                    "The cover and the sheet say when a sheet is shortened.")
+@click.option("--county-sheets", default=str(COUNTY_SHEETS_MAX), show_default=True,
+              help="Write one account sheet per county in report.xlsx when the run has at most this many "
+                   "counties ('all': always). Above it, the summary and GEP-by-region sheets hold every "
+                   "county and the cover says so (a national run's 2,800 sheets take half a minute).")
 @console_options
-def report(run_dir: Path, formats: str, lang: str, detail: str | None, detail_rows: str, console: Console) -> None:
+def report(run_dir: Path, formats: str, lang: str, detail: str | None, detail_rows: str, county_sheets: str,
+           console: Console) -> None:
     """Write RUN_DIR/report.xlsx and RUN_DIR/report.html from a run's tables and manifest.
 
     report.xlsx is the filing workbook: a summary sheet and one GEP account sheet per county
-    (指标 by category, 功能量, 价值量 in 万元, 占比; totals as formulas), ready to print on A4.
+    (指标 by category, 功能量, 价值量 in 万元, 占比; totals as formulas), ready to print on A4
+    (county sheets for runs of at most --county-sheets counties).
     With --detail full, RUN_DIR/report_detail.xlsx holds every table in full.
 
     RUN_DIR is the output folder of `gep run` or `gep demo` (it holds manifest.json and
@@ -51,8 +57,16 @@ def report(run_dir: Path, formats: str, lang: str, detail: str | None, detail_ro
     else:
         raise click.BadParameter(f"a positive number of rows or 'all'; got {detail_rows!r}",
                                  param_hint="--detail-rows")
+    if county_sheets.strip().lower() == "all":
+        county_limit = None
+    elif county_sheets.strip().isdigit():
+        county_limit = int(county_sheets)
+    else:
+        raise click.BadParameter(f"a number of counties or 'all'; got {county_sheets!r}",
+                                 param_hint="--county-sheets")
     console.progress("writing reports", 0, 1)
-    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows, detail=detail or "capped")
+    written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows, detail=detail or "capped",
+                            county_sheets=county_limit)
     console.progress("writing reports", 1, 1)
     for path in written:
         console.headline(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KB)")

@@ -17,12 +17,13 @@ import polars as pl
 from .data import RunData, load_run
 from .html import write_html
 from .labels import check_lang
+from .filing import COUNTY_SHEETS_MAX
 from .xlsx import write_xlsx
 
 FORMATS = ("xlsx", "html")
 DETAIL = ("capped", "full")
 
-__all__ = ["DETAIL", "FORMATS", "RunData", "load_run", "write_reports", "write_run_reports"]
+__all__ = ["COUNTY_SHEETS_MAX", "DETAIL", "FORMATS", "RunData", "load_run", "write_reports", "write_run_reports"]
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
@@ -42,14 +43,16 @@ def _atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
 def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: str = "zh-en",
                   *, out_dir: Path | str | None = None, detail_rows: int | None = None,
                   detail: str = "capped", boundaries: dict[str, Any] | None = None,
-                  region_names: pl.DataFrame | None = None) -> list[Path]:
+                  region_names: pl.DataFrame | None = None,
+                  county_sheets: int | None = COUNTY_SHEETS_MAX) -> list[Path]:
     """Write report.xlsx / report.html for the run in ``run_dir``; return the paths written.
 
     report.xlsx is the filing workbook (summary, one account sheet per county, the first
     200 rows of each detail table). ``detail`` "full" also writes report_detail.xlsx (the
     all-region account and every table, ``detail_rows`` rows each; None or 0 = all).
     ``boundaries`` (GeoJSON) and ``region_names`` override the regions registry named in
-    the manifest (used by tests and benchmarks).
+    the manifest (used by tests and benchmarks). County account sheets are written for runs of at
+    most ``county_sheets`` counties (default 400; None: always).
     """
     check_lang(lang)
     if detail not in DETAIL:
@@ -68,7 +71,8 @@ def write_reports(run_dir: Path | str, formats: Iterable[str] = FORMATS, lang: s
         if fmt == "xlsx":
 
             written.append(_atomic_write(out / "report.xlsx",
-                                         lambda p: write_xlsx(run, p, lang, detail_rows)))
+                                         lambda p: write_xlsx(run, p, lang, detail_rows,
+                                                                             county_sheets=county_sheets)))
             if detail == "full":
                 written.append(_atomic_write(out / "report_detail.xlsx", lambda p: write_xlsx(
                     run, p, lang, detail_rows, part="detail")))

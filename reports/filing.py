@@ -33,6 +33,10 @@ COLUMNS = [("category", 12), ("service", 20), ("quantity", 16), ("unit", 10),
            ("pricing_method", 16), ("value_wan", 16), ("share", 9)]
 Q, V, S = 2, 5, 6  # quantity, value, share columns
 HEADER_ROWS = 3  # title, Chinese header, English header (repeated on every printed page)
+COUNTY_SHEETS_MAX = 400
+"""County account sheets are written when a run has at most this many counties (every province of China has
+fewer; a national run's 2,800 sheets would take half a minute to write and are no way to file); above it the
+summary sheet and the GEP-by-region sheet hold every county and the cover says how to get the sheets."""
 
 
 def _zh(key: str) -> str:
@@ -282,11 +286,13 @@ def _summary_sheet(w: _Writer, ws: Any, totals: pl.DataFrame, gep: pl.DataFrame,
 
 def filing_sheets(book: Any, services: pl.DataFrame | None, gep: pl.DataFrame | None,
                   totals: pl.DataFrame | None, names: dict[str, str],
-                  coeffs: pl.DataFrame | None, synthetic: str | None) -> int:
+                  coeffs: pl.DataFrame | None, synthetic: str | None,
+                  county_sheets: int | None = COUNTY_SHEETS_MAX) -> int:
     """Write the summary sheet and one sheet per county into ``book``; returns the sheets written.
 
-    ``book`` is the workbook wrapper of reports/xlsx.py (``sheet``, ``fmt``, ``lang``).
-    ``services``: the engine's services table; ``gep``/``totals``: gep and gep_totals.
+    ``book`` is the workbook wrapper of reports/xlsx.py (``sheet``, ``fmt``, ``lang``, ``truncated``).
+    ``services``: the engine's services table; ``gep``/``totals``: gep and gep_totals. County sheets are
+    written when there are at most ``county_sheets`` regions (None: always); otherwise a cover note says so.
     """
     if services is None or not {"region_id", "year", "category", "service",
                                 "value_cny"} <= set(services.columns):
@@ -305,6 +311,9 @@ def filing_sheets(book: Any, services: pl.DataFrame | None, gep: pl.DataFrame | 
         n += 1
     sheet_of: dict[str, str] = {}
     county_ws = []
+    if county_sheets is not None and len(regions) > county_sheets:
+        book.truncated.append(label("county_sheets_note", lang, n=f"{len(regions):,}", limit=f"{county_sheets:,}"))
+        regions = []
     for rid in regions:
         nm = names.get(rid)
         ws = book.sheet(f"{rid} {nm}" if nm else str(rid))

@@ -24,6 +24,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "flow_title_note": ("悬停可见每笔流向的金额（元）", "hover a band for its amount in yuan"),
     "account_scope": ("{region} · {year}年 · {method} · 价值量单位：{unit}",
                       "{region} · {year} · {method} · values in {unit}"),
+    "county_sheets_note": ("本次核算含 {n} 个县级单位，多于 {limit} 个：未逐县写出核算表（汇总表和 GEP by region 表含每个县）；"
+                           "用 gep report 运行目录 --county-sheets all 写出全部县表",
+                           "{n} counties, more than {limit}: no account sheet per county was written (the summary and "
+                           "the GEP-by-region sheet hold every county); gep report RUN_DIR --county-sheets all "
+                           "writes them all"),
     "detail_workbook_note": ("明细表仅显示前 {shown} 行；完整明细见 tables/*.csv，或用 --detail full 写出 report_detail.xlsx",
                              "Detail sheets show their first {shown} rows; full detail in tables/*.csv, "
                              "or report_detail.xlsx with --detail full"),

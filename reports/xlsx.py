@@ -31,7 +31,7 @@ from xlsxwriter.worksheet import Worksheet
 from gep.units import conversion_factor
 
 from .data import RunData, coefficients_table
-from .filing import filing_sheets, footer_text
+from .filing import COUNTY_SHEETS_MAX, filing_sheets, footer_text
 from .labels import PROVINCES, label, sheet_label, with_province_names
 from .views import (
     ACCOUNT_COLUMNS,
@@ -1081,7 +1081,7 @@ def _table_sheet(book: _Book, run: RunData, name: str, key: str, max_rows: int) 
 
 
 def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = None,
-               part: str = "filing") -> Path:
+               part: str = "filing", county_sheets: int | None = COUNTY_SHEETS_MAX) -> Path:
     """Write a workbook for ``run`` to ``path``; returns ``path``.
 
     ``part`` "filing" (report.xlsx): cover, the summary sheet and one account sheet per county
@@ -1089,6 +1089,7 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
     the first FILING_DETAIL_ROWS rows (or ``detail_rows``, if fewer) of each detail table.
     ``part`` "detail" (report_detail.xlsx): cover, the all-region account sheet and every
     table, ``detail_rows`` rows each (None or 0: all, up to Excel's limit of 1,048,576 rows).
+    County sheets: when the run has at most ``county_sheets`` counties (None: always; reports/filing.py).
     """
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}; got {part!r}")
@@ -1108,7 +1109,7 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
         _coefficients(book, coeffs)
     else:
         limit = min(detail_rows or FILING_DETAIL_ROWS, FILING_DETAIL_ROWS)
-        _filing(book, run, coeffs)
+        _filing(book, run, coeffs, county_sheets)
         _rest(book, run, coeffs, limit)
         book.text(cover, cover_row, 0, label("detail_workbook_note", lang, shown=f"{limit:,}"),
                   bold=True)
@@ -1120,12 +1121,13 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
     return path
 
 
-def _filing(book: _Book, run: RunData, coeffs: pl.DataFrame | None) -> None:
+def _filing(book: _Book, run: RunData, coeffs: pl.DataFrame | None,
+            county_sheets: int | None = COUNTY_SHEETS_MAX) -> None:
     """The summary sheet and the county account sheets (reports/filing.py)."""
     m = run.manifest
     synthetic = (m.get("data_label") or "SYNTHETIC") if m.get("synthetic") else None
     filing_sheets(book, run.table("services"), run.table("gep"), level_totals(run),
-                  _region_names(run, book.lang), coeffs, synthetic)
+                  _region_names(run, book.lang), coeffs, synthetic, county_sheets)
 
 
 def _rest(book: _Book, run: RunData, coeffs: pl.DataFrame | None, limit: int) -> None:

@@ -79,3 +79,18 @@ def test_detail_full_option_writes_the_detail_workbook(tmp_path: Path) -> None:
     assert sum(1 for r in rows if r[0] in ("510104", "510105")) == 2  # --detail-rows 2
     result = CliRunner().invoke(main, ["report", str(run), "--detail", "some"])
     assert result.exit_code == 2 and "--detail" in result.output
+
+
+def test_county_sheets_option(tmp_path: Path) -> None:
+    import openpyxl
+
+    run, _, _ = make_hand_run(tmp_path / "县表")
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "xlsx", "--county-sheets", "1"])
+    assert result.exit_code == 0, result.output
+    names = openpyxl.load_workbook(run / "report.xlsx", read_only=True).sheetnames
+    assert not [n for n in names if n.split(" ")[1] in ("510104", "510105")]
+    result = CliRunner().invoke(main, ["report", str(run), "--format", "xlsx", "--county-sheets", "all"])
+    names = openpyxl.load_workbook(run / "report.xlsx", read_only=True).sheetnames
+    assert result.exit_code == 0 and len([n for n in names if n.split(" ")[1] in ("510104", "510105")]) == 2
+    result = CliRunner().invoke(main, ["report", str(run), "--county-sheets", "many"])
+    assert result.exit_code == 2 and "--county-sheets" in result.output

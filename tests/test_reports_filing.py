@@ -179,3 +179,22 @@ def test_detail_full_writes_the_detail_workbook(hand, tmp_path: Path) -> None:  
     assert any("服务明细" in n or "services" in n for n in wb.sheetnames)
     with pytest.raises(ValueError, match="detail"):
         write_reports(run, formats=["xlsx"], out_dir=tmp_path, detail="everything")
+
+
+def test_county_sheets_only_up_to_the_limit_and_the_cover_says_so(hand, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Above county_sheets counties (a national run) no account sheet per county: the summary still lists every
+    county and the cover names the option that writes them; None (--county-sheets all) writes them all."""
+    run, bounds, names = hand
+    (path,) = write_reports(run, formats=["xlsx"], out_dir=tmp_path / "capped", boundaries=bounds,
+                            region_names=names, county_sheets=1)
+    wb = openpyxl.load_workbook(path, data_only=True)
+    assert not [n for n in wb.sheetnames if n.split(" ")[1] in ("510104", "510105")]
+    cover = "\n".join(str(v) for r in _rows(wb[wb.sheetnames[0]]) for v in r if v is not None)
+    assert "2 counties, more than 1" in cover or "含 2 个县级单位，多于 1 个" in cover
+    assert "--county-sheets all" in cover
+    summary = "\n".join(str(v) for r in _rows(wb[wb.sheetnames[1]]) for v in r if v is not None)
+    assert "510104" in summary and "510105" in summary  # every county still in the summary
+    (path,) = write_reports(run, formats=["xlsx"], out_dir=tmp_path / "all", boundaries=bounds,
+                            region_names=names, county_sheets=None)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert len([n for n in wb.sheetnames if n.split(" ")[1] in ("510104", "510105")]) == 2
