@@ -408,23 +408,22 @@ def _choose_sheet(wb: object, name: str) -> str:
             "AMBIGUOUS_SHEET", f"the workbook has {len(same) + 1} sheets with the same columns "
             f"({', '.join([chosen, *same])}); gep does not guess which one to read", file=name,
             value=", ".join([chosen, *same]), expected=f"the sheet named in the path, e.g. {name}#{chosen}")])
+    def chosen_note(why: str) -> None:  # every reason the sheet read was gep's choice: one note each
+        note(Problem("XLSX_SHEET_CHOSEN", why, file=name, value=chosen, expected=f"{name}#SHEET to read another sheet"))
+
     hidden = [n for n in names[: names.index(chosen)] if n not in visible]
     if hidden:
-        note(Problem("XLSX_SHEET_CHOSEN", f"the workbook's first sheet{'s' if len(hidden) > 1 else ''} "
-                     f"{', '.join(repr(h) for h in hidden)} {'are' if len(hidden) > 1 else 'is'} hidden and not read; "
-                     f"read sheet '{chosen}'", file=name, value=chosen,
-                     expected=f"{name}#SHEET to read another sheet"))
+        chosen_note(f"the workbook's first sheet{'s' if len(hidden) > 1 else ''} {', '.join(repr(h) for h in hidden)} "
+                    f"{'are' if len(hidden) > 1 else 'is'} hidden and not read; read sheet '{chosen}'")
     skipped = [n for n in visible[: visible.index(chosen)] if n not in tables]
     if skipped:
-        note(Problem("XLSX_SHEET_CHOSEN", f"the workbook's first sheet{'s' if len(skipped) > 1 else ''} "
-                     f"{', '.join(repr(n) for n in skipped)} hold{'' if len(skipped) > 1 else 's'} no table; "
-                     f"read sheet '{chosen}'", file=name, value=chosen,
-                     expected=f"{name}#SHEET to read another sheet"))
+        chosen_note(f"the workbook's first sheet{'s' if len(skipped) > 1 else ''} "
+                    f"{', '.join(repr(n) for n in skipped)} hold{'' if len(skipped) > 1 else 's'} no table; "
+                    f"read sheet '{chosen}'")
     others = [n for n in tables if n != chosen]
     if others:
-        note(Problem("XLSX_SHEET_CHOSEN", f"the workbook has {len(tables)} sheets with tables; read sheet "
-                     f"'{chosen}', not {', '.join(repr(o) for o in others)}", file=name, value=chosen,
-                     expected=f"{name}#SHEET to read another sheet"))
+        chosen_note(f"the workbook has {len(tables)} sheets with tables; read sheet '{chosen}', not "
+                    f"{', '.join(repr(o) for o in others)}")
     return chosen
 
 
