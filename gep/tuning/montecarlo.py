@@ -4,13 +4,17 @@ Vectorised over draws × table: coefficient draws are generated in chunks of dra
 (:func:`gep.tuning.distributions.draw_chunks`) and turned into cell values W (J·S × N,
 small); outputs are computed in blocks of region rows as one matmul per block, so memory
 is bounded by ``memory_mb`` whatever the number of counties; every row's statistics depend
-on that row's draws only, so the numbers do not depend on the block size. Percentiles are exact
+on that row's draws only. The chunk of draws never changes a number; the block of rows can change
+the last bit of a value (BLAS may round the product A_block @ W of a 1-row block differently from
+a 100-row block), so same inputs and same ``memory_mb`` give the same bytes. Percentiles are exact
 (numpy ``linear`` interpolation, Hyndman & Fan type 7) over all draws of an output.
 Outputs are point + (form(x) − form(x_point)): with zero-width ranges they equal the
 engine's point estimate exactly.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -100,11 +104,13 @@ def monte_carlo(
     chunk_draws: int = 1024,
     memory_mb: float = 256.0,
     all_regions: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
     """Uncertainty table of one model: per region, year and output (plus ``total``; plus region ``all``).
 
     Columns: region_id, [year_from,] year, method, service|pool, point_U, mean_U, sd_U, p5_U, p50_U,
     p95_U, draws, seed (U = cny or c_t; year_from for changes between two years). ``spec``: output of :func:`gep.tuning.distributions.declare_uncertainty`.
+    ``progress(done, total)`` hears of the region rows summarised so far (a bar for a long national run).
     """
     wd = cell_deltas(model, spec, n_draws, seed, chunk_draws)
     n_out = len(model.outputs) + 1
@@ -125,8 +131,13 @@ def monte_carlo(
             point = np.concatenate([model.point[sel].sum(axis=0), [model.point_total[sel].sum()]])
             frames.append(_frame(model, [ALL_REGIONS] * n_out, [int(y)] * n_out, outputs, point, mean, sd, pct,
                                  n_draws, seed, [int(yf)] * n_out if has_from else None))
-    for b0 in range(0, model.rows.height, block):
-        rows = np.arange(b0, min(b0 + block, model.rows.height))
+    total = model.rows.height
+    if not total:
+        progress = None
+    if progress is not None:
+        progress(0, total)
+    for b0 in range(0, total, block):
+        rows = np.arange(b0, min(b0 + block, total))
         mean, sd, pct = _block_stats(model.apply(wd, rows))
         point = np.concatenate([model.point[rows], model.point_total[rows, None]], axis=1)
         frames.append(_frame(
@@ -134,6 +145,8 @@ def monte_carlo(
             np.repeat(np.asarray(years)[rows], n_out).tolist(), outputs * len(rows),
             point.ravel(), mean.ravel(), sd.ravel(), pct.reshape(3, -1), n_draws, seed,
             np.repeat(np.asarray(froms)[rows], n_out).tolist() if has_from else None))
+        if progress is not None:
+            progress(int(rows[-1]) + 1, total)
     return pl.concat(frames, how="vertical")
 
 

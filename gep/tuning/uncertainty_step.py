@@ -38,7 +38,8 @@ class Config(UncertaintyInputs):
     draws: int = Field(1000, ge=2, le=10_000_000, description="number of Monte Carlo draws")
     seed: int = Field(20260101, ge=0, description="seed of the PCG64 random stream (same seed → same table)")
     chunk_draws: int = Field(1024, ge=1, description="draws generated per chunk (does not change the results)")
-    memory_mb: float = Field(256.0, gt=0, description="approximate memory for the output blocks (MB)")
+    memory_mb: float = Field(256.0, gt=0, description="approximate memory for the output blocks (MB); a different value may change the last "
+                           "bit of a number (the block of rows in one matrix product), never more")
     all_regions: bool = Field(True, description="add region 'all' rows (sum of every region per year)")
 
 
@@ -51,8 +52,10 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     by_table: dict[str, list[pl.DataFrame]] = {}
     ctx.progress("uncertainty: Monte Carlo models", 0, len(models))
     for i, m in enumerate(models, start=1):
+        task = f"uncertainty: {m.method} ({cfg.draws:,} draws), region rows"
         t = monte_carlo(m, spec, cfg.draws, cfg.seed, chunk_draws=cfg.chunk_draws, memory_mb=cfg.memory_mb,
-                        all_regions=cfg.all_regions)
+                        all_regions=cfg.all_regions,
+                        progress=lambda done, total, task=task: ctx.progress(task, done, total))
         name = "uncertainty" + TABLE_SUFFIX[m.unit] + ("_change" if "year_from" in m.rows.columns else "")
         by_table.setdefault(name, []).append(t)
         ctx.progress("uncertainty: Monte Carlo models", i, len(models))
