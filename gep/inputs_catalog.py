@@ -196,6 +196,11 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
         validate_pairs(items, sub_opts)]
     raise_if([p for r in subs for p in r.problems])
     raise_if(_price_index_problems(cfg, [c for r in subs for c in r.checked], text, file))
+    # cross-file checks a step declares (check_config in its step module): what its run would refuse
+    for name, module in STEPS:
+        check = getattr(module, "check_config", None)
+        if name in cfg.steps and check is not None:
+            raise_if(check(cfg.steps[name], lambda v: _resolve_config_path(v, path.parent), sub_opts.registry))
     kinds_seen = sorted({c.kind for r in subs for c in r.checked})
     tail = f"; {len(items)} input file(s) valid ({', '.join(kinds_seen)})" if items else "; no input files named"
     if unchecked:

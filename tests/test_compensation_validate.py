@@ -130,3 +130,26 @@ def test_monitoring_against_agreements_reports_gaps(d: Path) -> None:
     bad = d / "坏.toml"
     bad.write_text(BAD, encoding="utf-8")
     assert "UNKNOWN_PARTY" in {x.code for x in validate_monitoring_file(p, agreements=[bad])}
+
+
+def test_validate_of_a_run_config_settles_like_the_run(tmp_path: Path) -> None:
+    """Monitoring that passes its own checks but lacks a section the agreement settles: validate RUN.toml refused
+    it (MISSING_MONITORING) only since it settles the agreements as the run does; before, validate said OK and the
+    run failed."""
+    from click.testing import CliRunner
+    from gep.cli.main import main
+    from gep.context import demo_data_dir
+
+    src = demo_data_dir() / "compensation" / "sichuan_monitoring_synthetic.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "监测.csv").write_text("\n".join([lines[0], *[ln for ln in lines if ln.startswith("TJ01,")]]) + "\n",
+                                     encoding="utf-8")
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[run]\nreport = false\nregions = "sichuan"\n\n[compensation]\n'
+                   'agreements = ["demo:compensation/tuojiang_chain_m4_2024.toml"]\nmonitoring = ["监测.csv"]\n',
+                   encoding="utf-8")
+    val = CliRunner().invoke(main, ["validate", str(cfg)])
+    run = CliRunner().invoke(main, ["run", str(cfg), "--out", str(tmp_path / "out")])
+    assert val.exit_code == run.exit_code == 2, (val.output, run.output)
+    want = "监测.csv, column 'concentration_mg_l': agreement 'tuojiang-m4-2024' needs monitoring data for section 'TJ02'"
+    assert want in val.output and want in run.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,22 @@ def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_
     mon = read_all_monitoring(monitoring_paths)
     label = ", ".join(lbl for lbl, _ in monitoring_paths)
     return agreements, settle(agreements, mon, label)
+
+
+def check_config(cfg: Config, resolve: Callable[[str], Path], registry: Any = None) -> list[Problem]:
+    """What a run of this section refuses beyond each file's own checks, for ``gep validate RUN.toml``: every
+    agreement settled against all the monitoring files together (MISSING_MONITORING for a section, indicator or
+    month the data lack; samples repeated across files), with the run's labels, so validate is as strict as
+    the run. ``resolve`` turns a config path (relative or demo:) into a file."""
+    known = None
+    if cfg.check_regions and registry is not None:
+        known = {i: registry.name_of(i) for i in registry.all_ids()}
+    try:
+        settle_files([(_label(p), str(resolve(p))) for p in cfg.agreements],
+                     [(_label(p), str(resolve(p))) for p in cfg.monitoring], known)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def run_step(cfg: Config, ctx: RunContext) -> None:
