@@ -111,5 +111,19 @@ def coefficient_problems(name: str, values: Iterable[float | None], **where: obj
     return []
 
 
-__all__ = ["RANGES_FILE", "SIGNS", "coefficient_problems", "may_be_negative", "range_rules", "service_rules",
+def column_bounds(name: str) -> dict[str, object]:
+    """ColumnSpec keyword arguments (``nonnegative``, ``max_value``, ``max_reason``) of coefficient ``name``'s
+    declared rule, so a table column of that coefficient (prices, adjustment ratios, price index) is checked by the
+    rule in ranges.csv: editing the file changes what gep accepts."""
+    rule = _rules().filter((pl.col("subject") == "coefficient") & (pl.col("name") == name))
+    if not rule.height:
+        raise KeyError(f"no declared range rule for coefficient {name!r}")
+    r = rule.row(0, named=True)
+    out: dict[str, object] = {"nonnegative": r["sign"] in ("nonnegative", "positive")}
+    if r["high"] is not None:
+        out |= {"max_value": float(r["high"]), "max_reason": f"{r['note']} (coefficients/ranges.csv)"}
+    return out
+
+
+__all__ = ["RANGES_FILE", "SIGNS", "coefficient_problems", "column_bounds", "may_be_negative", "range_rules", "service_rules",
            "sign_problems"]

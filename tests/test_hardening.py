@@ -427,3 +427,15 @@ def test_amounts_in_messages_stay_readable() -> None:
 
     assert fmt_amount(6070.0) == "6,070.00" and fmt_amount(1e300) == "1e+300" and fmt_amount(float("inf")) == "inf"
     assert fmt_share(0.125) == "12.5%" and fmt_share(1.6e298) == "1.6e+300%"
+
+
+def test_price_ratio_and_index_columns_follow_ranges_csv() -> None:
+    """The prices, adjustment-ratio and price-index columns take their sign rule from coefficients/ranges.csv."""
+    from gep.account.inputs import ADJUSTMENTS_SPEC, PRICE_INDEX_SPEC, PRICES_SPEC
+    from gep.coefficients.ranges import range_rules
+
+    rules = {r["name"]: r for r in range_rules().filter(pl.col("subject") == "coefficient").iter_rows(named=True)}
+    for spec, col, name in ((PRICES_SPEC, "price", "price"), (ADJUSTMENTS_SPEC, "ratio", "adjustment_ratio"),
+                            (PRICE_INDEX_SPEC, "index", "price_index")):
+        assert spec.column(col).nonnegative == (rules[name]["sign"] in ("nonnegative", "positive")), name
+        assert spec.column(col).max_value == rules[name]["high"], name

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from gep.account.catalog import ADJUSTMENT_ALIASES, service_aliases
-from gep.coefficients.ranges import may_be_negative, sign_problems
+from gep.coefficients.ranges import column_bounds, may_be_negative, sign_problems
 from gep.errors import Problem, ProblemCollector, UnitError, fmt_number
 from gep.coefficients import load_set
 from gep.inputkinds import (
@@ -51,7 +51,7 @@ PRICES_SPEC = TableSpec(
     name="prices",
     description="unit prices (价格) per service and component; they replace the coefficient set's prices",
     columns=(SERVICE, COMPONENT,
-             ColumnSpec(name="price", dtype="float", aliases=("价格", "单价", "value"), nonnegative=True,
+             ColumnSpec(name="price", dtype="float", aliases=("价格", "单价", "value"), **column_bounds("price"),
                         description="price in `unit` (CNY/<quantity unit> or 元/<quantity unit>)"),
              UNIT,
              ColumnSpec(name="price_year", dtype="int", required=False, allow_null=True,
@@ -137,14 +137,16 @@ ADJUSTMENTS_SPEC = TableSpec(
     description="regional ratios (Xie 2015): npp, precipitation, soil — region value / reference mean",
     columns=(REGION_ID, ColumnSpec(name="year", dtype="int", required=False, allow_null=True, aliases=YEAR.aliases),
              ColumnSpec(name="factor", aliases=("因子", "调整因子")),
-             ColumnSpec(name="ratio", dtype="float", aliases=("value", "比值", "系数"), nonnegative=True)),
+             ColumnSpec(name="ratio", dtype="float", aliases=("value", "比值", "系数"),
+                        **column_bounds("adjustment_ratio"))),
     keys=("region_id", "year", "factor"),
 )
 PRICE_INDEX_SPEC = TableSpec(
     name="price index",
     description="price index by year (any base; CPI or a GDP deflator) for constant prices",
     columns=(ColumnSpec(name="region_id", required=False, allow_null=True, aliases=REGION_ID.aliases), YEAR,
-             ColumnSpec(name="index", dtype="float", aliases=("价格指数", "指数", "cpi", "deflator"), nonnegative=True)),
+             ColumnSpec(name="index", dtype="float", aliases=("价格指数", "指数", "cpi", "deflator"),
+                        **column_bounds("price_index"))),
     keys=("region_id", "year"),
 )
 SOCIO_SPEC = TableSpec(
