@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -144,6 +144,8 @@ class ProblemCollector:
     """Collects problems so validation can report all of them at once."""
 
     problems: list[Problem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Canonical column name → the header the file used (地区代码, 单位 …): problems are raised with the user's header."""
 
     def add(
         self,
@@ -179,4 +181,5 @@ class ProblemCollector:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise InputError(self.problems)
+            raise InputError([replace(p, column=self.headers.get(p.column, p.column)) if p.column else p
+                              for p in self.problems])

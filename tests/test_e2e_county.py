@@ -347,9 +347,9 @@ def test_quantity_in_a_unit_the_price_cannot_value(tmp_path: Path) -> None:
     assert res.exit_code == 2, res.output
     assert res.output.count("[UNIT_MISMATCH]") == 2  # both rows, each named
     # checked against the indicator each quantity will meet (issue 15), so validate refuses them too
-    assert ("quantities_wrong_units.csv, row 2, column 'unit': service 'water_conservation' is measured in m3: "
+    assert ("quantities_wrong_units.csv, row 2, column '单位': service 'water_conservation' is measured in m3: "
             "quantity unit '万t' does not fit it") in res.output
-    assert ("quantities_wrong_units.csv, row 3, column 'unit': service 'carbon_sequestration' is measured in t: "
+    assert ("quantities_wrong_units.csv, row 3, column '单位': service 'carbon_sequestration' is measured in t: "
             "quantity unit '亿m3' does not fit it") in res.output
     val = gep("validate", BAD / "quantities_wrong_units.csv")
     assert val.exit_code == 2 and val.output.count("[UNIT_MISMATCH]") == 2, val.output

@@ -217,7 +217,7 @@ def test_adjustments(d: Path) -> None:
     assert code == 0 and "detected: adjustments" in out and "npp, precipitation" in out, out
     bad = utf8(d / "ab.csv", "地区代码,因子,比值\n510104,npp,1.1\n510104,风速,0.9\n")
     p = only(validate_files([bad]).problems)
-    assert (p.code, p.row, p.column, p.value) == ("INVALID_VALUE", 3, "factor", "风速")
+    assert (p.code, p.row, p.column, p.value) == ("INVALID_VALUE", 3, "因子", "风速")  # the header as written
 
 
 def test_price_index(d: Path) -> None:

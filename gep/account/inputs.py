@@ -173,6 +173,7 @@ def _read(path: Path, spec: TableSpec, display: str | None, p: ProblemCollector 
     file = display or str(path)
     headers: dict[str, str] = {}
     df, problems = load_table_collect(path, spec, keep_rows=True, display_name=display, headers=headers)
+    collect.headers.update(headers)  # every problem of this table is raised with the user's header
     collect.extend(problems)
     if df is not None:
         seen = {(q.code, q.row) for q in problems}
