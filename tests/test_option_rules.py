@@ -1,7 +1,7 @@
 """Rules between options live in the config models: CLI, TOML and Python refuse the same way.
 
-Each case is one inconsistency written three ways: as `gep account` options, as a run.toml
-and as a RunConfig built in Python. All three give the same problem code and the same key
+Each case is one inconsistency written four ways: as `gep account` options, as a run.toml,
+as a RunConfig built in Python and through the public API (gep.account). All give the same problem code and the same key
 (column), exit 2 from the CLI, and nothing is written.
 """
 
@@ -17,6 +17,8 @@ from gep.cli.main import main
 from gep.config import InputsSection, RunConfig, RunSection, load_config
 from gep.errors import InputError
 from gep.pipeline import execute
+
+import gep
 
 LC = "region_id,year,class,area_ha\n510104,2020,旱地,100\n"
 PI = "year,index\n2020,100\n"
@@ -90,6 +92,17 @@ def test_same_rule_from_cli_toml_and_python(tmp_path: Path, name, cli, toml, py,
     [p_py] = py_err.value.problems
     assert (p_py.code, p_py.column, p_py.message) == (p_toml.code, p_toml.column, p_toml.message)
     assert not (tmp_path / "py").exists()
+
+    if "sheet" not in inputs:  # the public API (gep.account), where it can express the case
+        kwargs = dict(account)
+        methods = kwargs.pop("methods")
+        landcover = inputs["landcover"][0] if inputs.get("landcover") else None
+        with pytest.raises(InputError) as api_err:
+            gep.account(landcover, methods=methods, price_base_year=run.get("price_base_year"),
+                        out=tmp_path / "api", **kwargs)
+        [p_api] = api_err.value.problems
+        assert (p_api.code, p_api.column, p_api.message) == (p_toml.code, p_toml.column, p_toml.message)
+        assert not (tmp_path / "api").exists()
 
 
 def test_consistent_options_pass(tmp_path: Path):
