@@ -60,7 +60,7 @@ def footer_text(region: str, years: list[Any], methods: list[Any], synthetic: st
     span = (f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])) if years else ""
     left = " · ".join(p for p in (esc(region), span, "、".join(_name(str(m), lang) for m in methods if m))
                       if p)
-    right = f"&R{esc(synthetic)}" if synthetic else ""
+    right = f"&R&8{esc(synthetic)}" if synthetic else ""  # &8: the same small size as left and centre
     return f"&L&8{left[:120]}&C&8第 &P 页 / 共 &N 页 Page &P of &N{right}"
 
 
