@@ -29,8 +29,8 @@ from .views import CATEGORY_ORDER, DEDUCTION, account_items, category_rank
 WAN = conversion_factor("CNY", "万CNY")  # CNY → 万元 (1e-4)
 A4 = 9  # xlsxwriter paper code
 # county sheet columns: (label key, width)
-COLUMNS = [("category", 12), ("service", 20), ("quantity", 16), ("unit", 10),
-           ("pricing_method", 16), ("value_wan", 16), ("share", 9)]
+COLUMNS = [("category", 12), ("service", 20), ("quantity", 16), ("unit", 15),
+           ("pricing_method", 30), ("value_wan", 16), ("share", 9)]  # widths fit "equivalent·hm2", "市场价值法 market value"
 Q, V, S = 2, 5, 6  # quantity, value, share columns
 HEADER_ROWS = 3  # title, Chinese header, English header (repeated on every printed page)
 COUNTY_SHEETS_MAX = 400
