@@ -139,6 +139,11 @@ class UnitError(InputError):
     """A unit that gep does not know, or two units that cannot be combined."""
 
 
+def rename_columns(problems: Iterable[Problem], headers: dict[str, str]) -> list[Problem]:
+    """``problems`` with each canonical column name replaced by its header in the file (``region_id`` → 地区代码)."""
+    return [replace(p, column=headers.get(p.column, p.column)) if p.column else p for p in problems]
+
+
 @dataclass
 class ProblemCollector:
     """Collects problems so validation can report all of them at once."""
@@ -181,5 +186,4 @@ class ProblemCollector:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise InputError([replace(p, column=self.headers.get(p.column, p.column)) if p.column else p
-                              for p in self.problems])
+            raise InputError(rename_columns(self.problems, self.headers))

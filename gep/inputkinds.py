@@ -26,12 +26,12 @@ from pydantic import BaseModel
 from gep.coefficients import load_crosswalk, load_set, validate_crosswalk, validate_set
 from gep.coefficients._rows import COLUMN_ALIASES, STANDARD_COLUMNS
 from gep.coefficients.crosswalks import CROSSWALK_ALIASES
-from gep.errors import InputError, Problem, fmt_amount
+from gep.errors import InputError, Problem, fmt_amount, rename_columns
 from gep.loaders import LANDCOVER_SPEC
 from gep.regions import check_region_ids, load_registry
 from gep.regions.registry import REGION_ALIASES
 from gep.regions.rivers import EDGE_ALIASES, load_river_edges
-from gep.tablespec import ROW, ColumnSpec, TableSpec, load_table, load_table_collect, rename_columns
+from gep.tablespec import ROW, ColumnSpec, TableSpec, load_table, load_table_collect
 from gep.validation import check_classes, check_landcover
 
 INPUT_KIND_KEY = "input_kind"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from gep.errors import InputError, Problem
-from gep.tablespec import AREA, CLASS, REGION_ID, ROW, YEAR, TableSpec, load_table_collect, rename_columns
+from gep.errors import InputError, Problem, rename_columns
+from gep.tablespec import AREA, CLASS, REGION_ID, ROW, YEAR, TableSpec, load_table_collect
 from gep.validation import check_duplicates_across_files, check_landcover
 
 LANDCOVER_SPEC = TableSpec(

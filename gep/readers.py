@@ -100,9 +100,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     if _looks_latin1(data) and not _looks_big5(data):
-        raise ValueError(
-            "this file seems to be encoded in Latin-1 (Western European, e.g. 'área' or 'année' in its header); "
-            "gep reads UTF-8 and GBK/GB18030 — save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
+        raise ValueError(LATIN1_HINT)
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -125,14 +123,14 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             pass
         else:
-            raise ValueError(
-                "this file seems to be encoded in Latin-1 (Western European), not UTF-8 or GBK/GB18030; "
-                "save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
+            raise ValueError(LATIN1_HINT)
     raise ValueError(
         "the file is neither UTF-8 nor GBK/GB18030 text; save it from Excel as "
         "'CSV UTF-8' or 'CSV (逗号分隔)'")
 
 
+LATIN1_HINT = ("this file seems to be encoded in Latin-1 (Western European, e.g. 'área' or 'année'), not UTF-8 or "
+               "GBK/GB18030; save it as UTF-8 (Excel: 'CSV UTF-8') or GBK")
 _BIG5_ONLY_HINTS = ("地區", "區域", "面積", "年份", "數量", "價格", "單位", "類型", "代碼")
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -331,11 +331,6 @@ def validate_raw_collect(raw: RawTable, spec: TableSpec, keep_rows: bool = False
     if not keep_rows:
         result = result.drop(ROW)
     return result, problems.problems
-
-
-def rename_columns(problems: Sequence[Problem], headers: dict[str, str]) -> list[Problem]:
-    """``problems`` with each canonical column name replaced by its header in the file (see ``headers``)."""
-    return [replace(p, column=headers.get(p.column, p.column)) if p.column else p for p in problems]
 
 
 def _normalise_region_codes(s: pl.Series, rows: pl.Series, file: str, header: str) -> pl.Series:

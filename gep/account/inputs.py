@@ -27,7 +27,7 @@ from gep.inputkinds import (
     regions_summary,
     years_summary,
 )
-from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table_collect, rename_columns
+from gep.tablespec import REGION_ID, ROW, YEAR, ColumnSpec, TableSpec, load_table_collect
 from gep.units import conversion_factor, parse_compound, parse_price_unit, value_factor
 
 SERVICE = ColumnSpec(name="service", aliases=("服务", "指标", "核算指标", "生态产品", "服务类型", "indicator"),
@@ -162,28 +162,27 @@ SOCIO_SPEC = TableSpec(
 
 
 def _read(path: Path, spec: TableSpec, display: str | None, p: ProblemCollector | None = None,
-          registry: Any = None) -> pl.DataFrame | None:
+          registry: Any = None) -> pl.DataFrame:
     """Read ``path`` with ``spec`` → the table with ``source_row`` and ``source_file``, collecting into ``p``.
 
     One pass: cell type problems, empty optional keys given twice and (with a ``registry``) unknown region
     ids are all collected; cells that broke their type are empty so the caller's row checks go on. Without
-    ``p`` the problems are raised at once. None when no table could be read (the problems say why).
+    ``p`` the problems are raised at the end. When no table could be read the problems are raised at once.
     """
     collect = p if p is not None else ProblemCollector()
     file = display or str(path)
-    headers: dict[str, str] = {}
-    df, problems = load_table_collect(path, spec, keep_rows=True, display_name=display, headers=headers)
-    collect.headers.update(headers)  # every problem of this table is raised with the user's header
-    collect.extend(problems)
-    if df is not None:
-        seen = {(q.code, q.row) for q in problems}
-        collect.extend(q for q in null_key_duplicate_problems(df, file, spec) if (q.code, q.row) not in seen)
-        if registry is not None and "region_id" in df.columns:
-            collect.extend(rename_columns(region_problems(df, file, Options(registry=registry)), headers))
-        df = df.rename({ROW: "source_row"}).with_columns(pl.lit(file).alias("source_file"))
+    df, problems = load_table_collect(path, spec, keep_rows=True, display_name=display, headers=collect.headers)
+    collect.extend(problems)  # every problem of this table is raised with the user's header (collect.headers)
+    if df is None:  # no table to check further (a problem says why)
+        collect.raise_if_any()
+        raise AssertionError("a table that could not be read comes with its problems")
+    seen = {(q.code, q.row) for q in problems}
+    collect.extend(q for q in null_key_duplicate_problems(df, file, spec) if (q.code, q.row) not in seen)
+    if registry is not None and "region_id" in df.columns:
+        collect.extend(region_problems(df, file, Options(registry=registry)))
     if p is None:
         collect.raise_if_any()
-    return df
+    return df.rename({ROW: "source_row"}).with_columns(pl.lit(file).alias("source_file"))
 
 
 def _norm_services(df: pl.DataFrame, problems: ProblemCollector, file: str) -> pl.DataFrame:
@@ -217,8 +216,6 @@ def read_quantities(path: Path, display: str | None = None, *, registry: Any = N
     p = ProblemCollector()
     file = display or str(path)
     df = _read(path, QUANTITIES_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = _norm_services(df, p, file)
     _check_signs(df, "quantity", p, file)
     bad_units = _check_units(df, "unit", parse_compound, p, file)
@@ -227,18 +224,14 @@ def read_quantities(path: Path, display: str | None = None, *, registry: Any = N
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
 
 
-@lru_cache(maxsize=1)
-def _default_indicators() -> pl.DataFrame:
-    return load_set(DEFAULT_FUNCTION_VALUE_SET).tables["indicators"]
-
-
 DEFAULT_FUNCTION_VALUE_SET = "function_value_cn"
 """The function-value set a run uses unless ``[account] function_value_set`` names another."""
 
 
+@lru_cache(maxsize=1)
 def default_indicators() -> pl.DataFrame:
     """Indicator list (service, quantity_unit, basis, …) of the default function-value set."""
-    return _default_indicators()
+    return load_set(DEFAULT_FUNCTION_VALUE_SET).tables["indicators"]
 
 
 def indicator_unit_problems(df: pl.DataFrame, value: str, unit: str, indicators: pl.DataFrame, file: str, *,
@@ -261,11 +254,11 @@ def indicator_unit_problems(df: pl.DataFrame, value: str, unit: str, indicators:
         qu, pu = (r[unit], "CNY/" + r["_iu"]) if value == "quantity" else (r["_iu"], r[unit])
         try:
             f = value_factor(qu, pu)
-            factors.append((r["service"], r[unit], f if value == "quantity" else f))
+            factors.append((r["service"], r[unit], f))
         except UnitError as exc:
             for pr in exc.problems:
                 problems.append(Problem(
-                    "UNIT_MISMATCH" if pr.code == "UNIT_MISMATCH" else pr.code,
+                    pr.code,
                     f"service '{r['service']}' is measured in {r['_iu']}: {value} unit '{r[unit]}' does not fit it"
                     + (f" ({pr.message})" if pr.code != "UNIT_MISMATCH" else ""),
                     file=file, row=r["source_row"], column=unit, value=r[unit],
@@ -316,8 +309,6 @@ def read_statistics(path: Path, display: str | None = None, *, registry: Any = N
     """Statistics table (direct values) → region_id, year, service, component, value, unit, ecosystem_type, source_row."""
     p = ProblemCollector()
     df = _read(path, STATISTICS_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = _norm_services(df, p, display or str(path))
     _check_signs(df, "value", p, display or str(path))
     return _finish(df.with_columns(pl.col("year").cast(pl.Int32)), p)
@@ -332,8 +323,6 @@ def read_imported(path: Path, display: str | None = None, *, registry: Any = Non
     p = ProblemCollector()
     file = display or str(path)
     df = _read(path, IMPORTED_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = _norm_services(df, p, file)
     for r in df.filter(pl.col("value").is_not_null() & pl.col("quantity").is_not_null()).iter_rows(named=True):
         p.add("INVALID_VALUE", "the row gives both a value and a quantity; give one of them", file=file,
@@ -356,8 +345,6 @@ def read_prices(path: Path, display: str | None = None, *, registry: Any = None,
     p = ProblemCollector()
     file = display or str(path)
     df = _read(path, PRICES_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = _norm_services(df, p, file)
     bad_units = _check_units(df, "unit", parse_price_unit, p, file)
     p.extend(indicator_unit_problems(df, "price", "unit", default_indicators() if indicators is None
@@ -377,8 +364,6 @@ def read_rates(path: Path, display: str | None = None, *, registry: Any = None) 
     p = ProblemCollector()
     file = display or str(path)
     df = _read(path, RATES_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = _norm_services(df, p, file)
     return _finish(
         df.select(
@@ -406,8 +391,6 @@ def read_adjustments(path: Path, display: str | None = None, *, registry: Any = 
     p = ProblemCollector()
     file = display or str(path)
     df = _read(path, ADJUSTMENTS_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = df.with_columns(
         pl.col("factor").str.strip_chars().str.to_lowercase().replace_strict(ADJUSTMENT_ALIASES, default=None).alias("_f")
     )
@@ -447,8 +430,6 @@ def read_emissions(path: Path, display: str | None = None, *, registry: Any = No
     p = ProblemCollector()
     file = display or str(path)
     df = _read(path, EMISSIONS_SPEC, display, p, registry)
-    if df is None:
-        p.raise_if_any()
     df = df.with_columns(
         pl.col("pollutant").str.strip_chars().str.to_lowercase().str.replace_all(" ", "").alias("_p"))
     mapped = df["_p"].replace_strict({k.lower(): v[0] for k, v in POLLUTANTS.items()}, default=None)
