@@ -92,12 +92,17 @@ def sign_problems(df: pl.DataFrame, column: str, file: str | None, *, rows: str 
     return out
 
 
-def coefficient_problems(name: str, values: Iterable[float | None], **where: object) -> list[Problem]:
-    """The first value breaking coefficient ``name``'s declared rule, as a located problem (``where``: file, row, column)."""
+def _coefficient_rule(name: str) -> dict[str, object]:
+    """The declared rule of coefficient ``name`` (sign, low, high, unit, note); KeyError when none is declared."""
     rule = _rules().filter((pl.col("subject") == "coefficient") & (pl.col("name") == name))
     if not rule.height:
         raise KeyError(f"no declared range rule for coefficient {name!r}")
-    r = rule.row(0, named=True)
+    return rule.row(0, named=True)
+
+
+def coefficient_problems(name: str, values: Iterable[float | None], **where: object) -> list[Problem]:
+    """The first value breaking coefficient ``name``'s declared rule, as a located problem (``where``: file, row, column)."""
+    r = _coefficient_rule(name)
     for v in values:
         bad = v is None or v != v or v in (float("inf"), float("-inf"))
         if not bad:
@@ -115,10 +120,7 @@ def column_bounds(name: str) -> dict[str, object]:
     """ColumnSpec keyword arguments (``nonnegative``, ``max_value``, ``max_reason``) of coefficient ``name``'s
     declared rule, so a table column of that coefficient (prices, adjustment ratios, price index) is checked by the
     rule in ranges.csv: editing the file changes what gep accepts."""
-    rule = _rules().filter((pl.col("subject") == "coefficient") & (pl.col("name") == name))
-    if not rule.height:
-        raise KeyError(f"no declared range rule for coefficient {name!r}")
-    r = rule.row(0, named=True)
+    r = _coefficient_rule(name)
     out: dict[str, object] = {"nonnegative": r["sign"] in ("nonnegative", "positive")}
     if r["high"] is not None:
         out |= {"max_value": float(r["high"]), "max_reason": f"{r['note']} (coefficients/ranges.csv)"}
