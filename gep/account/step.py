@@ -208,6 +208,14 @@ class Config(BaseModel):
 # coefficient sets
 
 
+def _set_spec(spec: str, ctx: RunContext | None) -> str:
+    """A coefficient-set id as it is; a set folder given by a relative path resolved from the run config's folder
+    (like every other input, and as ``gep validate`` reads it)."""
+    if ctx is not None and spec not in list_sets() and not Path(spec).is_absolute() and ctx.resolve(spec).is_dir():
+        return str(ctx.resolve(spec))
+    return spec
+
+
 def load_coefficient_set(spec: str, ctx: RunContext | None = None, overrides: str | None = None) -> Any:
     """Load a coefficient set (id or folder) through gep.coefficients; apply an override table if given.
 
@@ -216,9 +224,7 @@ def load_coefficient_set(spec: str, ctx: RunContext | None = None, overrides: st
     by a relative path starts at the run config's folder, like every other input (and as ``gep validate``
     reads it).
     """
-    if ctx is not None and spec not in list_sets() and not Path(spec).is_absolute() and ctx.resolve(spec).is_dir():
-        spec = str(ctx.resolve(spec))
-    cset = load_set(spec)
+    cset = load_set(_set_spec(spec, ctx))
     if overrides:
         path = ctx.read_input(overrides, "coefficient overrides") if ctx is not None else Path(overrides)
         cset = apply_overrides(cset, path, file=overrides)
@@ -428,7 +434,7 @@ def _is_price_set(spec: str | None, ctx: RunContext | None = None) -> bool:
         return False
     if spec in list_sets():
         return True
-    path = ctx.resolve(spec) if ctx is not None and not Path(spec).is_absolute() else Path(spec)
+    path = Path(_set_spec(spec, ctx))
     return path.is_dir() and (path / "set.toml").exists()
 
 

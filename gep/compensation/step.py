@@ -10,8 +10,8 @@ flagged unverified or defaulted). See gep.compensation.filing.
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -180,14 +180,19 @@ def settle_files(agreement_paths: list[str] | list[tuple[str, str]], monitoring_
     return agreements, settle(agreements, mon, label)
 
 
+def _known_regions(cfg: Config, registry: Any) -> dict[str, str] | None:
+    """Region ids (and names) an agreement's parties must be among: the registry's, unless check_regions is off."""
+    if not cfg.check_regions or registry is None:
+        return None
+    return {i: registry.name_of(i) for i in registry.all_ids()}
+
+
 def check_config(cfg: Config, resolve: Callable[[str], Path], registry: Any = None) -> list[Problem]:
     """What a run of this section refuses beyond each file's own checks, for ``gep validate RUN.toml``: every
     agreement settled against all the monitoring files together (MISSING_MONITORING for a section, indicator or
     month the data lack; samples repeated across files), with the run's labels, so validate is as strict as
     the run. ``resolve`` turns a config path (relative or demo:) into a file."""
-    known = None
-    if cfg.check_regions and registry is not None:
-        known = {i: registry.name_of(i) for i in registry.all_ids()}
+    known = _known_regions(cfg, registry)
     try:
         settle_files([(_label(p), str(resolve(p))) for p in cfg.agreements],
                      [(_label(p), str(resolve(p))) for p in cfg.monitoring], known)
@@ -202,9 +207,7 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
     # the command line or from the run folder's run.toml, whose paths are relative to the run folder
     agreement_paths = [(_label(p), str(ctx.read_input(p, "compensation_agreement"))) for p in cfg.agreements]
     monitoring = [(_label(p), str(ctx.read_input(p, "compensation_monitoring"))) for p in cfg.monitoring]
-    known = None
-    if cfg.check_regions and ctx.registry is not None:
-        known = {i: ctx.registry.name_of(i) for i in ctx.registry.all_ids()}
+    known = _known_regions(cfg, ctx.registry)
     agreements, result = settle_files(agreement_paths, monitoring, known)
     payments = None
     if cfg.payments:
