@@ -16,7 +16,7 @@ Inputs layer: core, reference data and the land-cover loader.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,18 @@ class Options:
 
 
 Checker = Callable[[Path, str, Options], tuple[str, pl.DataFrame | None]]
+
+
+@dataclass(frozen=True)
+class ConfigCheck:
+    """What a step's ``check_config(cfg, check)`` gets from ``gep validate RUN.toml`` once every file passed its own
+    checks: the run section, a resolver of config paths (relative or ``demo:``), the registry, and the tables
+    already read, by input kind (so a cross-file rule reads nothing twice)."""
+
+    run: Any
+    resolve: Callable[[str], Path]
+    registry: Any = None
+    tables: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

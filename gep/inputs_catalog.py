@@ -40,6 +40,7 @@ from gep.errors import InputError, Problem, ProblemCollector
 from gep.inputkinds import (
     BASE_KINDS,
     REFERENCE_KINDS,
+    ConfigCheck,
     InputKind,
     Options,
     field_kinds,
@@ -195,12 +196,16 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
             validate_pairs([it for it in items if it[1] != "agreement"], sub_opts)] if free else [
         validate_pairs(items, sub_opts)]
     raise_if([p for r in subs for p in r.problems])
-    raise_if(_price_index_problems(cfg, [c for r in subs for c in r.checked], text, file))
     # cross-file checks a step declares (check_config in its step module): what its run would refuse
+    tables: dict[str, list[pl.DataFrame]] = {}
+    for c in (c for r in subs for c in r.checked if c.table is not None):
+        tables.setdefault(c.kind, []).append(c.table)
+    check = ConfigCheck(run=cfg.run, resolve=lambda v: _resolve_config_path(v, path.parent),
+                        registry=sub_opts.registry, tables=tables)
     for name, module in STEPS:
-        check = getattr(module, "check_config", None)
-        if name in cfg.steps and check is not None:
-            raise_if(check(cfg.steps[name], lambda v: _resolve_config_path(v, path.parent), sub_opts.registry))
+        step_check = getattr(module, "check_config", None)
+        if name in cfg.steps and step_check is not None:
+            raise_if([_at_config_key(p, file, text) for p in step_check(cfg.steps[name], check)])
     kinds_seen = sorted({c.kind for r in subs for c in r.checked})
     tail = f"; {len(items)} input file(s) valid ({', '.join(kinds_seen)})" if items else "; no input files named"
     if unchecked:
@@ -208,21 +213,12 @@ def _check_config(path: Path, file: str, opts: Options) -> tuple[str, pl.DataFra
     return head + tail, None
 
 
-def _price_index_problems(cfg: Any, checked: list[Checked], text: str, file: str) -> list[Problem]:
-    """With ``price_base_year``, the price index must hold the base year and every year of the statistics
-    tables (their values are at the prices of their year), as the run's rebasing needs (MISSING_VALUE).
-    A region-specific index is left to the run."""
-    base = cfg.run.price_base_year
-    index = next((c.table for c in checked if c.kind == "price-index" and c.table is not None), None)
-    if base is None or index is None or "region_id" in index.columns:
-        return []
-    have = set(index["year"].drop_nulls().to_list())
-    need = {int(base)} | {int(y) for c in checked if c.kind == "statistics" and c.table is not None
-                          for y in c.table["year"].drop_nulls().unique().to_list()}
-    line = _line_of(text, "account", "price_index")
-    return [Problem("MISSING_VALUE", f"the price index has no value for year {y}, needed to rebase values to "
-                    f"{base}", file=file, row=line, column="account.price_index", value=str(y),
-                    expected=f"a row for year {y}") for y in sorted(need - have)]
+def _at_config_key(p: Problem, file: str, text: str) -> Problem:
+    """A problem about a config key (no file of its own, column ``section.key``) located at that key's line."""
+    if p.file is not None or not p.column or "." not in p.column:
+        return p
+    section, _, key = p.column.partition(".")
+    return replace(p, file=file, row=_line_of(text, section, key))
 
 
 def _config_options(cfg: Any, base: Path, opts: Options) -> tuple[Options, list[Problem]]:

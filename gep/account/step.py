@@ -53,7 +53,7 @@ from gep.coefficients.ranges import coefficient_problems
 from gep.coefficients.sets import equivalents_by_type
 from gep.context import RunContext
 from gep.errors import InputError, Problem
-from gep.inputkinds import raise_if, reads
+from gep.inputkinds import ConfigCheck, raise_if, reads
 from gep.loaders import LANDCOVER_SPEC
 from gep.tablespec import ROW, load_table
 from gep.vocabulary import spelled
@@ -785,6 +785,23 @@ def warn_partial_rollup(present: pl.DataFrame, parents: pl.DataFrame, registry: 
             f"is the sum of the counties given, not the whole {level}",
             column="region_id", value=r["parent_id"],
             expected=f"input rows for all {r['members_total']} member counties"))
+
+
+def check_config(cfg: Config, check: ConfigCheck) -> list[Problem]:
+    """What a run of ``[account]`` refuses across files, for ``gep validate RUN.toml``: with ``[run]
+    price_base_year``, the price index must hold the base year and every year of the statistics tables (their
+    values are at the prices of their year), as the rebasing needs (MISSING_VALUE, located at the config key).
+    A region-specific index is left to the run."""
+    base = check.run.price_base_year
+    index = next(iter(check.tables.get("price-index", [])), None)
+    if base is None or index is None or "region_id" in index.columns:
+        return []
+    have = set(index["year"].drop_nulls().to_list())
+    need = {int(base)} | {int(y) for t in check.tables.get("statistics", [])
+                          for y in t["year"].drop_nulls().unique().to_list()}
+    return [Problem("MISSING_VALUE", f"the price index has no value for year {y}, needed to rebase values to "
+                    f"{base}", column="account.price_index", value=str(y), expected=f"a row for year {y}")
+            for y in sorted(need - have)]
 
 
 def run_step(cfg: Config, ctx: RunContext) -> None:

@@ -10,7 +10,6 @@ flagged unverified or defaulted). See gep.compensation.filing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from gep.compensation.payments import read_payments
 from gep.compensation.settlement import Settlement, settle
 from gep.context import RunContext
 from gep.errors import InputError, Problem, ProblemCollector
-from gep.inputkinds import InputKind, Options, reads, spec_from_aliases
+from gep.inputkinds import ConfigCheck, InputKind, Options, reads, spec_from_aliases
 from gep.tablespec import TableSpec
 
 
@@ -187,15 +186,15 @@ def _known_regions(cfg: Config, registry: Any) -> dict[str, str] | None:
     return {i: registry.name_of(i) for i in registry.all_ids()}
 
 
-def check_config(cfg: Config, resolve: Callable[[str], Path], registry: Any = None) -> list[Problem]:
+def check_config(cfg: Config, check: ConfigCheck) -> list[Problem]:
     """What a run of this section refuses beyond each file's own checks, for ``gep validate RUN.toml``: every
     agreement settled against all the monitoring files together (MISSING_MONITORING for a section, indicator or
     month the data lack; samples repeated across files), with the run's labels, so validate is as strict as
-    the run. ``resolve`` turns a config path (relative or demo:) into a file."""
-    known = _known_regions(cfg, registry)
+    the run."""
+    known = _known_regions(cfg, check.registry)
     try:
-        settle_files([(_label(p), str(resolve(p))) for p in cfg.agreements],
-                     [(_label(p), str(resolve(p))) for p in cfg.monitoring], known)
+        settle_files([(_label(p), str(check.resolve(p))) for p in cfg.agreements],
+                     [(_label(p), str(check.resolve(p))) for p in cfg.monitoring], known)
     except InputError as exc:
         return list(exc.problems)
     return []
