@@ -87,6 +87,6 @@ def write_run_reports(run_dir: Path, lang: str = "zh-en", detail_rows: int | Non
                       detail: str = "capped") -> list[Path]:
     """Both reports of a finished run directory: the reporter the CLI hands to :func:`gep.pipeline.execute`.
 
-    ``detail`` "full" adds report_detail.xlsx (bind it with functools.partial for the pipeline).
+    ``detail`` "full" adds report_detail.xlsx; the pipeline passes ``[run] report_detail`` (or ``--detail``).
     """
     return write_reports(run_dir, formats=FORMATS, lang=lang, detail_rows=detail_rows, detail=detail)
