@@ -15,6 +15,7 @@ import click
 import polars as pl
 from gep.cli.common import command_line
 from gep.cli.output import Console, console_options
+from gep.context import names_demo
 from gep.coefficients import load_set
 
 from gep.biophysical import engine as E
@@ -164,7 +165,7 @@ def biophysical(year: int, zones: str, zone_id_field: str, landcover: str, landc
                  negative_water=negative_water, allow_nodata=allow_nodata, tile_size=tile_size,  # type: ignore[arg-type]
                  scheduler=scheduler, workers=workers)
     # the embedded demo data are synthetic: so is every output made from them
-    synthetic = synthetic or any(isinstance(v, str) and v.startswith("demo:") for v in cfg.model_dump().values())
+    synthetic = synthetic or names_demo(cfg.model_dump(mode="json"))
     ctx = _Context(Path.cwd(), synthetic)
     console.progress("biophysical models", 0, 1)
     run_step(cfg, ctx)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from gep.cli.common import command_line
 from gep.cli.output import Console, console_options
+from gep.context import names_demo
 
 from gep.config import InputsSection, RunConfig, RunSection
 from gep.errors import InputError, Problem
@@ -94,8 +95,7 @@ def extent(rasters: tuple[str, ...], landuse_polygons: str | None, class_column:
 
 
     # the embedded demo data are synthetic: so is every output made from them
-    synthetic = synthetic or any(str(v).split("=", 1)[-1].startswith("demo:")
-                                    for v in (*rasters, landuse_polygons, zones) if v)
+    synthetic = synthetic or names_demo([str(v).split("=", 1)[-1] for v in (*rasters, landuse_polygons, zones) if v])
     if not rasters and not landuse_polygons:
         raise InputError([Problem("BAD_OPTION", "give --landcover-raster YEAR=PATH or --landuse-polygons FILE",
                                   column="--landcover-raster", expected="at least one land-cover source")])

@@ -10,6 +10,7 @@ from gep.coefficients import load_crosswalk
 from gep.regions import load_registry
 
 from gep.config import SYNTHETIC_LABEL
+from gep.context import names_demo
 from gep.errors import InputError, Problem
 from gep.inputs_catalog import AUTO, KIND_NAMES, Options, describe_kinds, validate_files
 from gep.loaders import load_landcover
@@ -113,7 +114,7 @@ def validate(files: tuple[str, ...], kind: str, regions: str | None, crosswalk: 
         click.echo(c.line())
     for n in notes:  # the sheet a workbook was read from, region codes normalised: as a run notes them
         click.echo("WARNING " + n.render(), err=True)
-    if any(str(f).startswith("demo:") for f in files):  # the embedded demo data are synthetic: say so
+    if names_demo([str(f) for f in files]):  # the embedded demo data are synthetic: say so
         click.echo(SYNTHETIC_LABEL)
     if report.problems:
         for file, how, n in report.failed:

@@ -36,6 +36,18 @@ def resolve_demo(name: str) -> Path:
     return Path(name)
 
 
+def names_demo(value: Any) -> bool:
+    """True when ``value`` (a path, or lists, tuples and dicts of them as in a config) names the embedded
+    synthetic demo data (``demo:NAME``): whatever reads it must carry the synthetic label."""
+    if isinstance(value, str):
+        return value.startswith(DEMO_SCHEME)
+    if isinstance(value, dict):
+        return any(names_demo(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(names_demo(v) for v in value)
+    return False
+
+
 ProgressCallback = Callable[[str, int | None, int | None], None]
 """``progress(task, done, total)``: ``task`` (a step name such as ``account`` or ``uncertainty draws``) has done
 ``done`` of ``total`` units; ``(task, 0, n)`` when it starts, ``(task, n, n)`` when it ends. The CLI draws it
@@ -102,4 +114,4 @@ class RunContext(Protocol):
         ...
 
 
-__all__ = ["DEMO_SCHEME", "ProgressCallback", "RunConfigView", "no_progress", "RunContext", "demo_data_dir", "resolve_demo"]
+__all__ = ["DEMO_SCHEME", "ProgressCallback", "names_demo", "RunConfigView", "no_progress", "RunContext", "demo_data_dir", "resolve_demo"]

@@ -29,7 +29,7 @@ import polars as pl
 from gep import __version__
 from gep.coefficients import load_crosswalk
 from gep.config import SYNTHETIC_LABEL, RunConfig, dumps_toml, merge_tomls, parse_config
-from gep.context import DEMO_SCHEME, ProgressCallback, demo_data_dir, no_progress
+from gep.context import DEMO_SCHEME, ProgressCallback, demo_data_dir, names_demo, no_progress
 from gep.errors import InputError, Problem, os_error_reason
 from gep.extent import build_extent
 from gep.loaders import load_landcover
@@ -543,18 +543,8 @@ def execute(config: RunConfig, out_dir: str | Path, command_line: str = "gep run
 
 def uses_demo_inputs(config: RunConfig) -> bool:
     """True when any path of the config names the embedded synthetic demo data (``demo:NAME``)."""
-
-    def walk(v: Any) -> bool:
-        if isinstance(v, str):
-            return v.startswith(DEMO_SCHEME)
-        if isinstance(v, dict):
-            return any(walk(x) for x in v.values())
-        if isinstance(v, (list, tuple)):
-            return any(walk(x) for x in v)
-        return False
-
-    return walk([config.run.regions, config.inputs.model_dump(mode="json"),
-                 [s.model_dump(mode="json") for s in config.steps.values()]])
+    return names_demo([config.run.regions, config.inputs.model_dump(mode="json"),
+                       [s.model_dump(mode="json") for s in config.steps.values()]])
 
 
 def label_demo_inputs(config: RunConfig) -> RunConfig:
