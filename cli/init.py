@@ -237,7 +237,7 @@ def write_project(target: Path, regions: tuple[str, ...]) -> list[Path]:
     inputs.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for t in TEMPLATES:
-        demo = pl.read_csv(demo_dir / t.demo, infer_schema_length=0)
+        demo = landcover if t is TEMPLATES[0] else pl.read_csv(demo_dir / t.demo, infer_schema_length=0)
         rows = example_rows(demo, t, regions)
         csv_path = inputs / f"{t.file}.csv"
         rows.write_csv(csv_path)
@@ -306,9 +306,6 @@ def init(directory: Path, regions: tuple[str, ...], console: Console) -> None:
     An existing file of the same name is not overwritten (gep refuses and names it).
     """
     regions = tuple(dict.fromkeys(r.strip() for r in regions)) or DEFAULT_REGIONS
-    if directory.exists() and not directory.is_dir():
-        raise InputError([Problem("BAD_OUTPUT", "the path exists and is a file", file=str(directory),
-                                  expected="a new or empty directory")])
     clash = [str(directory / n) for n in ("run.toml", "README.md", "inputs") if (directory / n).exists()]
     if clash:
         raise InputError([Problem("BAD_OUTPUT", "gep init will not overwrite an existing project file",

@@ -95,13 +95,12 @@ class Console:
     def close(self) -> None:
         self._stop()
 
-    def run(self, config: RunConfig, out: str | Path, reports: bool = True, detail: str | None = None) -> Path:
+    def run(self, config: RunConfig, out: str | Path, detail: str | None = None) -> Path:
         """Execute ``config`` into ``out`` with progress on stderr, then print what it wrote and its headlines;
         ``detail`` is the reports' ``--detail`` (``full`` adds report_detail.xlsx)."""
         if detail is not None:  # --detail given: it overrides [run] report_detail (and run.toml records it)
             config = config.model_copy(update={"run": config.run.model_copy(update={"report_detail": detail})})
-        reporter = write_run_reports if reports else None
-        path = execute(config, out, command_line(), reporter=reporter, progress=self.progress)
+        path = execute(config, out, command_line(), reporter=write_run_reports, progress=self.progress)
         self.finish(path)
         return path
 

@@ -137,7 +137,7 @@ def _section(earlier: Any, updates: dict[str, Any]) -> dict[str, Any]:
 def _common_updates(models: tuple[str, ...], uncertainty_table: str | None, range_pct: float | None,
                     range_for: tuple[str, ...], distribution: str | None) -> dict[str, Any]:
     return {
-        "methods": [spelled(m) if m != "carbon-stock" else "carbon_stock" for m in models] or None,
+        "methods": [spelled(m) for m in models] or None,
         "uncertainty_table": str(Path(uncertainty_table).resolve()) if uncertainty_table else None,
         "default_range_pct": range_pct,
         "default_range_for": list(range_for) or None,

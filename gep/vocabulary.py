@@ -21,7 +21,10 @@ CARBON_METHODS = ("stock_difference", "gain_loss", "both")
 GRAIN_RULES = ("one_seventh", "net_profit")
 """Rules for the standard equivalent value from grain statistics (docs/account.md)."""
 
-SPELLED = (*ACCOUNT_METHODS, *CARBON_METHODS, *GRAIN_RULES)
+TUNING_METHODS = ("carbon_stock", "carbon_flux")
+"""Accounts the uncertainty and sensitivity analyses take besides the GEP methods (docs/tuning.md)."""
+
+SPELLED = (*ACCOUNT_METHODS, *CARBON_METHODS, *GRAIN_RULES, *TUNING_METHODS)
 """Every word with one spelling; the hyphenated form of each is the old spelling."""
 
 RENAMED_KEYS: Mapping[str, Mapping[str, str]] = {

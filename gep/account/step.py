@@ -56,7 +56,7 @@ from gep.errors import InputError, Problem
 from gep.inputkinds import ConfigCheck, raise_if, reads
 from gep.loaders import LANDCOVER_SPEC
 from gep.tablespec import ROW, load_table
-from gep.vocabulary import spelled
+from gep.vocabulary import spelled, spelled_any
 
 Method = Literal["equivalent_factor", "function_value"]
 
@@ -138,8 +138,7 @@ class Config(BaseModel):
     @field_validator("methods", mode="before")
     @classmethod
     def _methods(cls, v: Any) -> Any:
-        v = [v] if isinstance(v, str) else v
-        return [str(m).replace("-", "_") for m in v] if isinstance(v, list) else v
+        return spelled_any([v] if isinstance(v, str) else v)
 
     @field_validator("grain_rule", mode="before")
     @classmethod

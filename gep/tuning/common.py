@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gep.account import inputs as account_inputs
 from gep.account.equivalent import adjustment_table
@@ -62,7 +62,7 @@ class UncertaintyInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     methods: list[ModelName] = Field(
-        default_factory=_auto, validation_alias=AliasChoices("methods", "models"),
+        default_factory=_auto,
         description="accounts to analyse: equivalent_factor (谢高地 2015 equivalents), function_value (rates × "
         "prices), carbon_stock, carbon_flux (gain-loss flux and sink value; [uncertainty] only); auto = those the "
         "run computes ([account] methods, [carbon] with a coefficient set)")
