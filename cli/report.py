@@ -12,6 +12,16 @@ from gep.reports import COUNTY_SHEETS_MAX, FORMATS, write_reports
 from gep.errors import InputError, Problem
 
 
+def _all_or_count(text: str, option: str, what: str, minimum: int) -> int | None:
+    """An option that takes 'all' (None) or a whole number of at least ``minimum``; a usage error otherwise."""
+    t = text.strip().lower()
+    if t == "all":
+        return None
+    if t.isdigit() and int(t) >= minimum:
+        return int(t)
+    raise click.BadParameter(f"{what} or 'all'; got {text!r}", param_hint=option)
+
+
 @click.command("report")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "formats", default="xlsx,html", show_default=True,
@@ -50,20 +60,8 @@ def report(run_dir: Path, formats: str, lang: str, detail: str | None, detail_ro
     if not run_dir.is_dir():
         raise InputError([Problem("FILE_NOT_FOUND", "The run directory does not exist.",
                                   file=str(run_dir), expected="the --out folder of gep run/demo")])
-    if detail_rows.strip().lower() == "all":
-        rows = 0
-    elif detail_rows.strip().isdigit() and int(detail_rows) > 0:
-        rows = int(detail_rows)
-    else:
-        raise click.BadParameter(f"a positive number of rows or 'all'; got {detail_rows!r}",
-                                 param_hint="--detail-rows")
-    if county_sheets.strip().lower() == "all":
-        county_limit = None
-    elif county_sheets.strip().isdigit():
-        county_limit = int(county_sheets)
-    else:
-        raise click.BadParameter(f"a number of counties or 'all'; got {county_sheets!r}",
-                                 param_hint="--county-sheets")
+    rows = _all_or_count(detail_rows, "--detail-rows", "a positive number of rows", minimum=1) or 0
+    county_limit = _all_or_count(county_sheets, "--county-sheets", "a number of counties", minimum=0)
     console.progress("writing reports", 0, 1)
     written = write_reports(run_dir, formats=wanted, lang=lang, detail_rows=rows, detail=detail or "capped",
                             county_sheets=county_limit)
