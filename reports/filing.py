@@ -19,15 +19,9 @@ from typing import Any
 import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
-from gep.units import conversion_factor
-
 from .labels import LABELS, label
 
-INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # as reports/xlsx.py
-from .views import CATEGORY_ORDER, DEDUCTION, account_items, category_rank
-
-WAN = conversion_factor("CNY", "万CNY")  # CNY → 万元 (1e-4)
-A4 = 9  # xlsxwriter paper code
+from .views import CATEGORY_ORDER, DEDUCTION, INJECTION_PREFIXES, WAN, account_items
 # county sheet columns: (label key, width)
 COLUMNS = [("category", 12), ("service", 20), ("quantity", 16), ("unit", 15),
            ("pricing_method", 30), ("value_wan", 16), ("share", 9)]  # widths fit "equivalent·hm2", "市场价值法 market value"
@@ -65,10 +59,8 @@ def footer_text(region: str, years: list[Any], methods: list[Any], synthetic: st
 
 
 def print_setup(ws: Any, repeat_to: int, footer: str, last_row: int, last_col: int) -> None:
-    """A4 landscape, one page wide, rows 0..repeat_to repeated, the footer, the print area."""
-    ws.set_paper(A4)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    """Rows 0..repeat_to repeated on every page, the footer, the print area (A4 landscape, one page wide:
+    every sheet of the workbook wrapper, reports/xlsx.py)."""
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     if repeat_to >= 0:
@@ -112,7 +104,6 @@ def _county_sheet(w: _Writer, ws: Any, rid: str, name: str | None, rows: list[di
                   engine: dict[tuple[Any, ...], dict[str, float]], lang: str,
                   synthetic: str | None) -> None:
     """One county: a block per (year, method) with category subtotals and the GEP total."""
-    book = w.book
     wr_s, wr_n, wr_f = ws.write_string, ws.write_number, ws.write_formula
     vcol = xl_col_to_name(V)
     title = f"{name or rid}（{rid}） 生态产品总值（GEP）核算表" if lang != "en" else \
@@ -184,7 +175,6 @@ def _county_sheet(w: _Writer, ws: Any, rid: str, name: str | None, rows: list[di
     ws.freeze_panes(HEADER_ROWS, 2)
     print_setup(ws, HEADER_ROWS - 1, footer_text(f"{name or ''} {rid}".strip(), years, methods,
                                                   synthetic, lang), r - 2, len(COLUMNS) - 1)
-    del book
 
 
 def _summary_sheet(w: _Writer, ws: Any, totals: pl.DataFrame, gep: pl.DataFrame,
@@ -299,11 +289,7 @@ def filing_sheets(book: Any, services: pl.DataFrame | None, gep: pl.DataFrame | 
         return 0
     lang = book.lang
     w = _Writer(book)
-    items = account_items(services, coeffs)
-    items = items.sort(["region_id", "year", "method", category_rank(pl.col("category")),
-                        "category", "service"], nulls_last=True)
-    engine = _engine_totals(gep)
-    regions = items.get_column("region_id").unique(maintain_order=True).to_list()
+    regions = services.get_column("region_id").unique().sort(nulls_last=True).to_list()
     n = 0
     summary_ws = None
     if totals is not None and gep is not None and "total_cny" in gep.columns:
@@ -311,7 +297,7 @@ def filing_sheets(book: Any, services: pl.DataFrame | None, gep: pl.DataFrame | 
         n += 1
     sheet_of: dict[str, str] = {}
     county_ws = []
-    if county_sheets is not None and len(regions) > county_sheets:
+    if county_sheets is not None and len(regions) > county_sheets:  # the account items are not even built
         book.truncated.append(label("county_sheets_note", lang, n=f"{len(regions):,}", limit=f"{county_sheets:,}"))
         regions = []
     for rid in regions:
@@ -321,12 +307,14 @@ def filing_sheets(book: Any, services: pl.DataFrame | None, gep: pl.DataFrame | 
         county_ws.append((rid, nm, ws))
     if summary_ws is not None:
         _summary_sheet(w, summary_ws, totals, gep, names, sheet_of, lang, synthetic)
+    if not county_ws:
+        return n
     cols = ["year", "method", "category", "service", "quantity", "quantity_unit",
             "pricing_method", "value_cny"]
-    by_region = {k[0]: g for k, g in items.select("region_id", *cols).group_by(
-        "region_id", maintain_order=True)}
+    items = account_items(services, coeffs)  # sorted by region, year, method, category rank, category, service
+    by_region = items.select("region_id", *cols).partition_by("region_id", as_dict=True, include_key=False)
+    engine = _engine_totals(gep)
     for rid, nm, ws in county_ws:
-        rows = by_region[rid].select(cols).to_dicts()
-        _county_sheet(w, ws, str(rid), nm, rows, engine, lang, synthetic)
+        _county_sheet(w, ws, str(rid), nm, by_region[(rid,)].to_dicts(), engine, lang, synthetic)
         n += 1
     return n

@@ -36,6 +36,7 @@ from .svg import (
     tornado,
 )
 from .views import (
+    WAN,
     ACCOUNT_COLUMNS,
     DECOMPOSITION_PARTS,
     DEDUCTION,
@@ -64,7 +65,6 @@ from .views import (
 
 HTML_MAX_ROWS = 3000  # GEP, account, compensation and coefficient tables
 HTML_DETAIL_ROWS = 500  # extent, carbon and other detail tables (complete in report.xlsx / CSV)
-WAN = conversion_factor("CNY", "万CNY")
 YI = conversion_factor("CNY", "亿CNY")
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -13,6 +13,12 @@ from typing import Any
 import polars as pl
 
 from gep.account.totals import ALL_REGIONS, exact_sum, gep_growth, gep_level_totals
+from gep.units import conversion_factor
+
+WAN = conversion_factor("CNY", "万CNY")
+"""CNY → 万元 (1e-4): money in the reports' tables and charts."""
+INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with these could run as a spreadsheet formula: written with Excel's quote prefix."""
 
 CATEGORY_ORDER: dict[str, int] = {
     "provisioning": 0, "物质产品": 0, "regulating": 1, "调节服务": 1,

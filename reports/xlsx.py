@@ -28,12 +28,12 @@ from xlsxwriter.utility import (
 )
 from xlsxwriter.worksheet import Worksheet
 
-from gep.units import conversion_factor
-
 from .data import RunData, coefficients_table
 from .filing import COUNTY_SHEETS_MAX, filing_sheets, footer_text
 from .labels import PROVINCES, label, sheet_label, with_province_names
 from .views import (
+    INJECTION_PREFIXES,
+    WAN,
     ACCOUNT_COLUMNS,
     DECOMPOSITION_PARTS,
     PIVOT_COLUMNS,
@@ -57,17 +57,12 @@ from .views import (
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 FONT = "微软雅黑"
 MAX_DATA_ROWS = 1_048_576 - 20  # Excel's row limit, less room for headers and totals
-# Detail tables (services, carbon stocks, SEEA supply, ...) are shortened to this many rows in
-# the workbook so a national run (2,844 counties) writes in seconds; the complete tables are
-# tables/*.csv next to the report, and the GEP account sheets are never shortened.
-DETAIL_MAX_ROWS = 25_000
 # report.xlsx (the filing workbook) shows this many rows of each detail table; every row is in
 # tables/*.csv and, with --detail full, in report_detail.xlsx
 FILING_DETAIL_ROWS = 200
+A4_PAPER = 9  # xlsxwriter paper code
 PARTS = ("filing", "detail")
 STREAM = True  # the filing workbook streams its rows (xlsxwriter constant_memory)
-INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-WAN = conversion_factor("CNY", "万CNY")  # CNY → 万元 (1e-4)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 KNOWN_SHEETS = [  # (table name, label key) rendered as plain tables, in this order
@@ -158,7 +153,7 @@ class _Book:
         name = _BAD_SHEET_CHARS.sub(" ", f"{self._n:02d} {text}")[:31].strip()
         ws = self.wb.add_worksheet(name)
         ws.hide_gridlines(0)
-        ws.set_paper(9)  # A4 landscape, one page wide (reports/filing.py: print_setup)
+        ws.set_paper(A4_PAPER)  # A4 landscape, one page wide, on every sheet; reports/filing.py adds repeats and footers
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         if self.footer:
