@@ -1091,8 +1091,7 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
     coeffs = coefficients_table(run)
     m = run.manifest
     book = _Book(path, lang, footer_text(str(m.get("title") or label("report_title", "zh")), [],
-                                         [], (m.get("data_label") or "SYNTHETIC")
-                                         if m.get("synthetic") else None),
+                                         [], synthetic_label(run)),
                  stream=part == "filing" and STREAM)  # every filing sheet writes its rows in order
     cover, cover_row = _cover(book, run, coeffs)
     if part == "detail":
@@ -1116,13 +1115,17 @@ def write_xlsx(run: RunData, path: Path, lang: str, detail_rows: int | None = No
     return path
 
 
+def synthetic_label(run: RunData) -> str | None:
+    """The label printed on every page of a run with synthetic data (its data_label, else SYNTHETIC); None otherwise."""
+    m = run.manifest
+    return (m.get("data_label") or "SYNTHETIC") if m.get("synthetic") else None
+
+
 def _filing(book: _Book, run: RunData, coeffs: pl.DataFrame | None,
             county_sheets: int | None = COUNTY_SHEETS_MAX) -> None:
     """The summary sheet and the county account sheets (reports/filing.py)."""
-    m = run.manifest
-    synthetic = (m.get("data_label") or "SYNTHETIC") if m.get("synthetic") else None
     filing_sheets(book, run.table("services"), run.table("gep"), level_totals(run),
-                  _region_names(run, book.lang), coeffs, synthetic, county_sheets)
+                  _region_names(run, book.lang), coeffs, synthetic_label(run), county_sheets)
 
 
 def _rest(book: _Book, run: RunData, coeffs: pl.DataFrame | None, limit: int) -> None:

@@ -853,9 +853,10 @@ def run_step(cfg: Config, ctx: RunContext) -> None:
                 "current-year statistics); give a price index and [run] price_base_year for constant prices",
             ))
     ctx.tables["gep_totals"] = gep_level_totals(ctx.tables["gep"])
-    basis = ctx.tables.get("gep_constant", ctx.tables["gep"])  # growth at constant prices when there are any
-    if basis["year"].n_unique() >= 2:
-        ctx.tables["gep_growth"] = gep_growth(basis)
+    constant = ctx.tables.get("gep_constant")  # growth at constant prices when there are any
+    basis = constant if constant is not None else ctx.tables["gep"]
+    if basis["year"].n_unique() >= 2:  # the level totals of gep were just computed: not again
+        ctx.tables["gep_growth"] = gep_growth(basis, None if constant is not None else ctx.tables["gep_totals"])
     if extent is not None:
         years = sorted(extent["year"].unique().to_list())
         if len(years) >= 2:
