@@ -59,7 +59,7 @@ def case_gep(extent: pl.DataFrame, per_pair: bool) -> dict:
     eq = _eq()
     pairs = _pairs(sorted(extent["year"].unique().to_list()))
     t0, c0 = time.perf_counter(), _cpu()
-    services = equivalent_factor_services(extent, eq, 3406.5)
+    services = equivalent_factor_services(extent, eq, 3406.5, encoded=True)  # as the account step holds it
     gep = gep_totals(services)
     if per_pair:
         ch = pl.concat([change_decomposition(services, extent, a, b) for a, b in pairs])

@@ -289,12 +289,15 @@ def _write_table(df: pl.DataFrame, tables_dir: Path, name: str, csv_max_rows: in
     Each file is rendered once into memory; the same bytes are hashed and written. The record's
     ``sha256`` is the CSV's when a CSV is written, else the Parquet file's."""
     files = []
+    # dictionary-encoded engine columns are written as text (the files' schema does not depend on the encoding);
+    # the cast runs batch by batch in the streaming sink, never as a text copy of the whole table
+    as_text = [pl.col(c).cast(pl.Utf8) for c, t in df.schema.items() if isinstance(t, pl.Categorical | pl.Enum)]
     if df.height <= csv_max_rows:
         buf = io.BytesIO()
-        df.write_csv(buf)
+        df.with_columns(as_text).write_csv(buf)
         files.append(_write_bytes(tables_dir / f"{name}.csv", buf.getvalue()))
     buf = io.BytesIO()
-    df.write_parquet(buf, compression="zstd", statistics=False)
+    df.lazy().with_columns(as_text).sink_parquet(buf, compression="zstd", statistics=False, engine="streaming")
     files.append(_write_bytes(tables_dir / f"{name}.parquet", buf.getvalue()))
     record: dict[str, Any] = {"name": name, "rows": df.height, "columns": df.columns, "sha256": files[0]["sha256"],
                               "files": files}

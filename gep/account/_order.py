@@ -27,6 +27,13 @@ def value_ranks(s: pl.Series, nulls_last: bool) -> tuple[pl.Series, int]:
             return pl.zeros(s.len(), dtype=pl.Int64, eager=True), 1
         size = int(hi) - int(lo) + 1
         codes = s.cast(pl.Int64) - int(lo)
+    elif isinstance(s.dtype, pl.Categorical):  # ranks of the few distinct codes, then one integer lookup per row
+        distinct = s.unique().drop_nulls()
+        codes_u = distinct.to_physical()
+        order = distinct.cast(pl.Utf8).arg_sort()
+        size = len(codes_u)
+        codes = s.to_physical().replace_strict(codes_u.gather(order), pl.Series(range(size), dtype=pl.Int64),
+                                               default=None, return_dtype=pl.Int64)
     else:
         values = s.cast(pl.Utf8).drop_nulls().unique().sort()
         size = len(values)
@@ -69,3 +76,8 @@ def sum_by(df: pl.DataFrame, keys: list[str], values: list[str], *, nulls_last: 
     return (df.select(*keys, *values).with_columns(code)
             .group_by("__key").agg(*[pl.col(k).first() for k in keys], *[pl.col(v).sum() for v in values])
             .sort("__key").drop("__key"))
+
+
+def keyed_like(small: pl.DataFrame, big: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``small`` with its ``keys`` cast to ``big``'s types, so a text lookup table joins a dictionary-encoded column."""
+    return small.with_columns([pl.col(k).cast(big.schema[k]) for k in keys if small.schema[k] != big.schema[k]])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from gep.account._order import sort_by_keys, value_ranks
+from gep.account._order import keyed_like, sort_by_keys, value_ranks
 from gep.account.catalog import (
     ADJUSTMENT_GROUPS,
     EQUIVALENT_FACTOR_SERVICES,
@@ -37,6 +37,12 @@ SERVICES_SCHEMA: dict[str, pl.DataType] = {
     "coefficient_id": pl.Utf8(),
     "price_year": pl.Int32(),
 }
+"""Columns and types of the services table as written (tables/services.*) and as the builders of one method return it."""
+ENCODED_COLUMNS: tuple[str, ...] = ("ecosystem_type", "category", "service", "component", "quantity_unit", "price_unit",
+                                    "method", "coefficient_id")
+"""Text columns that the account step holds dictionary-encoded (Categorical: 4 bytes a row instead of a string
+view; sorted and compared by their text, so order and results do not change). region_id, the key every
+other table joins on, stays text. gep.pipeline writes Categorical columns as text, so files keep SERVICES_SCHEMA."""
 SERVICES_COLUMNS: list[str] = list(SERVICES_SCHEMA)
 SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service", "component", "ecosystem_type",
                              "coefficient_id", "quantity_unit", "price_year"]
@@ -54,7 +60,20 @@ def conform_services(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _select_services(df: pl.DataFrame) -> pl.DataFrame:
-    return df.select([pl.col(c).cast(t) for c, t in SERVICES_SCHEMA.items()])
+    """The canonical columns in order, cast to SERVICES_SCHEMA; a column already dictionary-encoded stays so."""
+    return df.select([pl.col(c) if isinstance(df.schema.get(c), pl.Categorical) else pl.col(c).cast(t)
+                      for c, t in SERVICES_SCHEMA.items()])
+
+
+def decode_services(df: pl.DataFrame) -> pl.DataFrame:
+    """The services table with every dictionary-encoded column as text again (SERVICES_SCHEMA types)."""
+    return df.with_columns([pl.col(c).cast(pl.Utf8) for c, t in df.schema.items() if isinstance(t, pl.Categorical)])
+
+
+def encode_services(df: pl.DataFrame) -> pl.DataFrame:
+    """The services table with its ENCODED_COLUMNS dictionary-encoded (the account step's in-memory form)."""
+    return df.with_columns([pl.col(c).cast(pl.Categorical) for c in ENCODED_COLUMNS
+                            if c in df.columns and not isinstance(df.schema[c], pl.Categorical)])
 
 
 def standard_value_one_seventh(grain: pl.DataFrame, keys: list[str] | None = None) -> pl.DataFrame:
@@ -117,6 +136,7 @@ def equivalent_factor_services(
     price_year: int | None = XIE2015_STANDARD_PRICE_YEAR,
     adjustments: pl.DataFrame | None = None,
     set_id: str = "xie2015",
+    encoded: bool = False,
 ) -> pl.DataFrame:
     """Services table by the equivalent-factor method, CNY; Xie 2015 eq. V_f = Σ_k A_k·E_kf·D (谢高地 et al. 2015, 自然资源学报 30(8):1243-1254).
 
@@ -128,6 +148,8 @@ def equivalent_factor_services(
     (标准当量面积, unit ``equivalent·hm2``, not land area) = area_hm2 × equivalent × adjustment;
     price = D (CNY/hm2 per equivalent); value = quantity × price. ``price_year`` None: each row's year.
     ``equivalents`` may carry its own ``coefficient_id`` (tables mapped from ecosystem groups).
+    ``encoded``: return the ENCODED_COLUMNS dictionary-encoded, as the account step holds the table
+    (else text, SERVICES_SCHEMA).
     """
     ha_to_hm2 = conversion_factor("ha", "hm2")
     area = (
@@ -186,17 +208,22 @@ def equivalent_factor_services(
                   how="cross", maintain_order="left_right")
             .with_columns(cell.alias("_cell"))
             .join(area.drop_nulls("_type").select(cell.alias("_cell"), "area_ha"), on="_cell", how="inner",
-                  maintain_order="left"))
+                  maintain_order="left")
+            .select("_block", "_eq_row", "area_ha"))
+    grid_area = grid.get_column("area_ha")
     rows, eq_rows = grid.get_column("_block"), grid.get_column("_eq_row")
+    del grid
+    eq = encode_services(eq)  # the wide table's text columns are gathered as dictionary codes
     df = pl.DataFrame([
         blocks.get_column("region_id").gather(rows), blocks.get_column("year").gather(rows),
-        *[eq.get_column(c).gather(eq_rows) for c in eq.columns], grid.get_column("area_ha"),
+        *[eq.get_column(c).gather(eq_rows) for c in eq.columns], grid_area,
     ])
     df = (df.join(sv, on=sv_keys, how="left", maintain_order="left") if sv_keys
           else df.join(sv, how="cross", maintain_order="left_right"))
     if adjustments is not None and adjustments.height:
         adj_keys = [k for k in ("region_id", "year") if k in adjustments.columns]
-        df = df.join(adjustments, on=[*adj_keys, "service"], how="left", maintain_order="left")
+        df = df.join(keyed_like(adjustments, df, ["service"]), on=[*adj_keys, "service"], how="left",
+                     maintain_order="left")
     else:
         df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias("adjustment"))
     df = df.with_columns(
@@ -204,10 +231,10 @@ def equivalent_factor_services(
         pl.col("standard_value_cny_per_hm2").alias("price"),
     ).with_columns(
         (pl.col("quantity") * pl.col("price")).alias("value_cny"),
-        pl.lit("").alias("component"),
-        pl.lit(EQUIVALENT_AREA_UNIT).alias("quantity_unit"),
-        pl.lit("CNY/hm2").alias("price_unit"),
-        pl.lit(METHOD_EQUIVALENT_FACTOR).alias("method"),
+        pl.lit("").cast(pl.Categorical).alias("component"),
+        pl.lit(EQUIVALENT_AREA_UNIT).cast(pl.Categorical).alias("quantity_unit"),
+        pl.lit("CNY/hm2").cast(pl.Categorical).alias("price_unit"),
+        pl.lit(METHOD_EQUIVALENT_FACTOR).cast(pl.Categorical).alias("method"),
         # a standard value derived per year from that year's grain statistics is in that year's prices
         # so is a standard value given without a price year (price_year=None)
         (pl.col("year") if "year" in sv_keys or price_year is None else pl.lit(price_year)).alias("price_year"),
@@ -221,4 +248,5 @@ def equivalent_factor_services(
                          "statistics (or standard value table) do not cover it",
                          column="region_id", value=r["region_id"], expected="a row for every region and year valued")
         problems.raise_if_any()
-    return _select_services(df)
+    out = encode_services(_select_services(df))
+    return out if encoded else decode_services(out)

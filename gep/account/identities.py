@@ -33,7 +33,8 @@ def assert_sums_equal(
     """Σ parts[part_col] grouped by ``keys`` equals totals[total_col] on the same keys (both ways)."""
     summed = parts.group_by(keys).agg(pl.col(part_col).sum().alias("_parts"))
     joined = summed.join(
-        totals.select([*keys, pl.col(total_col).alias("_total")]), on=keys, how="full", coalesce=True, nulls_equal=True
+        totals.select([*[pl.col(k).cast(summed.schema[k]) for k in keys], pl.col(total_col).alias("_total")]),
+        on=keys, how="full", coalesce=True, nulls_equal=True,
     ).with_columns(pl.col("_parts").fill_null(0.0), pl.col("_total").fill_null(0.0))
     bad = joined.filter(_mismatch(pl.col("_parts"), pl.col("_total")))
     if bad.height:

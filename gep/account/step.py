@@ -20,10 +20,12 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gep.account import inputs as I
+from gep.account._order import keyed_like
 from gep.account.catalog import METHOD_EQUIVALENT_FACTOR, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import (
     adjustment_table,
     conform_services,
+    encode_services,
     equivalent_factor_services,
     standard_value_net_profit,
     standard_value_one_seventh,
@@ -304,7 +306,7 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
         adj = _opt_read(cfg.adjustments, I.read_adjustments, "adjustment factors", ctx)
         eq_services = equivalent_factor_services(
             extent, equivalents_table(cset), sv, price_year=price_year,
-            adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset),
+            adjustments=adjustment_table(adj) if adj is not None else None, set_id=_set_id(cset), encoded=True,
         )
         warn_unverified(cset, eq_services, ctx)
         parts.append(_with_pricing_method(eq_services, None))
@@ -364,7 +366,7 @@ def compute_services(cfg: Config, ctx: RunContext) -> pl.DataFrame:
         warn_unverified(cset, fv, ctx)
         if _is_price_set(cfg.prices, ctx):
             warn_unverified(load_coefficient_set(str(cfg.prices), ctx), fv, ctx)
-        parts.append(_with_pricing_method(fv, cset.tables["indicators"]))
+        parts.append(_with_pricing_method(encode_services(fv), cset.tables["indicators"]))
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
 
 
@@ -543,11 +545,12 @@ EQUIVALENT_PRICING = "当量因子法 equivalent factor"
 def _with_pricing_method(services: pl.DataFrame, indicators: pl.DataFrame | None) -> pl.DataFrame:
     """Add ``pricing_method`` (定价方法): from the indicator list of the set, or the equivalent-factor label."""
     if indicators is None:
-        return services.with_columns(pl.lit(EQUIVALENT_PRICING).alias("pricing_method"))
+        return services.with_columns(pl.lit(EQUIVALENT_PRICING).cast(pl.Categorical).alias("pricing_method"))
     if "pricing_method" not in indicators.columns:
-        return services.with_columns(pl.lit(None, pl.Utf8).alias("pricing_method"))
-    lut = indicators.select("service", pl.col("pricing_method").cast(pl.Utf8)).unique("service", keep="first")
-    return services.join(lut, on="service", how="left", maintain_order="left")
+        return services.with_columns(pl.lit(None, pl.Categorical).alias("pricing_method"))
+    lut = indicators.select("service", pl.col("pricing_method").cast(pl.Utf8).cast(pl.Categorical)).unique(
+        "service", keep="first")
+    return services.join(keyed_like(lut, services, ["service"]), on="service", how="left", maintain_order="left")
 
 
 # Photosynthesis stoichiometry: 1 kg dry matter fixes 1.63 kg CO2 and releases 1.2 kg O2 (✅ 江波 et al. 2017,

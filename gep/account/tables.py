@@ -60,7 +60,7 @@ def gep_totals(
         pl.when(pl.col(IMPORTED_DEDUCTION).fill_null(0.0) == 0.0).then(0.0)  # never −0.0 in the CSV
         .otherwise(-pl.col(IMPORTED_DEDUCTION).cast(pl.Float64)).alias(DEDUCTION_COLUMN),
     ).with_columns((pl.sum_horizontal(CATEGORY_COLUMNS) - pl.col(DEDUCTION_COLUMN)).alias("total_cny"))
-    out = out.with_columns(pl.col("year").cast(pl.Int32))
+    out = out.with_columns(pl.col("year").cast(pl.Int32), pl.col("method").cast(pl.Utf8))
     if area_km2 is not None:
         keys = [k for k in ("region_id", "year") if k in area_km2.columns]
         out = out.join(area_km2.with_columns([pl.col("year").cast(pl.Int32)] if "year" in keys else []), on=keys, how="left")
@@ -336,13 +336,14 @@ def change_decompositions(services: pl.DataFrame, extent: pl.DataFrame,
     split by year; each pair then joins two small per-year frames, so the cost is linear in
     the number of years instead of re-reading the whole services table for every pair.
     """
+    val = sum_by(services, ["region_id", "year", "method", "ecosystem_type"], ["value_cny"]).with_columns(
+        pl.col("method").cast(pl.Utf8), pl.col("ecosystem_type").cast(pl.Utf8))  # small now: text again
     area = (
         extent.filter(pl.col("ecosystem_type").is_not_null())
         .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
         .agg(pl.col("area_ha").sum())
     )
     # one packed integer key instead of four text columns; sorted: fixed summation order below
-    val = sum_by(services, ["region_id", "year", "method", "ecosystem_type"], ["value_cny"])
     typed = val.filter(pl.col("ecosystem_type").is_not_null()).join(area, on=["region_id", "year", "ecosystem_type"],
                                                                      how="left")
     tot = val.group_by(["region_id", "method", "year"]).agg(pl.col("value_cny").sum())

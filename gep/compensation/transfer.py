@@ -86,9 +86,10 @@ def spillover_ceiling(
     lam_df = pl.DataFrame({"service": list(lam), "lambda": [float(v) for v in lam.values()]})
     svc = services if "method" in services.columns else services.with_columns(pl.lit("").alias("method"))
     spill = (
-        svc.join(lam_df, on="service", how="inner")
+        svc.join(lam_df.with_columns(pl.col("service").cast(svc.schema["service"])), on="service", how="inner")
         .group_by("region_id", "year", "method")
         .agg((pl.col("value_cny") * pl.col("lambda")).sum().alias("spill_value_cny"))
+        .with_columns(pl.col("method").cast(pl.Utf8))  # the account's in-memory table has it dictionary-encoded
         .rename({"region_id": "upstream_id"})
     )
     pairs = downstream_closure(edges).join(

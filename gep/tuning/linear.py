@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from gep.account.equivalent import equivalent_factor_services
+from gep.account.equivalent import decode_services, equivalent_factor_services
 from gep.account.function_value import PURIFICATION_SERVICES, function_value_services
 from gep.account.step import fv_parameters, merge_override
 from gep.account.tables import gep_totals
@@ -308,6 +308,7 @@ def function_value_model(point_services: pl.DataFrame, unit_services: pl.DataFra
     ``every_row``: a coefficient that multiplies rows without a price part (equivalent factor: the
     standard value D, rows ``set:equivalents:k/f``); ``method`` labels the outputs.
     """
+    point_services, unit_services = decode_services(point_services), decode_services(unit_services)
     keys = ["region_id", "year", "service", "component", "ecosystem_type"]
     two = pl.col("coefficient_id").str.split("|").list.head(2).list.join("|")  # rate|price, without an emission cap
     a = point_services.select(*keys, two)
