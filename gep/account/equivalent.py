@@ -38,11 +38,12 @@ SERVICES_SCHEMA: dict[str, pl.DataType] = {
     "price_year": pl.Int32(),
 }
 """Columns and types of the services table as written (tables/services.*) and as the builders of one method return it."""
-ENCODED_COLUMNS: tuple[str, ...] = ("ecosystem_type", "category", "service", "component", "quantity_unit", "price_unit",
+ENCODED_COLUMNS: tuple[str, ...] = ("region_id", "ecosystem_type", "category", "service", "component", "quantity_unit", "price_unit",
                                     "method", "coefficient_id")
 """Text columns that the account step holds dictionary-encoded (Categorical: 4 bytes a row instead of a string
-view; sorted and compared by their text, so order and results do not change). region_id, the key every
-other table joins on, stays text. gep.pipeline writes Categorical columns as text, so files keep SERVICES_SCHEMA."""
+view; sorted and compared by their text, so order and results do not change). Tables joined to it are cast
+to its types first (gep.account._order.keyed_like); small tables built from it (gep, change decomposition)
+are text again. gep.pipeline writes Categorical columns as text, so files keep SERVICES_SCHEMA."""
 SERVICES_COLUMNS: list[str] = list(SERVICES_SCHEMA)
 SERVICES_SORT: list[str] = ["region_id", "year", "method", "category", "service", "component", "ecosystem_type",
                              "coefficient_id", "quantity_unit", "price_year"]

@@ -524,7 +524,8 @@ def to_accounting_year(services: pl.DataFrame, index: pl.DataFrame) -> pl.DataFr
     if not services.height:
         return services
     keys = ["region_id"] if "region_id" in index.columns else []
-    idx = index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64))
+    idx = keyed_like(index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64)),
+                     services, keys)
     df = (services.join(idx.rename({"index": "_iy"}), on=[*keys, "year"], how="left", maintain_order="left")
           .join(idx.rename({"year": "price_year", "index": "_ip"}), on=[*keys, "price_year"], how="left",
                 maintain_order="left"))
@@ -738,7 +739,8 @@ def check_not_nested(services: pl.DataFrame, extent: pl.DataFrame | None, cfg: C
     Nesting from the region registry (county → prefecture → province), else from the GB/T 2260 code structure.
     Checked at every level: the county-level table would show the same area twice in any sum.
     """
-    ids = services.select("region_id") if services.height else pl.DataFrame(schema={"region_id": pl.Utf8})
+    ids = (services.select(pl.col("region_id").unique().cast(pl.Utf8)) if services.height
+           else pl.DataFrame(schema={"region_id": pl.Utf8}))
     if extent is not None:
         ids = pl.concat([ids, extent.select("region_id")])
     ancestors = registry_ancestors(ctx.registry) if ctx.registry is not None else adcode_ancestors(ids)

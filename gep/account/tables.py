@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from gep.account._order import sum_by
+from gep.account._order import keyed_like, sum_by
 from gep.account.catalog import CATEGORIES, IMPORTED_DEDUCTION, METHOD_FUNCTION_VALUE
-from gep.account.equivalent import SERVICES_SCHEMA, conform_services
+from gep.account.equivalent import SERVICES_SCHEMA, conform_services, encode_services
 from gep.account.extent_flows import (
     _check,
     _classes_per_region,
@@ -60,7 +60,7 @@ def gep_totals(
         pl.when(pl.col(IMPORTED_DEDUCTION).fill_null(0.0) == 0.0).then(0.0)  # never −0.0 in the CSV
         .otherwise(-pl.col(IMPORTED_DEDUCTION).cast(pl.Float64)).alias(DEDUCTION_COLUMN),
     ).with_columns((pl.sum_horizontal(CATEGORY_COLUMNS) - pl.col(DEDUCTION_COLUMN)).alias("total_cny"))
-    out = out.with_columns(pl.col("year").cast(pl.Int32), pl.col("method").cast(pl.Utf8))
+    out = out.with_columns(pl.col("year").cast(pl.Int32), pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8))
     if area_km2 is not None:
         keys = [k for k in ("region_id", "year") if k in area_km2.columns]
         out = out.join(area_km2.with_columns([pl.col("year").cast(pl.Int32)] if "year" in keys else []), on=keys, how="left")
@@ -251,7 +251,7 @@ def rollup_services(services: pl.DataFrame, parents: pl.DataFrame, *, file: str 
     """
     assert_unique(parents, ["region_id"], "each region has one parent")
     problems = ProblemCollector()
-    regions = services.select("region_id").unique().sort("region_id")
+    regions = services.select(pl.col("region_id").unique().cast(pl.Utf8)).sort("region_id")
     unknown = regions.join(parents, on="region_id", how="anti")
     for rid in unknown["region_id"].to_list():
         problems.add("UNKNOWN_REGION", f"region '{rid}' is not a county of the region registry, so it cannot be rolled up",
@@ -265,6 +265,7 @@ def rollup_services(services: pl.DataFrame, parents: pl.DataFrame, *, file: str 
     problems.raise_if_any()
     keys = ["year", "ecosystem_type", "category", "service", "component", "quantity_unit", "price", "price_unit",
             "method", "price_year"]
+    parents = keyed_like(parents, services, ["region_id"])
     rolled = (
         services.join(parents, on="region_id", how="inner")
         .sort(["parent_id", *keys, "region_id"], nulls_last=True)  # fixed summation order
@@ -276,7 +277,7 @@ def rollup_services(services: pl.DataFrame, parents: pl.DataFrame, *, file: str 
         )
         .rename({"parent_id": "region_id"})
     )
-    rolled = conform_services(rolled.select(list(SERVICES_SCHEMA)))
+    rolled = encode_services(conform_services(rolled.select(list(SERVICES_SCHEMA))))
     members = services.join(parents, on="region_id", how="inner").drop("region_id").rename({"parent_id": "region_id"})
     assert_sums_equal(members, rolled.group_by(GEP_KEYS).agg(pl.col("value_cny").sum()), GEP_KEYS, "value_cny",
                       "value_cny", "roll-up equals the sum of its members")
@@ -291,7 +292,8 @@ def to_constant_prices(services: pl.DataFrame, price_index: pl.DataFrame, base_y
     are rebased too, so quantity × price = value still holds.
     """
     keys = ["region_id"] if "region_id" in price_index.columns else []
-    idx = price_index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64))
+    idx = keyed_like(price_index.select(*keys, pl.col("year").cast(pl.Int32), pl.col("index").cast(pl.Float64)),
+                     services, keys)
     base = idx.filter(pl.col("year") == base_year).select(*keys, pl.col("index").alias("_ib"))
     df = services.join(idx.rename({"year": "price_year", "index": "_ip"}), on=[*keys, "price_year"], how="left")
     df = df.join(base, on=keys, how="left") if keys else df.join(base, how="cross") if base.height else df.with_columns(
@@ -337,7 +339,8 @@ def change_decompositions(services: pl.DataFrame, extent: pl.DataFrame,
     the number of years instead of re-reading the whole services table for every pair.
     """
     val = sum_by(services, ["region_id", "year", "method", "ecosystem_type"], ["value_cny"]).with_columns(
-        pl.col("method").cast(pl.Utf8), pl.col("ecosystem_type").cast(pl.Utf8))  # small now: text again
+        pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8),
+        pl.col("ecosystem_type").cast(pl.Utf8))  # small now: text again
     area = (
         extent.filter(pl.col("ecosystem_type").is_not_null())
         .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
@@ -486,10 +489,11 @@ def regions_present(services: pl.DataFrame, extent: pl.DataFrame | None) -> pl.D
     ``services`` may be any table with region_id, year and method of the services rows (the services table
     itself, or an aggregate of it such as the gep table: same regions, years and methods, far fewer rows).
     """
-    svc = services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique()
+    svc = services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique().with_columns(
+        pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8))
     if extent is None or not extent.height:
         return svc
-    methods = services.select("method").unique()
+    methods = services.select(pl.col("method").unique().cast(pl.Utf8))
     ext = extent.select("region_id", pl.col("year").cast(pl.Int32)).unique().join(methods, how="cross")
     return pl.concat([svc, ext.select(svc.columns)]).unique().sort(["region_id", "method", "year"])
 

@@ -89,7 +89,7 @@ def spillover_ceiling(
         svc.join(lam_df.with_columns(pl.col("service").cast(svc.schema["service"])), on="service", how="inner")
         .group_by("region_id", "year", "method")
         .agg((pl.col("value_cny") * pl.col("lambda")).sum().alias("spill_value_cny"))
-        .with_columns(pl.col("method").cast(pl.Utf8))  # the account's in-memory table has it dictionary-encoded
+        .with_columns(pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8))  # dictionary-encoded in the account's table
         .rename({"region_id": "upstream_id"})
     )
     pairs = downstream_closure(edges).join(
