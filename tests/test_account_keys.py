@@ -83,3 +83,30 @@ def test_equivalent_services_come_out_in_services_order_without_a_text_sort() ->
     a = extent.filter((pl.col("region_id") == "510100") & (pl.col("year") == 2015)
                       & (pl.col("ecosystem_type") == "水田"))["area_ha"][0]
     assert abs(row["value_cny"][0] - a * -2.63 * 3406.5) < 1e-6
+
+
+def test_dictionary_encoded_keys_rank_sort_and_sum_like_text() -> None:
+    """A Categorical key (the account's in-memory services table) ranks by its text, not by its codes."""
+    df = _table()
+    enc = df.with_columns(pl.col("region_id", "service").cast(pl.Categorical))
+    ranks_text, n_text = value_ranks(df["region_id"], nulls_last=False)
+    ranks_enc, n_enc = value_ranks(enc["region_id"], nulls_last=False)
+    assert n_text == n_enc and ranks_text.equals(ranks_enc)
+    keys = ["region_id", "year", "service"]
+    assert key_codes(df, keys).equals(key_codes(enc, keys))
+    got = sum_by(enc, keys, ["value_cny"]).with_columns(pl.col("region_id", "service").cast(pl.Utf8))
+    assert got.equals(sum_by(df, keys, ["value_cny"]))
+
+
+def test_sum_by_at_the_tables_own_grain_returns_the_rows_as_group_sums_would() -> None:
+    """One row per key already in key order: no regrouping; −0.0 and null come out bit for bit as a group sum gives them."""
+    n = N
+    df = pl.DataFrame({"k": np.arange(n, dtype=np.int64) // 1, "v": np.linspace(-1.0, 1.0, n)})
+    df = df.with_columns(pl.when(pl.col("k") == 7).then(-0.0).when(pl.col("k") == 9).then(None)
+                         .otherwise(pl.col("v")).alias("v"))
+    got = sum_by(df, ["k"], ["v"])
+    want = df.group_by("k").agg(pl.col("v").sum()).sort("k")
+    assert got.equals(want) and got["v"].to_numpy().tobytes() == want["v"].to_numpy().tobytes()
+    assert got["v"][9] == 0.0
+    shuffled = df.sample(fraction=1.0, seed=1)  # not in key order: the grouping path, same result
+    assert sum_by(shuffled, ["k"], ["v"]).equals(want)
