@@ -12,6 +12,9 @@ change_decomposition needs) — and reports Σ total and Σ change, which must a
 * ``gep-run``: the whole run without reports, from the extent in memory: the account step
   (services, gep, SEEA supply tables, extent account, change decomposition, identities checked)
   and the run folder written (Parquet, CSV up to ``[run] csv_max_rows``, manifest)
+* ``polars-run``: the same tables as ``gep-run`` (services with its 14 columns in the engine's order, GEP by
+  category, SEEA monetary supply, change decomposition, extent account) computed and written plainly in
+  Polars, without identity checks, warnings or manifest: the plain-Polars equivalent of the run
 * ``polars`` / ``pandas`` / ``duckdb``: only the arithmetic, written plainly
 
 Sizes: ``--grid`` (default) runs the issue-16 grid in one go: 1×, 4× and 16× the counties at 3
@@ -37,7 +40,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_account import _cpu, make_input  # noqa: E402
 
-CASES = ["polars", "gep", "gep-run", "gep-per-pair", "pandas", "duckdb"]
+CASES = ["polars", "gep", "gep-run", "polars-run", "gep-per-pair", "pandas", "duckdb"]
 GRID = [(2844, 3), (4 * 2844, 3), (16 * 2844, 3), (2844, 12), (2844, 26), (2844, 48)]
 
 
@@ -104,6 +107,73 @@ def case_polars(extent: pl.DataFrame) -> dict:
             "change": float((ch["v1"] - ch["v0"]).sum())}
 
 
+def case_polars_run(extent: pl.DataFrame) -> dict:
+    """The same tables as ``gep-run`` written plainly in Polars (no identity checks, no warnings, no manifest).
+
+    Services (the 14 columns, sorted in the engine's order), GEP per region, year and method by category,
+    the SEEA monetary supply table, the change decomposition (area and unit-value effects per ecosystem
+    type, summed per region) and the extent account, each written as a zstd Parquet file and, up to
+    1,048,576 rows (the run's default ``csv_max_rows``), as CSV.
+    """
+    import tempfile
+
+    from gep.account.catalog import EQUIVALENT_FACTOR_SERVICES
+
+    cats = {code: cat for code, (_zh, cat) in EQUIVALENT_FACTOR_SERVICES.items()}
+    eq = _eq().select("ecosystem_type", "service", pl.col("value").cast(pl.Float64).alias("equivalent"),
+                      pl.col("service").replace_strict(cats, default=None).alias("category"))
+    years = sorted(extent["year"].unique().to_list())
+    pairs = pl.DataFrame(_pairs(years), schema=["y0", "y1"], orient="row")
+    t0, c0 = time.perf_counter(), _cpu()
+    area = extent.group_by("region_id", "year", "ecosystem_type").agg(pl.col("area_ha").sum())
+    services = (
+        area.join(eq, on="ecosystem_type")
+        .select("region_id", "year", "ecosystem_type", "category", "service", pl.lit("").alias("component"),
+                (pl.col("area_ha") * pl.col("equivalent")).alias("quantity"),
+                pl.lit("equivalent·hm2").alias("quantity_unit"), pl.lit(3406.5).alias("price"),
+                pl.lit("CNY/hm2").alias("price_unit"), (pl.col("area_ha") * pl.col("equivalent") * 3406.5).alias("value_cny"),
+                pl.lit("equivalent_factor").alias("method"),
+                pl.format("xie2015:equivalents:{}/{}", "ecosystem_type", "service").alias("coefficient_id"),
+                pl.lit(2010, pl.Int32).alias("price_year"))
+        .sort("region_id", "year", "method", "category", "service", "component", "ecosystem_type", "coefficient_id")
+    )
+    gep = (services.group_by("region_id", "year", "method", "category").agg(pl.col("value_cny").sum())
+           .pivot(on="category", index=["region_id", "year", "method"], values="value_cny")
+           .with_columns(pl.sum_horizontal(pl.exclude("region_id", "year", "method")).alias("total_cny"))
+           .sort("region_id", "year", "method"))
+    monetary = (services.group_by("region_id", "year", "method", "category", "service", "ecosystem_type")
+                .agg(pl.col("value_cny").sum()).sort("region_id", "year", "method", "category", "service", "ecosystem_type"))
+    typed = (services.group_by("region_id", "year", "method", "ecosystem_type").agg(pl.col("value_cny").sum())
+             .join(area, on=["region_id", "year", "ecosystem_type"]))
+    a = typed.rename({"year": "y0", "value_cny": "v0", "area_ha": "a0"})
+    b = typed.rename({"year": "y1", "value_cny": "v1", "area_ha": "a1"})
+    r0, r1 = pl.col("v0") / pl.col("a0"), pl.col("v1") / pl.col("a1")
+    u0, u1 = pl.when(pl.col("a0") > 0).then(r0).otherwise(r1), pl.when(pl.col("a1") > 0).then(r1).otherwise(r0)
+    change = (pairs.join(a, on="y0").join(pairs.join(b, on="y1"), on=["y0", "y1", "region_id", "method", "ecosystem_type"],
+                                          how="full", coalesce=True)
+              .with_columns(pl.col("v0", "v1", "a0", "a1").fill_null(0.0))
+              .group_by("region_id", "method", "y0", "y1")
+              .agg(pl.col("v0").sum().alias("value_from_cny"), pl.col("v1").sum().alias("value_to_cny"),
+                   ((pl.col("a1") - pl.col("a0")) * (u0 + u1) / 2).sum().alias("area_effect_cny"),
+                   ((u1 - u0) * (pl.col("a0") + pl.col("a1")) / 2).sum().alias("unit_value_effect_cny"))
+              .with_columns((pl.col("value_to_cny") - pl.col("value_from_cny")).alias("total_change_cny"))
+              .sort("region_id", "method", "y0", "y1"))
+    ext = area.group_by("region_id", "year", "ecosystem_type").agg(pl.col("area_ha").sum())
+    extent_acc = (pairs.join(ext.rename({"year": "y0", "area_ha": "opening_ha"}), on="y0")
+                  .join(ext.rename({"year": "y1", "area_ha": "closing_ha"}), on=["y1", "region_id", "ecosystem_type"])
+                  .with_columns((pl.col("closing_ha") - pl.col("opening_ha")).alias("net_change_ha"))
+                  .sort("region_id", "y0", "y1", "ecosystem_type"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, df in (("services", services), ("gep", gep), ("seea_monetary_supply", monetary),
+                         ("change_decomposition", change), ("extent_account", extent_acc)):
+            df.write_parquet(Path(tmp) / f"{name}.parquet", compression="zstd", statistics=False)
+            if df.height <= 1_048_576:  # CSV too, as the run does up to its default csv_max_rows
+                df.write_csv(Path(tmp) / f"{name}.csv")
+        size = sum(f.stat().st_size for f in Path(tmp).iterdir())
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0, "total": float(gep["total_cny"].sum()),
+            "change": float(change["total_change_cny"].sum()), "run_mb": size / 1e6}
+
+
 def case_pandas(extent: pl.DataFrame) -> dict:
     import pandas as pd
 
@@ -142,6 +212,8 @@ def run_case(name: str, counties: int, years: int) -> dict:
     extent, _ = make_input(counties, years)
     if name == "gep-run":
         r = case_gep_run(extent)
+    elif name == "polars-run":
+        r = case_polars_run(extent)
     elif name.startswith("gep"):
         r = case_gep(extent, name == "gep-per-pair")
     else:

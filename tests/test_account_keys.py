@@ -110,3 +110,23 @@ def test_sum_by_at_the_tables_own_grain_returns_the_rows_as_group_sums_would() -
     assert got["v"][9] == 0.0
     shuffled = df.sample(fraction=1.0, seed=1)  # not in key order: the grouping path, same result
     assert sum_by(shuffled, ["k"], ["v"]).equals(want)
+
+
+def test_equivalent_services_same_from_the_dense_area_lookup_and_the_cell_join() -> None:
+    """Years far apart make the (region, year, type) cell array too sparse for a dense lookup: the join path
+    gives the same rows; a region missing a type in a year gets no row for that type in either path."""
+    rng = np.random.default_rng(11)
+    regions = [f"{510100 + i:06d}" for i in range(400)]
+    types = ["水田", "旱地", "阔叶"]
+    rows = [(r, y, t, float(rng.uniform(1, 100))) for r in regions for y in (0, 1) for t in types
+            if not (r.endswith("7") and y == 1 and t == "旱地")]
+    near = pl.DataFrame(rows, schema=["region_id", "year", "class", "area_ha"], orient="row").with_columns(
+        pl.col("year").cast(pl.Int32) + 2015, pl.col("class").alias("ecosystem_type"))
+    far = near.with_columns(pl.when(pl.col("year") == 2016).then(4015).otherwise(2015).cast(pl.Int32).alias("year"))
+    eq = pl.DataFrame({"ecosystem_type": ["阔叶", "水田", "旱地"], "service": ["water_supply"] * 3,
+                       "value": [0.5, -2.63, 0.85]})
+    dense = equivalent_factor_services(near, eq, 3406.5)
+    joined = equivalent_factor_services(far, eq, 3406.5)  # 400 regions × 2001 years × 3 types > 1M cells
+    assert dense.height == len(rows) and joined.height == len(rows)
+    assert joined.with_columns(pl.when(pl.col("year") == 4015).then(2016).otherwise(2015).cast(pl.Int32)
+                               .alias("year")).equals(dense)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 
 _MAX_CODE = 2**62
@@ -27,18 +28,34 @@ def value_ranks(s: pl.Series, nulls_last: bool) -> tuple[pl.Series, int]:
             return pl.zeros(s.len(), dtype=pl.Int64, eager=True), 1
         size = int(hi) - int(lo) + 1
         codes = s.cast(pl.Int64) - int(lo)
-    elif isinstance(s.dtype, pl.Categorical):  # ranks of the few distinct codes, then one integer lookup per row
-        distinct = s.unique().drop_nulls()
-        codes_u = distinct.to_physical()
-        order = distinct.cast(pl.Utf8).arg_sort()
-        size = len(codes_u)
-        codes = s.to_physical().replace_strict(codes_u.gather(order), pl.Series(range(size), dtype=pl.Int64),
-                                               default=None, return_dtype=pl.Int64)
+    elif isinstance(s.dtype, pl.Categorical):
+        return _categorical_ranks(s, nulls_last)
     else:
         values = s.cast(pl.Utf8).drop_nulls().unique().sort()
         size = len(values)
         codes = s.cast(pl.Utf8).cast(pl.Enum(values.to_list())).to_physical().cast(pl.Int64)
     return (codes.fill_null(size) if nulls_last else (codes + 1).fill_null(0)), size + 1
+
+
+def _categorical_ranks(s: pl.Series, nulls_last: bool) -> tuple[pl.Series, int]:
+    """value_ranks of a Categorical: its few distinct codes ranked by their text, then one array lookup per row."""
+    phys = s.to_physical()
+    nulls = phys.null_count()
+    if nulls == s.len():
+        return pl.repeat(0, s.len(), dtype=pl.Int64, eager=True), 1
+    codes = phys.drop_nulls().to_numpy()
+    rows = np.flatnonzero(phys.is_not_null().to_numpy()) if nulls else np.arange(codes.size)
+    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    first[codes] = rows  # a row of each code present (the last one; any will do)
+    present = np.flatnonzero(first >= 0)
+    order = s.gather(first[present]).cast(pl.Utf8).arg_sort().to_numpy()  # codes present, by their text
+    rank = np.zeros(first.size, dtype=np.int64)
+    rank[present[order]] = np.arange(present.size)
+    size = int(present.size)
+    ranked = pl.Series(s.name, rank[phys.fill_null(0).to_numpy()])
+    if nulls:
+        ranked = pl.select(pl.when(phys.is_null()).then(size if nulls_last else -1).otherwise(ranked)).to_series()
+    return (ranked if nulls_last else ranked + 1), size + 1
 
 
 def key_codes(df: pl.DataFrame, keys: list[str], *, nulls_last: bool = True) -> pl.Series | None:
@@ -50,10 +67,11 @@ def key_codes(df: pl.DataFrame, keys: list[str], *, nulls_last: bool = True) -> 
     ranks = [value_ranks(df.get_column(k), nulls_last) for k in keys]
     if math.prod(size for _, size in ranks) >= _MAX_CODE:
         return None
-    code = ranks[0][0]
+    code = ranks[0][0].to_numpy().astype(np.int64, copy=True)  # packed in place: one buffer, no temporaries
     for r, size in ranks[1:]:
-        code = code * size + r
-    return code.alias("__key")
+        code *= size
+        code += r.to_numpy()
+    return pl.Series("__key", code)
 
 
 def sort_by_keys(df: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

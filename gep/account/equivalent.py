@@ -129,6 +129,35 @@ def adjustment_table(adjustments: pl.DataFrame) -> pl.DataFrame:
     return adjustments.join(groups, on="factor", how="inner").select([*keys, "service", pl.col("ratio").alias("adjustment")])
 
 
+def _present_cells(area: pl.DataFrame, blocks: pl.DataFrame, eq_type: pl.Series, cell: pl.Expr,
+                   cells_per_region: int) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(block, equivalent row, area_ha) of every region-year block × equivalent row whose region has area of that
+    row's type in that year, block-major, equivalent rows in order.
+
+    Cells (region rank, year, type) index a dense area array when it is small (a gather, no hash join); else
+    the blocks × rows grid is joined to the areas on the cell number.
+    """
+    n_eq = eq_type.len()
+    n_cells = int((area.get_column("_region_rank").max() or 0) + 1) * cells_per_region
+    present = area.drop_nulls("_type").select(cell.alias("_cell"), "area_ha")
+    if n_cells > max(8 * area.height, 1_000_000) or blocks.height * n_eq >= 2**32:
+        grid = (blocks.select("_block", "_region_rank", "year")
+                .join(pl.DataFrame({"_eq_row": pl.int_range(n_eq, dtype=pl.UInt32, eager=True), "_type": eq_type}),
+                      how="cross", maintain_order="left_right")
+                .with_columns(cell.alias("_cell"))
+                .join(present, on="_cell", how="inner", maintain_order="left"))
+        return grid.get_column("_block"), grid.get_column("_eq_row"), grid.get_column("area_ha")
+    dense = pl.Series("area_ha", [None], dtype=pl.Float64).extend_constant(None, n_cells - 1)
+    dense = dense.scatter(present.get_column("_cell"), present.get_column("area_ha"))
+    base = blocks.with_columns(pl.lit(0, dtype=pl.Int64).alias("_type")).select(cell).to_series()
+    i = pl.int_range(blocks.height * n_eq, dtype=pl.UInt32, eager=True)
+    block, eq_row = (i // n_eq).cast(pl.UInt32), (i % n_eq).cast(pl.UInt32)
+    del i
+    areas = dense.gather(base.gather(block) + eq_type.gather(eq_row))
+    keep = areas.is_not_null()
+    return block.filter(keep), eq_row.filter(keep), areas.filter(keep)
+
+
 def equivalent_factor_services(
     extent: pl.DataFrame,
     equivalents: pl.DataFrame,
@@ -204,26 +233,23 @@ def equivalent_factor_services(
     area = area.with_columns(region_rank.alias("_region_rank"), type_code.alias("_type"))
     blocks = area.select("_region_rank", "year", "region_id").unique(["_region_rank", "year"]).sort(
         ["_region_rank", "year"]).with_row_index("_block")
-    grid = (blocks.select("_block", "_region_rank", "year")
-            .join(eq.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_eq_row"), type_code.alias("_type")),
-                  how="cross", maintain_order="left_right")
-            .with_columns(cell.alias("_cell"))
-            .join(area.drop_nulls("_type").select(cell.alias("_cell"), "area_ha"), on="_cell", how="inner",
-                  maintain_order="left")
-            .select("_block", "_eq_row", "area_ha"))
-    grid_area = grid.get_column("area_ha")
-    rows, eq_rows = grid.get_column("_block"), grid.get_column("_eq_row")
-    del grid
+    rows, eq_rows, grid_area = _present_cells(area, blocks, eq.select(type_code.alias("_type"))["_type"], cell,
+                                              n_years * len(types))
     eq = encode_services(eq)  # the wide table's text columns are gathered as dictionary codes
     df = pl.DataFrame([
-        blocks.get_column("region_id").gather(rows), blocks.get_column("year").gather(rows),
+        blocks.get_column("region_id").cast(pl.Categorical).gather(rows), blocks.get_column("year").gather(rows),
         *[eq.get_column(c).gather(eq_rows) for c in eq.columns], grid_area,
     ])
-    df = (df.join(sv, on=sv_keys, how="left", maintain_order="left") if sv_keys
-          else df.join(sv, how="cross", maintain_order="left_right"))
+    if sv_keys:
+        df = df.join(keyed_like(sv, df, sv_keys), on=sv_keys, how="left", maintain_order="left")
+    elif sv.height == 1:  # one value for every row: a constant column, not a cross join of the wide table
+        df = df.with_columns(pl.lit(sv.item(0, "standard_value_cny_per_hm2"), dtype=pl.Float64)
+                             .alias("standard_value_cny_per_hm2"))
+    else:
+        df = df.join(sv, how="cross", maintain_order="left_right")
     if adjustments is not None and adjustments.height:
         adj_keys = [k for k in ("region_id", "year") if k in adjustments.columns]
-        df = df.join(keyed_like(adjustments, df, ["service"]), on=[*adj_keys, "service"], how="left",
+        df = df.join(keyed_like(adjustments, df, [*adj_keys, "service"]), on=[*adj_keys, "service"], how="left",
                      maintain_order="left")
     else:
         df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias("adjustment"))
