@@ -122,16 +122,22 @@ def money_in_wan(df: pl.DataFrame, lang: str) -> tuple[pl.DataFrame, list[str], 
 
 
 def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
-               headers: list[str] | None = None, max_rows: int = HTML_MAX_ROWS) -> Table:
+               headers: list[str] | None = None, max_rows: int = HTML_MAX_ROWS,
+               names: dict[str, str] | None = None) -> Table:
     """A sortable HTML table of ``df`` (first ``max_rows`` rows, with a note when cut).
 
     Without ``headers`` (an engine table shown as written) the headers are labels in the
     report language and money columns are shown in 万元 with the value in 元 as hover title.
+    ``names``: a region_name column after region_id (:func:`_with_names`, joined to the rows
+    shown only).
     """
+    total = df.height
+    shown = df.head(max_rows)
+    if names is not None:
+        shown = _with_names(shown, names)
     yuan: dict[str, str] = {}
     if headers is None:
-        df, headers, yuan = money_in_wan(df, lang)
-    shown = df.head(max_rows)
+        shown, headers, yuan = money_in_wan(shown, lang)
     if "method" in shown.columns and shown.schema["method"] == pl.Utf8:  # method names in words
         shown = shown.with_columns(pl.col("method").replace_strict(
             {m: label(m, lang) for m in shown.get_column("method").drop_nulls().unique().to_list()},
@@ -156,8 +162,8 @@ def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
             if row[i].warn:
                 row[i] = Cell(flag, False, True)
     note = None
-    if df.height > max_rows:
-        note = label("truncated", lang, shown=max_rows, total=df.height, name=name or tid)
+    if total > max_rows:
+        note = label("truncated", lang, shown=max_rows, total=total, name=name or tid)
     return Table(tid, headers or cols, [t.is_numeric() for t in dtypes], rows, note)
 
 
@@ -492,7 +498,7 @@ def _growth_context(run: RunData, names: dict[str, str], lang: str,
     heads += [f"{label(k, lang)} ({wan})" for k in ("value_from", "value_to", "change")]
     heads += [f"{label('change_pct', lang)} (%)", f"{label('annual_pct', lang)} (%)"]
     tables["growth"] = make_table("t-growth", shown, lang, "gep_growth", heads)
-    prov = growth_totals(full)
+    prov = growth_totals(full, g)
     several = prov.get_column("region_id").n_unique() > 1
     charts = []
     for mth in prov.get_column("method").unique(maintain_order=True).to_list():
@@ -603,10 +609,11 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         others_extra = ["gep"]
     else:
         others_extra = []
+    run_totals = level_totals(run)  # the engine's all-region totals (gep_totals)
     if gep is not None:
         year, method = latest_year(gep), primary(gep, "method")
         part = select_slice(gep, year, method)
-        totals = level_totals(run)  # the engine's all-region totals (gep_totals)
+        totals = run_totals
         if "total_cny" in gep.columns and totals is not None:
             methods = (gep.get_column("method").unique(maintain_order=True).to_list()
                        if "method" in gep.columns else [None])
@@ -661,7 +668,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     if services is not None and ACCOUNT_COLUMNS <= set(services.columns):
         y = year if year is not None else latest_year(services)
         sv = select_slice(services, y, method)
-        tables["account"] = account_table(sv, coeffs, level_totals(run), y, method, lang)
+        tables["account"] = account_table(sv, coeffs, run_totals, y, method, lang)
         ids = sv.get_column("region_id").unique().to_list()
         region = names.get(ids[0], ids[0]) if len(ids) == 1 else \
             f"{label('all_regions', lang)} ({len(ids)})"
@@ -678,8 +685,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                   [(label(p, lang), v) for p, v in
                                    sum_by(select_slice(stock, sy, None), "pool", "c_t").rows()],
                                   "t C")})
-        tables["carbon_stock"] = make_table("t-stock", _with_names(stock, names), lang,
-                                            "carbon_stock", max_rows=HTML_DETAIL_ROWS)
+        tables["carbon_stock"] = make_table("t-stock", stock, lang,
+                                            "carbon_stock", max_rows=HTML_DETAIL_ROWS, names=names)
     if flux is not None and "co2e_t" in flux.columns:
         # one period and one method at a time: methods are alternatives, periods differ
         last = flux.filter(pl.col("year_to") == pl.col("year_to").max()) \
@@ -695,8 +702,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                            f"{' · ' + label(str(fm), lang) if fm else ''} (t CO₂e)",
                                   "unit": "t CO₂e", "chart": hbar(items, "t CO₂e")})
         cards.extend(_carbon_cards(run.table("carbon_flux_summary"), flux, lang))
-        tables["carbon_flux"] = make_table("t-flux", _with_names(flux, names), lang,
-                                           "carbon_flux", max_rows=HTML_DETAIL_ROWS)
+        tables["carbon_flux"] = make_table("t-flux", flux, lang,
+                                           "carbon_flux", max_rows=HTML_DETAIL_ROWS, names=names)
     ledger, net = run.table("compensation_ledger"), run.table("compensation_net")
     flow = None
     if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
@@ -749,8 +756,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                 tornados.append(torn)
     unc = run.table("uncertainty")
     if unc is not None:
-        tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty",
-                                           max_rows=HTML_DETAIL_ROWS)
+        tables["uncertainty"] = make_table("t-unc", unc, lang, "uncertainty",
+                                           max_rows=HTML_DETAIL_ROWS, names=names)
         ic = _interval_chart(unc, names, lang)
         if ic is not None and ic["chart"].items:
             ic.update(id="intervals", title=label("interval_regions", lang))
@@ -758,9 +765,9 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         cards.extend(_interval_cards(unc, lang))
     unc_c = run.table("uncertainty_carbon")
     if unc_c is not None:
-        tables["uncertainty_carbon"] = make_table("t-unc-carbon", _with_names(unc_c, names),
+        tables["uncertainty_carbon"] = make_table("t-unc-carbon", unc_c,
                                                   lang, "uncertainty_carbon",
-                                                  max_rows=HTML_DETAIL_ROWS)
+                                                  max_rows=HTML_DETAIL_ROWS, names=names)
         ic = _pool_intervals(unc_c, lang)
         if ic is not None and ic["chart"].items:
             ic.update(id="intervals-carbon", title=label("interval_pools", lang))
@@ -768,8 +775,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     unc_f = run.table("uncertainty_carbon_flux")
     if unc_f is not None:
         tables["uncertainty_carbon_flux"] = make_table(
-            "t-unc-carbon-flux", _with_names(unc_f, names), lang, "uncertainty_carbon_flux",
-            max_rows=HTML_DETAIL_ROWS)
+            "t-unc-carbon-flux", unc_f, lang, "uncertainty_carbon_flux",
+            max_rows=HTML_DETAIL_ROWS, names=names)
         for tag, key, iid in (("c_t", "interval_carbon_flux", "intervals-carbon-flux"),
                               ("cny", "interval_carbon_flux_value",
                                "intervals-carbon-flux-value")):
@@ -799,8 +806,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                                      lang, "extent_change_matrix", heads)))
     extent = run.table("extent")
     if extent is not None:
-        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent",
-                                      max_rows=HTML_DETAIL_ROWS)
+        tables["extent"] = make_table("t-extent", extent, lang, "extent",
+                                      max_rows=HTML_DETAIL_ROWS, names=names)
     grow = _growth_context(run, names, lang, tables)
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
@@ -809,8 +816,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                    "gep_growth"} - set(others_extra)
     if matrices:
         shown_names.add("extent_change_matrix")
-    all_others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
-                                 max_rows=HTML_DETAIL_ROWS))
+    all_others = [(n, make_table(f"t-x{i}", run.tables[n], lang, n,
+                                 max_rows=HTML_DETAIL_ROWS, names=names))
                   for i, n in enumerate(sorted(run.tables))
                   if n not in shown_names and run.tables[n].height > 0]
     # engine tables that belong to a section are shown there, the rest under "other tables"

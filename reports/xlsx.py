@@ -220,7 +220,8 @@ def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
                  max_rows: int = MAX_DATA_ROWS, name: str = "",
                  extra_headers: Sequence[str] = (),
                  row_hook: Callable[[int, int], None] | None = None,
-                 extra: Callable[[Rows], None] | None = None) -> tuple[int, int]:
+                 extra: Callable[[Rows], None] | None = None,
+                 total: int | None = None) -> tuple[int, int]:
     """Write ``df`` (at most ``max_rows`` rows) under a header row at ``row0``.
 
     ``extra_headers`` head columns right of the table that ``extra(rows)`` fills (whole
@@ -228,8 +229,10 @@ def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
     for data row i while that row is written (rows stream in order: constant_memory).
     Without warn rows or a row hook the rows are written a column at a time (reports.xlsxrows).
     Returns (first data row, last data row), 0-based. A shortened table gets a note
-    below it and is listed on the cover sheet.
+    below it and is listed on the cover sheet; ``total`` is the height of the whole table when
+    ``df`` is already its first rows.
     """
+    total = df.height if total is None else total
     headers = list(headers or df.columns)
     kinds = list(kinds or [_kind(df.schema[c], c) for c in df.columns])
     shown = df.head(max_rows)
@@ -254,8 +257,8 @@ def _plain_table(book: _Book, ws: Worksheet, df: pl.DataFrame, *, row0: int = 0,
     ws.freeze_panes(row0 + 1, 0)
     ws.autofilter(row0, 0, max(last, row0), len(headers) + len(extra_headers) - 1)
     _widths(ws, headers, shown.head(100).rows())
-    if df.height > max_rows:
-        note = label("truncated", book.lang, shown=f"{max_rows:,}", total=f"{df.height:,}",
+    if total > max_rows:
+        note = label("truncated", book.lang, shown=f"{max_rows:,}", total=f"{total:,}",
                      name=name or "…")
         book.text(ws, last + 2, 0, note, bold=True, warn=True)
         book.truncated.append(f"{ws.name}: {note}")
@@ -1094,12 +1097,13 @@ def _table_sheet(book: _Book, run: RunData, name: str, key: str, max_rows: int) 
     df = run.table(name)
     if df is None:
         return
-    df = _with_names(df, run, book.lang)
+    total = df.height
+    df = _with_names(df.head(max_rows), run, book.lang)  # names of the rows shown only
     ws = book.sheet(key)
-    first, last = _plain_table(book, ws, df, max_rows=max_rows, name=name)
+    first, last = _plain_table(book, ws, df, max_rows=max_rows, name=name, total=total)
     cols = [c for c in TOTAL_COLUMNS.get(name, ()) if c in df.columns
             and df.schema[c].is_numeric()]
-    if cols and df.height <= max_rows:  # no misleading total of a shortened table
+    if cols and total <= max_rows:  # no misleading total of a shortened table
         _sum_row(book, ws, df, first, last, cols, last + 1)
 
 
