@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from gep.units import conversion_factor
 
@@ -87,6 +87,26 @@ class Table:
     row_classes: list[str] | None = None  # "sub" / "total" rows of the account table
     sortable: bool = True
 
+    def body(self) -> Markup:
+        """The <tr> rows of the table body, one per line (the template's ``table`` macro)."""
+        classes = self.row_classes or []
+        out = []
+        for i, row in enumerate(self.rows):
+            cls = classes[i] if i < len(classes) else None
+            cells = "".join(map(_td, row))
+            out.append(f'<tr class="{escape(cls)}">{cells}</tr>\n' if cls else f"<tr>{cells}</tr>\n")
+        return Markup("".join(out))
+
+
+_TD_CLASS = {(True, True): ' class="n"', (True, False): ' class="n"', (False, True): ' class="w"',
+             (False, False): ""}
+
+
+def _td(c: Cell) -> str:
+    title = f' title="{escape(c.title)}"' if c.title else ""
+    text = "" if c.text is None else escape(c.text)
+    return f"<td{_TD_CLASS[(c.numeric, c.warn)]}{title}>{text}</td>"
+
 
 def safe_json(obj: Any) -> Markup:
     """JSON for an inline <script type="application/json">: <, >, & and U+2028/9 escaped."""
@@ -97,14 +117,13 @@ def safe_json(obj: Any) -> Markup:
     return Markup(text)
 
 
-def _cell(value: Any, dtype: pl.DataType, warn: bool = False) -> Cell:
-    if value is None:
-        return Cell("", dtype.is_numeric(), warn)
-    if dtype.is_integer():
-        return Cell(str(value), True, warn)
-    if dtype.is_numeric():
-        return Cell(fmt_num(float(value)) if math.isfinite(float(value)) else "—", True, warn)
-    return Cell(str(value), False, warn)
+def _texts(values: list[Any], dtype: pl.DataType) -> list[str]:
+    """Cell texts of one column: integers and text as they are, other numbers with thousands
+    separators and two decimals (NaN/inf as —), missing values empty."""
+    if dtype.is_integer() or not dtype.is_numeric():
+        return ["" if v is None else str(v) for v in values]
+    return ["" if v is None else fmt_num(float(v)) if math.isfinite(float(v)) else "—"
+            for v in values]
 
 
 def money_in_wan(df: pl.DataFrame, lang: str) -> tuple[pl.DataFrame, list[str], dict[str, str]]:
@@ -146,21 +165,22 @@ def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
         if "verification" in shown.columns else [False] * shown.height
     cols = [c for c in shown.columns if c not in set(yuan.values())]
     dtypes = [shown.schema[c] for c in cols]
-    rows = [[_cell(v, t, w and c == "verification")
-             for v, t, c in zip(row, dtypes, cols, strict=True)]
-            for row, w in zip(shown.select(cols).rows(), warn_col, strict=True)]
     yuan_label = label("yuan", lang)
-    for c, ycol in yuan.items():  # the value in 元 as the hover title of each 万元 cell
-        i = cols.index(c)
-        for row, v in zip(rows, shown.get_column(ycol).to_list(), strict=True):
-            if v is not None and math.isfinite(float(v)):
-                row[i] = Cell(row[i].text, True, row[i].warn, f"{fmt_num(float(v))} {yuan_label}")
-    if "verification" in cols:
-        i = cols.index("verification")
-        flag = label("unverified_flag", lang)
-        for row in rows:
-            if row[i].warn:
-                row[i] = Cell(flag, False, True)
+    flag = label("unverified_flag", lang)
+    columns = []  # the cells of each column, then the rows
+    for c, t in zip(cols, dtypes, strict=True):
+        texts = _texts(shown.get_column(c).to_list(), t)
+        num = t.is_numeric()
+        if c in yuan:  # the value in 元 as the hover title of each 万元 cell
+            titles = [None if v is None or not math.isfinite(float(v)) else
+                      f"{fmt_num(float(v))} {yuan_label}" for v in shown.get_column(yuan[c]).to_list()]
+            columns.append([Cell(x, num, False, tt) for x, tt in zip(texts, titles, strict=True)])
+        elif c == "verification":
+            columns.append([Cell(flag, False, True) if w else Cell(x, num)
+                            for x, w in zip(texts, warn_col, strict=True)])
+        else:
+            columns.append([Cell(x, num) for x in texts])
+    rows = [list(r) for r in zip(*columns, strict=True)] if columns else [[] for _ in range(shown.height)]
     note = None
     if total > max_rows:
         note = label("truncated", lang, shown=max_rows, total=total, name=name or tid)
