@@ -50,6 +50,8 @@ def _inline(text: str) -> str:
 
 def _formula_rest(formula: str, value: Any) -> str:
     """The rest of a formula cell after its r and s attributes (as xlsxwriter writes it)."""
+    if type(value) is float:  # the common case: a number, written as str() writes it
+        return f"><f>{_escape_data(formula)}</f><v>{value}</v></c>"
     t = ""
     if isinstance(value, bool):
         t, value = ' t="b"', int(value)
@@ -123,13 +125,16 @@ class Rows:
         xf = self._style_indices(cols)
         numbers = [str(r + 1) for r in range(self.row0, self.row0 + self.n)]
         rendered = []
-        used_rows: list[int] = []
+        used: list[tuple[int, int, int]] = []  # (column, first row, last row) with cells
         for c in cols:
             kind, fmts, vals = self._cols[c]
-            if all(f is None for f in fmts):
+            distinct = [f for f in dict.fromkeys(fmts) if f is not None]
+            if not distinct:
                 continue
+            used.append((c, min(fmts.index(f) for f in distinct),
+                         len(fmts) - 1 - min(fmts[::-1].index(f) for f in distinct)))
             ref = f'<c r="{xl_col_to_name(c)}'
-            styled = {k: f'" s="{v}"' for k, v in xf.items()}
+            styled = {id(f): f'" s="{xf[id(f)]}"' for f in distinct}
             pad = [""] * (self.n - len(fmts))
             if kind == _NUM:
                 cells = [("" if f is None else
@@ -154,8 +159,6 @@ class Rows:
                           f"{ref}{rn}{styled[id(f)]}{_formula_rest(*v)}")
                          for rn, f, v in zip(numbers, fmts, vals)]
             rendered.append(cells + pad)
-            used_rows.append(next(i for i, f in enumerate(fmts) if f is not None))
-            used_rows.append(max(i for i, f in enumerate(fmts) if f is not None))
         if not rendered:
             return
         out = []
@@ -164,9 +167,9 @@ class Rows:
             if body:
                 out.append(f'<row r="{rn}">{body}</row>')
         ws.fh.write("".join(out))
-        first_col = next(c for c in cols if any(f is not None for f in self._cols[c][1]))
-        last_col = max(c for c in cols if any(f is not None for f in self._cols[c][1]))
-        for r, c in ((self.row0 + min(used_rows), first_col), (self.row0 + max(used_rows), last_col)):
+        first = min(u[1] for u in used) + self.row0
+        last = max(u[2] for u in used) + self.row0
+        for r, c in ((first, used[0][0]), (last, used[-1][0])):
             if ws.dim_rowmin is None or r < ws.dim_rowmin:
                 ws.dim_rowmin = r
             if ws.dim_rowmax is None or r > ws.dim_rowmax:
@@ -181,12 +184,12 @@ class Rows:
         """Style index of every format used, assigned in the order of its first cell."""
         first: dict[int, tuple[int, int, Format]] = {}
         for c in cols:
-            seen: set[int] = set()
-            for i, f in enumerate(self._cols[c][1]):
-                if f is not None and id(f) not in seen:
-                    seen.add(id(f))
-                    if id(f) not in first or (i, c) < first[id(f)][:2]:
-                        first[id(f)] = (i, c, f)
+            fmts = self._cols[c][1]
+            for f in dict.fromkeys(fmts):
+                if f is not None:
+                    at = (fmts.index(f), c)
+                    if id(f) not in first or at < first[id(f)][:2]:
+                        first[id(f)] = (*at, f)
         return {k: f._get_xf_index() for k, (_, _, f) in sorted(first.items(), key=lambda kv: kv[1][:2])}
 
     def _write_api(self, cols: list[int]) -> None:
