@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlsxwriter.format import Format
+from xlsxwriter.url import Url
 from xlsxwriter.utility import (
     _preserve_whitespace,
     _utf16_len,
@@ -71,6 +72,7 @@ class Rows:
     def __init__(self, ws: Worksheet, row0: int, n: int) -> None:
         self.ws, self.row0, self.n = ws, row0, n
         self._cols: dict[int, tuple[int, list[Format | None], list[Any]]] = {}
+        self._links: dict[int, list[str | None]] = {}
 
     def _add(self, col: int, kind: int, fmts: list[Format | None], values: list[Any]) -> None:
         if col in self._cols:
@@ -86,15 +88,23 @@ class Rows:
         self._add(col, _NUM, fmts, vals)
 
     def text(self, col: int, values: Sequence[Any], fmt: Format, quoted: Format, *,
-             blank: bool = False) -> None:
+             blank: bool = False, links: Sequence[str | None] | None = None) -> None:
         """Text (str() of each value); a leading = + - @ tab or CR gets the ``quoted`` format
-        (Excel's quote prefix, never a formula). None is no cell (``blank``: a blank cell)."""
+        (Excel's quote prefix, never a formula). None is no cell (``blank``: a blank cell).
+        ``links``: a hyperlink per row (None: none), as ``write_url(url, string=text)`` makes it."""
         vals = [None if v is None else str(v) for v in values]
         vals = [_utf16_truncate(v, 32767) if v is not None and len(v) > 16383
                 and _utf16_len(v) > 32767 else v for v in vals]
         fmts = [(quoted if v.startswith(INJECTION_PREFIXES) else fmt) if v is not None
                 else (fmt if blank else None) for v in vals]
         self._add(col, _TEXT, fmts, vals)
+        if links is not None:
+            if len(links) != len(vals) or any(u is not None and v is None
+                                               for u, v in zip(links, vals, strict=True)):
+                raise ValueError(f"column {col}: a link needs its text")
+            if any(u is not None and len(u) > 2000 for u in links):
+                raise ValueError(f"column {col}: a link longer than Excel's limit")
+            self._links[col] = list(links)
 
     def formula(self, col: int, formulas: Sequence[str | None], values: Sequence[Any],
                 fmt: Format) -> None:
@@ -167,6 +177,13 @@ class Rows:
             if body:
                 out.append(f'<row r="{rn}">{body}</row>')
         ws.fh.write("".join(out))
+        for c, links in self._links.items():  # as write_url() stores them
+            for i, u in enumerate(links):
+                if u is not None:
+                    url = Url(u)
+                    url._text = self._cols[c][2][i]
+                    ws.hlink_count += 1
+                    ws.hyperlinks[self.row0 + i][c] = url
         first = min(u[1] for u in used) + self.row0
         last = max(u[2] for u in used) + self.row0
         for r, c in ((first, used[0][0]), (last, used[-1][0])):
@@ -206,6 +223,8 @@ class Rows:
                     ws.write_blank(r, c, None, f)
                 elif kind == _NUM:
                     ws.write_number(r, c, v, f)
+                elif kind == _TEXT and c in self._links and self._links[c][i] is not None:
+                    ws.write_url(r, c, self._links[c][i], f, v)
                 elif kind == _TEXT:
                     ws.write_string(r, c, v, f)
                 else:

@@ -44,6 +44,8 @@ def _write(path: Path, fast: bool, stream: bool) -> None:
     forms = [f"SUM(A{r + 1}:B{r + 1})" for r in range(row0, row0 + N)]
     cached: list[Any] = [(float(i) if i % 3 else "") for i in range(N)]
     side = [float(i) for i in range(5)]  # a shorter side column, like the decomposition block
+    names = [None if i % 5 == 0 else f"县 {i}" for i in range(N)]  # links to other sheets
+    links = [f"internal:'0{i} 县'!A1" if i % 3 == 0 and names[i] else None for i in range(N)]
     if fast:
         rows = Rows(ws, row0, N)
         rows.number(0, nums, f["num"])
@@ -52,6 +54,7 @@ def _write(path: Path, fast: bool, stream: bool) -> None:
         rows.number(3, nums[::-1], f["pct"], blank=True)
         rows.formula(4, forms, cached, f["num"])
         rows.number(6, side, f["num"])
+        rows.text(7, names, f["text"], f["quoted"], links=links)
         rows.write()
     else:
         for i in range(N):
@@ -74,6 +77,10 @@ def _write(path: Path, fast: bool, stream: bool) -> None:
             ws.write_formula(r, 4, "=" + forms[i], f["num"], cached[i])
             if i < len(side):
                 ws.write_number(r, 6, side[i], f["num"])
+            if links[i] is not None:
+                ws.write_url(r, 7, links[i], f["text"], names[i])
+            elif names[i] is not None:
+                ws.write_string(r, 7, names[i], f["text"])
     ws.write_string(row0 + N + 1, 0, "after", f["head"])
     wb.close()
 
@@ -92,7 +99,7 @@ def test_rows_same_bytes_as_cell_by_cell(tmp_path: Path, stream: bool) -> None:
     for name in fast:
         assert fast[name] == cells[name], name
     sheet = fast["xl/worksheets/sheet1.xml"].decode()
-    assert "<f>SUM(A2:B2)</f>" in sheet
+    assert "<f>SUM(A2:B2)</f>" in sheet and '<hyperlink ref="H5" location="\'03 县\'!A1"' in sheet
     if stream:  # inline strings (shared strings otherwise)
         assert "a&amp;b&lt;c&gt;" in sheet and '<t xml:space="preserve"> lead</t>' in sheet
 
