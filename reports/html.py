@@ -1,7 +1,8 @@
 """Self-contained offline HTML report (Jinja2, inline CSS/JS/SVG, no network requests).
 
-Every user string is escaped by Jinja2 autoescaping; the manifest is embedded as JSON
-with <, >, & written as \\u escapes so no string can close the script element.
+Every user string is escaped by Jinja2 autoescaping (table rows, rendered in Python by
+``Table.body``, with the same escapes); the manifest is embedded as JSON with <, >, & written
+as \\u escapes so no string can close the script element.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Table:
         for i, row in enumerate(self.rows):
             cls = classes[i] if i < len(classes) else None
             cells = "".join(map(_td, row))
-            out.append(f'<tr class="{escape(cls)}">{cells}</tr>\n' if cls else f"<tr>{cells}</tr>\n")
+            out.append(f'<tr class="{_esc(cls)}">{cells}</tr>\n' if cls else f"<tr>{cells}</tr>\n")
         return Markup("".join(out))
 
 
@@ -102,10 +103,19 @@ _TD_CLASS = {(True, True): ' class="n"', (True, False): ' class="n"', (False, Tr
              (False, False): ""}
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+
+
+def _esc(value: Any) -> str:
+    """markupsafe.escape (jinja's autoescape) as plain text; plain str by a translate table."""
+    if type(value) is str:
+        return value.translate(_ESCAPES)
+    return "" if value is None else str(escape(value))
+
+
 def _td(c: Cell) -> str:
-    title = f' title="{escape(c.title)}"' if c.title else ""
-    text = "" if c.text is None else escape(c.text)
-    return f"<td{_TD_CLASS[(c.numeric, c.warn)]}{title}>{text}</td>"
+    title = f' title="{_esc(c.title)}"' if c.title else ""
+    return f"<td{_TD_CLASS[(c.numeric, c.warn)]}{title}>{_esc(c.text)}</td>"
 
 
 def safe_json(obj: Any) -> Markup:

@@ -144,12 +144,12 @@ class Rows:
             used.append((c, min(fmts.index(f) for f in distinct),
                          len(fmts) - 1 - min(fmts[::-1].index(f) for f in distinct)))
             ref = f'<c r="{xl_col_to_name(c)}'
-            styled = {id(f): f'" s="{xf[id(f)]}"' for f in distinct}
+            styled = {f: f'" s="{xf[id(f)]}"' for f in distinct}  # Format: hashed by identity
             pad = [""] * (self.n - len(fmts))
             if kind == _NUM:
                 cells = [("" if f is None else
-                          f"{ref}{rn}{styled[id(f)]}/>" if v is None else
-                          f"{ref}{rn}{styled[id(f)]}><v>{v:.16G}</v></c>")
+                          f"{ref}{rn}{styled[f]}/>" if v is None else
+                          f"{ref}{rn}{styled[f]}><v>{v:.16G}</v></c>")
                          for rn, f, v in zip(numbers, fmts, vals)]
             elif kind == _TEXT:
                 cache: dict[str, str] = {}
@@ -158,15 +158,15 @@ class Rows:
                     if f is None:
                         cells.append("")
                     elif v is None:
-                        cells.append(f"{ref}{rn}{styled[id(f)]}/>")
+                        cells.append(f"{ref}{rn}{styled[f]}/>")
                     else:
                         rest = cache.get(v)
                         if rest is None:
                             rest = cache[v] = _inline(v)
-                        cells.append(f"{ref}{rn}{styled[id(f)]}{rest}")
+                        cells.append(f"{ref}{rn}{styled[f]}{rest}")
             else:
                 cells = [("" if f is None else
-                          f"{ref}{rn}{styled[id(f)]}{_formula_rest(*v)}")
+                          f"{ref}{rn}{styled[f]}{_formula_rest(*v)}")
                          for rn, f, v in zip(numbers, fmts, vals)]
             rendered.append(cells + pad)
         if not rendered:
