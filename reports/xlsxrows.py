@@ -38,6 +38,7 @@ _escape_data = XMLwriter._escape_data.__get__(XMLwriter())  # bound once; pure f
 _escape_control = XMLwriter._escape_control_characters
 _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 _NUM, _TEXT, _FORMULA = 0, 1, 2
+CHUNK_ROWS = 20_000  # rows rendered at a time: memory stays bounded on very large sheets
 
 
 def _inline(text: str) -> str:
@@ -59,6 +60,34 @@ def _formula_rest(formula: str, value: Any) -> str:
     elif isinstance(value, str) and value != "":
         t = ' t="e"' if value in _ERROR_CODES else ' t="str"'
     return f'{t}><f>{_escape_data(formula)}</f><v>{_escape_data(value)}</v></c>'
+
+
+def _render(kind: int, fmts: list[Format | None], vals: list[Any], ref: str,
+            styled: dict[Format, str], cache: dict[str, str], numbers: list[str], a: int,
+            b: int) -> list[str]:
+    """The cells of rows a … b − 1 of one column ("" where it has none), as xlsxwriter writes them."""
+    fmts, vals = fmts[a:b], vals[a:b]
+    pad = [""] * (b - a - len(fmts))
+    if kind == _NUM:
+        return [("" if f is None else
+                 f"{ref}{rn}{styled[f]}/>" if v is None else
+                 f"{ref}{rn}{styled[f]}><v>{v:.16G}</v></c>")
+                for rn, f, v in zip(numbers, fmts, vals)] + pad
+    if kind == _FORMULA:
+        return [("" if f is None else f"{ref}{rn}{styled[f]}{_formula_rest(*v)}")
+                for rn, f, v in zip(numbers, fmts, vals)] + pad
+    cells = []
+    for rn, f, v in zip(numbers, fmts, vals):
+        if f is None:
+            cells.append("")
+        elif v is None:
+            cells.append(f"{ref}{rn}{styled[f]}/>")
+        else:
+            rest = cache.get(v)
+            if rest is None:
+                rest = cache[v] = _inline(v)
+            cells.append(f"{ref}{rn}{styled[f]}{rest}")
+    return cells + pad
 
 
 class Rows:
@@ -133,9 +162,8 @@ class Rows:
         if ws.previous_row < self.row0:
             ws._write_single_row(self.row0)  # flush the last row written before the block
         xf = self._style_indices(cols)
-        numbers = [str(r + 1) for r in range(self.row0, self.row0 + self.n)]
-        rendered = []
         used: list[tuple[int, int, int]] = []  # (column, first row, last row) with cells
+        specs = []  # what each column with cells needs to render its cells
         for c in cols:
             kind, fmts, vals = self._cols[c]
             distinct = [f for f in dict.fromkeys(fmts) if f is not None]
@@ -143,40 +171,20 @@ class Rows:
                 continue
             used.append((c, min(fmts.index(f) for f in distinct),
                          len(fmts) - 1 - min(fmts[::-1].index(f) for f in distinct)))
-            ref = f'<c r="{xl_col_to_name(c)}'
             styled = {f: f'" s="{xf[id(f)]}"' for f in distinct}  # Format: hashed by identity
-            pad = [""] * (self.n - len(fmts))
-            if kind == _NUM:
-                cells = [("" if f is None else
-                          f"{ref}{rn}{styled[f]}/>" if v is None else
-                          f"{ref}{rn}{styled[f]}><v>{v:.16G}</v></c>")
-                         for rn, f, v in zip(numbers, fmts, vals)]
-            elif kind == _TEXT:
-                cache: dict[str, str] = {}
-                cells = []
-                for rn, f, v in zip(numbers, fmts, vals):
-                    if f is None:
-                        cells.append("")
-                    elif v is None:
-                        cells.append(f"{ref}{rn}{styled[f]}/>")
-                    else:
-                        rest = cache.get(v)
-                        if rest is None:
-                            rest = cache[v] = _inline(v)
-                        cells.append(f"{ref}{rn}{styled[f]}{rest}")
-            else:
-                cells = [("" if f is None else
-                          f"{ref}{rn}{styled[f]}{_formula_rest(*v)}")
-                         for rn, f, v in zip(numbers, fmts, vals)]
-            rendered.append(cells + pad)
-        if not rendered:
+            specs.append((kind, fmts, vals, f'<c r="{xl_col_to_name(c)}', styled, {}))
+        if not specs:
             return
-        out = []
-        for rn, cells in zip(numbers, zip(*rendered)):
-            body = "".join(cells)
-            if body:
-                out.append(f'<row r="{rn}">{body}</row>')
-        ws.fh.write("".join(out))
+        for a in range(0, self.n, CHUNK_ROWS):  # a bounded number of rows in memory at a time
+            b = min(a + CHUNK_ROWS, self.n)
+            numbers = [str(r + 1) for r in range(self.row0 + a, self.row0 + b)]
+            rendered = [_render(*spec, numbers, a, b) for spec in specs]
+            out = []
+            for rn, cells in zip(numbers, zip(*rendered)):
+                body = "".join(cells)
+                if body:
+                    out.append(f'<row r="{rn}">{body}</row>')
+            ws.fh.write("".join(out))
         for c, links in self._links.items():  # as write_url() stores them
             for i, u in enumerate(links):
                 if u is not None:

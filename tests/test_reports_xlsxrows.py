@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from gep.reports import xlsxrows
 from gep.reports.views import INJECTION_PREFIXES
 from gep.reports.xlsxrows import Rows
 
@@ -90,8 +91,10 @@ def _parts(path: Path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
-@pytest.mark.parametrize("stream", [True, False])
-def test_rows_same_bytes_as_cell_by_cell(tmp_path: Path, stream: bool) -> None:
+@pytest.mark.parametrize(("stream", "chunk"), [(True, 20_000), (True, 7), (False, 20_000)])
+def test_rows_same_bytes_as_cell_by_cell(tmp_path: Path, stream: bool, chunk: int,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsxrows, "CHUNK_ROWS", chunk)  # 7: rows rendered in several chunks
     _write(tmp_path / "fast.xlsx", fast=True, stream=stream)
     _write(tmp_path / "cells.xlsx", fast=False, stream=stream)
     fast, cells = _parts(tmp_path / "fast.xlsx"), _parts(tmp_path / "cells.xlsx")
