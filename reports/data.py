@@ -46,6 +46,9 @@ class RunData:
     notes: list[str] = field(default_factory=list)
     prefecture_boundaries: dict[str, Any] | None = None  # for runs rolled up to prefectures
     map_caveat: str = ""  # the registry's note on its boundaries (审图号), printed under the map
+    # views computed from the tables (reports.views.level_totals, growth_table), kept so that
+    # report.xlsx and report.html of one run compute them once
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def table(self, name: str) -> pl.DataFrame | None:
         """The table ``name`` if the run wrote it and it has rows, else None."""

@@ -22,6 +22,7 @@ from xlsxwriter.utility import xl_col_to_name
 from .labels import LABELS, label
 
 from .views import CATEGORY_ORDER, DEDUCTION, INJECTION_PREFIXES, WAN, account_items
+from .xlsxrows import Rows
 # county sheet columns: (label key, width)
 COLUMNS = [("category", 12), ("service", 20), ("quantity", 16), ("unit", 15),
            ("pricing_method", 30), ("value_wan", 16), ("share", 9)]  # widths fit "equivalent·hm2", "市场价值法 market value"
@@ -243,22 +244,19 @@ def _summary_sheet(w: _Writer, ws: Any, totals: pl.DataFrame, gep: pl.DataFrame,
                 .pivot(on="year", index="region_id", values="total_cny", sort_columns=True)
                 .sort("region_id"))
         first = r
-        ycols = [str(y) for y in years]
-        for row in wide.select("region_id", *[c for c in ycols if c in wide.columns]).rows():
-            rid = str(row[0])
-            wr_s(r, 0, rid, w.text_format(rid))
-            nm = names.get(rid)
-            if nm:
-                if rid in sheet_of:  # a link to the county's own sheet
-                    ws.write_url(r, 1, f"internal:'{sheet_of[rid].replace(chr(39), chr(39) * 2)}'!A1", w.text_format(nm), nm)
-                else:
-                    wr_s(r, 1, nm, w.text_format(nm))
-            vals = dict(zip([c for c in ycols if c in wide.columns], row[1:], strict=True))
-            for j, y in enumerate(ycols):
-                v = vals.get(y)
-                if v is not None:
-                    wr_n(r, 2 + j, v * WAN, w.num)
-            r += 1
+        rids = [str(x) for x in wide.get_column("region_id").to_list()]
+        nms = [names.get(rid) or None for rid in rids]
+        rows = Rows(ws, r, len(rids))  # written a column at a time (reports/xlsxrows.py)
+        rows.text(0, rids, w.text, w.quoted)
+        rows.text(1, nms, w.text, w.quoted, links=[  # a link to the county's own sheet
+            f"internal:'{sheet_of[rid].replace(chr(39), chr(39) * 2)}'!A1" if nm and rid in sheet_of
+            else None for rid, nm in zip(rids, nms, strict=True)])
+        for j, y in enumerate(str(y) for y in years):
+            if y in wide.columns:
+                rows.number(2 + j, [None if v is None else v * WAN for v in wide.get_column(y).to_list()],
+                            w.num)
+        rows.write()
+        r += len(rids)
         wr_s(r, 0, label("total", lang), w.b_text)
         wr_s(r, 1, f"{_zh('gep_total')} / {_en('gep_total')}", w.b_text)
         for j, y in enumerate(years):

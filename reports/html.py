@@ -1,7 +1,8 @@
 """Self-contained offline HTML report (Jinja2, inline CSS/JS/SVG, no network requests).
 
-Every user string is escaped by Jinja2 autoescaping; the manifest is embedded as JSON
-with <, >, & written as \\u escapes so no string can close the script element.
+Every user string is escaped by Jinja2 autoescaping (table rows, rendered in Python by
+``Table.body``, with the same escapes); the manifest is embedded as JSON with <, >, & written
+as \\u escapes so no string can close the script element.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from gep.units import conversion_factor
 
@@ -87,6 +88,35 @@ class Table:
     row_classes: list[str] | None = None  # "sub" / "total" rows of the account table
     sortable: bool = True
 
+    def body(self) -> Markup:
+        """The <tr> rows of the table body, one per line (the template's ``table`` macro)."""
+        classes = self.row_classes or []
+        out = []
+        for i, row in enumerate(self.rows):
+            cls = classes[i] if i < len(classes) else None
+            cells = "".join(map(_td, row))
+            out.append(f'<tr class="{_esc(cls)}">{cells}</tr>\n' if cls else f"<tr>{cells}</tr>\n")
+        return Markup("".join(out))
+
+
+_TD_CLASS = {(True, True): ' class="n"', (True, False): ' class="n"', (False, True): ' class="w"',
+             (False, False): ""}
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+
+
+def _esc(value: Any) -> str:
+    """markupsafe.escape (jinja's autoescape) as plain text; plain str by a translate table."""
+    if type(value) is str:
+        return value.translate(_ESCAPES)
+    return "" if value is None else str(escape(value))
+
+
+def _td(c: Cell) -> str:
+    title = f' title="{_esc(c.title)}"' if c.title else ""
+    return f"<td{_TD_CLASS[(c.numeric, c.warn)]}{title}>{_esc(c.text)}</td>"
+
 
 def safe_json(obj: Any) -> Markup:
     """JSON for an inline <script type="application/json">: <, >, & and U+2028/9 escaped."""
@@ -97,14 +127,13 @@ def safe_json(obj: Any) -> Markup:
     return Markup(text)
 
 
-def _cell(value: Any, dtype: pl.DataType, warn: bool = False) -> Cell:
-    if value is None:
-        return Cell("", dtype.is_numeric(), warn)
-    if dtype.is_integer():
-        return Cell(str(value), True, warn)
-    if dtype.is_numeric():
-        return Cell(fmt_num(float(value)) if math.isfinite(float(value)) else "—", True, warn)
-    return Cell(str(value), False, warn)
+def _texts(values: list[Any], dtype: pl.DataType) -> list[str]:
+    """Cell texts of one column: integers and text as they are, other numbers with thousands
+    separators and two decimals (NaN/inf as —), missing values empty."""
+    if dtype.is_integer() or not dtype.is_numeric():
+        return ["" if v is None else str(v) for v in values]
+    return ["" if v is None else fmt_num(float(v)) if math.isfinite(float(v)) else "—"
+            for v in values]
 
 
 def money_in_wan(df: pl.DataFrame, lang: str) -> tuple[pl.DataFrame, list[str], dict[str, str]]:
@@ -122,16 +151,22 @@ def money_in_wan(df: pl.DataFrame, lang: str) -> tuple[pl.DataFrame, list[str], 
 
 
 def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
-               headers: list[str] | None = None, max_rows: int = HTML_MAX_ROWS) -> Table:
+               headers: list[str] | None = None, max_rows: int = HTML_MAX_ROWS,
+               names: dict[str, str] | None = None) -> Table:
     """A sortable HTML table of ``df`` (first ``max_rows`` rows, with a note when cut).
 
     Without ``headers`` (an engine table shown as written) the headers are labels in the
     report language and money columns are shown in 万元 with the value in 元 as hover title.
+    ``names``: a region_name column after region_id (:func:`_with_names`, joined to the rows
+    shown only).
     """
+    total = df.height
+    shown = df.head(max_rows)
+    if names is not None:
+        shown = _with_names(shown, names)
     yuan: dict[str, str] = {}
     if headers is None:
-        df, headers, yuan = money_in_wan(df, lang)
-    shown = df.head(max_rows)
+        shown, headers, yuan = money_in_wan(shown, lang)
     if "method" in shown.columns and shown.schema["method"] == pl.Utf8:  # method names in words
         shown = shown.with_columns(pl.col("method").replace_strict(
             {m: label(m, lang) for m in shown.get_column("method").drop_nulls().unique().to_list()},
@@ -140,24 +175,25 @@ def make_table(tid: str, df: pl.DataFrame, lang: str, name: str | None = None,
         if "verification" in shown.columns else [False] * shown.height
     cols = [c for c in shown.columns if c not in set(yuan.values())]
     dtypes = [shown.schema[c] for c in cols]
-    rows = [[_cell(v, t, w and c == "verification")
-             for v, t, c in zip(row, dtypes, cols, strict=True)]
-            for row, w in zip(shown.select(cols).rows(), warn_col, strict=True)]
     yuan_label = label("yuan", lang)
-    for c, ycol in yuan.items():  # the value in 元 as the hover title of each 万元 cell
-        i = cols.index(c)
-        for row, v in zip(rows, shown.get_column(ycol).to_list(), strict=True):
-            if v is not None and math.isfinite(float(v)):
-                row[i] = Cell(row[i].text, True, row[i].warn, f"{fmt_num(float(v))} {yuan_label}")
-    if "verification" in cols:
-        i = cols.index("verification")
-        flag = label("unverified_flag", lang)
-        for row in rows:
-            if row[i].warn:
-                row[i] = Cell(flag, False, True)
+    flag = label("unverified_flag", lang)
+    columns = []  # the cells of each column, then the rows
+    for c, t in zip(cols, dtypes, strict=True):
+        texts = _texts(shown.get_column(c).to_list(), t)
+        num = t.is_numeric()
+        if c in yuan:  # the value in 元 as the hover title of each 万元 cell
+            titles = [None if v is None or not math.isfinite(float(v)) else
+                      f"{fmt_num(float(v))} {yuan_label}" for v in shown.get_column(yuan[c]).to_list()]
+            columns.append([Cell(x, num, False, tt) for x, tt in zip(texts, titles, strict=True)])
+        elif c == "verification":
+            columns.append([Cell(flag, False, True) if w else Cell(x, num)
+                            for x, w in zip(texts, warn_col, strict=True)])
+        else:
+            columns.append([Cell(x, num) for x in texts])
+    rows = [list(r) for r in zip(*columns, strict=True)] if columns else [[] for _ in range(shown.height)]
     note = None
-    if df.height > max_rows:
-        note = label("truncated", lang, shown=max_rows, total=df.height, name=name or tid)
+    if total > max_rows:
+        note = label("truncated", lang, shown=max_rows, total=total, name=name or tid)
     return Table(tid, headers or cols, [t.is_numeric() for t in dtypes], rows, note)
 
 
@@ -492,7 +528,7 @@ def _growth_context(run: RunData, names: dict[str, str], lang: str,
     heads += [f"{label(k, lang)} ({wan})" for k in ("value_from", "value_to", "change")]
     heads += [f"{label('change_pct', lang)} (%)", f"{label('annual_pct', lang)} (%)"]
     tables["growth"] = make_table("t-growth", shown, lang, "gep_growth", heads)
-    prov = growth_totals(full)
+    prov = growth_totals(full, g)
     several = prov.get_column("region_id").n_unique() > 1
     charts = []
     for mth in prov.get_column("method").unique(maintain_order=True).to_list():
@@ -603,10 +639,11 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         others_extra = ["gep"]
     else:
         others_extra = []
+    run_totals = level_totals(run)  # the engine's all-region totals (gep_totals)
     if gep is not None:
         year, method = latest_year(gep), primary(gep, "method")
         part = select_slice(gep, year, method)
-        totals = level_totals(run)  # the engine's all-region totals (gep_totals)
+        totals = run_totals
         if "total_cny" in gep.columns and totals is not None:
             methods = (gep.get_column("method").unique(maintain_order=True).to_list()
                        if "method" in gep.columns else [None])
@@ -661,7 +698,7 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     if services is not None and ACCOUNT_COLUMNS <= set(services.columns):
         y = year if year is not None else latest_year(services)
         sv = select_slice(services, y, method)
-        tables["account"] = account_table(sv, coeffs, level_totals(run), y, method, lang)
+        tables["account"] = account_table(sv, coeffs, run_totals, y, method, lang)
         ids = sv.get_column("region_id").unique().to_list()
         region = names.get(ids[0], ids[0]) if len(ids) == 1 else \
             f"{label('all_regions', lang)} ({len(ids)})"
@@ -678,8 +715,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                   [(label(p, lang), v) for p, v in
                                    sum_by(select_slice(stock, sy, None), "pool", "c_t").rows()],
                                   "t C")})
-        tables["carbon_stock"] = make_table("t-stock", _with_names(stock, names), lang,
-                                            "carbon_stock", max_rows=HTML_DETAIL_ROWS)
+        tables["carbon_stock"] = make_table("t-stock", stock, lang,
+                                            "carbon_stock", max_rows=HTML_DETAIL_ROWS, names=names)
     if flux is not None and "co2e_t" in flux.columns:
         # one period and one method at a time: methods are alternatives, periods differ
         last = flux.filter(pl.col("year_to") == pl.col("year_to").max()) \
@@ -695,8 +732,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                            f"{' · ' + label(str(fm), lang) if fm else ''} (t CO₂e)",
                                   "unit": "t CO₂e", "chart": hbar(items, "t CO₂e")})
         cards.extend(_carbon_cards(run.table("carbon_flux_summary"), flux, lang))
-        tables["carbon_flux"] = make_table("t-flux", _with_names(flux, names), lang,
-                                           "carbon_flux", max_rows=HTML_DETAIL_ROWS)
+        tables["carbon_flux"] = make_table("t-flux", flux, lang,
+                                           "carbon_flux", max_rows=HTML_DETAIL_ROWS, names=names)
     ledger, net = run.table("compensation_ledger"), run.table("compensation_net")
     flow = None
     if ledger is not None and {"payer", "payee", "amount_cny"} <= set(ledger.columns):
@@ -749,8 +786,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                 tornados.append(torn)
     unc = run.table("uncertainty")
     if unc is not None:
-        tables["uncertainty"] = make_table("t-unc", _with_names(unc, names), lang, "uncertainty",
-                                           max_rows=HTML_DETAIL_ROWS)
+        tables["uncertainty"] = make_table("t-unc", unc, lang, "uncertainty",
+                                           max_rows=HTML_DETAIL_ROWS, names=names)
         ic = _interval_chart(unc, names, lang)
         if ic is not None and ic["chart"].items:
             ic.update(id="intervals", title=label("interval_regions", lang))
@@ -758,9 +795,9 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
         cards.extend(_interval_cards(unc, lang))
     unc_c = run.table("uncertainty_carbon")
     if unc_c is not None:
-        tables["uncertainty_carbon"] = make_table("t-unc-carbon", _with_names(unc_c, names),
+        tables["uncertainty_carbon"] = make_table("t-unc-carbon", unc_c,
                                                   lang, "uncertainty_carbon",
-                                                  max_rows=HTML_DETAIL_ROWS)
+                                                  max_rows=HTML_DETAIL_ROWS, names=names)
         ic = _pool_intervals(unc_c, lang)
         if ic is not None and ic["chart"].items:
             ic.update(id="intervals-carbon", title=label("interval_pools", lang))
@@ -768,8 +805,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
     unc_f = run.table("uncertainty_carbon_flux")
     if unc_f is not None:
         tables["uncertainty_carbon_flux"] = make_table(
-            "t-unc-carbon-flux", _with_names(unc_f, names), lang, "uncertainty_carbon_flux",
-            max_rows=HTML_DETAIL_ROWS)
+            "t-unc-carbon-flux", unc_f, lang, "uncertainty_carbon_flux",
+            max_rows=HTML_DETAIL_ROWS, names=names)
         for tag, key, iid in (("c_t", "interval_carbon_flux", "intervals-carbon-flux"),
                               ("cny", "interval_carbon_flux_value",
                                "intervals-carbon-flux-value")):
@@ -799,8 +836,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                                                      lang, "extent_change_matrix", heads)))
     extent = run.table("extent")
     if extent is not None:
-        tables["extent"] = make_table("t-extent", _with_names(extent, names), lang, "extent",
-                                      max_rows=HTML_DETAIL_ROWS)
+        tables["extent"] = make_table("t-extent", extent, lang, "extent",
+                                      max_rows=HTML_DETAIL_ROWS, names=names)
     grow = _growth_context(run, names, lang, tables)
     shown_names = {"gep", "services", "carbon_stock", "carbon_flux", "compensation_ledger",
                    "compensation_net", "sensitivity", "uncertainty", "coefficients_used",
@@ -809,8 +846,8 @@ def build_context(run: RunData, lang: str) -> dict[str, Any]:
                    "gep_growth"} - set(others_extra)
     if matrices:
         shown_names.add("extent_change_matrix")
-    all_others = [(n, make_table(f"t-x{i}", _with_names(run.tables[n], names), lang, n,
-                                 max_rows=HTML_DETAIL_ROWS))
+    all_others = [(n, make_table(f"t-x{i}", run.tables[n], lang, n,
+                                 max_rows=HTML_DETAIL_ROWS, names=names))
                   for i, n in enumerate(sorted(run.tables))
                   if n not in shown_names and run.tables[n].height > 0]
     # engine tables that belong to a section are shown there, the rest under "other tables"

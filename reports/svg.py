@@ -118,6 +118,27 @@ def _ring_path(ring: np.ndarray) -> str:
     return f"M{body}Z"
 
 
+def _ring_paths(points: np.ndarray, lengths: list[int], lon_min: float, lat_max: float,
+                k: float, s: float) -> list[str]:
+    """SVG path of each ring (``lengths`` points each, in order, in ``points``), projected and
+    rounded to 0.1 px; what :func:`_ring_path` gives ring by ring, for all rings at once."""
+    xy = np.empty_like(points)
+    xy[:, 0] = np.round((points[:, 0] - lon_min) * k * s + 5, 1)
+    xy[:, 1] = np.round((lat_max - points[:, 1]) * s + 5, 1)
+    starts = np.cumsum([0, *lengths[:-1]], dtype=np.int64)
+    keep = np.ones(xy.shape[0], dtype=bool)
+    keep[1:] = np.any(np.diff(xy, axis=0) != 0, axis=1)  # drop repeated points
+    keep[starts] = True  # the first point of every ring
+    kept = np.add.reduceat(keep.astype(np.int64), starts) if len(lengths) else np.array([])
+    texts = [f"{x:g},{y:g}" for x, y in xy[keep].tolist()]
+    out = []
+    at = 0
+    for n, m in zip(lengths, kept.tolist(), strict=True):
+        out.append(f"M{'L'.join(texts[at:at + m])}Z" if n >= 3 and m >= 3 else "")
+        at += m
+    return out
+
+
 def class_breaks(values: np.ndarray, n: int = len(PALETTE)) -> list[float]:
     """Quantile class breaks (n-1 interior breaks, deduplicated, ascending)."""
     finite = values[np.isfinite(values)]
@@ -189,15 +210,13 @@ def choropleth(boundaries: dict[str, Any], values: dict[str, float], titles: dic
     height = math.ceil(span_y * s) + 10
     vals = np.array([values.get(rid, np.nan) for rid, _ in rings_by], dtype=float)
     classes = classify(vals, unit, no_data)
+    paths = _ring_paths(stacked, [len(r) for r in all_pts], lon_min, lat_max, k, s)
     shapes = []
+    at = 0
     for (rid, rings), ci in zip(rings_by, classes.index, strict=True):
-        parts = []
-        for ring in rings:
-            xy = np.empty_like(ring)
-            xy[:, 0] = np.round((ring[:, 0] - lon_min) * k * s + 5, 1)
-            xy[:, 1] = np.round((lat_max - ring[:, 1]) * s + 5, 1)
-            parts.append(_ring_path(xy))
-        shapes.append(MapShape(rid, "".join(parts), fill_of(ci), titles.get(rid, rid)))
+        shapes.append(MapShape(rid, "".join(paths[at:at + len(rings)]), fill_of(ci),
+                               titles.get(rid, rid)))
+        at += len(rings)
     return Choropleth(width, height, shapes, classes.legend)
 
 

@@ -313,6 +313,16 @@ def change_matrix(flows: pl.DataFrame) -> list[tuple[tuple[Any, Any], pl.DataFra
     return out
 
 
+def _memo(run: Any, key: str, compute: Any) -> Any:
+    """``compute()`` once per run (kept in ``run.derived`` when the run has it)."""
+    memo = getattr(run, "derived", None)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def level_totals(run: Any) -> pl.DataFrame | None:
     """The engine's gep_totals table (province and all-region GEP per year and method, CNY).
 
@@ -328,7 +338,7 @@ def level_totals(run: Any) -> pl.DataFrame | None:
         return None
     if "method" not in gep.columns:
         gep = gep.with_columns(pl.lit(None, pl.Utf8).alias("method"))
-    return gep_level_totals(gep)
+    return _memo(run, "level_totals", lambda: gep_level_totals(gep))
 
 
 def all_regions_total(totals: pl.DataFrame | None, year: Any, method: Any) -> dict[str, Any]:
@@ -358,7 +368,7 @@ def growth_table(run: Any) -> tuple[pl.DataFrame, bool] | None:
         return None
     if "method" not in src.columns:
         src = src.with_columns(pl.lit(None, pl.Utf8).alias("method"))
-    return gep_growth(src), constant
+    return _memo(run, "growth", lambda: gep_growth(src)), constant
 
 
 def growth_shown(g: pl.DataFrame) -> pl.DataFrame:
@@ -378,9 +388,12 @@ def growth_shown(g: pl.DataFrame) -> pl.DataFrame:
     return g.filter(pl.col("level") != "all") if same.height == every.height else g
 
 
-def growth_totals(g: pl.DataFrame) -> pl.DataFrame:
-    """The total rows of a growth table to chart: the single province, else all regions."""
-    shown = growth_shown(g)
+def growth_totals(g: pl.DataFrame, shown: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The total rows of a growth table to chart: the single province, else all regions.
+
+    ``shown``: :func:`growth_shown` of ``g`` when the caller has it already.
+    """
+    shown = growth_shown(g) if shown is None else shown
     prov = shown.filter(pl.col("level") == "province")
     if prov.height and shown.filter(pl.col("level") == "all").height == 0:
         return prov

@@ -306,3 +306,25 @@ def test_province_ids_outside_the_registry_get_gb2260_names(tmp_path: Path) -> N
     (mname,) = [n for n in values.sheetnames if "支付方x受偿方" in n]
     rows = list(values[mname].iter_rows(values_only=True))
     assert rows[1][0] == "贵州省 (520000)" and rows[0][1] == "锦江区 (510104)"
+
+
+def test_old_run_folder_growth_and_totals_computed_once(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run folder without gep_growth / gep_totals: both reports of one call compute each once."""
+    from gep.reports import views
+
+    run, bounds, names = _run(tmp_path / "运行")
+    calls = {"growth": 0, "totals": 0}
+
+    def counted(key: str, fn):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **k):  # type: ignore[no-untyped-def]
+            calls[key] += 1
+            return fn(*a, **k)
+        return wrapper
+
+    monkeypatch.setattr(views, "gep_growth", counted("growth", views.gep_growth))
+    monkeypatch.setattr(views, "gep_level_totals", counted("totals", views.gep_level_totals))
+    assert not (run / "tables" / "gep_growth.csv").exists()
+    write_reports(run, boundaries=bounds, region_names=names)
+    assert calls == {"growth": 1, "totals": 1}
+    assert "增长率" in (run / "report.html").read_text(encoding="utf-8")

@@ -281,3 +281,32 @@ def test_engine_tables_in_words_and_wan_yuan(hand) -> None:  # type: ignore[no-u
     head = re.findall(r"<th[^>]*>(.*?)</th>", net[:net.index("</thead>")])
     assert "净额 (万元)" in head or any(h.endswith("(万元)") for h in head)
     assert 'title="-750,000.00 元"' in net[:net.index("</table>")]  # −75 万元 shown, 元 on hover
+
+
+# the table rows as the template's jinja loop wrote them before Table.body (same environment options)
+_JINJA_ROWS = """{% for row in t.rows %}
+<tr{% if t.row_classes and t.row_classes[loop.index0] %} class="{{ t.row_classes[loop.index0] }}"{% endif %}>{% for c in row %}<td{% if c.numeric %} class="n"{% elif c.warn %} class="w"{% endif %}{% if c.title %} title="{{ c.title }}"{% endif %}>{{ c.text }}</td>{% endfor %}</tr>
+{% endfor %}
+"""
+
+
+def test_table_body_is_the_jinja_loop() -> None:
+    """Table.body() (rows rendered in Python) gives the bytes of the template loop it replaced."""
+    import polars as pl
+    from gep.reports.html import Cell, Table, _blank_none, make_table
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=_blank_none,
+                      keep_trailing_newline=True)
+    loop = env.from_string(_JINJA_ROWS)
+    cells = [[Cell("1,234.50", True, False, 'v "1" & <2> 元'), Cell("a<b>&'c'", False, True),
+              Cell("", True, True)], [Cell(EVIL_TITLE, False), Cell("x", False, False, ""),
+                                      Cell("=1+1", False)]]
+    for classes in (None, ["sub", ""], ["total", "a\"b"]):
+        t = Table("t", ["a", "b", "c"], [True, False, True], cells, None, classes)
+        assert str(t.body()) == loop.render(t=t)
+    df = pl.DataFrame({"region_id": ["510104", None], "value_cny": [12_345.5, float("nan")],
+                       "n": [3, None], "verification": ["unverified", "verified"]})
+    t = make_table("t-x", df, "zh-en", "x", names={"510104": "锦江区 & <co>"})
+    assert str(t.body()) == loop.render(t=t)
+    assert t.rows[0][1].text == "锦江区 & <co>" and t.rows[0][2].title and t.rows[1][2].text == "—"

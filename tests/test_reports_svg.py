@@ -87,3 +87,24 @@ def test_tornado_orders_by_swing() -> None:
     t = tornado([("small", 9.0, 11.0), ("big", 5.0, 20.0)], 10.0)
     assert [b.label for b in t.bars] == ["big", "small"]
     assert t.bars[0].w > t.bars[1].w
+
+
+def test_ring_paths_all_at_once_equal_ring_by_ring() -> None:
+    """_ring_paths (every ring in one numpy pass) gives _ring_path's text for each ring:
+    repeated points dropped, rings under 3 (distinct) points empty."""
+    from gep.reports.svg import _ring_path, _ring_paths
+
+    rng = np.random.default_rng(7)
+    rings = [rng.uniform(100, 110, (n, 2)) for n in (3, 4, 9, 50)]
+    rings += [np.array([[101.0, 30.0]] * n) for n in (1, 2, 3, 4)]
+    rings += [np.array([[101.0, 30.0], [101.0, 30.0], [102.0, 31.0], [102.0, 31.0], [103.0, 30.5]])]
+    pts = np.concatenate(rings)
+    lon_min, lat_max, k, s = pts[:, 0].min(), pts[:, 1].max(), math.cos(math.radians(30)), 61.7
+    one_by_one = []
+    for ring in rings:
+        xy = np.empty_like(ring)
+        xy[:, 0] = np.round((ring[:, 0] - lon_min) * k * s + 5, 1)
+        xy[:, 1] = np.round((lat_max - ring[:, 1]) * s + 5, 1)
+        one_by_one.append(_ring_path(xy))
+    assert _ring_paths(pts, [len(r) for r in rings], lon_min, lat_max, k, s) == one_by_one
+    assert one_by_one[4:8] == ["", "", "", ""] and one_by_one[8].count("L") == 2

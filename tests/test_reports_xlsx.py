@@ -206,6 +206,25 @@ def test_byte_identical_and_path_independent(hand, tmp_path: Path) -> None:  # t
         assert len({i.date_time for i in z.infolist()}) == 1  # xlsxwriter: one fixed 1980 date
 
 
+
+def test_workbook_deflated_at_level_1(written) -> None:  # type: ignore[no-untyped-def]
+    """report.xlsx is deflated at zlib level 1 (DEFLATE_LEVEL: fast; docs/reports.md), and
+    xlsxwriter's own zip maker is restored after writing."""
+    import zlib
+
+    import xlsxwriter.workbook
+    from gep.reports.xlsx import DEFLATE_LEVEL
+
+    assert DEFLATE_LEVEL == 1 and xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    for path in written:
+        with zipfile.ZipFile(path) as z:
+            info = max(z.infolist(), key=lambda i: i.file_size)
+            data = z.read(info)
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        c = zlib.compressobj(1, zlib.DEFLATED, -15)
+        assert info.compress_size == len(c.compress(data) + c.flush())
+
+
 def test_empty_run_still_reports(tmp_path: Path) -> None:
     run = tmp_path / "空"
     run.mkdir()
