@@ -283,6 +283,11 @@ def _write_bytes(path: Path, data: bytes) -> dict[str, Any]:
     return {"file": f"tables/{path.name}", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+PARQUET_ROW_GROUP_ROWS = 131_072
+"""Rows per Parquet row group, fixed: Polars' default sizes groups by the bytes in memory, which would make the
+file's layout depend on how the engine held a column (text or dictionary codes)."""
+
+
 def _write_table(df: pl.DataFrame, tables_dir: Path, name: str, csv_max_rows: int) -> dict[str, Any]:
     """Write one table once per format (CSV up to ``csv_max_rows`` rows, Parquet always), hashing the bytes written.
 
@@ -297,7 +302,8 @@ def _write_table(df: pl.DataFrame, tables_dir: Path, name: str, csv_max_rows: in
         df.with_columns(as_text).write_csv(buf)
         files.append(_write_bytes(tables_dir / f"{name}.csv", buf.getvalue()))
     buf = io.BytesIO()
-    df.lazy().with_columns(as_text).sink_parquet(buf, compression="zstd", statistics=False, engine="streaming")
+    df.lazy().with_columns(as_text).sink_parquet(buf, compression="zstd", statistics=False, engine="streaming",
+                                                 row_group_size=PARQUET_ROW_GROUP_ROWS)
     files.append(_write_bytes(tables_dir / f"{name}.parquet", buf.getvalue()))
     record: dict[str, Any] = {"name": name, "rows": df.height, "columns": df.columns, "sha256": files[0]["sha256"],
                               "files": files}

@@ -133,3 +133,29 @@ def test_synthetic_runs_label_every_output_row(work: Path) -> None:
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["synthetic"] is True
     plain = execute(load_config(work / "run.toml"), work / "plain", "test")
     assert "data_status" not in pl.read_csv(plain / "tables" / "extent.csv").columns
+
+
+def test_tables_are_written_as_text_whatever_the_engine_held(tmp_path: Path) -> None:
+    """A dictionary-encoded (Categorical) engine column is written as text, and the files (CSV and Parquet,
+    row groups included: 300,000 rows make three) are byte for byte those of the same table held as text."""
+    from gep.pipeline import PARQUET_ROW_GROUP_ROWS, _write_table
+
+    n = 300_000
+    text = pl.DataFrame({"region_id": [f"{510100 + i % 97:06d}" for i in range(n)],
+                         "service": ["water_supply", "food_production", "水源涵养"] * (n // 3),
+                         "value_cny": [i * 0.5 for i in range(n)]})
+    encoded = text.with_columns(pl.col("region_id", "service").cast(pl.Categorical))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ra = _write_table(text, tmp_path / "a", "t", csv_max_rows=n)
+    rb = _write_table(encoded, tmp_path / "b", "t", csv_max_rows=n)
+    for ext in ("csv", "parquet"):
+        assert (tmp_path / "a" / f"t.{ext}").read_bytes() == (tmp_path / "b" / f"t.{ext}").read_bytes()
+    assert ra["sha256"] == rb["sha256"]
+    back = pl.read_parquet(tmp_path / "b" / "t.parquet")
+    assert back.schema["service"] == pl.Utf8 and back.equals(text)
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(tmp_path / "b" / "t.parquet")
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [
+        PARQUET_ROW_GROUP_ROWS, PARQUET_ROW_GROUP_ROWS, n - 2 * PARQUET_ROW_GROUP_ROWS]
