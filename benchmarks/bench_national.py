@@ -225,6 +225,7 @@ def run_case(name: str, counties: int, years: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--grid", action="store_true", help="the issue-16 grid (the default without --counties/--years)")
     ap.add_argument("--counties", type=int, nargs="+", default=None)
     ap.add_argument("--years", type=int, nargs="+", default=None)
     ap.add_argument("--cases", nargs="+", default=CASES)
