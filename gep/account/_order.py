@@ -93,8 +93,8 @@ def sum_by(df: pl.DataFrame, keys: list[str], values: list[str], *, nulls_last: 
                 .sort(keys, nulls_last=nulls_last, maintain_order=True))
     if code.len() > 1 and bool((code.diff().drop_nulls() > 0).all()):
         # already one row per key, in key order (a services table at its own grain): the sums are the rows
-        # themselves, with −0.0 and null summed as a group sum would (to 0.0)
-        return df.select(*keys, *[(pl.col(v).fill_null(0.0) + 0.0).alias(v) for v in values])
+        # themselves (a null sums to 0.0, as in a group sum)
+        return df.select(*keys, *[pl.col(v).fill_null(0.0) for v in values])
     return (df.select(*keys, *values).with_columns(code)
             .group_by("__key").agg(*[pl.col(k).first() for k in keys], *[pl.col(v).sum() for v in values])
             .sort("__key").drop("__key"))

@@ -151,7 +151,7 @@ def _present_cells(area: pl.DataFrame, blocks: pl.DataFrame, eq_type: pl.Series,
     dense = dense.scatter(present.get_column("_cell"), present.get_column("area_ha"))
     base = blocks.with_columns(pl.lit(0, dtype=pl.Int64).alias("_type")).select(cell).to_series()
     i = pl.int_range(blocks.height * n_eq, dtype=pl.UInt32, eager=True)
-    block, eq_row = (i // n_eq).cast(pl.UInt32), (i % n_eq).cast(pl.UInt32)
+    block, eq_row = i // n_eq, i % n_eq
     del i
     areas = dense.gather(base.gather(block) + eq_type.gather(eq_row))
     keep = areas.is_not_null()

@@ -25,6 +25,7 @@ from gep.account.catalog import METHOD_EQUIVALENT_FACTOR, METHOD_FUNCTION_VALUE
 from gep.account.equivalent import (
     adjustment_table,
     conform_services,
+    decode_services,
     encode_services,
     equivalent_factor_services,
     standard_value_net_profit,
@@ -739,7 +740,7 @@ def check_not_nested(services: pl.DataFrame, extent: pl.DataFrame | None, cfg: C
     Nesting from the region registry (county → prefecture → province), else from the GB/T 2260 code structure.
     Checked at every level: the county-level table would show the same area twice in any sum.
     """
-    ids = (services.select(pl.col("region_id").unique().cast(pl.Utf8)) if services.height
+    ids = (decode_services(services.select(pl.col("region_id").unique())) if services.height
            else pl.DataFrame(schema={"region_id": pl.Utf8}))
     if extent is not None:
         ids = pl.concat([ids, extent.select("region_id")])

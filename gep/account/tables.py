@@ -12,7 +12,7 @@ import polars as pl
 
 from gep.account._order import keyed_like, sum_by
 from gep.account.catalog import CATEGORIES, IMPORTED_DEDUCTION, METHOD_FUNCTION_VALUE
-from gep.account.equivalent import SERVICES_SCHEMA, conform_services, encode_services
+from gep.account.equivalent import SERVICES_SCHEMA, conform_services, decode_services, encode_services
 from gep.account.extent_flows import (
     _check,
     _classes_per_region,
@@ -60,7 +60,7 @@ def gep_totals(
         pl.when(pl.col(IMPORTED_DEDUCTION).fill_null(0.0) == 0.0).then(0.0)  # never −0.0 in the CSV
         .otherwise(-pl.col(IMPORTED_DEDUCTION).cast(pl.Float64)).alias(DEDUCTION_COLUMN),
     ).with_columns((pl.sum_horizontal(CATEGORY_COLUMNS) - pl.col(DEDUCTION_COLUMN)).alias("total_cny"))
-    out = out.with_columns(pl.col("year").cast(pl.Int32), pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8))
+    out = decode_services(out.with_columns(pl.col("year").cast(pl.Int32)))  # one row per region: text again
     if area_km2 is not None:
         keys = [k for k in ("region_id", "year") if k in area_km2.columns]
         out = out.join(area_km2.with_columns([pl.col("year").cast(pl.Int32)] if "year" in keys else []), on=keys, how="left")
@@ -251,7 +251,7 @@ def rollup_services(services: pl.DataFrame, parents: pl.DataFrame, *, file: str 
     """
     assert_unique(parents, ["region_id"], "each region has one parent")
     problems = ProblemCollector()
-    regions = services.select(pl.col("region_id").unique().cast(pl.Utf8)).sort("region_id")
+    regions = decode_services(services.select(pl.col("region_id").unique())).sort("region_id")
     unknown = regions.join(parents, on="region_id", how="anti")
     for rid in unknown["region_id"].to_list():
         problems.add("UNKNOWN_REGION", f"region '{rid}' is not a county of the region registry, so it cannot be rolled up",
@@ -338,9 +338,7 @@ def change_decompositions(services: pl.DataFrame, extent: pl.DataFrame,
     split by year; each pair then joins two small per-year frames, so the cost is linear in
     the number of years instead of re-reading the whole services table for every pair.
     """
-    val = sum_by(services, ["region_id", "year", "method", "ecosystem_type"], ["value_cny"]).with_columns(
-        pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8),
-        pl.col("ecosystem_type").cast(pl.Utf8))  # small now: text again
+    val = decode_services(sum_by(services, ["region_id", "year", "method", "ecosystem_type"], ["value_cny"]))
     area = (
         extent.filter(pl.col("ecosystem_type").is_not_null())
         .group_by(["region_id", pl.col("year").cast(pl.Int32), "ecosystem_type"])
@@ -489,11 +487,10 @@ def regions_present(services: pl.DataFrame, extent: pl.DataFrame | None) -> pl.D
     ``services`` may be any table with region_id, year and method of the services rows (the services table
     itself, or an aggregate of it such as the gep table: same regions, years and methods, far fewer rows).
     """
-    svc = services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique().with_columns(
-        pl.col("region_id").cast(pl.Utf8), pl.col("method").cast(pl.Utf8))
+    svc = decode_services(services.select("region_id", "method", pl.col("year").cast(pl.Int32)).unique())
     if extent is None or not extent.height:
         return svc
-    methods = services.select(pl.col("method").unique().cast(pl.Utf8))
+    methods = decode_services(services.select(pl.col("method").unique()))
     ext = extent.select("region_id", pl.col("year").cast(pl.Int32)).unique().join(methods, how="cross")
     return pl.concat([svc, ext.select(svc.columns)]).unique().sort(["region_id", "method", "year"])
 
